@@ -1,0 +1,101 @@
+//! `seedc check`: load, then every validation, then hashes; the front half of every command.
+//! Content problems come back as diagnostics in the [`Sink`]; config and I/O failures as
+//! errors (exit 2).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::canon::{self, ContentHash};
+use crate::config::Config;
+use crate::diag::{Code, Diagnostic, Sink};
+use crate::load::{self, Content};
+use crate::lock::Lock;
+use crate::validate::{self, schemas::Schemas};
+
+/// A checked content root: what `build`, `deploy` and `diff` work from.
+#[derive(Debug)]
+pub struct Checked {
+    pub root: PathBuf,
+    pub config: Config,
+    pub content: Content,
+    /// Content hash of every complete collection (see [`canon::hash_collection`]).
+    pub collection_hashes: BTreeMap<String, ContentHash>,
+    /// Hash of each pack's canonical bytes, parallel to `content.packs`.
+    pub pack_hashes: Vec<ContentHash>,
+    pub lock: Lock,
+}
+
+impl Checked {
+    /// The lock this content would write: current collections, every pack version ever seen.
+    pub fn next_lock(&self) -> Lock {
+        let mut lock = Lock { v: 1, collections: BTreeMap::new(), packs: self.lock.packs.clone() };
+        for (name, hash) in &self.collection_hashes {
+            if let Some(version) = self.content.seeds.get(name).and_then(|s| s.version.as_ref()) {
+                lock.collections.insert(name.clone(), crate::lock::LockedCollection { version: version.to_string(), hash: *hash });
+            }
+        }
+        for (pack, hash) in self.content.packs.iter().zip(&self.pack_hashes) {
+            lock.packs.entry(pack.pack_id.clone()).or_default().insert(pack.version.to_string(), *hash);
+        }
+        lock
+    }
+}
+
+/// Runs every check over the content root at `root`.
+pub fn check(root: &Path) -> Result<(Checked, Sink)> {
+    let config = Config::load(root)?;
+    let schemas = Schemas::compile(root, &config)?;
+    let lock = Lock::load(root)?;
+    let (content, load_diags) = load::load(root, &config).with_context(|| format!("cannot list the content of {}", root.display()))?;
+    let mut sink = Sink::default();
+    sink.extend(load_diags);
+
+    let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
+    sink.extend(validate::records::check(&content, &schemas, &key_fields));
+    sink.extend(validate::references::check(&content, &config));
+    sink.extend(validate::packs::check(&content, &config, &schemas));
+    sink.extend(schema_refs(root, &content));
+
+    let collection_hashes: BTreeMap<String, ContentHash> = content
+        .seeds
+        .par_iter()
+        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
+        .map(|(name, s)| (name.clone(), canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value)))))
+        .collect();
+    let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
+    sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
+
+    let mut diags = std::mem::take(&mut sink).into_vec();
+    content.sources.resolve(&mut diags);
+    sink.extend(diags);
+    sink.sort();
+    Ok((Checked { root: root.to_owned(), config, content, collection_hashes, pack_hashes, lock }, sink))
+}
+
+/// A `$schema` that points at a missing local file is a warning: editors would not validate.
+fn schema_refs(root: &Path, content: &Content) -> Vec<Diagnostic> {
+    let refs = content
+        .seeds
+        .values()
+        .filter_map(|s| Some((s.file.as_str(), s.schema_ref.as_deref()?)))
+        .chain(content.packs.iter().filter_map(|p| Some((p.file.as_str(), p.schema_ref.as_deref()?))));
+    let mut diags = Vec::new();
+    for (file, reference) in refs {
+        if reference.contains("://") {
+            continue;
+        }
+        let path = reference.split('#').next().unwrap_or_default();
+        let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+        if !root.join(dir).join(path).is_file() {
+            diags.push(
+                Diagnostic::warning(Code::MissingSchemaFile, format!("`$schema` names {reference:?}, which does not exist"))
+                    .in_file(file)
+                    .at_value("/$schema"),
+            );
+        }
+    }
+    diags
+}

@@ -1,0 +1,144 @@
+//! The command line: one clap args struct per command, and the dispatch from a parsed
+//! [`Cli`] to the library. Service URLs mirror their environment variables.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "seedc", version, about = "Validate, bundle and deploy versioned game content", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The content root (the directory holding seedc.toml)
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colour (NO_COLOR is honoured under `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Print less: errors only, no summary
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (e.g. field-level changes in a deploy plan)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style text
+    Human,
+    /// one JSON object per line
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+    /// a Markdown report (diff only)
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the whole content root; writes nothing
+    Check,
+    /// Check, then write out/ and update seedc.lock
+    Build(BuildArgs),
+    /// Re-hash everything in out/ and report what is missing or corrupt
+    Verify,
+    /// Build, then publish to PostgreSQL in one transaction, then flush cache keys
+    Deploy(DeployArgs),
+    /// Retry cache flushes left pending by an earlier deploy
+    Flush(ServiceArgs),
+    /// Balance diff between two content roots or git revisions
+    Diff(DiffArgs),
+    /// Write the JSON Schemas of seedc's own formats
+    Schema(SchemaArgs),
+    /// Explain a diagnostic code
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Emit a daily manifest for this date (YYYY-MM-DD); repeatable
+    #[arg(long = "date", value_name = "YYYY-MM-DD")]
+    pub dates: Vec<String>,
+    /// Emit daily manifests for N days starting today (UTC)
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Fail (exit 4) instead of updating seedc.lock
+    #[arg(long)]
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// PostgreSQL connection URL
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis connection URL
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Seconds to wait for another deploy's lock before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub services: ServiceArgs,
+    /// Print the plan and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep rows whose record left the seed file
+    #[arg(long)]
+    pub no_prune: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The old side: a content root directory or a git revision
+    pub base: String,
+    /// The new side (default: the working tree of --root)
+    pub head: Option<String>,
+    /// Exit 1 when something changed
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Where to write the schemas (default: schemas/ under --root)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Fail (exit 1) if the files on disk differ instead of writing them
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The code, e.g. schema-violation
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every code with its summary
+    #[arg(long)]
+    pub list: bool,
+}

@@ -1,0 +1,14 @@
+//! `seedc check`: validate everything, print the diagnostics, write nothing.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::exit::Exit;
+use crate::output::Printer;
+
+pub fn run(root: &Path, printer: &Printer) -> Result<Exit> {
+    let (checked, sink) = crate::check::check(root)?;
+    printer.diagnostics(&sink, &checked.content.sources, checked.content.sources.len());
+    Ok(if sink.has_errors() { Exit::Invalid } else { Exit::Ok })
+}

@@ -1,0 +1,38 @@
+//! One module per command, each `run(args, printer) -> anyhow::Result<Exit>`; this file only
+//! dispatches.
+
+mod check;
+mod explain;
+mod schema;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+
+pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
+    let root = &cli.global.root;
+    if printer.format == crate::cli::Format::Markdown && !matches!(cli.command, Command::Diff(_)) {
+        return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));
+    }
+    match &cli.command {
+        Command::Check => check::run(root, printer),
+        Command::Explain(args) => explain::run(args, printer),
+        Command::Schema(args) => schema::run(root, args, printer),
+        other => Err(ExitError::new(Exit::Usage, format!("`{}` is not implemented yet", command_name(other)))),
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Check => "check",
+        Command::Build(_) => "build",
+        Command::Verify => "verify",
+        Command::Deploy(_) => "deploy",
+        Command::Flush(_) => "flush",
+        Command::Diff(_) => "diff",
+        Command::Schema(_) => "schema",
+        Command::Explain(_) => "explain",
+    }
+}

@@ -1,0 +1,34 @@
+//! `seedc schema`: writes the JSON Schemas of seedc's own formats (or, with `--check`,
+//! reports the ones that are out of date).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::SchemaArgs;
+use crate::exit::Exit;
+use crate::output::Printer;
+
+pub fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
+    let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas"));
+    let mut stale = Vec::new();
+    for (name, schema) in crate::formats::all() {
+        let path = dir.join(name);
+        let text = crate::formats::to_text(&schema);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if args.check {
+            stale.push(path.display().to_string());
+        } else {
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            crate::build_support::write_atomic(&path, text.as_bytes())?;
+            printer.status(&format!("wrote {}", path.display()));
+        }
+    }
+    if !stale.is_empty() {
+        printer.stdout(&format!("out of date (run `seedc schema`):\n{}\n", stale.join("\n")));
+        return Ok(Exit::Invalid);
+    }
+    Ok(Exit::Ok)
+}

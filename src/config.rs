@@ -1,0 +1,282 @@
+//! `seedc.toml`: the project config. Parsed strictly (unknown keys are errors) and checked
+//! once up front, so later stages can trust names, paths and identifiers. A bad config is a
+//! usage error (exit 2), not a content diagnostic.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub const CONFIG_FILE: &str = "seedc.toml";
+
+/// The whole `seedc.toml`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub project: Project,
+    #[serde(default)]
+    pub limits: Limits,
+    /// One table per collection: `data/seeds/<name>.json`.
+    #[serde(default)]
+    pub collections: BTreeMap<String, CollectionConfig>,
+    #[serde(default)]
+    pub packs: PacksConfig,
+    #[serde(default)]
+    pub daily: DailyConfig,
+    #[serde(default)]
+    pub deploy: DeployConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// A name for messages and the deploy record.
+    pub name: String,
+    /// Mixed into every daily seed, so two games with the same dates get different seeds.
+    pub daily_salt: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest record, in bytes as written (default 2 MiB).
+    pub max_record_bytes: u64,
+    /// Largest seed file or pack, in bytes (default 64 MiB).
+    pub max_file_bytes: u64,
+    /// Deepest nesting of arrays and objects (default 64, at most 512).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_record_bytes: 2 << 20, max_file_bytes: 64 << 20, max_depth: 64 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionConfig {
+    /// The JSON Schema of one record, relative to the content root.
+    pub schema: String,
+    /// The field that identifies a record (default `id`).
+    #[serde(default = "default_key")]
+    pub key: String,
+    /// The database table (default: the collection name).
+    pub table: Option<String>,
+    /// Cache keys to delete when the collection changes; a trailing `*` is a SCAN pattern
+    /// (default `game:<name>` and `game:<name>:*`).
+    pub cache_keys: Option<Vec<String>>,
+    /// References from fields of a record to keys of other collections.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+}
+
+fn default_key() -> String {
+    "id".to_owned()
+}
+
+/// A declared reference: every string found at `path` in a record must be a key of `collection`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    /// A JSON pointer into one record; a `*` token matches every array element or object member.
+    pub path: String,
+    pub collection: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PacksConfig {
+    /// How many minors before the newest known one are still accepted (default 2).
+    pub compat_window: u32,
+    /// Pack kinds, e.g. `PROTOCOL`, each with its schema per `pack_schema_v`.
+    pub kinds: BTreeMap<String, PackKind>,
+}
+
+impl Default for PacksConfig {
+    fn default() -> Self {
+        PacksConfig { compat_window: 2, kinds: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackKind {
+    /// `"major.minor"` → schema path relative to the content root.
+    pub schemas: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DailyConfig {
+    /// The pack ids every daily manifest binds (default: every pack).
+    pub packs: Option<Vec<String>>,
+    /// Copied verbatim into each daily manifest's `constraints`.
+    pub constraints: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeployConfig {
+    /// The PostgreSQL schema of seedc's own tables (default `seedc`).
+    pub schema: String,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig { schema: "seedc".to_owned() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// The key set to the new content version after a flush (default `game:version`).
+    pub version_key: String,
+    /// Prefix of the default per-collection keys (default `game`).
+    pub prefix: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { version_key: "game:version".to_owned(), prefix: "game".to_owned() }
+    }
+}
+
+/// A name usable as a collection, table or schema: lowercase ASCII, digits and `_`,
+/// starting with a letter, at most 63 bytes (PostgreSQL's identifier limit).
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && name.len() <= 63
+}
+
+impl Config {
+    /// Reads and checks `seedc.toml` under `root`.
+    pub fn load(root: &Path) -> Result<Config> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {} (is --root a seedc content root?)", path.display()))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("invalid {CONFIG_FILE}: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        ensure!(self.limits.max_depth >= 2 && self.limits.max_depth <= 512, "limits.max_depth must be between 2 and 512");
+        ensure!(is_identifier(&self.deploy.schema), "deploy.schema {:?} is not a valid identifier", self.deploy.schema);
+        for (name, c) in &self.collections {
+            ensure!(is_identifier(name), "collection name {name:?} must match [a-z][a-z0-9_]* (at most 63 bytes)");
+            let table = self.table(name);
+            ensure!(is_identifier(table), "collections.{name}.table {table:?} must match [a-z][a-z0-9_]*");
+            ensure!(!c.key.is_empty(), "collections.{name}.key must not be empty");
+            for r in &c.references {
+                ensure!(
+                    self.collections.contains_key(&r.collection),
+                    "collections.{name}.references: {:?} names unknown collection {:?}",
+                    r.path,
+                    r.collection
+                );
+                ensure!(r.path.starts_with('/'), "collections.{name}.references: path {:?} must start with '/'", r.path);
+            }
+        }
+        let mut tables: BTreeMap<&str, &str> = BTreeMap::new();
+        for name in self.collections.keys() {
+            if let Some(other) = tables.insert(self.table(name), name) {
+                bail!("collections {other:?} and {name:?} both deploy to table {:?}", self.table(name));
+            }
+        }
+        for (kind, k) in &self.packs.kinds {
+            ensure!(!k.schemas.is_empty(), "packs.kinds.{kind} lists no schemas");
+            for v in k.schemas.keys() {
+                ensure!(
+                    SchemaVersion::parse(v).is_some(),
+                    "packs.kinds.{kind}.schemas: {v:?} is not a \"major.minor\" version"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The database table of a collection.
+    pub fn table<'a>(&'a self, collection: &'a str) -> &'a str {
+        self.collections.get(collection).and_then(|c| c.table.as_deref()).unwrap_or(collection)
+    }
+
+    /// The cache keys (and `*` patterns) of a collection.
+    pub fn cache_keys(&self, collection: &str) -> Vec<String> {
+        match self.collections.get(collection).and_then(|c| c.cache_keys.clone()) {
+            Some(keys) => keys,
+            None => {
+                let p = &self.cache.prefix;
+                vec![format!("{p}:{collection}"), format!("{p}:{collection}:*")]
+            }
+        }
+    }
+}
+
+/// A `pack_schema_v`: `"major.minor"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SchemaVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl SchemaVersion {
+    pub fn parse(s: &str) -> Option<SchemaVersion> {
+        let (major, minor) = s.split_once('.')?;
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+        if !digits(major) || !digits(minor) {
+            return None;
+        }
+        Some(SchemaVersion { major: major.parse().ok()?, minor: minor.parse().ok()? })
+    }
+}
+
+impl std::fmt::Display for SchemaVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[project]\nname = \"g\"\ndaily_salt = \"s\"\n";
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.limits.max_record_bytes, 2 << 20);
+        assert_eq!(c.packs.compat_window, 2);
+        assert_eq!(c.deploy.schema, "seedc");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_identifiers() {
+        let typo = format!("{MINIMAL}[limits]\nmax_dept = 3\n");
+        assert!(Config::parse(&typo).unwrap_err().to_string().contains("max_dept"));
+        let bad = format!("{MINIMAL}[collections.enemies]\nschema = \"s.json\"\ntable = \"x; drop table y\"\n");
+        assert!(Config::parse(&bad).unwrap_err().to_string().contains("must match"));
+        let dangling = format!("{MINIMAL}[collections.a]\nschema = \"s\"\nreferences = [{{ path = \"/x\", collection = \"b\" }}]\n");
+        assert!(Config::parse(&dangling).unwrap_err().to_string().contains("unknown collection"));
+    }
+
+    #[test]
+    fn schema_versions_parse_strictly() {
+        assert_eq!(SchemaVersion::parse("1.2"), Some(SchemaVersion { major: 1, minor: 2 }));
+        for bad in ["1", "1.2.3", "01.2", "a.b", "1.", ""] {
+            assert_eq!(SchemaVersion::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `--format github`: GitHub Actions workflow commands (`::error file=…,line=…::message`),
+//! which the runner turns into annotations on the pull request's diff.
+
+use super::{Diagnostic, Severity, Summary};
+
+pub fn render(d: &Diagnostic) -> String {
+    let level = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut props = Vec::new();
+    if let Some(file) = &d.file {
+        props.push(format!("file={}", escape_property(file)));
+    }
+    if let Some(span) = d.span {
+        props.push(format!("line={}", span.line));
+        props.push(format!("col={}", span.column));
+    }
+    props.push(format!("title={}", escape_property(d.code.name())));
+    let mut message = d.message.clone();
+    if let Some(pointer) = d.pointer().filter(|p| !p.is_empty()) {
+        message.push_str(&format!(" (at {pointer})"));
+    }
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    format!("::{level} {}::{}", props.join(","), escape_data(&message))
+}
+
+pub fn render_summary(summary: &Summary) -> String {
+    format!(
+        "::notice title=seedc::{} error{}, {} warning{} in {} file{}",
+        summary.errors,
+        plural(summary.errors),
+        summary.warnings,
+        plural(summary.warnings),
+        summary.files,
+        plural(summary.files)
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Escaping of a workflow command's message, as the runner's toolkit does it.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escaping of a property value: also `:` and `,`, which delimit properties.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,35 @@
+//! seedc: a content pipeline and seed compiler for games.
+//!
+//! The pipeline, in reading order (see ARCHITECTURE.md): [`config`] → [`load`] →
+//! [`validate`] (driven by [`check`]) → [`canon`] → build → deploy → flush. Problems in the
+//! user's content are [`diag::Diagnostic`]s collected into one [`diag::Sink`]; failures of
+//! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
+
+pub mod build_support;
+pub mod canon;
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod exit;
+pub mod formats;
+pub mod load;
+pub mod lock;
+pub mod output;
+pub mod validate;
+
+use clap::Parser;
+
+/// Runs seedc with the process's arguments; returns the process exit code.
+pub fn main() -> exit::Exit {
+    let cli = cli::Cli::parse();
+    let printer = output::Printer::new(&cli.global);
+    match commands::run(&cli, &printer) {
+        Ok(code) => code,
+        Err(err) => {
+            printer.error(&err);
+            exit::exit_of(&err)
+        }
+    }
+}

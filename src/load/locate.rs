@@ -1,0 +1,209 @@
+//! Maps a JSON pointer back to a position in the source text, only when a diagnostic is
+//! reported (parsing never tracks positions, which keeps the hot path fast). Also converts
+//! byte offsets to 1-based line and character column.
+
+/// Where a pointer's value (and the key naming it, if it is an object member) starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// Byte offset of the key's opening quote, when the value is an object member.
+    pub key: Option<(usize, usize)>,
+    /// Byte offset and length of the value; a container's length covers its first line only.
+    pub value: (usize, usize),
+}
+
+/// Finds the value at `pointer` (RFC 6901) in `text`, which must be valid JSON. When an object
+/// has the same key twice, the *last* occurrence wins, which is the one a duplicate-key
+/// diagnostic points at. Returns `None` if the pointer does not resolve.
+pub fn locate(text: &str, pointer: &str) -> Option<Located> {
+    let bytes = text.as_bytes();
+    let mut pos = skip_ws(bytes, 0);
+    let mut key = None;
+    let tokens: Vec<String> = if pointer.is_empty() {
+        Vec::new()
+    } else {
+        pointer.strip_prefix('/')?.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect()
+    };
+    for token in &tokens {
+        match *bytes.get(pos)? {
+            b'{' => {
+                let (k, v) = find_member(text, pos, token)?;
+                key = Some(k);
+                pos = v;
+            }
+            b'[' => {
+                let index: usize = token.parse().ok()?;
+                pos = nth_element(bytes, pos, index)?;
+                key = None;
+            }
+            _ => return None,
+        }
+    }
+    let end = value_end(bytes, pos)?;
+    let first_line_end = text[pos..end].find('\n').map_or(end, |i| pos + i);
+    Some(Located { key, value: (pos, first_line_end - pos) })
+}
+
+fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
+    while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t' | b'\n' | b'\r') {
+        pos += 1;
+    }
+    pos
+}
+
+/// Returns the offset just past the value starting at `pos`.
+fn value_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    match *bytes.get(pos)? {
+        b'"' => string_end(bytes, pos),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = pos;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'"' => {
+                        i = string_end(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let mut i = pos;
+            while i < bytes.len() && !matches!(bytes[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+/// Returns the offset just past the string whose opening quote is at `pos`.
+fn string_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    let mut i = pos + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// In the object at `pos`, finds the last member named `name`: (key span, value offset).
+fn find_member(text: &str, pos: usize, name: &str) -> Option<((usize, usize), usize)> {
+    let bytes = text.as_bytes();
+    let mut found = None;
+    let mut i = skip_ws(bytes, pos + 1);
+    while bytes.get(i) == Some(&b'"') {
+        let key_end = string_end(bytes, i)?;
+        let key: String = serde_json::from_str(&text[i..key_end]).ok()?;
+        let colon = skip_ws(bytes, key_end);
+        let value = skip_ws(bytes, colon + 1);
+        if key == name {
+            found = Some(((i, key_end - i), value));
+        }
+        let after = skip_ws(bytes, value_end(bytes, value)?);
+        if bytes.get(after) != Some(&b',') {
+            break;
+        }
+        i = skip_ws(bytes, after + 1);
+    }
+    found
+}
+
+fn nth_element(bytes: &[u8], pos: usize, index: usize) -> Option<usize> {
+    let mut i = skip_ws(bytes, pos + 1);
+    if bytes.get(i) == Some(&b']') {
+        return None;
+    }
+    for _ in 0..index {
+        let after = skip_ws(bytes, value_end(bytes, i)?);
+        if bytes.get(after) != Some(&b',') {
+            return None;
+        }
+        i = skip_ws(bytes, after + 1);
+    }
+    Some(i)
+}
+
+/// Line starts of a text, for turning byte offsets into line and column.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and 1-based column in characters of the byte `offset`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
+
+    /// Byte offset of a 1-based line and 1-based column counted in bytes (serde_json's).
+    pub fn offset(&self, line: usize, column_bytes: usize) -> usize {
+        let start = self.starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        start + column_bytes.saturating_sub(1)
+    }
+
+    /// The byte range of the 1-based `line`, without its line break.
+    pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let start = self.starts.get(line - 1).copied().unwrap_or(text.len());
+        let end = self.starts.get(line).map_or(text.len(), |&s| s - 1);
+        let end = if end > start && text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
+        start..end.max(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "{\n  \"data\": [\n    {\"id\": \"a\", \"hp\": 0},\n    {\"id\": \"b\\\"]\", \"tags\": [1, [2]], \"hp\": 3, \"hp\": 4}\n  ]\n}\n";
+
+    fn at(pointer: &str) -> (usize, usize) {
+        let l = locate(DOC, pointer).unwrap();
+        LineIndex::new(DOC).line_col(DOC, l.value.0)
+    }
+
+    #[test]
+    fn finds_values_by_pointer() {
+        assert_eq!(at(""), (1, 1));
+        assert_eq!(at("/data/0/hp"), (3, 23));
+        assert_eq!(at("/data/1/tags/1/0"), (4, 33));
+        assert_eq!(at("/data/1/hp"), (4, 53), "the last duplicate wins");
+        assert!(locate(DOC, "/data/2").is_none());
+        assert!(locate(DOC, "/data/0/nope").is_none());
+    }
+
+    #[test]
+    fn key_span_points_at_the_quote() {
+        let l = locate(DOC, "/data/0/hp").unwrap();
+        assert_eq!(&DOC[l.key.unwrap().0..][..4], "\"hp\"");
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let text = "{\"é\": \"ü\", \"x\": 1}";
+        let l = locate(text, "/x").unwrap();
+        assert_eq!(LineIndex::new(text).line_col(text, l.value.0), (1, 17));
+    }
+}

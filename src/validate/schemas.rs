@@ -1,0 +1,101 @@
+//! The JSON Schemas of a content root, compiled once. Every `*.json` under `schemas/` is
+//! pre-loaded into one registry under a `file:///` URI relative to the content root, so a
+//! `$ref` between local schema files resolves without I/O or network, and schema locations
+//! in diagnostics read `schemas/seeds/enemies.schema.json#/properties/hp/minimum` on every
+//! machine. A schema that does not load or compile is a config error (exit 2).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use jsonschema::{Draft, Registry, Resource, Validator};
+use serde_json::Value;
+
+use crate::config::{Config, SchemaVersion};
+
+pub const SCHEMAS_DIR: &str = "schemas";
+const URI_PREFIX: &str = "file:///";
+
+/// Compiled validators for every collection and every (pack kind, schema version).
+pub struct Schemas {
+    pub collections: BTreeMap<String, CompiledSchema>,
+    pub packs: BTreeMap<(String, SchemaVersion), CompiledSchema>,
+    /// Every schema document by relative path, for hints that read the schema itself.
+    pub documents: BTreeMap<String, Value>,
+}
+
+pub struct CompiledSchema {
+    /// Relative to the content root.
+    pub path: String,
+    pub validator: Validator,
+}
+
+impl Schemas {
+    pub fn compile(root: &Path, config: &Config) -> Result<Schemas> {
+        let mut documents = BTreeMap::new();
+        collect(root, SCHEMAS_DIR, &mut documents)?;
+        let mut builder = Registry::new().draft(Draft::Draft202012);
+        for (rel, value) in &documents {
+            builder = builder
+                .add(format!("{URI_PREFIX}{rel}"), Resource::from_contents(value.clone()))
+                .with_context(|| format!("cannot register schema {rel}"))?;
+        }
+        let registry = builder.prepare().map_err(|e| anyhow!("cannot resolve the schemas under {SCHEMAS_DIR}/: {e}"))?;
+        let compile = |rel: &str, used_by: &str| -> Result<CompiledSchema> {
+            let rel = rel.trim_start_matches("./");
+            let Some(schema) = documents.get(rel) else {
+                bail!("{used_by} names schema {rel:?}, but there is no such file under {SCHEMAS_DIR}/");
+            };
+            let validator = jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .with_registry(&registry)
+                .with_base_uri(format!("{URI_PREFIX}{rel}"))
+                .should_validate_formats(true)
+                .offline()
+                .build(schema)
+                .map_err(|e| anyhow!("schema {rel} (used by {used_by}) does not compile: {e}"))?;
+            Ok(CompiledSchema { path: rel.to_owned(), validator })
+        };
+        let mut collections = BTreeMap::new();
+        for (name, c) in &config.collections {
+            collections.insert(name.clone(), compile(&c.schema, &format!("collections.{name}"))?);
+        }
+        let mut packs = BTreeMap::new();
+        for (kind, k) in &config.packs.kinds {
+            for (v, path) in &k.schemas {
+                let version = SchemaVersion::parse(v).expect("checked when the config was loaded");
+                packs.insert((kind.clone(), version), compile(path, &format!("packs.kinds.{kind}.schemas.\"{v}\""))?);
+            }
+        }
+        Ok(Schemas { collections, packs, documents })
+    }
+}
+
+/// Reads every `*.json` below `dir` (relative to `root`), keyed by relative path.
+fn collect(root: &Path, dir: &str, out: &mut BTreeMap<String, Value>) -> Result<()> {
+    let abs = root.join(dir);
+    let entries = match std::fs::read_dir(&abs) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", abs.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = format!("{dir}/{name}");
+        if entry.file_type()?.is_dir() {
+            collect(root, &rel, out)?;
+        } else if name.ends_with(".json") {
+            let text = std::fs::read_to_string(entry.path()).with_context(|| format!("cannot read schema {rel}"))?;
+            let value = serde_json::from_str(&text).with_context(|| format!("schema {rel} is not valid JSON"))?;
+            out.insert(rel, value);
+        }
+    }
+    Ok(())
+}
+
+/// Turns a keyword's absolute location (`file:///schemas/x.json#/properties/hp/minimum`)
+/// back into a root-relative one.
+pub fn relative_location(uri: &str) -> String {
+    uri.strip_prefix(URI_PREFIX).unwrap_or(uri).to_owned()
+}
