@@ -29,6 +29,8 @@ pub fn all() -> Vec<(&'static str, Schema)> {
         ("seed-file.schema.json", schema_for!(SeedFileEnvelope)),
         ("seedc-config.schema.json", schema_for!(crate::config::Config)),
         ("seedc-lock.schema.json", schema_for!(crate::lock::Lock)),
+        ("manifest.schema.json", schema_for!(crate::build::Manifest)),
+        ("index.schema.json", schema_for!(crate::build::Index)),
     ]
 }
 

@@ -6,6 +6,7 @@
 //! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
 
 pub mod build_support;
+pub mod build;
 pub mod canon;
 pub mod check;
 pub mod cli;

@@ -1,0 +1,7 @@
+//! The one integration test binary: every module below drives the real `seedc` binary or
+//! the library against the sample content, fixtures, and (for deploy/flush) the real
+//! PostgreSQL and Redis that `scripts/test` starts.
+
+mod support;
+
+mod check_cli;
