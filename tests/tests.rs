@@ -5,3 +5,4 @@
 mod support;
 
 mod check_cli;
+mod tidy;
