@@ -18,7 +18,9 @@ pub mod formats;
 pub mod load;
 pub mod lock;
 pub mod output;
+pub mod progress;
 pub mod validate;
+pub mod verify;
 
 use clap::Parser;
 

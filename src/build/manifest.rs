@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Bundle;
+use super::PackIndex;
 use crate::canon::ContentHash;
 use crate::config::Config;
 
@@ -48,8 +48,8 @@ pub struct PackRef {
 }
 
 impl PackRef {
-    pub fn of(b: &Bundle) -> Self {
-        PackRef { pack_id: b.pack_id.clone(), version: b.version.clone(), hash: b.hash }
+    pub fn of(b: &PackIndex) -> Self {
+        PackRef { pack_id: b.pack_id.clone(), version: b.version.clone(), hash: b.pack_hash }
     }
 }
 
@@ -95,11 +95,11 @@ pub fn daily(config: &Config, date: jiff::civil::Date, pack_refs: Vec<PackRef>) 
     }
 }
 
-/// The FREEPLAY manifest: every current pack. Its id carries a prefix of the hash of its
-/// pack refs, so a given id always denotes the same content.
+/// The FREEPLAY manifest: every current pack. Its id carries a prefix of the hash of the
+/// rest of the manifest, so a given id always denotes the same bytes (a new salt or
+/// SOURCE_DATE_EPOCH gives a new id, never a changed manifest under an old one).
 pub fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64) -> Manifest {
     let refs = crate::canon::canonical_of(&pack_refs).expect("pack refs always canonicalize");
-    let id = ContentHash::of(&refs).hex();
     let mut h = Sha256::new();
     h.update(b"seedc-freeplay-v1\0");
     h.update(config.project.daily_salt.as_bytes());
@@ -107,16 +107,19 @@ pub fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64) -> Ma
     let digest = h.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
-    Manifest {
+    let mut manifest = Manifest {
         v: 1,
-        manifest_id: format!("manifest_freeplay_{}", &id[..16]),
+        manifest_id: String::new(),
         mode: Mode::Freeplay,
         created_at,
         seed: u64::from_be_bytes(first) >> 11,
         pack_refs,
         daily: None,
         constraints: BTreeMap::new(),
-    }
+    };
+    let body = crate::canon::canonical_of(&manifest).expect("manifests always canonicalize");
+    manifest.manifest_id = format!("manifest_freeplay_{}", &ContentHash::of(&body).hex()[..16]);
+    manifest
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! Stage 4, bundle and manifests: turns checked content into the build outputs, in memory.
 //! Pure: the same checked content and dates always give the same bytes. Writing them to
-//! `out/` (atomically, incrementally) is [`write`]'s job; `deploy` publishes the same values.
+//! `out/` (atomically, incrementally) is [`write`]'s job, with [`cache`] deciding what can
+//! be skipped; `deploy` publishes the same values.
 //!
 //! - a bundle per pack: its RFC 8785 canonical bytes, addressed by their SHA-256
 //! - a daily manifest per requested date and one FREEPLAY manifest (D19 §3.4)
 //! - `index.json`: every pack as a PackIndex row (D19 §3.5) and every manifest
 
+pub mod cache;
 pub mod manifest;
+pub mod write;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::canon::{self, ContentHash};
 use crate::check::Checked;
+use crate::config::Config;
 pub use manifest::{DailyInfo, Manifest, Mode, PackRef};
 
 /// One pack bundle: the canonical bytes of a pack and their address.
@@ -33,6 +37,20 @@ impl Bundle {
     /// Path relative to `out/`.
     pub fn path(&self) -> String {
         bundle_path(&self.hash)
+    }
+
+    /// The bundle's row of `index.json`: everything about it but its bytes.
+    pub fn meta(&self) -> PackIndex {
+        PackIndex {
+            v: 1,
+            pack_hash: self.hash,
+            pack_id: self.pack_id.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+            pack_schema_v: self.pack_schema_v.clone(),
+            bytes: self.bytes.len() as u64,
+            path: self.path(),
+        }
     }
 }
 
@@ -129,8 +147,19 @@ pub fn compile(checked: &Checked, dates: &[jiff::civil::Date]) -> Result<Compile
         .collect();
     bundles.sort_by(|a, b| (&a.pack_id, &a.version).cmp(&(&b.pack_id, &b.version)));
 
-    let by_id: BTreeMap<&str, &Bundle> = bundles.iter().map(|b| (b.pack_id.as_str(), b)).collect();
-    let daily_refs: Vec<PackRef> = match &checked.config.daily.packs {
+    let packs: Vec<PackIndex> = bundles.iter().map(Bundle::meta).collect();
+    let manifests = manifests_for(&checked.config, &packs, dates, freeplay_time(content_time(checked)))?;
+    let index = index_of(packs, &manifests);
+    let index_bytes = canon::canonical_of(&index)?;
+    Ok(Compiled { bundles, manifests, index, index_bytes })
+}
+
+/// The manifests of a build, from the metadata of the current packs alone (no pack
+/// content needed, so a cached build can plan them without parsing anything): a daily per
+/// distinct date and the FREEPLAY manifest, sorted by id.
+pub fn manifests_for(config: &Config, packs: &[PackIndex], dates: &[jiff::civil::Date], freeplay_at: i64) -> Result<Vec<ManifestFile>> {
+    let by_id: BTreeMap<&str, &PackIndex> = packs.iter().map(|b| (b.pack_id.as_str(), b)).collect();
+    let daily_refs: Vec<PackRef> = match &config.daily.packs {
         Some(ids) => {
             let mut refs = Vec::new();
             for id in ids {
@@ -142,48 +171,39 @@ pub fn compile(checked: &Checked, dates: &[jiff::civil::Date]) -> Result<Compile
             refs.sort_by(|a, b| a.pack_id.cmp(&b.pack_id));
             refs
         }
-        None => bundles.iter().map(PackRef::of).collect(),
+        None => packs.iter().map(PackRef::of).collect(),
     };
-    let all_refs: Vec<PackRef> = bundles.iter().map(PackRef::of).collect();
+    let all_refs: Vec<PackRef> = packs.iter().map(PackRef::of).collect();
 
     let mut manifests = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for date in dates {
         if seen.insert(*date) {
-            manifests.push(ManifestFile::new(manifest::daily(&checked.config, *date, daily_refs.clone())));
+            manifests.push(ManifestFile::new(manifest::daily(config, *date, daily_refs.clone())));
         }
     }
-    manifests.push(ManifestFile::new(manifest::freeplay(&checked.config, all_refs, freeplay_time(checked))));
+    manifests.push(ManifestFile::new(manifest::freeplay(config, all_refs, freeplay_at)));
     manifests.sort_by(|a, b| a.manifest.manifest_id.cmp(&b.manifest.manifest_id));
+    Ok(manifests)
+}
 
-    let index = Index {
-        v: 1,
-        packs: bundles
-            .iter()
-            .map(|b| PackIndex {
-                v: 1,
-                pack_hash: b.hash,
-                pack_id: b.pack_id.clone(),
-                version: b.version.clone(),
-                kind: b.kind.clone(),
-                pack_schema_v: b.pack_schema_v.clone(),
-                bytes: b.bytes.len() as u64,
-                path: b.path(),
-            })
-            .collect(),
-        manifests: manifests
-            .iter()
-            .map(|m| ManifestIndex {
-                manifest_id: m.manifest.manifest_id.clone(),
-                mode: m.manifest.mode,
-                date: m.manifest.daily.as_ref().map(|d| d.date.clone()),
-                hash: m.hash,
-                path: manifest_path(&m.manifest.manifest_id),
-            })
-            .collect(),
-    };
-    let index_bytes = canon::canonical_of(&index)?;
-    Ok(Compiled { bundles, manifests, index, index_bytes })
+/// The index of a set of bundles and manifests, each list in its documented order.
+pub fn index_of(mut packs: Vec<PackIndex>, manifests: &[ManifestFile]) -> Index {
+    // The hash breaks ties only for bundles kept from older builds (see `write`).
+    packs.sort_by(|a, b| (&a.pack_id, &a.version, a.pack_hash).cmp(&(&b.pack_id, &b.version, b.pack_hash)));
+    packs.dedup_by(|a, b| a.pack_hash == b.pack_hash);
+    let mut manifests: Vec<ManifestIndex> = manifests
+        .iter()
+        .map(|m| ManifestIndex {
+            manifest_id: m.manifest.manifest_id.clone(),
+            mode: m.manifest.mode,
+            date: m.manifest.daily.as_ref().map(|d| d.date.clone()),
+            hash: m.hash,
+            path: manifest_path(&m.manifest.manifest_id),
+        })
+        .collect();
+    manifests.sort_by(|a, b| a.manifest_id.cmp(&b.manifest_id));
+    Index { v: 1, packs, manifests }
 }
 
 impl ManifestFile {
@@ -194,12 +214,14 @@ impl ManifestFile {
     }
 }
 
-/// The FREEPLAY manifest's `created_at`: SOURCE_DATE_EPOCH if set, else the latest
-/// `updated_at` of the seed files, so it never depends on when the build ran.
-fn freeplay_time(checked: &Checked) -> i64 {
-    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()) {
-        return epoch;
-    }
+/// The FREEPLAY manifest's `created_at`: SOURCE_DATE_EPOCH if set, else `content_time`
+/// (the content's own latest `updated_at`), so it never depends on when the build ran.
+pub fn freeplay_time(content_time: i64) -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()).unwrap_or(content_time)
+}
+
+/// The latest `updated_at` of the seed files, in epoch seconds (0 if none).
+pub fn content_time(checked: &Checked) -> i64 {
     checked
         .content
         .seeds

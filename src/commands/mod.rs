@@ -1,9 +1,11 @@
 //! One module per command, each `run(args, printer) -> anyhow::Result<Exit>`; this file only
 //! dispatches.
 
+mod build;
 mod check;
 mod explain;
 mod schema;
+mod verify;
 
 use anyhow::Result;
 
@@ -18,6 +20,8 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     }
     match &cli.command {
         Command::Check => check::run(root, printer),
+        Command::Build(args) => build::run(root, args, printer),
+        Command::Verify => verify::run(root, printer),
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
         other => Err(ExitError::new(Exit::Usage, format!("`{}` is not implemented yet", command_name(other)))),

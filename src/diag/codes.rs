@@ -127,6 +127,37 @@ codes! {
     Io = "io", "a file could not be read", help: None,
         "seedc could not read a file of the content root (permissions, a broken link, or the file \
          vanished while reading).";
+    CorruptBundle = "corrupt-bundle", "a bundle's bytes do not match the hash in its name",
+        help: Some("run `seedc build` to rewrite it from the content"),
+        "A bundle `out/packs/sha256/<hex>.json` is named by the SHA-256 of exactly its bytes, so \
+         clients and `sha256sum` can verify it. `seedc verify` re-hashes every bundle; one whose \
+         hash differs from its name was damaged after it was written (by hand, a tool or the \
+         disk). `seedc build` rewrites every bundle of the current content that is damaged.";
+    MissingBundle = "missing-bundle", "index.json lists a bundle that is not in out/",
+        help: Some("run `seedc build` to write it again"),
+        "`out/index.json` lists every bundle of the build. A listed bundle that is absent from \
+         `out/packs/sha256/` was deleted after the build; `seedc build` writes it again.";
+    UnresolvedPackRef = "unresolved-pack-ref", "a manifest binds a bundle that is missing or damaged",
+        help: Some("run `seedc build` to restore the bundle"),
+        "Every `pack_refs[].hash` of a manifest must name a bundle in the same `out/`, intact, so \
+         the manifest resolves offline. The diagnostic points at the reference whose bundle is \
+         absent or whose bytes no longer match its hash.";
+    CorruptManifest = "corrupt-manifest", "a manifest is not a valid, canonical seedc manifest",
+        help: None,
+        "A file under `out/manifests/` must parse as a seedc manifest (see \
+         schemas/manifest.schema.json), be in RFC 8785 canonical form, and be named after its \
+         `manifest_id`. A truncated or edited manifest fails these checks. `seedc build` \
+         rewrites the manifests it emits; a damaged daily of another date must be restored \
+         from where it was published.";
+    MissingManifest = "missing-manifest", "index.json lists a manifest that is not in out/",
+        help: Some("run `seedc build` with the same dates to write it again"),
+        "`out/index.json` lists every manifest of the build. A listed manifest that is absent \
+         from `out/manifests/` was deleted after the build.";
+    IndexMismatch = "index-mismatch", "index.json does not describe exactly what is in out/",
+        help: Some("run `seedc build` to rewrite the index"),
+        "`out/index.json` lists every bundle and manifest in `out/`, with their hashes and sizes. \
+         It is missing, damaged, not canonical, lists a file with another hash or size, or a file \
+         in `out/` is not listed.";
 }
 
 impl Serialize for Code {

@@ -1,0 +1,169 @@
+//! The incremental build cache (`out/.cache/build.json`): BLAKE3 fingerprints of everything a
+//! clean check depends on, and what that check produced (the packs' metadata and hashes).
+//! When every fingerprint matches, `build` skips loading, parsing and validating entirely.
+//!
+//! The cache is only ever a shortcut, never a source of truth: it is written last, after
+//! every output it describes, and `write` still re-hashes every output before trusting a
+//! hit (see docs/build.md for why re-hashing beats size+mtime here). A missing, corrupt or
+//! foreign cache file is simply a miss.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PackIndex;
+use crate::check::Checked;
+use crate::config::CONFIG_FILE;
+use crate::lock::LOCK_FILE;
+use crate::validate::schemas::SCHEMAS_DIR;
+
+/// The cache file, relative to `out/`.
+pub const CACHE_FILE: &str = ".cache/build.json";
+
+/// Bumped whenever the meaning of the cache changes, so an old cache is a miss.
+const FORMAT: u32 = 1;
+
+/// BLAKE3 fingerprints of a content root's inputs, taken before anything is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Tool version, seedc.toml and every file under `schemas/`: what every check depends on.
+    pub global: String,
+    /// seedc.lock's bytes (version discipline depends on it); "absent" when there is none.
+    pub lock: String,
+    /// Every seed file and pack, by path relative to the root.
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl Fingerprint {
+    /// Reads and hashes every input. Cheap next to a check: BLAKE3 runs at several GB/s and
+    /// the files are read in parallel.
+    pub fn compute(root: &Path) -> Result<Fingerprint> {
+        let mut global = blake3::Hasher::new();
+        global.update(b"seedc-build-cache\0");
+        global.update(&FORMAT.to_le_bytes());
+        framed(&mut global, env!("CARGO_PKG_VERSION").as_bytes());
+        let config = std::fs::read(root.join(CONFIG_FILE)).with_context(|| format!("cannot read {CONFIG_FILE}"))?;
+        framed(&mut global, &config);
+        let mut schema_files = Vec::new();
+        list_files(&root.join(SCHEMAS_DIR), SCHEMAS_DIR, &mut schema_files)
+            .with_context(|| format!("cannot list {}", root.join(SCHEMAS_DIR).display()))?;
+        schema_files.sort();
+        for (rel, hash) in hash_files(root, &schema_files) {
+            framed(&mut global, rel.as_bytes());
+            framed(&mut global, hash.as_bytes());
+        }
+
+        let (seeds, packs) = crate::load::discover(root).with_context(|| format!("cannot list the content of {}", root.display()))?;
+        let rels: Vec<String> = seeds.into_iter().chain(packs).map(|(_, rel)| rel).collect();
+        let inputs = hash_files(root, &rels).into_iter().collect();
+        Ok(Fingerprint { global: global.finalize().to_hex().to_string(), lock: lock_hash(root)?, inputs })
+    }
+}
+
+/// The fingerprint of seedc.lock as it is now on disk.
+pub fn lock_hash(root: &Path) -> Result<String> {
+    match std::fs::read(root.join(LOCK_FILE)) {
+        Ok(bytes) => Ok(blake3::hash(&bytes).to_hex().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("absent".to_owned()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {LOCK_FILE}")),
+    }
+}
+
+/// What a clean check of exactly these inputs produced: enough to plan manifests and the
+/// index, and to verify the bundles on disk, without reading any pack.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    pub format: u32,
+    pub fingerprint: Fingerprint,
+    /// The current packs, in `index.json` order.
+    pub packs: Vec<PackIndex>,
+    /// The content's latest `updated_at` (the FREEPLAY `created_at` without SOURCE_DATE_EPOCH).
+    pub content_time: i64,
+    /// Files named by a `$schema` of some input: check warns when one goes missing, so a
+    /// hit requires that they all still exist.
+    pub schema_refs: Vec<String>,
+}
+
+impl Cache {
+    /// The cache entry for a clean check of `fingerprint`'s inputs.
+    pub fn new(fingerprint: Fingerprint, checked: &Checked, packs: Vec<PackIndex>) -> Cache {
+        let refs = checked
+            .content
+            .seeds
+            .values()
+            .filter_map(|s| Some((s.file.as_str(), s.schema_ref.as_deref()?)))
+            .chain(checked.content.packs.iter().filter_map(|p| Some((p.file.as_str(), p.schema_ref.as_deref()?))));
+        let mut schema_refs: Vec<String> = refs
+            .filter(|(_, r)| !r.contains("://"))
+            .map(|(file, r)| {
+                let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+                let path = r.split('#').next().unwrap_or_default();
+                if dir.is_empty() { path.to_owned() } else { format!("{dir}/{path}") }
+            })
+            .collect();
+        schema_refs.sort();
+        schema_refs.dedup();
+        Cache { format: FORMAT, fingerprint, packs, content_time: super::content_time(checked), schema_refs }
+    }
+
+    /// Reads `out/.cache/build.json`; anything unreadable or of another format is a miss.
+    pub fn load(out: &Path) -> Option<Cache> {
+        let bytes = std::fs::read(out.join(CACHE_FILE)).ok()?;
+        serde_json::from_slice::<Cache>(&bytes).ok().filter(|c| c.format == FORMAT)
+    }
+
+    /// Whether this entry describes exactly the inputs of `now` under `root`.
+    pub fn hit(&self, now: &Fingerprint, root: &Path) -> bool {
+        self.fingerprint == *now && self.schema_refs.iter().all(|r| root.join(r).is_file())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec(self).expect("the cache always serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// Hashes a length-prefixed field, so two fields can never run into each other.
+fn framed(h: &mut blake3::Hasher, bytes: &[u8]) {
+    h.update(&(bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+/// BLAKE3 of each file; a file that cannot be read gets a marker instead (the check that
+/// follows a miss reports it as a diagnostic, with the content's other problems).
+fn hash_files(root: &Path, rels: &[String]) -> Vec<(String, String)> {
+    rels.par_iter()
+        .map(|rel| {
+            let hash = match std::fs::read(root.join(rel)) {
+                Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+                Err(e) => format!("unreadable: {:?}", e.kind()),
+            };
+            (rel.clone(), hash)
+        })
+        .collect()
+}
+
+/// Every file under `dir` (recursively), as `/`-separated paths relative to the root.
+fn list_files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child = format!("{rel}/{name}");
+        if entry.file_type()?.is_dir() {
+            list_files(&entry.path(), &child, out)?;
+        } else {
+            out.push(child);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,431 @@
+//! `seedc build`'s writer: turns a compiled build into `out/` and seedc.lock, atomically and
+//! incrementally, and reports what it did.
+//!
+//! The order of events is the contract:
+//! 1. decide everything without writing: check (exit 1 on errors), `--locked` (exit 4),
+//!    published dailies that would change (exit 4);
+//! 2. remove stray temporaries of a killed build, then write bundles, manifests, the index,
+//!    remove stale outputs, write seedc.lock, and last the cache. Every write is atomic
+//!    (`build_support::write_atomic`), so a kill at any moment leaves each final name with
+//!    either its old or its new content, and the next build finishes the job.
+//!
+//! `out/` accumulates published dailies: a daily manifest already in `out/` is kept (and so
+//! are the bundles it binds) even when this build does not ask for its date, because it is
+//! immutable once published. The FREEPLAY manifest and bundles nothing binds are replaced.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::cache::{self, Cache, Fingerprint};
+use super::{Bundle, Index, ManifestFile, Mode, PackIndex, bundle_path, manifest_path};
+use crate::build_support::{TMP_PREFIX, write_atomic};
+use crate::canon::{self, ContentHash};
+use crate::config::Config;
+use crate::diag::Sink;
+use crate::exit::{Exit, ExitError};
+use crate::load::Sources;
+use crate::lock::LOCK_FILE;
+use crate::progress::Progress;
+
+/// The output directory under the content root.
+pub const OUT_DIR: &str = "out";
+pub const INDEX_FILE: &str = "index.json";
+pub const BUNDLES_DIR: &str = "packs/sha256";
+pub const MANIFESTS_DIR: &str = "manifests";
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Daily dates, possibly repeated (a date is emitted once).
+    pub dates: Vec<jiff::civil::Date>,
+    /// Refuse (exit 4) instead of changing seedc.lock.
+    pub locked: bool,
+    /// Whether a progress bar may be drawn.
+    pub progress: bool,
+}
+
+/// What a build did, for people (`Display`) and for machines (`--format json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// False when the cache proved the inputs unchanged, so nothing was parsed or validated.
+    pub checked: bool,
+    pub bundles_written: usize,
+    pub bundles_reused: usize,
+    pub manifests_written: usize,
+    pub manifests_reused: usize,
+    pub index_written: bool,
+    /// Stale outputs removed: bundles nothing binds any more, an older FREEPLAY manifest.
+    pub removed: usize,
+    /// Temporary files left by a killed build, removed.
+    pub temporaries_removed: usize,
+    pub lock_written: bool,
+}
+
+impl Report {
+    /// True when the build changed nothing at all on disk (the cache aside).
+    pub fn nothing_done(&self) -> bool {
+        self.bundles_written == 0
+            && self.manifests_written == 0
+            && !self.index_written
+            && self.removed == 0
+            && self.temporaries_removed == 0
+            && !self.lock_written
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.nothing_done() {
+            return write!(
+                f,
+                "nothing to do: reused everything ({} bundles, {} manifests)",
+                self.bundles_reused, self.manifests_reused
+            );
+        }
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        write!(
+            f,
+            "wrote {}, reused {}; wrote {}, reused {}",
+            plural(self.bundles_written, "bundle"),
+            self.bundles_reused,
+            plural(self.manifests_written, "manifest"),
+            self.manifests_reused
+        )?;
+        if self.index_written {
+            f.write_str("; wrote index.json")?;
+        }
+        if self.removed > 0 {
+            write!(f, "; removed {} stale", plural(self.removed, "file"))?;
+        }
+        if self.temporaries_removed > 0 {
+            write!(f, "; cleaned {}", plural(self.temporaries_removed, "stray temporary file"))?;
+        }
+        if self.lock_written {
+            f.write_str("; updated seedc.lock")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a build ended, short of a tool error.
+pub enum Outcome {
+    /// The content has errors: nothing was written.
+    Invalid { sink: Sink, sources: Sources },
+    /// Written; `sink` holds the check's warnings (empty when the cache answered).
+    Built { report: Report, sink: Sink, sources: Sources },
+}
+
+/// Runs a whole build of the content root at `root`.
+pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
+    let config = Config::load(root)?;
+    let out = root.join(OUT_DIR);
+    let fingerprint = Fingerprint::compute(root)?;
+    let state = OutState::scan(&out)?;
+    let source_epoch = |content_time| super::freeplay_time(content_time);
+
+    if let Some(cached) = Cache::load(&out).filter(|c| c.hit(&fingerprint, root)) {
+        let plan = Plan::new(&out, &config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
+        // Trust the cache for the inputs, never for the outputs: every bundle is re-hashed.
+        let intact = intact_bundles(&out, cached.packs.iter().map(|p| p.pack_hash));
+        if intact.len() == cached.packs.len() {
+            let mut report = Report { checked: false, bundles_reused: intact.len(), ..Report::default() };
+            apply(&out, &plan, &[], &mut report, options)?;
+            return Ok(Outcome::Built { report, sink: Sink::default(), sources: Sources::default() });
+        }
+        // A bundle is missing or damaged: only the content can rebuild it, so check it.
+    }
+
+    let (checked, sink) = crate::check::check(root)?;
+    if sink.has_errors() {
+        return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
+    }
+    let next_lock = checked.next_lock();
+    let lock_text = next_lock.to_text();
+    let lock_on_disk = std::fs::read_to_string(root.join(LOCK_FILE)).ok();
+    let write_lock = match lock_on_disk.as_deref() {
+        Some(text) if text == lock_text => false,
+        _ if options.locked && next_lock != checked.lock || options.locked && lock_on_disk.is_none() => {
+            return Err(ExitError::new(
+                Exit::Refused,
+                format!("{LOCK_FILE} is out of date and --locked forbids updating it; run `seedc build` without --locked and commit {LOCK_FILE}"),
+            ));
+        }
+        // Under --locked a lock that says the same in other words is left alone.
+        _ => !options.locked,
+    };
+
+    let compiled = super::compile(&checked, &options.dates)?;
+    let packs: Vec<PackIndex> = compiled.bundles.iter().map(Bundle::meta).collect();
+    let plan = Plan::new(&out, &config, &packs, &options.dates, source_epoch(super::content_time(&checked)), &state)?;
+
+    let mut report = Report { checked: true, ..Report::default() };
+    apply(&out, &plan, &compiled.bundles, &mut report, options)?;
+    if write_lock {
+        write_atomic(&root.join(LOCK_FILE), lock_text.as_bytes())?;
+        report.lock_written = true;
+    }
+    // Warnings are not cached (a hit would not repeat them), so only a spotless check is.
+    if sink.iter().next().is_none() {
+        let fingerprint = Fingerprint { lock: cache::lock_hash(root)?, ..fingerprint };
+        let entry = Cache::new(fingerprint, &checked, packs);
+        let path = out.join(cache::CACHE_FILE);
+        create_dir(path.parent().unwrap_or(&out))?;
+        write_atomic(&path, &entry.to_bytes())?;
+    }
+    Ok(Outcome::Built { report, sink, sources: checked.content.sources })
+}
+
+/// A manifest found in `out/manifests/`.
+enum Existing {
+    Parsed(ManifestFile),
+    /// Present but not a manifest (damaged by hand or by the disk).
+    Corrupt,
+}
+
+/// What `out/` holds before this build touches it.
+#[derive(Default)]
+struct OutState {
+    /// File names under `packs/sha256/` (temporaries aside).
+    bundles: BTreeSet<String>,
+    /// Manifests by file name.
+    manifests: BTreeMap<String, Existing>,
+}
+
+impl OutState {
+    fn scan(out: &Path) -> Result<OutState> {
+        let mut state = OutState::default();
+        for name in list_dir(&out.join(BUNDLES_DIR))? {
+            if !name.starts_with(TMP_PREFIX) {
+                state.bundles.insert(name);
+            }
+        }
+        let dir = out.join(MANIFESTS_DIR);
+        for name in list_dir(&dir)? {
+            if name.starts_with(TMP_PREFIX) || !name.ends_with(".json") {
+                continue;
+            }
+            let bytes = std::fs::read(dir.join(&name)).with_context(|| format!("cannot read {}", dir.join(&name).display()))?;
+            let existing = match serde_json::from_slice::<super::Manifest>(&bytes) {
+                Ok(manifest) => Existing::Parsed(ManifestFile { manifest, hash: ContentHash::of(&bytes), bytes }),
+                Err(_) => Existing::Corrupt,
+            };
+            state.manifests.insert(name, existing);
+        }
+        Ok(state)
+    }
+}
+
+/// Everything `out/` should hold after this build, decided before anything is written.
+struct Plan {
+    /// Every manifest: this build's and the published dailies kept from earlier builds.
+    manifests: Vec<ManifestFile>,
+    index_bytes: Vec<u8>,
+    /// Stale files to remove, relative to `out/`.
+    remove: Vec<String>,
+}
+
+impl Plan {
+    fn new(
+        out: &Path,
+        config: &Config,
+        packs: &[PackIndex],
+        dates: &[jiff::civil::Date],
+        freeplay_at: i64,
+        state: &OutState,
+    ) -> Result<Plan> {
+        let fresh = super::manifests_for(config, packs, dates, freeplay_at)?;
+        let fresh_names: BTreeSet<String> = fresh.iter().map(|m| file_name(&m.manifest.manifest_id)).collect();
+
+        let mut refused = Vec::new();
+        for m in fresh.iter().filter(|m| m.manifest.mode == Mode::Daily) {
+            if let Some(Existing::Parsed(old)) = state.manifests.get(&file_name(&m.manifest.manifest_id))
+                && old.bytes != m.bytes
+            {
+                refused.push(format!(
+                    "out/{} is published ({}) and this build would change it to {}",
+                    manifest_path(&m.manifest.manifest_id),
+                    old.hash,
+                    m.hash
+                ));
+            }
+        }
+        if !refused.is_empty() {
+            return Err(ExitError::new(
+                Exit::Refused,
+                format!(
+                    "refusing to change a published daily manifest; nothing was written\n  {}\n  a daily is immutable once published: build other dates, or restore the content it was built from",
+                    refused.join("\n  ")
+                ),
+            ));
+        }
+
+        let mut remove = Vec::new();
+        let mut manifests = fresh;
+        for (name, existing) in &state.manifests {
+            let Existing::Parsed(old) = existing else { continue };
+            if fresh_names.contains(name) || file_name(&old.manifest.manifest_id) != *name {
+                continue;
+            }
+            match old.manifest.mode {
+                Mode::Daily => manifests.push(ManifestFile { manifest: old.manifest.clone(), bytes: old.bytes.clone(), hash: old.hash }),
+                Mode::Freeplay => remove.push(format!("{MANIFESTS_DIR}/{name}")),
+            }
+        }
+        manifests.sort_by(|a, b| a.manifest.manifest_id.cmp(&b.manifest.manifest_id));
+
+        // Every bundle a manifest binds; those of kept dailies may predate the current packs.
+        let mut metas: BTreeMap<ContentHash, PackIndex> = packs.iter().map(|p| (p.pack_hash, p.clone())).collect();
+        for m in &manifests {
+            for r in &m.manifest.pack_refs {
+                if metas.contains_key(&r.hash) {
+                    continue;
+                }
+                let meta = old_bundle_meta(out, &r.hash).ok_or_else(|| {
+                    ExitError::new(
+                        Exit::Invalid,
+                        format!(
+                            "out/{} binds {}, which is missing or damaged in out/ and is not built from the current content; restore that bundle or remove the manifest",
+                            manifest_path(&m.manifest.manifest_id),
+                            r.hash
+                        ),
+                    )
+                })?;
+                metas.insert(r.hash, meta);
+            }
+        }
+        let needed: BTreeSet<String> = metas.keys().map(|h| format!("{}.json", h.hex())).collect();
+        remove.extend(state.bundles.iter().filter(|n| !needed.contains(*n)).map(|n| format!("{BUNDLES_DIR}/{n}")));
+
+        let index: Index = super::index_of(metas.into_values().collect(), &manifests);
+        let index_bytes = canon::canonical_of(&index)?;
+        Ok(Plan { manifests, index_bytes, remove })
+    }
+}
+
+/// The index row of a bundle kept from an older build, read back from the bundle itself
+/// (it is the pack document). None if it is missing, damaged or not a pack.
+fn old_bundle_meta(out: &Path, hash: &ContentHash) -> Option<PackIndex> {
+    let bytes = std::fs::read(out.join(bundle_path(hash))).ok()?;
+    if ContentHash::of(&bytes) != *hash {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let field = |name: &str| value.get(name)?.as_str().map(str::to_owned);
+    Some(PackIndex {
+        v: 1,
+        pack_hash: *hash,
+        pack_id: field("pack_id")?,
+        version: field("version")?,
+        kind: field("kind")?,
+        pack_schema_v: field("pack_schema_v")?,
+        bytes: bytes.len() as u64,
+        path: bundle_path(hash),
+    })
+}
+
+/// The hashes whose bundle is on disk with exactly the right bytes (re-hashed in parallel).
+fn intact_bundles(out: &Path, hashes: impl Iterator<Item = ContentHash>) -> Vec<ContentHash> {
+    let hashes: Vec<ContentHash> = hashes.collect();
+    hashes
+        .into_par_iter()
+        .filter(|h| std::fs::read(out.join(bundle_path(h))).is_ok_and(|bytes| ContentHash::of(&bytes) == *h))
+        .collect()
+}
+
+/// Writes what differs from the plan, in crash-safe order. `bundles` holds the content of
+/// the current packs (empty when the cache vouched for every bundle on disk).
+fn apply(out: &Path, plan: &Plan, bundles: &[Bundle], report: &mut Report, options: &Options) -> Result<()> {
+    create_dir(out)?;
+    report.temporaries_removed = remove_temporaries(out)?;
+    let bundle_dir = out.join(BUNDLES_DIR);
+    let manifest_dir = out.join(MANIFESTS_DIR);
+    create_dir(&bundle_dir)?;
+    create_dir(&manifest_dir)?;
+
+    let stale: Vec<&Bundle> = bundles
+        .par_iter()
+        .filter(|b| std::fs::read(out.join(b.path())).map_or(true, |on_disk| on_disk != b.bytes))
+        .collect();
+    report.bundles_reused += bundles.len() - stale.len();
+    let progress = Progress::new(options.progress, stale.len() as u64, "writing bundles");
+    stale.par_iter().try_for_each(|b| {
+        write_atomic(&out.join(b.path()), &b.bytes)?;
+        progress.inc();
+        anyhow::Ok(())
+    })?;
+    progress.finish();
+    report.bundles_written = stale.len();
+
+    for m in &plan.manifests {
+        let path = out.join(manifest_path(&m.manifest.manifest_id));
+        if std::fs::read(&path).is_ok_and(|on_disk| on_disk == m.bytes) {
+            report.manifests_reused += 1;
+        } else {
+            write_atomic(&path, &m.bytes)?;
+            report.manifests_written += 1;
+        }
+    }
+
+    let index = out.join(INDEX_FILE);
+    if !std::fs::read(&index).is_ok_and(|on_disk| on_disk == plan.index_bytes) {
+        write_atomic(&index, &plan.index_bytes)?;
+        report.index_written = true;
+    }
+
+    // Last: until the new index is in place, the old one may still name these.
+    for rel in &plan.remove {
+        remove_file(&out.join(rel))?;
+        report.removed += 1;
+    }
+    Ok(())
+}
+
+/// Removes the temporaries a killed build left in `out/` and its subdirectories.
+fn remove_temporaries(out: &Path) -> Result<usize> {
+    let mut removed = 0;
+    for dir in [out.to_owned(), out.join(BUNDLES_DIR), out.join(MANIFESTS_DIR), out.join(".cache")] {
+        for name in list_dir(&dir)? {
+            if name.starts_with(TMP_PREFIX) {
+                remove_file(&dir.join(name))?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn file_name(manifest_id: &str) -> String {
+    format!("{manifest_id}.json")
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,96 @@
+//! `seedc build`: check, then write `out/` and seedc.lock; print the diagnostics and a
+//! report of what was written and reused (one JSON object under `--format json`).
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::build::write::{self, Options, Outcome, Report};
+use crate::cli::{BuildArgs, Format};
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+
+/// Pins "today" for `--days` (YYYY-MM-DD), so tests and reproducible pipelines do not
+/// depend on the clock.
+pub const TODAY_ENV: &str = "SEEDC_TODAY";
+
+pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
+    let options = Options {
+        dates: dates(args)?,
+        locked: args.locked,
+        progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+    };
+    match write::build(root, &options)? {
+        Outcome::Invalid { sink, sources } => {
+            printer.diagnostics(&sink, &sources, sources.len());
+            printer.status("nothing was written: fix the errors above and build again");
+            Ok(Exit::Invalid)
+        }
+        Outcome::Built { report, sink, sources } => {
+            if sink.iter().next().is_some() {
+                printer.diagnostics(&sink, &sources, sources.len());
+            }
+            print_report(printer, &report);
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn print_report(printer: &Printer, report: &Report) {
+    match printer.format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                build: &'a Report,
+            }
+            let line = serde_json::to_string(&Line { build: report }).expect("reports always serialize");
+            printer.stdout(&format!("{line}\n"));
+        }
+        Format::Github if !printer.quiet => printer.stdout(&format!("::notice title=seedc build::{report}\n")),
+        _ => printer.status(&report.to_string()),
+    }
+}
+
+/// The daily dates asked for: every `--date`, then `--days N` from today (UTC).
+pub fn dates(args: &BuildArgs) -> Result<Vec<jiff::civil::Date>> {
+    let mut dates = Vec::new();
+    for text in &args.dates {
+        dates.push(parse_date(text).map_err(|why| ExitError::new(Exit::Usage, format!("invalid --date {text:?}: {why}")))?);
+    }
+    if let Some(days) = args.days {
+        let today = match std::env::var(TODAY_ENV) {
+            Ok(text) => parse_date(&text).map_err(|why| ExitError::new(Exit::Usage, format!("invalid {TODAY_ENV} {text:?}: {why}")))?,
+            Err(_) => jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        };
+        for n in 0..days {
+            let date = today
+                .checked_add(jiff::Span::new().days(i64::from(n)))
+                .map_err(|e| ExitError::new(Exit::Usage, format!("--days {days} runs past the last supported date: {e}")))?;
+            dates.push(date);
+        }
+    }
+    Ok(dates)
+}
+
+/// A calendar date written exactly `YYYY-MM-DD` (jiff alone would accept other spellings).
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err("expected YYYY-MM-DD".to_owned());
+    }
+    text.parse::<jiff::civil::Date>().map_err(|e| format!("not a calendar date ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(parse_date("2026-01-25").unwrap().to_string(), "2026-01-25");
+        for bad in ["2026-1-25", "2026-02-30", "20260125", "2026-01-25T00:00", "tomorrow", ""] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+}
