@@ -148,7 +148,7 @@ pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
     let lock_on_disk = std::fs::read_to_string(root.join(LOCK_FILE)).ok();
     let write_lock = match lock_on_disk.as_deref() {
         Some(text) if text == lock_text => false,
-        _ if options.locked && next_lock != checked.lock || options.locked && lock_on_disk.is_none() => {
+        _ if options.locked && (next_lock != checked.lock || lock_on_disk.is_none()) => {
             return Err(ExitError::new(
                 Exit::Refused,
                 format!("{LOCK_FILE} is out of date and --locked forbids updating it; run `seedc build` without --locked and commit {LOCK_FILE}"),
