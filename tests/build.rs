@@ -349,9 +349,9 @@ fn a_published_daily_is_never_changed() {
 #[test]
 fn dates_come_from_flags_or_the_pinned_today() {
     let root = Root::sample();
-    for bad in ["2026-02-30", "25-01-2026", "tomorrow"] {
-        let run = root.seedc(&["build", "--date", bad]);
-        assert_eq!(run.code, 2, "{bad}: {}", run.snapshot());
+    for bad in [&["--date", "2026-02-30"][..], &["--date", "25-01-2026"], &["--date", "tomorrow"], &["--days", "100000"]] {
+        let run = root.seedc(&[&["build"][..], bad].concat());
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.snapshot());
         assert!(!root.file("out").exists());
     }
     let mut cmd = crate::support::seedc_cmd();
@@ -377,6 +377,14 @@ fn rebuilds_reuse_what_did_not_change() {
     assert_eq!(second["manifests_written"], 0, "{second}");
     let human = root.seedc(&["build", "--date", DAY]);
     assert!(human.stderr.contains("nothing to do: reused everything"), "{}", human.stderr);
+
+    // A changed schema file is a changed input: everything is checked again, nothing rewritten.
+    let schema = root.read("schemas/packs/voice-1.0.schema.json");
+    root.write("schemas/packs/voice-1.0.schema.json", format!("{schema}\n"));
+    let after_schema = report(&root.seedc(&["build", "--date", DAY, "--format", "json"]));
+    assert_eq!(after_schema["checked"], true, "{after_schema}");
+    assert_eq!(after_schema["bundles_written"], 0, "{after_schema}");
+    assert_eq!(report(&root.seedc(&["build", "--date", DAY, "--format", "json"]))["checked"], false);
 
     // One changed pack: one bundle written, the others reused.
     let text = root.read("data/packs/voice.core.en.json").replacen("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"", 1);

@@ -14,6 +14,9 @@ use crate::output::Printer;
 /// depend on the clock.
 pub const TODAY_ENV: &str = "SEEDC_TODAY";
 
+/// Ten years of dailies: more in one build is a typo, not a plan.
+const MAX_DAYS: u32 = 3660;
+
 pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
     let options = Options {
         dates: dates(args)?,
@@ -58,6 +61,9 @@ pub fn dates(args: &BuildArgs) -> Result<Vec<jiff::civil::Date>> {
         dates.push(parse_date(text).map_err(|why| ExitError::new(Exit::Usage, format!("invalid --date {text:?}: {why}")))?);
     }
     if let Some(days) = args.days {
+        if days > MAX_DAYS {
+            return Err(ExitError::new(Exit::Usage, format!("--days {days} is more than {MAX_DAYS} days of dailies")));
+        }
         let today = match std::env::var(TODAY_ENV) {
             Ok(text) => parse_date(&text).map_err(|why| ExitError::new(Exit::Usage, format!("invalid {TODAY_ENV} {text:?}: {why}")))?,
             Err(_) => jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
