@@ -99,6 +99,28 @@ const CASES: &[Case] = &[
         setup: |r| r.edit(PROTOCOL, "\"title\": \"Core run protocols\",", "\"title\": \"Core run protocols\" \"x\","),
     },
     Case {
+        // A truncated file ending right after a multibyte character: the end of input is
+        // reported at that character, on a character boundary.
+        name: "syntax_truncated_after_multibyte",
+        code: "syntax",
+        file: ENEMIES,
+        at: Some((8, 17)),
+        lock: false,
+        setup: |r| {
+            let text = r.read(ENEMIES).replacen("\"Goblin Scout\"", "\"Göblin Scout\"", 1);
+            r.write(ENEMIES, &text[..text.find('ö').unwrap() + 'ö'.len_utf8()]);
+        },
+    },
+    Case {
+        // The underline of a one-byte span widens to the whole character (this panicked once).
+        name: "syntax_multibyte_only",
+        code: "syntax",
+        file: PROTOCOL,
+        at: Some((1, 1)),
+        lock: false,
+        setup: |r| r.write(PROTOCOL, "\u{800}"),
+    },
+    Case {
         name: "invalid_utf8",
         code: "invalid-utf8",
         file: ENEMIES,

@@ -7,4 +7,5 @@ mod support;
 mod build;
 mod check_cli;
 mod check_codes;
+mod check_props;
 mod tidy;

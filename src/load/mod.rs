@@ -45,6 +45,12 @@ impl SourceFile {
 
     /// A span for a byte range; the column counts characters.
     pub fn span(&self, offset: usize, len: usize) -> Span {
+        // serde_json reports a byte position, which may fall inside a multibyte character
+        // (at the end of a truncated file, say): point at the character's start.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let (line, column) = self.lines().line_col(&self.text, offset);
         Span { line, column, offset, len: len.max(1) }
     }
