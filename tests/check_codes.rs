@@ -12,17 +12,17 @@ const TRAPS: &str = "data/seeds/traps.json";
 const PROTOCOL: &str = "data/packs/protocol.core.json";
 const CONFIG: &str = "seedc.toml";
 
-struct Case {
+pub(crate) struct Case {
     /// Also the snapshot name.
-    name: &'static str,
-    code: &'static str,
-    file: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) code: &'static str,
+    pub(crate) file: &'static str,
     /// 1-based line and character column; `None` for a diagnostic about the whole file.
-    at: Option<(usize, usize)>,
+    pub(crate) at: Option<(usize, usize)>,
     /// Keep the sample's seedc.lock; otherwise it is removed so that an edit to a record
     /// does not also report `version-not-bumped`.
-    lock: bool,
-    setup: fn(&Root),
+    pub(crate) lock: bool,
+    pub(crate) setup: fn(&Root),
 }
 
 /// Replaces the first occurrence of `from` with `to`, on bytes (for invalid UTF-8).
@@ -39,7 +39,7 @@ fn nested(levels: usize) -> String {
     format!("{}{}", "[".repeat(levels), "]".repeat(levels))
 }
 
-const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         name: "syntax_trailing_comma",
         code: "syntax",

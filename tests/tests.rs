@@ -8,4 +8,5 @@ mod build;
 mod check_cli;
 mod check_codes;
 mod check_props;
+mod docs;
 mod tidy;
