@@ -6,4 +6,7 @@ mod support;
 
 mod build;
 mod check_cli;
+mod check_codes;
+mod check_props;
+mod docs;
 mod tidy;
