@@ -1,0 +1,69 @@
+//! `seedc diff BASE [HEAD]`: check both sides (concurrently), refuse to diff a side that
+//! does not check, then print the balance diff in the chosen format. Exit 0 whether or not
+//! anything changed; with `--exit-code`, 1 when something did.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::check::{self, Checked};
+use crate::cli::{DiffArgs, Format};
+use crate::diag::Sink;
+use crate::diff::{self, render_human, render_json, render_markdown};
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+use crate::tree::Tree;
+
+/// How the default new side is named.
+pub const WORKING_TREE: &str = "working tree";
+
+pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
+    let base = side(root, &args.base)?;
+    let head = match &args.head {
+        Some(h) => side(root, h)?,
+        None => Tree::dir(root),
+    };
+    let head_label = args.head.clone().unwrap_or_else(|| WORKING_TREE.to_owned());
+    let (old, new) = rayon::join(|| check::check_tree(&base), || check::check_tree(&head));
+    let old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
+    let new = new.with_context(|| format!("cannot check the new side ({head_label})"))?;
+
+    let mut invalid = Vec::new();
+    for ((checked, sink), label) in [(&old, &args.base), (&new, &head_label)] {
+        if sink.has_errors() {
+            report_invalid(printer, label, checked, sink);
+            invalid.push(format!("{label} ({} error{})", sink.errors(), if sink.errors() == 1 { "" } else { "s" }));
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(ExitError::new(Exit::Invalid, format!("not diffed: {} does not check", invalid.join(" and "))));
+    }
+
+    let diff = diff::diff(&old.0, &new.0, &args.base, &head_label)?;
+    let markdown = render_markdown::render(&diff);
+    let text = match printer.format {
+        Format::Human => render_human::render(&diff, printer.color),
+        Format::Json => render_json::render(&diff) + "\n",
+        Format::Markdown => markdown.clone(),
+        Format::Github => format!("::notice title=seedc diff::{}\n", diff::summary_line(&diff.summary)),
+    };
+    if !(printer.quiet && printer.format == Format::Human) || diff.summary.changed {
+        printer.stdout(&text);
+    }
+    crate::summary::append(&markdown)?;
+    Ok(if args.exit_code && diff.summary.changed { Exit::Invalid } else { Exit::Ok })
+}
+
+/// A side named on the command line: an existing directory, else a git revision of the
+/// repository holding `root`.
+fn side(root: &Path, arg: &str) -> Result<Tree> {
+    if Path::new(arg).is_dir() {
+        return Ok(Tree::dir(arg));
+    }
+    Tree::git(root, arg).map_err(|e| ExitError::new(Exit::Usage, e.to_string()))
+}
+
+fn report_invalid(printer: &Printer, label: &str, checked: &Checked, sink: &Sink) {
+    printer.status(&format!("{label} does not check:"));
+    printer.diagnostics(sink, &checked.content.sources, checked.content.sources.len());
+}
