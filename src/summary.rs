@@ -21,7 +21,8 @@ pub fn append(markdown: &str) -> Result<()> {
         .append(true)
         .open(&path)
         .with_context(|| format!("cannot open {ENV} ({})", std::path::Path::new(&path).display()))?;
-    file.write_all(markdown.as_bytes()).and_then(|()| file.write_all(b"\n")).with_context(|| format!("cannot write {ENV}"))
+    // A blank line first: the previous step's text may not end a paragraph.
+    file.write_all(format!("\n{markdown}\n").as_bytes()).with_context(|| format!("cannot write {ENV}"))
 }
 
 /// The summary of a check or build: counts, then a table of the diagnostics.

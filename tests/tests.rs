@@ -6,4 +6,6 @@ mod support;
 
 mod build;
 mod check_cli;
+mod ci;
+mod diff;
 mod tidy;

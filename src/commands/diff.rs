@@ -45,13 +45,49 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
         Format::Human => render_human::render(&diff, printer.color),
         Format::Json => render_json::render(&diff) + "\n",
         Format::Markdown => markdown.clone(),
-        Format::Github => format!("::notice title=seedc diff::{}\n", diff::summary_line(&diff.summary)),
+        Format::Github => github(&diff, &printer.github_prefix),
     };
     if !(printer.quiet && printer.format == Format::Human) || diff.summary.changed {
         printer.stdout(&text);
     }
     crate::summary::append(&markdown)?;
     Ok(if args.exit_code && diff.summary.changed { Exit::Invalid } else { Exit::Ok })
+}
+
+/// A notice per changed seed file and pack (shown on the file in the pull request), then
+/// the summary.
+fn github(diff: &diff::Diff, prefix: &str) -> String {
+    use crate::diag::render_github::notice;
+    let mut out = String::new();
+    let counts = |c: &diff::CollectionDiff| {
+        let n = [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")];
+        let parts: Vec<String> = n.iter().filter(|(n, _)| *n > 0).map(|(n, w)| format!("{n} {w}")).collect();
+        if parts.is_empty() { "records unchanged".to_owned() } else { format!("records {}", parts.join(", ")) }
+    };
+    let version = |v: &diff::VersionChange| match (&v.old, &v.new) {
+        (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
+        (a, b) => b.clone().or_else(|| a.clone()).unwrap_or_default(),
+    };
+    for c in &diff.collections {
+        let file = (c.status != diff::Status::Removed).then(|| format!("{prefix}{}", c.file));
+        let message = format!("{} {}: {}", c.collection, version(&c.version), counts(c));
+        out.push_str(&notice("balance changed", file.as_deref(), &message));
+        out.push('\n');
+    }
+    for p in &diff.packs {
+        let file = (p.status != diff::Status::Removed).then(|| format!("{prefix}{}", p.file));
+        let status = match p.status {
+            diff::Status::Added => "added",
+            diff::Status::Removed => "removed",
+            diff::Status::Changed => "changed",
+        };
+        let message = format!("pack {} {}: {status}", p.pack_id, version(&p.version));
+        out.push_str(&notice("pack changed", file.as_deref(), &message));
+        out.push('\n');
+    }
+    out.push_str(&notice("seedc diff", None, &diff::summary_line(&diff.summary)));
+    out.push('\n');
+    out
 }
 
 /// A side named on the command line: an existing directory, else a git revision of the
