@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::load::{self, Content};
 use crate::lock::Lock;
+use crate::tree::Tree;
 use crate::validate::{self, schemas::Schemas};
 
 /// A checked content root: what `build`, `deploy` and `diff` work from.
@@ -46,10 +47,28 @@ impl Checked {
 
 /// Runs every check over the content root at `root`.
 pub fn check(root: &Path) -> Result<(Checked, Sink)> {
-    let config = Config::load(root)?;
-    let schemas = Schemas::compile(root, &config)?;
-    let lock = Lock::load(root)?;
-    let (content, load_diags) = load::load(root, &config).with_context(|| format!("cannot list the content of {}", root.display()))?;
+    check_tree(&Tree::dir(root))
+}
+
+/// Runs every check over a content root in a directory or a git revision.
+pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
+    let (config, lock) = match tree.root() {
+        Some(root) => (Config::load(root)?, Lock::load(root)?),
+        None => {
+            let text = tree
+                .read_optional(crate::config::CONFIG_FILE)?
+                .with_context(|| format!("there is no {} in {} (is it a seedc content root?)", crate::config::CONFIG_FILE, tree.label()))?;
+            let config = Config::parse(&text).with_context(|| format!("in {}", tree.label()))?;
+            let lock = match tree.read_optional(crate::lock::LOCK_FILE)? {
+                Some(text) => Lock::parse(&text)?,
+                None => Lock { v: 1, ..Lock::default() },
+            };
+            (config, lock)
+        }
+    };
+    let schemas = Schemas::compile_tree(tree, &config)?;
+    let (content, load_diags) = load::load_tree(tree, &config).with_context(|| format!("cannot list the content of {}", tree.label()))?;
+    let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
 
@@ -57,7 +76,7 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
     sink.extend(validate::records::check(&content, &schemas, &key_fields));
     sink.extend(validate::references::check(&content, &config));
     sink.extend(validate::packs::check(&content, &config, &schemas));
-    sink.extend(schema_refs(root, &content));
+    sink.extend(schema_refs(tree, &content));
 
     let collection_hashes: BTreeMap<String, ContentHash> = content
         .seeds
@@ -72,11 +91,11 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
-    Ok((Checked { root: root.to_owned(), config, content, collection_hashes, pack_hashes, lock }, sink))
+    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock }, sink))
 }
 
 /// A `$schema` that points at a missing local file is a warning: editors would not validate.
-fn schema_refs(root: &Path, content: &Content) -> Vec<Diagnostic> {
+fn schema_refs(tree: &Tree, content: &Content) -> Vec<Diagnostic> {
     let refs = content
         .seeds
         .values()
@@ -89,7 +108,12 @@ fn schema_refs(root: &Path, content: &Content) -> Vec<Diagnostic> {
         }
         let path = reference.split('#').next().unwrap_or_default();
         let dir = Path::new(file).parent().unwrap_or(Path::new(""));
-        if !root.join(dir).join(path).is_file() {
+        let exists = match tree.root() {
+            Some(root) => root.join(dir).join(path).is_file(),
+            // A path that leaves the content root cannot be read from a revision: no warning.
+            None => crate::tree::normalize(&format!("{}/{path}", dir.display())).is_none_or(|rel| tree.is_file(&rel)),
+        };
+        if !exists {
             diags.push(
                 Diagnostic::warning(Code::MissingSchemaFile, format!("`$schema` names {reference:?}, which does not exist"))
                     .in_file(file)

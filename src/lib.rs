@@ -13,12 +13,15 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod exit;
 pub mod formats;
 pub mod load;
 pub mod lock;
 pub mod output;
 pub mod progress;
+pub mod summary;
+pub mod tree;
 pub mod validate;
 pub mod verify;
 

@@ -37,10 +37,14 @@ impl Lock {
     pub fn load(root: &Path) -> Result<Lock> {
         let path = root.join(LOCK_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).with_context(|| format!("{LOCK_FILE} is corrupt; restore it from version control")),
+            Ok(text) => Self::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock { v: 1, ..Lock::default() }),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
+    }
+
+    pub fn parse(text: &str) -> Result<Lock> {
+        serde_json::from_str(text).with_context(|| format!("{LOCK_FILE} is corrupt; restore it from version control"))
     }
 
     /// The file's exact text: sorted keys, two-space indent, final newline.

@@ -12,6 +12,8 @@ pub struct Printer {
     pub color: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// Prepended to file paths in `--format github` (see [`render_github::workspace_prefix`]).
+    pub github_prefix: String,
 }
 
 impl Printer {
@@ -21,7 +23,8 @@ impl Printer {
             Color::Never => false,
             Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
         };
-        Printer { format: global.format, color, quiet: global.quiet, verbose: global.verbose }
+        let github_prefix = if global.format == Format::Github { render_github::workspace_prefix(&global.root) } else { String::new() };
+        Printer { format: global.format, color, quiet: global.quiet, verbose: global.verbose, github_prefix }
     }
 
     /// Prints every diagnostic, then the summary. Human format skips warnings under `-q`.
@@ -39,7 +42,7 @@ impl Printer {
             }
             Format::Github => {
                 for d in sink.iter() {
-                    out.push_str(&render_github::render(d));
+                    out.push_str(&render_github::render_in(d, &self.github_prefix));
                     out.push('\n');
                 }
                 if !self.quiet {

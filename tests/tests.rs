@@ -8,5 +8,7 @@ mod build;
 mod check_cli;
 mod check_codes;
 mod check_props;
+mod ci;
+mod diff;
 mod docs;
 mod tidy;

@@ -10,5 +10,6 @@ use crate::output::Printer;
 pub fn run(root: &Path, printer: &Printer) -> Result<Exit> {
     let (checked, sink) = crate::check::check(root)?;
     printer.diagnostics(&sink, &checked.content.sources, checked.content.sources.len());
+    crate::summary::append(&crate::summary::diagnostics("check", &sink, checked.content.sources.len()))?;
     Ok(if sink.has_errors() { Exit::Invalid } else { Exit::Ok })
 }

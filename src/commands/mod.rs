@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod diff;
 mod explain;
 mod schema;
 mod verify;
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Verify => verify::run(root, printer),
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
+        Command::Diff(args) => diff::run(root, args, printer),
         other => Err(ExitError::new(Exit::Usage, format!("`{}` is not implemented yet", command_name(other)))),
     }
 }

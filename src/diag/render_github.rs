@@ -4,13 +4,20 @@
 use super::{Diagnostic, Severity, Summary};
 
 pub fn render(d: &Diagnostic) -> String {
+    render_in(d, "")
+}
+
+/// Renders with `prefix` (the content root's path inside the repository, ending in `/`, or
+/// empty) before the file, because the runner resolves annotation paths against
+/// `GITHUB_WORKSPACE`, not against the content root.
+pub fn render_in(d: &Diagnostic, prefix: &str) -> String {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     let mut props = Vec::new();
     if let Some(file) = &d.file {
-        props.push(format!("file={}", escape_property(file)));
+        props.push(format!("file={}", escape_property(&format!("{prefix}{file}"))));
     }
     if let Some(span) = d.span {
         props.push(format!("line={}", span.line));
@@ -41,6 +48,26 @@ pub fn render_summary(summary: &Summary) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the
+/// variable is set and the root is inside it; else empty (paths stay root-relative).
+pub fn workspace_prefix(root: &std::path::Path) -> String {
+    let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) else { return String::new() };
+    let (Ok(workspace), Ok(root)) = (std::fs::canonicalize(workspace), std::fs::canonicalize(root)) else { return String::new() };
+    match root.strip_prefix(&workspace) {
+        Ok(rel) if !rel.as_os_str().is_empty() => {
+            let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            format!("{}/", rel.join("/"))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A notice (for `seedc diff`), optionally on a file.
+pub fn notice(title: &str, file: Option<&str>, message: &str) -> String {
+    let file = file.map_or_else(String::new, |f| format!("file={},", escape_property(f)));
+    format!("::notice {file}title={}::{}", escape_property(title), escape_data(message))
 }
 
 /// Escaping of a workflow command's message, as the runner's toolkit does it.

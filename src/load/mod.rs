@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Span, Target};
+use crate::tree::Tree;
 
 pub const SEEDS_DIR: &str = "data/seeds";
 pub const PACKS_DIR: &str = "data/packs";
@@ -171,46 +172,56 @@ pub struct Content {
 
 /// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
 pub fn discover(root: &Path) -> std::io::Result<(Vec<(PathBuf, String)>, Vec<(PathBuf, String)>)> {
-    let seeds = list_json(root, SEEDS_DIR, false)?;
-    let packs = list_json(root, PACKS_DIR, true)?;
+    let (seeds, packs) = discover_tree(&Tree::dir(root))?;
+    let abs = |rels: Vec<String>| rels.into_iter().map(|rel| (root.join(&rel), rel)).collect();
+    Ok((abs(seeds), abs(packs)))
+}
+
+/// Lists the seed files and packs of a tree, sorted, as relative paths.
+pub fn discover_tree(tree: &Tree) -> std::io::Result<(Vec<String>, Vec<String>)> {
+    let seeds = list_json(tree, SEEDS_DIR, false)?;
+    let packs = list_json(tree, PACKS_DIR, true)?;
     Ok((seeds, packs))
 }
 
-fn list_json(root: &Path, dir: &str, nested_pack: bool) -> std::io::Result<Vec<(PathBuf, String)>> {
+fn list_json(tree: &Tree, dir: &str, nested_pack: bool) -> std::io::Result<Vec<String>> {
     let mut out = Vec::new();
-    let abs = root.join(dir);
-    let entries = match std::fs::read_dir(&abs) {
+    let entries = match tree.read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(e),
     };
     for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if path.is_dir() {
-            if nested_pack && path.join("pack.json").is_file() {
-                out.push((path.join("pack.json"), format!("{dir}/{name}/pack.json")));
+        let name = entry.name;
+        if entry.is_dir {
+            let pack = format!("{dir}/{name}/pack.json");
+            if nested_pack && tree.is_file(&pack) {
+                out.push(pack);
             }
         } else if name.ends_with(".json") {
-            out.push((path, format!("{dir}/{name}")));
+            out.push(format!("{dir}/{name}"));
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.sort();
     Ok(out)
 }
 
 /// Loads the content root. Returns the content and the diagnostics of loading.
 pub fn load(root: &Path, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    let (seed_paths, pack_paths) = discover(root)?;
+    load_tree(&Tree::dir(root), config)
+}
+
+/// Loads a content root from a directory or a git revision.
+pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
+    let (seed_paths, pack_paths) = discover_tree(tree)?;
     let mut diags = Vec::new();
     let mut content = Content::default();
 
     let seeds: Vec<_> = seed_paths
         .par_iter()
-        .map(|(abs, rel)| {
+        .map(|rel| {
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
-            load_seed_file(abs, rel, collection, config)
+            load_seed_file(tree, rel, collection, config)
         })
         .collect();
     let mut present = Vec::new();
@@ -244,7 +255,7 @@ pub fn load(root: &Path, config: &Config) -> std::io::Result<(Content, Vec<Diagn
         }
     }
 
-    let packs: Vec<_> = pack_paths.par_iter().map(|(abs, rel)| load_pack(abs, rel, config)).collect();
+    let packs: Vec<_> = pack_paths.par_iter().map(|rel| load_pack(tree, rel, config)).collect();
     for (loaded, file_diags) in packs {
         diags.extend(file_diags);
         if let Some((pack, source)) = loaded {
@@ -258,9 +269,9 @@ pub fn load(root: &Path, config: &Config) -> std::io::Result<(Content, Vec<Diagn
 }
 
 /// Reads a file within the size limit and checks it is UTF-8.
-fn read_text(abs: &Path, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let len = match std::fs::metadata(abs) {
-        Ok(m) => m.len(),
+fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let len = match tree.len(rel) {
+        Ok(len) => len,
         Err(e) => {
             diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
             return None;
@@ -272,7 +283,7 @@ fn read_text(abs: &Path, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> 
         );
         return None;
     }
-    let bytes = match std::fs::read(abs) {
+    let bytes = match tree.read(rel) {
         Ok(b) => b,
         Err(e) => {
             diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
@@ -448,9 +459,9 @@ pub fn key_of(value: &Value, field: &str) -> Option<String> {
 
 type Loaded<T> = Option<(T, Arc<SourceFile>)>;
 
-fn load_seed_file(abs: &Path, rel: &str, collection: &str, config: &Config) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
+fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let Some(text) = read_text(abs, rel, config.limits.max_file_bytes, &mut diags) else {
+    let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
         return (rel.to_owned(), None, diags);
     };
     let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
@@ -611,9 +622,9 @@ fn is_rfc3339(s: &str) -> bool {
         && (s.ends_with(['Z', 'z']) || matches!(b[b.len() - 6], b'+' | b'-'))
 }
 
-fn load_pack(abs: &Path, rel: &str, config: &Config) -> (Loaded<Option<Pack>>, Vec<Diagnostic>) {
+fn load_pack(tree: &Tree, rel: &str, config: &Config) -> (Loaded<Option<Pack>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let Some(text) = read_text(abs, rel, config.limits.max_file_bytes, &mut diags) else {
+    let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
         return (None, diags);
     };
     let source = Arc::new(SourceFile::new(rel.to_owned(), text));

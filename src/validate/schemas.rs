@@ -12,6 +12,7 @@ use jsonschema::{Draft, Registry, Resource, Validator};
 use serde_json::Value;
 
 use crate::config::{Config, SchemaVersion};
+use crate::tree::Tree;
 
 pub const SCHEMAS_DIR: &str = "schemas";
 const URI_PREFIX: &str = "file:///";
@@ -32,8 +33,13 @@ pub struct CompiledSchema {
 
 impl Schemas {
     pub fn compile(root: &Path, config: &Config) -> Result<Schemas> {
+        Self::compile_tree(&Tree::dir(root), config)
+    }
+
+    /// Compiles the schemas of a directory or a git revision.
+    pub fn compile_tree(tree: &Tree, config: &Config) -> Result<Schemas> {
         let mut documents = BTreeMap::new();
-        collect(root, SCHEMAS_DIR, &mut documents)?;
+        collect(tree, SCHEMAS_DIR, &mut documents)?;
         let mut builder = Registry::new().draft(Draft::Draft202012);
         for (rel, value) in &documents {
             builder = builder
@@ -71,25 +77,13 @@ impl Schemas {
     }
 }
 
-/// Reads every `*.json` below `dir` (relative to `root`), keyed by relative path.
-fn collect(root: &Path, dir: &str, out: &mut BTreeMap<String, Value>) -> Result<()> {
-    let abs = root.join(dir);
-    let entries = match std::fs::read_dir(&abs) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", abs.display())),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = format!("{dir}/{name}");
-        if entry.file_type()?.is_dir() {
-            collect(root, &rel, out)?;
-        } else if name.ends_with(".json") {
-            let text = std::fs::read_to_string(entry.path()).with_context(|| format!("cannot read schema {rel}"))?;
-            let value = serde_json::from_str(&text).with_context(|| format!("schema {rel} is not valid JSON"))?;
-            out.insert(rel, value);
-        }
+/// Reads every `*.json` below `dir` (relative to the root), keyed by relative path.
+fn collect(tree: &Tree, dir: &str, out: &mut BTreeMap<String, Value>) -> Result<()> {
+    let files = tree.files_under(dir).with_context(|| format!("cannot list {dir}/ in {}", tree.label()))?;
+    for rel in files.into_iter().filter(|f| f.ends_with(".json")) {
+        let bytes = tree.read(&rel).with_context(|| format!("cannot read schema {rel}"))?;
+        let value = serde_json::from_slice(&bytes).with_context(|| format!("schema {rel} is not valid JSON"))?;
+        out.insert(rel, value);
     }
     Ok(())
 }

@@ -1,0 +1,506 @@
+//! `seedc diff`'s model: what changed between two checked content roots, in game terms.
+//! Records are matched by their collection's key; a changed record lists its changed
+//! fields as JSON pointers (old → new, and for numbers the signed delta and percentage);
+//! packs are matched by `pack_id`; the daily manifest's pack refs are planned on both sides
+//! with the build's own [`manifests_for`], so the diff says exactly what a build would bind.
+//! Renderers (human, json, markdown) are separate files and only format this model.
+//!
+//! Rename detection: a removed and an added record whose content is identical apart from
+//! the key are reported as one rename. A record that was renamed *and* changed has no sound
+//! identity, so it shows as removed + added.
+
+pub mod render_human;
+pub mod render_json;
+pub mod render_markdown;
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{Number, Value};
+
+use crate::build::{self, Mode, PackIndex, PackRef};
+use crate::canon::{self, ContentHash};
+use crate::check::Checked;
+use crate::load::{Pack, SeedFile};
+
+/// Everything that differs between two content roots.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    /// How the old side was named on the command line.
+    pub base: String,
+    /// How the new side was named (`working tree` by default).
+    pub head: String,
+    /// Collections with any change, sorted by name.
+    pub collections: Vec<CollectionDiff>,
+    /// Packs with any change, sorted by pack_id.
+    pub packs: Vec<PackDiff>,
+    /// Daily manifest pack refs that a build of the new side would bind differently.
+    pub daily_pack_refs: Vec<PackRefChange>,
+    pub summary: DiffSummary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Removed,
+    Changed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionDiff {
+    pub collection: String,
+    pub status: Status,
+    /// The seed file (the new side's, unless the collection was removed).
+    pub file: String,
+    pub version: VersionChange,
+    /// Keys of the records only on the new side, sorted.
+    pub added: Vec<String>,
+    /// Keys of the records only on the old side, sorted.
+    pub removed: Vec<String>,
+    /// Records whose content is unchanged apart from the key.
+    pub renamed: Vec<Rename>,
+    /// Records on both sides whose content differs, sorted by key.
+    pub changed: Vec<RecordDiff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionChange {
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl VersionChange {
+    pub fn bumped(&self) -> bool {
+        self.old != self.new
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordDiff {
+    pub key: String,
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldStatus {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One changed value inside a record or pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldChange {
+    /// JSON pointer relative to the record (or pack), e.g. `/stats/hp`.
+    pub pointer: String,
+    pub status: FieldStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+    /// new - old, when both are numbers (exact for integers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Number>,
+    /// 100 × delta / old, rounded to two decimals; absent when old is 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackDiff {
+    pub pack_id: String,
+    pub status: Status,
+    pub file: String,
+    pub version: VersionChange,
+    pub hash: HashChange,
+    /// The pack's changed values (not its `version`, shown above), for a changed pack.
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HashChange {
+    pub old: Option<ContentHash>,
+    pub new: Option<ContentHash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackRefChange {
+    pub pack_id: String,
+    pub old: Option<PackRef>,
+    pub new: Option<PackRef>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DiffSummary {
+    /// True when anything at all differs.
+    pub changed: bool,
+    pub collections: usize,
+    pub records_added: usize,
+    pub records_removed: usize,
+    pub records_renamed: usize,
+    pub records_changed: usize,
+    pub packs_added: usize,
+    pub packs_removed: usize,
+    pub packs_changed: usize,
+    pub daily_pack_refs: usize,
+}
+
+/// Compares two checked content roots (each must have checked without errors).
+pub fn diff(base: &Checked, head: &Checked, base_label: &str, head_label: &str) -> Result<Diff> {
+    let names: std::collections::BTreeSet<&String> = base.content.seeds.keys().chain(head.content.seeds.keys()).collect();
+    let collections: Vec<CollectionDiff> = names
+        .into_par_iter()
+        .filter_map(|name| {
+            let key_of = |c: &Checked| c.config.collections.get(name).map_or("id", |c| c.key.as_str()).to_owned();
+            collection_diff(name, base.content.seeds.get(name), head.content.seeds.get(name), &key_of(base), &key_of(head))
+        })
+        .collect();
+    let packs = pack_diffs(&base.content.packs, &head.content.packs);
+    let daily_pack_refs = ref_changes(&daily_refs(base).context("cannot plan the old side's daily manifest")?, &daily_refs(head).context("cannot plan the new side's daily manifest")?);
+
+    let mut summary = DiffSummary { collections: collections.len(), daily_pack_refs: daily_pack_refs.len(), ..DiffSummary::default() };
+    for c in &collections {
+        summary.records_added += c.added.len();
+        summary.records_removed += c.removed.len();
+        summary.records_renamed += c.renamed.len();
+        summary.records_changed += c.changed.len();
+    }
+    for p in &packs {
+        match p.status {
+            Status::Added => summary.packs_added += 1,
+            Status::Removed => summary.packs_removed += 1,
+            Status::Changed => summary.packs_changed += 1,
+        }
+    }
+    summary.changed = !collections.is_empty() || !packs.is_empty() || !daily_pack_refs.is_empty();
+    Ok(Diff { base: base_label.to_owned(), head: head_label.to_owned(), collections, packs, daily_pack_refs, summary })
+}
+
+fn collection_diff(name: &str, old: Option<&SeedFile>, new: Option<&SeedFile>, old_key: &str, new_key: &str) -> Option<CollectionDiff> {
+    let version = VersionChange {
+        old: old.and_then(|s| s.version.as_ref()).map(ToString::to_string),
+        new: new.and_then(|s| s.version.as_ref()).map(ToString::to_string),
+    };
+    let status = match (old, new) {
+        (None, Some(_)) => Status::Added,
+        (Some(_), None) => Status::Removed,
+        _ => Status::Changed,
+    };
+    let file = new.or(old).map(|s| s.file.clone()).unwrap_or_default();
+    fn keyed(s: Option<&SeedFile>) -> HashMap<&str, &Value> {
+        s.map(|s| s.records.iter().filter_map(|r| Some((r.key.as_deref()?, &r.value))).collect()).unwrap_or_default()
+    }
+    let (old_records, new_records) = (keyed(old), keyed(new));
+
+    let mut added: Vec<&str> = new_records.keys().filter(|k| !old_records.contains_key(*k)).copied().collect();
+    let mut removed: Vec<&str> = old_records.keys().filter(|k| !new_records.contains_key(*k)).copied().collect();
+    let mut changed: Vec<RecordDiff> = new_records
+        .par_iter()
+        .filter_map(|(key, new_value)| {
+            let old_value = old_records.get(key)?;
+            if old_value == new_value {
+                return None;
+            }
+            let mut fields = Vec::new();
+            diff_values(&mut String::new(), Some(old_value), Some(new_value), &mut fields);
+            Some(RecordDiff { key: (*key).to_owned(), fields })
+        })
+        .collect();
+    changed.sort_by(|a, b| a.key.cmp(&b.key));
+    let renamed = renames(&mut removed, &mut added, &old_records, &new_records, old_key, new_key);
+    added.sort_unstable();
+    removed.sort_unstable();
+
+    let untouched = status == Status::Changed && !version.bumped() && added.is_empty() && removed.is_empty() && renamed.is_empty() && changed.is_empty();
+    (!untouched).then(|| CollectionDiff {
+        collection: name.to_owned(),
+        status,
+        file,
+        version,
+        added: added.into_iter().map(str::to_owned).collect(),
+        removed: removed.into_iter().map(str::to_owned).collect(),
+        renamed,
+        changed,
+    })
+}
+
+/// Pairs removed and added records whose content, without the key field, is identical and
+/// unique on both sides; takes them out of `removed` and `added`.
+fn renames(
+    removed: &mut Vec<&str>,
+    added: &mut Vec<&str>,
+    old: &HashMap<&str, &Value>,
+    new: &HashMap<&str, &Value>,
+    old_key: &str,
+    new_key: &str,
+) -> Vec<Rename> {
+    if removed.is_empty() || added.is_empty() {
+        return Vec::new();
+    }
+    let body = |value: &Value, key_field: &str| -> ContentHash {
+        let mut value = value.clone();
+        if let Value::Object(map) = &mut value {
+            map.remove(key_field);
+        }
+        canon::hash_value(&value)
+    };
+    let mut by_body: HashMap<ContentHash, (Vec<&str>, Vec<&str>)> = HashMap::new();
+    for k in removed.iter() {
+        by_body.entry(body(old[k], old_key)).or_default().0.push(k);
+    }
+    for k in added.iter() {
+        by_body.entry(body(new[k], new_key)).or_default().1.push(k);
+    }
+    let mut renames: Vec<Rename> = by_body
+        .into_values()
+        .filter(|(o, n)| o.len() == 1 && n.len() == 1)
+        .map(|(o, n)| Rename { old: o[0].to_owned(), new: n[0].to_owned() })
+        .collect();
+    renames.sort_by(|a, b| a.old.cmp(&b.old));
+    removed.retain(|k| !renames.iter().any(|r| r.old == *k));
+    added.retain(|k| !renames.iter().any(|r| r.new == *k));
+    renames
+}
+
+/// Appends the differences between two values at `pointer` (which is restored on return).
+fn diff_values(pointer: &mut String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&crate::load::json::escape_pointer(key));
+                diff_values(pointer, a.get(key), b.get(key), out);
+                pointer.truncate(len);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) => {
+            for i in 0..a.len().max(b.len()) {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                diff_values(pointer, a.get(i), b.get(i), out);
+                pointer.truncate(len);
+            }
+        }
+        (Some(a), Some(b)) if a == b => {}
+        (old, new) => {
+            let status = match (old, new) {
+                (None, _) => FieldStatus::Added,
+                (_, None) => FieldStatus::Removed,
+                _ => FieldStatus::Changed,
+            };
+            let (delta, percent) = match (old, new) {
+                (Some(Value::Number(a)), Some(Value::Number(b))) => number_delta(a, b),
+                _ => (None, None),
+            };
+            out.push(FieldChange { pointer: pointer.clone(), status, old: old.cloned(), new: new.cloned(), delta, percent });
+        }
+    }
+}
+
+/// new - old (an integer when both are integers and it fits), and the change in percent.
+pub fn number_delta(old: &Number, new: &Number) -> (Option<Number>, Option<f64>) {
+    let (Some(a), Some(b)) = (old.as_f64(), new.as_f64()) else { return (None, None) };
+    let delta = match (old.as_i64(), new.as_i64()) {
+        (Some(x), Some(y)) => y.checked_sub(x).map(Number::from),
+        _ => None,
+    }
+    .or_else(|| Number::from_f64(round(b - a, 1e9)));
+    let percent = (a != 0.0).then(|| round(100.0 * (b - a) / a.abs(), 100.0));
+    (delta, percent)
+}
+
+/// Rounds away floating-point noise (`0.1 + 0.2`), to `1/scale`.
+fn round(x: f64, scale: f64) -> f64 {
+    let r = (x * scale).round() / scale;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn pack_diffs(old: &[Pack], new: &[Pack]) -> Vec<PackDiff> {
+    fn index(packs: &[Pack]) -> BTreeMap<String, (&Pack, ContentHash)> {
+        packs.iter().map(|p| (p.pack_id.clone(), (p, canon::hash_value(&p.value)))).collect()
+    }
+    let (old, new) = (index(old), index(new));
+    let ids: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut out = Vec::new();
+    for id in ids {
+        let (o, n) = (old.get(id), new.get(id));
+        if let (Some((_, a)), Some((_, b))) = (o, n) {
+            if a == b {
+                continue;
+            }
+        }
+        let status = match (o, n) {
+            (None, _) => Status::Added,
+            (_, None) => Status::Removed,
+            _ => Status::Changed,
+        };
+        let mut fields = Vec::new();
+        if let (Some((a, _)), Some((b, _))) = (o, n) {
+            diff_values(&mut String::new(), Some(&a.value), Some(&b.value), &mut fields);
+            fields.retain(|f| f.pointer != "/version");
+        }
+        out.push(PackDiff {
+            pack_id: id.clone(),
+            status,
+            file: n.or(o).map(|(p, _)| p.file.clone()).unwrap_or_default(),
+            version: VersionChange { old: o.map(|(p, _)| p.version.to_string()), new: n.map(|(p, _)| p.version.to_string()) },
+            hash: HashChange { old: o.map(|(_, h)| *h), new: n.map(|(_, h)| *h) },
+            fields,
+        });
+    }
+    out
+}
+
+/// The pack refs a daily manifest of this content would bind (they are the same for every
+/// date: which packs a daily includes comes from seedc.toml).
+fn daily_refs(checked: &Checked) -> Result<Vec<PackRef>> {
+    let packs: Vec<PackIndex> = checked
+        .content
+        .packs
+        .iter()
+        .zip(&checked.pack_hashes)
+        .map(|(p, hash)| PackIndex {
+            v: 1,
+            pack_hash: *hash,
+            pack_id: p.pack_id.clone(),
+            version: p.version.to_string(),
+            kind: p.kind.clone(),
+            pack_schema_v: p.schema_v.clone(),
+            bytes: 0,
+            path: build::bundle_path(hash),
+        })
+        .collect();
+    let any_date = jiff::civil::date(2000, 1, 1);
+    let manifests = build::manifests_for(&checked.config, &packs, &[any_date], 0)?;
+    Ok(manifests.into_iter().find(|m| m.manifest.mode == Mode::Daily).map(|m| m.manifest.pack_refs).unwrap_or_default())
+}
+
+fn ref_changes(old: &[PackRef], new: &[PackRef]) -> Vec<PackRefChange> {
+    let by_id = |refs: &[PackRef]| -> BTreeMap<String, PackRef> { refs.iter().map(|r| (r.pack_id.clone(), r.clone())).collect() };
+    let (old, new) = (by_id(old), by_id(new));
+    let ids: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    ids.into_iter()
+        .filter(|id| old.get(*id) != new.get(*id))
+        .map(|id| PackRefChange { pack_id: id.clone(), old: old.get(id).cloned(), new: new.get(id).cloned() })
+        .collect()
+}
+
+/// A JSON pointer as a path for people: `/loot/0/item` → `loot[0].item`.
+pub fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for part in pointer.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else if !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
+        } else {
+            out.push_str(&format!("[{part:?}]"));
+        }
+    }
+    out
+}
+
+/// A value in one line, cut to `max` characters.
+pub fn short_value(value: &Value, max: usize) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `+3 (+25%)`, `-0.5 (-10%)`, `+2`: the delta and percent of a numeric change.
+pub fn delta_text(change: &FieldChange) -> Option<String> {
+    let delta = change.delta.as_ref()?;
+    let sign = if delta.as_f64().is_some_and(|d| d > 0.0) { "+" } else { "" };
+    let mut text = format!("{sign}{delta}");
+    if let Some(p) = change.percent {
+        let sign = if p > 0.0 { "+" } else { "" };
+        text.push_str(&format!(", {sign}{p}%"));
+    }
+    Some(text)
+}
+
+/// `sha256:0123456789ab`: a hash short enough to read.
+pub fn short_hash(hash: &ContentHash) -> String {
+    format!("sha256:{}", &hash.hex()[..12])
+}
+
+/// One line saying what changed, or that nothing did.
+pub fn summary_line(s: &DiffSummary) -> String {
+    if !s.changed {
+        return "no changes".to_owned();
+    }
+    let mut parts = Vec::new();
+    let mut push = |n: usize, what: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    };
+    push(s.records_added, "added");
+    push(s.records_removed, "removed");
+    push(s.records_renamed, "renamed");
+    push(s.records_changed, "changed");
+    let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), "s") };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let packs = s.packs_added + s.packs_removed + s.packs_changed;
+    format!(
+        "{} collection{}{records}, {packs} pack{}, {} daily pack ref{} changed",
+        s.collections,
+        plural(s.collections),
+        plural(packs),
+        s.daily_pack_refs,
+        plural(s.daily_pack_refs)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn numbers_get_a_signed_delta_and_percent() {
+        let (d, p) = number_delta(&Number::from(12), &Number::from(15));
+        assert_eq!((d.unwrap().to_string(), p), ("3".to_owned(), Some(25.0)));
+        let (d, p) = number_delta(&Number::from_f64(0.3).unwrap(), &Number::from_f64(0.1).unwrap());
+        assert_eq!((d.unwrap().as_f64(), p), (Some(-0.2), Some(-66.67)));
+        let (_, p) = number_delta(&Number::from(0), &Number::from(5));
+        assert_eq!(p, None);
+    }
+
+    #[test]
+    fn nested_changes_are_pointers() {
+        let mut out = Vec::new();
+        let old = json!({"hp": 12, "loot": [{"item": "a"}, {"item": "b"}], "tags": {"x": 1}});
+        let new = json!({"hp": 12, "loot": [{"item": "c"}], "tags": {"x": 1, "y~/": true}});
+        diff_values(&mut String::new(), Some(&old), Some(&new), &mut out);
+        let got: Vec<(&str, FieldStatus)> = out.iter().map(|f| (f.pointer.as_str(), f.status)).collect();
+        assert_eq!(
+            got,
+            [("/loot/0/item", FieldStatus::Changed), ("/loot/1", FieldStatus::Removed), ("/tags/y~0~1", FieldStatus::Added)]
+        );
+        assert_eq!(dotted("/loot/0/item"), "loot[0].item");
+        assert_eq!(dotted("/tags/y~0~1"), "tags[\"y~/\"]");
+    }
+}

@@ -1,0 +1,149 @@
+//! The human rendering of a diff: one block per collection and pack, the changed fields of
+//! each record aligned in columns, coloured on a TTY.
+
+use super::{Diff, FieldChange, FieldStatus, Status, VersionChange, delta_text, dotted, short_hash, short_value, summary_line};
+
+const VALUE_WIDTH: usize = 48;
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+    fn added(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn removed(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn changed(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+pub fn render(diff: &Diff, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = format!("{} {} → {}\n", p.bold("diff"), diff.base, diff.head);
+    for c in &diff.collections {
+        let status = match c.status {
+            Status::Added => p.added("added"),
+            Status::Removed => p.removed("removed"),
+            Status::Changed => String::new(),
+        };
+        out.push_str(&format!("\n{} {}{}\n", p.bold(&c.collection), version(&c.version), with_space(&status)));
+        let mut counts = Vec::new();
+        for (n, what) in [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")] {
+            if n > 0 {
+                counts.push(format!("{n} {what}"));
+            }
+        }
+        if !counts.is_empty() {
+            out.push_str(&format!("  {}\n", counts.join(", ")));
+        }
+        for key in &c.added {
+            out.push_str(&format!("  {} {key}\n", p.added("+")));
+        }
+        for key in &c.removed {
+            out.push_str(&format!("  {} {key}\n", p.removed("-")));
+        }
+        for r in &c.renamed {
+            out.push_str(&format!("  {} {} → {} (renamed, content unchanged)\n", p.changed("~"), r.old, r.new));
+        }
+        for r in &c.changed {
+            out.push_str(&format!("  {} {}\n", p.changed("~"), r.key));
+            fields(&mut out, &p, &r.fields);
+        }
+    }
+    for pack in &diff.packs {
+        let status = match pack.status {
+            Status::Added => p.added("added"),
+            Status::Removed => p.removed("removed"),
+            Status::Changed => p.changed("changed"),
+        };
+        out.push_str(&format!("\n{} {} {}{}\n", p.bold("pack"), p.bold(&pack.pack_id), version(&pack.version), with_space(&status)));
+        fields(&mut out, &p, &pack.fields);
+    }
+    if !diff.daily_pack_refs.is_empty() {
+        out.push_str(&format!("\n{}\n", p.bold("daily manifest pack refs")));
+        let width = diff.daily_pack_refs.iter().map(|r| r.pack_id.chars().count()).max().unwrap_or(0);
+        for r in &diff.daily_pack_refs {
+            let side = |r: &Option<crate::build::PackRef>| match r {
+                Some(r) => format!("{} ({})", r.version, short_hash(&r.hash)),
+                None => "(none)".to_owned(),
+            };
+            let mark = match (&r.old, &r.new) {
+                (None, _) => p.added("+"),
+                (_, None) => p.removed("-"),
+                _ => p.changed("~"),
+            };
+            out.push_str(&format!("  {mark} {:<width$}  {} → {}\n", r.pack_id, side(&r.old), side(&r.new)));
+        }
+    }
+    out.push_str(&format!("\n{}\n", summary_line(&diff.summary)));
+    out
+}
+
+fn with_space(s: &str) -> String {
+    if s.is_empty() { String::new() } else { format!(" {s}") }
+}
+
+fn version(v: &VersionChange) -> String {
+    match (&v.old, &v.new) {
+        (Some(a), Some(b)) if a == b => a.clone(),
+        (Some(a), Some(b)) => format!("{a} → {b}"),
+        (None, Some(b)) => b.clone(),
+        (Some(a), None) => a.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The field lines of one record or pack, in three aligned columns: path, old → new, delta.
+fn fields(out: &mut String, p: &Paint, fields: &[FieldChange]) {
+    let rows: Vec<(String, String, String, Option<String>, FieldStatus)> = fields
+        .iter()
+        .map(|f| {
+            let show = |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "(none)".to_owned(), |v| short_value(v, VALUE_WIDTH));
+            (dotted(&f.pointer), show(&f.old), show(&f.new), delta_text(f), f.status)
+        })
+        .collect();
+    let path_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let old_w = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    let new_w = rows.iter().filter(|r| r.3.is_some()).map(|r| r.2.chars().count()).max().unwrap_or(0);
+    for (path, old, new, delta, status) in rows {
+        let new = match status {
+            FieldStatus::Added => p.added(&new),
+            FieldStatus::Removed => p.removed(&new),
+            FieldStatus::Changed => new,
+        };
+        let line = match delta {
+            Some(d) => {
+                let pad = " ".repeat(new_w.saturating_sub(strip_len(&new)));
+                format!("      {path:<path_w$}  {old:>old_w$} → {new}{pad}  ({d})")
+            }
+            None => format!("      {path:<path_w$}  {old:>old_w$} → {new}"),
+        };
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// The visible width of a possibly coloured text.
+fn strip_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}

@@ -1,0 +1,130 @@
+//! `seedc diff --format markdown`: a report to post as a pull-request comment (or append
+//! to the GitHub step summary). An overview table, then one table per collection and pack;
+//! a section longer than [`FOLD`] rows is folded into `<details>`.
+
+use super::{Diff, FieldChange, Status, VersionChange, delta_text, short_hash, short_value, summary_line};
+
+/// Rows above which a section is collapsed.
+pub const FOLD: usize = 10;
+const VALUE_WIDTH: usize = 60;
+
+pub fn render(diff: &Diff) -> String {
+    let mut out = format!("### seedc diff: {} → {}\n\n", code(&diff.base), code(&diff.head));
+    if !diff.summary.changed {
+        out.push_str("No changes.\n");
+        return out;
+    }
+    out.push_str(&format!("{}.\n\n", capitalize(&summary_line(&diff.summary))));
+    out.push_str("| | version | added | removed | renamed | changed |\n|---|---|---:|---:|---:|---:|\n");
+    for c in &diff.collections {
+        out.push_str(&format!(
+            "| {}{} | {} | {} | {} | {} | {} |\n",
+            code(&c.collection),
+            status_note(c.status),
+            version(&c.version),
+            c.added.len(),
+            c.removed.len(),
+            c.renamed.len(),
+            c.changed.len()
+        ));
+    }
+    for p in &diff.packs {
+        out.push_str(&format!("| pack {}{} | {} | | | | {} |\n", code(&p.pack_id), status_note(p.status), version(&p.version), p.fields.len()));
+    }
+
+    for c in &diff.collections {
+        let mut rows = Vec::new();
+        for key in &c.added {
+            rows.push(format!("| {} | *added* | | | |", code(key)));
+        }
+        for key in &c.removed {
+            rows.push(format!("| {} | *removed* | | | |", code(key)));
+        }
+        for r in &c.renamed {
+            rows.push(format!("| {} | *renamed from* {} | | | |", code(&r.new), code(&r.old)));
+        }
+        for r in &c.changed {
+            for f in &r.fields {
+                rows.push(field_row(&code(&r.key), f));
+            }
+        }
+        let title = format!("{} {}", code(&c.collection), version(&c.version));
+        section(&mut out, &title, "| record | field | old | new | Δ |\n|---|---|---|---|---|", &rows);
+    }
+    for p in &diff.packs {
+        let mut rows: Vec<String> = p.fields.iter().map(|f| field_row("", f)).collect();
+        if rows.is_empty() {
+            rows.push(format!("| *{}* | | | |", match p.status {
+                Status::Added => "added",
+                Status::Removed => "removed",
+                Status::Changed => "changed",
+            }));
+        }
+        let title = format!("pack {} {}", code(&p.pack_id), version(&p.version));
+        section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows);
+    }
+    if !diff.daily_pack_refs.is_empty() {
+        let rows: Vec<String> = diff
+            .daily_pack_refs
+            .iter()
+            .map(|r| {
+                let side = |s: &Option<crate::build::PackRef>| s.as_ref().map_or_else(|| "—".to_owned(), |s| format!("{} {}", s.version, code(&short_hash(&s.hash))));
+                format!("| {} | {} | {} |", code(&r.pack_id), side(&r.old), side(&r.new))
+            })
+            .collect();
+        section(&mut out, "Daily manifest pack refs", "| pack | old | new |\n|---|---|---|", &rows);
+    }
+    out
+}
+
+fn field_row(record: &str, f: &FieldChange) -> String {
+    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "—".to_owned(), |v| code(&short_value(v, VALUE_WIDTH)));
+    let record = if record.is_empty() { String::new() } else { format!("{record} | ") };
+    format!("| {record}{} | {} | {} | {} |", code(&f.pointer), show(&f.old), show(&f.new), delta_text(f).unwrap_or_default())
+}
+
+fn section(out: &mut String, title: &str, header: &str, rows: &[String]) {
+    if rows.len() > FOLD {
+        out.push_str(&format!("\n<details><summary>{title} ({} rows)</summary>\n\n{header}\n", rows.len()));
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+        out.push_str("\n</details>\n");
+    } else {
+        out.push_str(&format!("\n#### {title}\n\n{header}\n"));
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+    }
+}
+
+fn status_note(s: Status) -> &'static str {
+    match s {
+        Status::Added => " (added)",
+        Status::Removed => " (removed)",
+        Status::Changed => "",
+    }
+}
+
+fn version(v: &VersionChange) -> String {
+    match (&v.old, &v.new) {
+        (Some(a), Some(b)) if a == b => a.clone(),
+        (Some(a), Some(b)) => format!("{a} → **{b}**"),
+        (None, Some(b)) => b.clone(),
+        (Some(a), None) => a.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// A code span that survives a table cell: pipes escaped, backticks fenced.
+fn code(text: &str) -> String {
+    let text = text.replace('|', "\\|");
+    if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}

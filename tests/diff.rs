@@ -1,0 +1,217 @@
+//! `seedc diff`: snapshots of every format over a base/head pair built from the sample
+//! (additions, removals, numeric and nested changes, a pure rename and a renamed-and-changed
+//! record, a pack bump), the exit-code contract, a side that does not check, and git
+//! revisions read from a temporary repository (also with the content root in a subdirectory).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{self, Run};
+
+/// A temp dir holding `base/` (the sample) and `head/` (the sample, edited by `edits`).
+struct Pair {
+    dir: tempfile::TempDir,
+}
+
+impl Pair {
+    fn new() -> Pair {
+        let dir = tempfile::tempdir().unwrap();
+        for side in ["base", "head"] {
+            copy_sample(&dir.path().join(side));
+        }
+        Pair { dir }
+    }
+
+    fn head(&self) -> PathBuf {
+        self.dir.path().join("head")
+    }
+
+    /// Runs `seedc --root head diff ARGS` from the pair's directory, so paths read `base`.
+    fn diff(&self, args: &[&str]) -> Run {
+        let mut cmd = support::seedc_cmd();
+        cmd.current_dir(self.dir.path()).args(["--root", "head", "diff"]).args(args);
+        Run::of(cmd.output().unwrap(), self.dir.path())
+    }
+}
+
+fn copy_sample(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in ["seedc.toml", "seedc.lock"] {
+        std::fs::copy(support::repo().join(f), to.join(f)).unwrap();
+    }
+    for d in ["data", "schemas"] {
+        support::copy_dir(&support::repo().join(d), &to.join(d));
+    }
+}
+
+/// Rewrites a JSON file through `f` (pretty-printed: formatting is not content).
+fn edit_json(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut value);
+    std::fs::write(path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+}
+
+fn record<'a>(data: &'a mut Value, id: &str) -> &'a mut Value {
+    data["data"].as_array_mut().unwrap().iter_mut().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}"))
+}
+
+/// The balance change under test, applied to a content root.
+fn edit_balance(root: &Path) {
+    edit_json(&root.join("data/seeds/enemies.json"), |e| {
+        e["version"] = json!("1.4.0");
+        let scout = record(e, "goblin_scout");
+        scout["hp"] = json!(15);
+        scout["drops"][0]["chance"] = json!(0.15);
+        scout["name"] = json!("Goblin Skirmisher");
+        scout.as_object_mut().unwrap().remove("abilities");
+        record(e, "cave_rat")["speed"] = json!(9);
+        // A pure rename: identical content under a new key.
+        record(e, "wraith")["id"] = json!("shade");
+        // Renamed and changed: no sound identity, so removed + added.
+        let troll = record(e, "cave_troll");
+        troll["id"] = json!("stone_troll");
+        troll["hp"] = json!(99);
+        let data = e["data"].as_array_mut().unwrap();
+        data.retain(|r| r["id"] != "skeleton_warrior");
+        let mut imp = data[0].clone();
+        imp["id"] = json!("ember_imp");
+        imp["name"] = json!("Ember Imp");
+        data.push(imp);
+    });
+    edit_json(&root.join("data/packs/protocol.core.json"), |p| {
+        p["version"] = json!("1.3.0");
+        p["title"] = json!("Core protocols");
+    });
+}
+
+#[test]
+fn diff_every_format() {
+    let pair = Pair::new();
+    edit_balance(&pair.head());
+
+    let human = pair.diff(&["base", "--color", "never"]);
+    assert_eq!(human.code, 0, "{}", human.snapshot());
+    insta::assert_snapshot!("diff_human", human.snapshot());
+
+    let markdown = pair.diff(&["base", "--format", "markdown"]);
+    assert_eq!(markdown.code, 0);
+    insta::assert_snapshot!("diff_markdown", markdown.stdout);
+
+    let github = pair.diff(&["base", "--format", "github"]);
+    assert_eq!(github.code, 0);
+    insta::assert_snapshot!("diff_github", github.stdout);
+
+    let json = pair.diff(&["base", "--format", "json"]);
+    assert_eq!(json.code, 0);
+    let lines = json.json_lines();
+    assert_eq!(lines.len(), 1, "one JSON document: {}", json.stdout);
+    insta::assert_json_snapshot!("diff_json", lines[0]);
+
+    // The JSON is the stable interface: check the facts, not just the snapshot.
+    let d = &lines[0]["diff"];
+    let enemies = &d["collections"][0];
+    assert_eq!(enemies["collection"], "enemies");
+    assert_eq!(enemies["version"], json!({"old": "1.3.0", "new": "1.4.0"}));
+    assert_eq!(enemies["added"], json!(["ember_imp", "stone_troll"]));
+    assert_eq!(enemies["removed"], json!(["cave_troll", "skeleton_warrior"]));
+    assert_eq!(enemies["renamed"], json!([{"old": "wraith", "new": "shade"}]));
+    let scout = enemies["changed"].as_array().unwrap().iter().find(|r| r["key"] == "goblin_scout").unwrap();
+    let hp = scout["fields"].as_array().unwrap().iter().find(|f| f["pointer"] == "/hp").unwrap();
+    assert_eq!((&hp["old"], &hp["new"], &hp["delta"], &hp["percent"]), (&json!(12), &json!(15), &json!(3), &json!(25.0)));
+    assert!(scout["fields"].as_array().unwrap().iter().any(|f| f["pointer"] == "/drops/0/chance"));
+    assert!(scout["fields"].as_array().unwrap().iter().any(|f| f["pointer"] == "/abilities" && f["status"] == "removed"));
+    assert_eq!(d["packs"][0]["pack_id"], "protocol.core");
+    assert_eq!(d["daily_pack_refs"][0]["new"]["version"], "1.3.0");
+    assert_eq!(d["summary"]["changed"], true);
+}
+
+#[test]
+fn exit_code_only_with_the_flag() {
+    let pair = Pair::new();
+    assert_eq!(pair.diff(&["base", "--exit-code"]).code, 0, "no change");
+    let same = pair.diff(&["base"]);
+    assert_eq!((same.code, same.stdout.trim_end().ends_with("no changes")), (0, true), "{}", same.stdout);
+
+    edit_balance(&pair.head());
+    assert_eq!(pair.diff(&["base"]).code, 0);
+    assert_eq!(pair.diff(&["base", "--exit-code"]).code, 1);
+    // Both sides named explicitly, the other way round.
+    let reverse = pair.diff(&["head", "base", "--format", "json"]);
+    assert_eq!(reverse.json_lines()[0]["diff"]["collections"][0]["added"], json!(["cave_troll", "skeleton_warrior"]));
+}
+
+#[test]
+fn a_side_that_does_not_check_is_reported_not_diffed() {
+    let pair = Pair::new();
+    // Changed balance without a version bump: the head does not check against its lock.
+    edit_json(&pair.head().join("data/seeds/enemies.json"), |e| record(e, "goblin_scout")["hp"] = json!(13));
+    let run = pair.diff(&["base", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("version-not-bumped"), "{}", run.stdout);
+    assert!(run.stderr.contains("not diffed: working tree (1 error) does not check"), "{}", run.stderr);
+    assert!(!run.stdout.contains("goblin_scout\n"), "no diff printed: {}", run.stdout);
+
+    let unknown = pair.diff(&["no-such-revision"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("is neither a directory nor a git revision"), "{}", unknown.stderr);
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn diff_in(root: &Path, args: &[&str]) -> Run {
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root).arg("diff").args(args).args(["--format", "json"]);
+    Run::of(cmd.output().unwrap(), root)
+}
+
+#[test]
+fn git_revisions_are_read_from_objects() {
+    let repo = tempfile::tempdir().unwrap();
+    // The content root is a subdirectory of the repository, next to unrelated files.
+    let root = repo.path().join("game/content");
+    copy_sample(&root);
+    std::fs::write(repo.path().join("README"), "not content\n").unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "README"]);
+    git(repo.path(), &["commit", "-q", "-m", "before any content"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+
+    let clean = diff_in(&root, &["HEAD"]);
+    assert_eq!(clean.code, 0, "{}", clean.snapshot());
+    assert_eq!(clean.json_lines()[0]["diff"]["summary"]["changed"], false);
+
+    // Working tree against HEAD: the edit is seen, the checkout is untouched.
+    edit_balance(&root);
+    let run = diff_in(&root, &["HEAD"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let d = &run.json_lines()[0]["diff"];
+    assert_eq!((&d["base"], &d["head"]), (&json!("HEAD"), &json!("working tree")));
+    assert_eq!(d["summary"]["records_changed"], 2);
+    assert_eq!(d["summary"]["records_renamed"], 1);
+
+    // Two revisions, neither of them checked out.
+    git(repo.path(), &["commit", "-q", "-am", "balance"]);
+    git(repo.path(), &["checkout", "-q", "HEAD~1"]);
+    let run = diff_in(&root, &["main~1", "main"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert_eq!(run.json_lines()[0]["diff"]["collections"][0]["version"]["new"], "1.4.0");
+    assert!(!std::fs::read_to_string(root.join("data/seeds/enemies.json")).unwrap().contains("\"1.4.0\""), "checkout untouched");
+
+    // A revision in which the content root does not exist yet.
+    let run = diff_in(&root, &["main~2"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("there is no seedc.toml"), "{}", run.stderr);
+}
