@@ -6,4 +6,5 @@ mod support;
 
 mod build;
 mod check_cli;
+mod deploy;
 mod tidy;

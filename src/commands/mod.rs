@@ -3,7 +3,9 @@
 
 mod build;
 mod check;
+mod deploy;
 mod explain;
+mod flush;
 mod schema;
 mod verify;
 
@@ -24,6 +26,8 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Verify => verify::run(root, printer),
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
+        Command::Deploy(args) => deploy::run(root, args, printer),
+        Command::Flush(args) => flush::run(root, args, printer),
         other => Err(ExitError::new(Exit::Usage, format!("`{}` is not implemented yet", command_name(other)))),
     }
 }
