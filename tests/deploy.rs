@@ -603,3 +603,20 @@ fn database_urls_swap_only_the_database() {
     assert_eq!(with_database("postgres://u@h:1/a?sslmode=require", "b"), "postgres://u@h:1/b?sslmode=require");
     assert_eq!(with_database("postgres://u@h:1/a", "b"), "postgres://u@h:1/b");
 }
+
+#[test]
+fn a_database_that_never_answers_fails_in_bounded_time() {
+    // Accepts connections (the kernel completes the handshake) and never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let root = Root::sample();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/x?connect_timeout=1");
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", &url, "--redis-url", "redis://127.0.0.1:1/"]);
+    let started = Instant::now();
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(run.stderr.contains("did not answer in time while connecting"), "{}", run.snapshot());
+    assert!(started.elapsed() < Duration::from_secs(40), "took {:?}", started.elapsed());
+    drop(silent);
+}

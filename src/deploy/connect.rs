@@ -110,7 +110,8 @@ impl Target {
 }
 
 /// Opens a connection with every timeout set. Failure is a service error (exit 3).
-pub fn connect(url: &str, application_name: &str) -> Result<postgres::Client> {
+/// `watchdog` bounds the whole handshake: the crate's own timeout covers only the TCP connect.
+pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Watchdog) -> Result<postgres::Client> {
     let target = Target::parse(url)?;
     let mut config: postgres::Config =
         target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
@@ -126,6 +127,7 @@ pub fn connect(url: &str, application_name: &str) -> Result<postgres::Client> {
         .application_name(application_name)
         .options(options.trim_end());
     let connector = target.connector()?;
+    watchdog.arm("connecting", config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT));
     config
         .connect(connector)
         .map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))

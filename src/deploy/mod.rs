@@ -15,6 +15,7 @@
 pub mod connect;
 pub mod plan;
 pub mod store;
+pub mod watchdog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -37,6 +38,7 @@ use crate::flush::{self, FlushReport};
 use crate::load::Sources;
 use plan::{FieldChange, RowDiff};
 use store::{Row, StoredCollection, pg};
+use watchdog::Watchdog;
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -212,11 +214,14 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let prepared = prepare(&checked);
     let schema = checked.config.deploy.schema.as_str();
 
-    let mut client = connect::connect(&options.database_url, &application_name())?;
+    let watchdog = Watchdog::start();
+    let mut client = connect::connect(&options.database_url, &application_name(), &watchdog)?;
+    let flush_limit = options.lock_timeout + connect::STATEMENT_TIMEOUT;
     let mut flushed = FlushReport::default();
     let mut flush_error = None;
     if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
         // An earlier deploy's flush first: its keys are stale right now.
+        watchdog.arm("completing a pending cache flush", flush_limit);
         match flush::flush(&mut client, schema, redis, options.lock_timeout) {
             Ok(report) => flushed = report,
             Err(e) if exit_of(&e) == Exit::FlushPending => flush_error = Some(e.to_string()),
@@ -224,6 +229,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
         }
     }
 
+    watchdog.arm("waiting for the deploy lock", options.lock_timeout);
     let mut tx = client.transaction().map_err(pg)?;
     let key = lock_key("deploy", schema);
     if !take_lock(&mut tx, key, options.lock_timeout)? {
@@ -237,6 +243,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
             ),
         ));
     }
+    watchdog.arm("planning", connect::STATEMENT_TIMEOUT);
     let migrated = if options.dry_run { false } else { store::migrate(&mut tx, schema)? };
     let have_schema = migrated || store::schema_version(&mut tx, schema)? > 0;
 
@@ -247,14 +254,18 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
         return Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources });
     }
 
+    watchdog.disarm();
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
     let mut deploy_id = None;
+    let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     if plan.is_noop() {
+        watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
         // Nothing to write: not even a deploy record. Only a migration is worth a commit.
         if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
     } else {
         let id = store::next_deploy_id(&mut tx, schema)?;
-        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id)?;
+        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &watchdog)?;
+        watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
         tx.commit().map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
         deploy_id = Some(id);
     }
@@ -262,6 +273,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let pending = deploy_id.is_some() && plan.changed_collections().next().is_some();
     if pending || flush_error.is_some() {
         let redis = options.redis_url.as_deref().unwrap_or_default();
+        watchdog.arm("flushing the cache (the deploy is committed)", flush_limit);
         match flush::flush(&mut client, schema, redis, options.lock_timeout) {
             Ok(report) => {
                 flushed.deploys.extend(report.deploys);
@@ -273,6 +285,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
             Err(e) => flush_error = Some(e.to_string()),
         }
     }
+    watchdog.disarm();
     let report = Report { plan, build: Some(build), committed: deploy_id.is_some() || migrated, deploy_id, flush: flushed, flush_error };
     Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources })
 }
@@ -434,6 +447,7 @@ fn apply(
     plan: &Plan,
     work: &Work,
     deploy_id: i64,
+    watchdog: &Watchdog,
 ) -> Result<()> {
     let config = &checked.config;
     let schema = config.deploy.schema.as_str();
@@ -441,6 +455,7 @@ fn apply(
         if !c.changed {
             continue;
         }
+        watchdog.arm(&format!("writing table {:?}", p.table), connect::STATEMENT_TIMEOUT);
         let diff = &work.diffs[p.name];
         if !work.table_exists[p.name] {
             store::create_table(tx, p.table)?;
@@ -464,6 +479,7 @@ fn apply(
         };
         store::record_collection(tx, schema, p.name, &after, deploy_id)?;
     }
+    watchdog.arm("writing packs, manifests and the deploy record", connect::STATEMENT_TIMEOUT);
     for &i in &work.new_packs {
         let b = &compiled.bundles[i];
         let row = store::PackRow {
