@@ -289,6 +289,9 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
     let before = env.db.all_xmins();
     let again = env.deploy(&["--date", DAY], 0);
     assert_eq!(again["deploy_id"], Value::Null);
+    // The build cache vouched for the inputs: no check, and the database proved the rest.
+    assert_eq!(again["build"]["checked"], false, "{again}");
+    assert_eq!(collection(&again, "enemies")["unchanged"], 28);
     assert_eq!(again["flush"]["deploys"], serde_json::json!([]));
     assert!(again["plan"]["collections"].as_array().unwrap().iter().all(|c| c["changed"] == false && c["inserted"] == 0));
     assert_eq!(env.db.all_xmins(), before, "a redeploy of unchanged content rewrote rows");

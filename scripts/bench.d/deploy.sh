@@ -16,7 +16,8 @@ cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 
 records=${RECORDS:-200000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-deploy.XXXXXX")
-services="$work/svc"
+# Under /tmp itself: the servers run as an unprivileged user who cannot enter $work.
+services=$(mktemp -u "${TMPDIR:-/tmp}/seedc-bench-svc.XXXXXX")
 cleanup() {
     scripts/services stop "$services" >/dev/null 2>&1 || true
     rm -rf -- "$work"
@@ -27,7 +28,8 @@ cargo build --release --quiet
 seedc=$PWD/target/release/seedc
 root=$work/content
 cargo run --release --quiet --example gen -- --out "$root" --records "$records" --packs 4 >/dev/null
-eval "$(scripts/services start "$services" 2>/dev/null)"
+services_env=$(scripts/services start "$services" 2>"$work/services.log") || { cat "$work/services.log" >&2; exit 1; }
+eval "$services_env"
 server=$DATABASE_URL
 base=${server%/*}
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
