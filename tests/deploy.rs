@@ -548,6 +548,13 @@ fn service_failures_exit_3_and_invalid_content_never_connects() {
     assert_eq!(run.code, 3, "{}", run.snapshot());
     assert!(run.stderr.contains("cannot connect to the database"), "{}", run.snapshot());
 
+    // No Redis to flush into is a usage error, found before any connection.
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable]).env_remove("REDIS_URL");
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("REDIS_URL"), "{}", run.snapshot());
+
     root.edit("data/seeds/enemies.json", "\"hp\": 12", "\"hp\": 0");
     let mut cmd = support::seedc_cmd();
     cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", "redis://127.0.0.1:1/"]);
