@@ -128,6 +128,12 @@ impl Printer {
     }
 }
 
+/// An error reported from outside any command (the database watchdog, just before it ends
+/// the process), on stderr.
+pub fn fatal(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+}
+
 fn render_plan(report: &DeployReport, details: bool) -> String {
     let plan = &report.plan;
     let width = plan.collections.iter().map(|c| c.collection.len()).max().unwrap_or(0);

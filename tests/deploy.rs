@@ -289,6 +289,9 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
     let before = env.db.all_xmins();
     let again = env.deploy(&["--date", DAY], 0);
     assert_eq!(again["deploy_id"], Value::Null);
+    // The build cache vouched for the inputs: no check, and the database proved the rest.
+    assert_eq!(again["build"]["checked"], false, "{again}");
+    assert_eq!(collection(&again, "enemies")["unchanged"], 28);
     assert_eq!(again["flush"]["deploys"], serde_json::json!([]));
     assert!(again["plan"]["collections"].as_array().unwrap().iter().all(|c| c["changed"] == false && c["inserted"] == 0));
     assert_eq!(env.db.all_xmins(), before, "a redeploy of unchanged content rewrote rows");
@@ -545,6 +548,13 @@ fn service_failures_exit_3_and_invalid_content_never_connects() {
     assert_eq!(run.code, 3, "{}", run.snapshot());
     assert!(run.stderr.contains("cannot connect to the database"), "{}", run.snapshot());
 
+    // No Redis to flush into is a usage error, found before any connection.
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable]).env_remove("REDIS_URL");
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("REDIS_URL"), "{}", run.snapshot());
+
     root.edit("data/seeds/enemies.json", "\"hp\": 12", "\"hp\": 0");
     let mut cmd = support::seedc_cmd();
     cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", "redis://127.0.0.1:1/"]);
@@ -602,4 +612,21 @@ fn quotes_and_sql_in_strings_are_stored_verbatim() {
 fn database_urls_swap_only_the_database() {
     assert_eq!(with_database("postgres://u@h:1/a?sslmode=require", "b"), "postgres://u@h:1/b?sslmode=require");
     assert_eq!(with_database("postgres://u@h:1/a", "b"), "postgres://u@h:1/b");
+}
+
+#[test]
+fn a_database_that_never_answers_fails_in_bounded_time() {
+    // Accepts connections (the kernel completes the handshake) and never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let root = Root::sample();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/x?connect_timeout=1");
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", &url, "--redis-url", "redis://127.0.0.1:1/"]);
+    let started = Instant::now();
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(run.stderr.contains("did not answer in time while connecting"), "{}", run.snapshot());
+    assert!(started.elapsed() < Duration::from_secs(40), "took {:?}", started.elapsed());
+    drop(silent);
 }

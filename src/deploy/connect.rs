@@ -41,13 +41,20 @@ pub struct Target {
 }
 
 impl Target {
+    /// Accepts a URL (`postgres://...?sslmode=require`) or a key=value string
+    /// (`host=h dbname=d sslmode=require`).
     pub fn parse(url: &str) -> Result<Target> {
-        let usage = |m: String| ExitError::new(Exit::Usage, m);
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let (base, params): (&str, Vec<&str>) = if is_url {
+            let (base, query) = url.split_once('?').unwrap_or((url, ""));
+            (base, query.split('&').filter(|p| !p.is_empty()).collect())
+        } else {
+            ("", url.split_whitespace().collect())
+        };
         let mut kept = Vec::new();
         let mut sslmode = SslMode::Prefer;
         let mut sslrootcert = None;
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
+        for pair in params {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
                 "sslmode" => {
@@ -58,25 +65,22 @@ impl Target {
                         "require" => SslMode::Require,
                         "verify-ca" => SslMode::VerifyCa,
                         "verify-full" => SslMode::VerifyFull,
-                        other => return Err(usage(format!("unknown sslmode {other:?} in the database url"))),
+                        other => return Err(ExitError::new(Exit::Usage, format!("unknown sslmode {other:?} in the database url"))),
                     }
                 }
-                "sslrootcert" => sslrootcert = Some(percent_decode(value)),
+                "sslrootcert" if is_url => sslrootcert = Some(percent_decode(value)),
+                "sslrootcert" => sslrootcert = Some(value.trim_matches('\'').to_owned()),
                 _ => kept.push(pair),
             }
         }
         // `allow` tries plain first in libpq; `prefer` is the nearest the crate offers.
-        let crate_mode = match sslmode {
-            SslMode::Disable => "disable",
-            SslMode::Allow | SslMode::Prefer => "prefer",
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
-        };
-        kept.push(match crate_mode {
-            "disable" => "sslmode=disable",
-            "prefer" => "sslmode=prefer",
-            _ => "sslmode=require",
+        kept.push(match sslmode {
+            SslMode::Disable => "sslmode=disable",
+            SslMode::Allow | SslMode::Prefer => "sslmode=prefer",
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "sslmode=require",
         });
-        Ok(Target { url: format!("{base}?{}", kept.join("&")), sslmode, sslrootcert })
+        let url = if is_url { format!("{base}?{}", kept.join("&")) } else { kept.join(" ") };
+        Ok(Target { url, sslmode, sslrootcert })
     }
 
     fn connector(&self) -> Result<MakeTlsConnector> {
@@ -110,7 +114,8 @@ impl Target {
 }
 
 /// Opens a connection with every timeout set. Failure is a service error (exit 3).
-pub fn connect(url: &str, application_name: &str) -> Result<postgres::Client> {
+/// `watchdog` bounds the whole handshake: the crate's own timeout covers only the TCP connect.
+pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Watchdog) -> Result<postgres::Client> {
     let target = Target::parse(url)?;
     let mut config: postgres::Config =
         target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
@@ -126,6 +131,7 @@ pub fn connect(url: &str, application_name: &str) -> Result<postgres::Client> {
         .application_name(application_name)
         .options(options.trim_end());
     let connector = target.connector()?;
+    watchdog.arm("connecting", config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT));
     config
         .connect(connector)
         .map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))
@@ -181,5 +187,7 @@ mod tests {
         let plain = Target::parse("postgres://u@h/db").unwrap();
         assert_eq!((plain.sslmode, plain.url.as_str()), (SslMode::Prefer, "postgres://u@h/db?sslmode=prefer"));
         assert!(Target::parse("postgres://h/db?sslmode=sometimes").is_err());
+        let kv = Target::parse("host=h dbname=d sslmode=verify-ca sslrootcert=/ca.crt").unwrap();
+        assert_eq!((kv.url.as_str(), kv.sslmode, kv.sslrootcert.as_deref()), ("host=h dbname=d sslmode=require", SslMode::VerifyCa, Some("/ca.crt")));
     }
 }

@@ -15,6 +15,7 @@
 pub mod connect;
 pub mod plan;
 pub mod store;
+pub mod watchdog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -37,6 +38,7 @@ use crate::flush::{self, FlushReport};
 use crate::load::Sources;
 use plan::{FieldChange, RowDiff};
 use store::{Row, StoredCollection, pg};
+use watchdog::Watchdog;
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -189,8 +191,8 @@ fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
 
 /// The content version: the hash of every collection's content hash, so it names exactly
 /// the data the cache is rebuilt from.
-fn content_version(prepared: &[Prepared]) -> String {
-    let map: BTreeMap<&str, String> = prepared.iter().map(|p| (p.name, p.hash.to_string())).collect();
+fn content_version<'a>(collections: impl Iterator<Item = (&'a str, ContentHash)>) -> String {
+    let map: BTreeMap<&str, String> = collections.map(|(name, hash)| (name, hash.to_string())).collect();
     ContentHash::of(&canon::canonical_of(&map).expect("a map of strings canonicalizes")).to_string()
 }
 
@@ -201,80 +203,256 @@ pub fn application_name() -> String {
 /// Runs a whole deploy of the content root at `root`.
 pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let fingerprint = Fingerprint::compute(root)?;
-    let (checked, sink) = crate::check::check(root)?;
-    if sink.has_errors() {
-        return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
+    // Inputs a clean build has already checked need no new check to prove a no-op.
+    let unchanged = if options.details { None } else { Unchanged::load(root, &fingerprint, options)? };
+    let mut checked = None;
+    if unchanged.is_none() {
+        let (c, sink) = crate::check::check(root)?;
+        if sink.has_errors() {
+            return Ok(Outcome::Invalid { sink, sources: c.content.sources });
+        }
+        checked = Some((c, sink));
     }
     if !options.dry_run && options.redis_url.is_none() {
         return Err(ExitError::new(Exit::Usage, "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)"));
     }
-    let compiled = crate::build::compile(&checked, &options.build.dates)?;
-    let prepared = prepare(&checked);
-    let schema = checked.config.deploy.schema.as_str();
+    let schema = match (&checked, &unchanged) {
+        (Some((c, _)), _) => c.config.deploy.schema.clone(),
+        (None, Some(u)) => u.config.deploy.schema.clone(),
+        (None, None) => unreachable!("either checked or proven unchanged"),
+    };
 
-    let mut client = connect::connect(&options.database_url, &application_name())?;
-    let mut flushed = FlushReport::default();
-    let mut flush_error = None;
-    if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
-        // An earlier deploy's flush first: its keys are stale right now.
-        match flush::flush(&mut client, schema, redis, options.lock_timeout) {
-            Ok(report) => flushed = report,
-            Err(e) if exit_of(&e) == Exit::FlushPending => flush_error = Some(e.to_string()),
-            Err(e) => return Err(e),
+    let mut session = Session::open(options, &schema)?;
+    if let Some(unchanged) = unchanged {
+        if let Some(plan) = unchanged.probe(&mut session, options)? {
+            let (build, sink, sources) = if options.dry_run {
+                (None, Sink::default(), Sources::default())
+            } else {
+                match write::build(root, &options.build)? {
+                    write::Outcome::Invalid { sink, sources } => return Ok(Outcome::Invalid { sink, sources }),
+                    write::Outcome::Built { report, sink, sources } => (Some(report), sink, sources),
+                }
+            };
+            session.finish_flush(options, false);
+            let report = session.report(plan, build, None, false);
+            return Ok(Outcome::Done { report: Box::new(report), sink, sources });
         }
+        // Something differs from what the database holds: this deploy writes, so check.
+        let (c, sink) = crate::check::check(root)?;
+        if sink.has_errors() {
+            return Ok(Outcome::Invalid { sink, sources: c.content.sources });
+        }
+        checked = Some((c, sink));
+    }
+    let (checked, sink) = checked.expect("checked above");
+    publish(root, options, fingerprint, session, checked, sink)
+}
+
+/// The connection of one deploy, its watchdog, and the flushes it has completed so far.
+struct Session {
+    client: postgres::Client,
+    watchdog: Watchdog,
+    schema: String,
+    flushed: FlushReport,
+    flush_error: Option<String>,
+}
+
+impl Session {
+    /// Connects, then completes any flush an earlier deploy left pending: its keys are
+    /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
+    /// flush retries it.
+    fn open(options: &Options, schema: &str) -> Result<Session> {
+        let watchdog = Watchdog::start();
+        let client = connect::connect(&options.database_url, &application_name(), &watchdog)?;
+        let mut session = Session { client, watchdog, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None };
+        if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
+            session.watchdog.arm("completing a pending cache flush", options.lock_timeout + connect::STATEMENT_TIMEOUT);
+            match flush::flush(&mut session.client, schema, redis, options.lock_timeout) {
+                Ok(report) => session.flushed = report,
+                Err(e) if exit_of(&e) == Exit::FlushPending => session.flush_error = Some(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(session)
     }
 
-    let mut tx = client.transaction().map_err(pg)?;
-    let key = lock_key("deploy", schema);
-    if !take_lock(&mut tx, key, options.lock_timeout)? {
-        drop(tx);
-        let holder = lock_holder(&mut client, key);
-        return Err(ExitError::new(
+    /// Flushes after the commit when this deploy recorded a flush (`pending`) or an
+    /// earlier one is still waiting.
+    fn finish_flush(&mut self, options: &Options, pending: bool) {
+        if options.dry_run || !(pending || self.flush_error.is_some()) {
+            return;
+        }
+        let redis = options.redis_url.as_deref().unwrap_or_default();
+        self.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + connect::STATEMENT_TIMEOUT);
+        match flush::flush(&mut self.client, &self.schema, redis, options.lock_timeout) {
+            Ok(report) => {
+                self.flushed.deploys.extend(report.deploys);
+                self.flushed.keys_removed += report.keys_removed;
+                self.flushed.version = report.version.or(self.flushed.version.take());
+                self.flush_error = None;
+            }
+            Err(e) => self.flush_error = Some(e.to_string()),
+        }
+        self.watchdog.disarm();
+    }
+
+    /// The error of a deploy lock that timed out, naming the holder if it still holds it.
+    fn lock_busy(&mut self, options: &Options) -> anyhow::Error {
+        let holder = lock_holder(&mut self.client, lock_key("deploy", &self.schema));
+        ExitError::new(
             Exit::Service,
             format!(
-                "another deploy holds the deploy lock of schema {schema:?}{holder}; gave up after {}s (--lock-timeout); nothing was committed",
+                "another deploy holds the deploy lock of schema {:?}{holder}; gave up after {}s (--lock-timeout); nothing was committed",
+                self.schema,
                 options.lock_timeout.as_secs()
             ),
-        ));
+        )
     }
-    let migrated = if options.dry_run { false } else { store::migrate(&mut tx, schema)? };
-    let have_schema = migrated || store::schema_version(&mut tx, schema)? > 0;
+
+    fn report(self, plan: Plan, build: Option<BuildReport>, deploy_id: Option<i64>, migrated: bool) -> Report {
+        Report { plan, build, committed: deploy_id.is_some() || migrated, deploy_id, flush: self.flushed, flush_error: self.flush_error }
+    }
+}
+
+/// What a cache hit of the build proves without a check: the collections' versions and
+/// hashes (seedc.lock, written by that clean build) and the packs and manifests.
+struct Unchanged {
+    config: crate::config::Config,
+    lock: crate::lock::Lock,
+    packs: Vec<crate::build::PackIndex>,
+    manifests: Vec<crate::build::ManifestFile>,
+}
+
+impl Unchanged {
+    fn load(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<Option<Unchanged>> {
+        let Some(cached) = crate::build::cache::Cache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
+            return Ok(None);
+        };
+        let config = crate::config::Config::load(root)?;
+        let lock = crate::lock::Lock::load(root)?;
+        if !config.collections.keys().all(|name| lock.collections.contains_key(name)) {
+            return Ok(None);
+        }
+        let freeplay_at = crate::build::freeplay_time(cached.content_time);
+        // A config the manifests cannot be made from: the full path reports it.
+        let Ok(manifests) = crate::build::manifests_for(&config, &cached.packs, &options.build.dates, freeplay_at) else {
+            return Ok(None);
+        };
+        Ok(Some(Unchanged { config, lock, packs: cached.packs, manifests }))
+    }
+
+    /// The plan of a deploy that writes nothing, if the database already holds exactly this
+    /// content; None when anything differs (the caller then checks and plans in full).
+    fn probe(&self, session: &mut Session, options: &Options) -> Result<Option<Plan>> {
+        let schema = self.config.deploy.schema.as_str();
+        let Some(mut tx) = begin(&mut session.client, &session.watchdog, schema, options)? else {
+            return Err(session.lock_busy(options));
+        };
+        let plan = self.compare(&mut tx, options)?;
+        tx.rollback().map_err(pg)?;
+        session.watchdog.disarm();
+        Ok(plan)
+    }
+
+    fn compare(&self, tx: &mut postgres::Transaction, options: &Options) -> Result<Option<Plan>> {
+        let schema = self.config.deploy.schema.as_str();
+        if store::schema_version(tx, schema)? != store::SCHEMA_VERSION {
+            return Ok(None);
+        }
+        let stored = store::stored_collections(tx, schema)?;
+        let mut collections = Vec::new();
+        for name in self.config.collections.keys() {
+            let locked = &self.lock.collections[name];
+            let table = self.config.table(name);
+            let Some(b) = stored.get(name) else { return Ok(None) };
+            if b.table != table || b.version != locked.version || b.hash != Some(locked.hash) || (b.rows_kept > 0 && options.prune) {
+                return Ok(None);
+            }
+            if !store::table_exists(tx, table)? {
+                return Ok(None);
+            }
+            collections.push(CollectionPlan {
+                collection: name.clone(),
+                table: table.to_owned(),
+                version: b.version.clone(),
+                previous_version: Some(b.version.clone()),
+                inserted: 0,
+                updated: 0,
+                deleted: 0,
+                kept: b.rows_kept as usize,
+                unchanged: b.records as usize,
+                changed: false,
+                changes: Vec::new(),
+            });
+        }
+        let hashes: Vec<String> = self.packs.iter().map(|p| p.pack_hash.to_string()).collect();
+        if store::published_packs(tx, schema, &hashes)?.len() != hashes.len() {
+            return Ok(None);
+        }
+        let ids: Vec<String> = self.manifests.iter().map(|m| m.manifest.manifest_id.clone()).collect();
+        let published = store::published_manifests(tx, schema, &ids)?;
+        if !self.manifests.iter().all(|m| published.get(&m.manifest.manifest_id) == Some(&m.hash.to_string())) {
+            return Ok(None);
+        }
+        let content_version = content_version(self.lock.collections.iter().filter(|(n, _)| self.config.collections.contains_key(*n)).map(|(n, c)| (n.as_str(), c.hash)));
+        Ok(Some(Plan {
+            dry_run: options.dry_run,
+            content_version,
+            collections,
+            packs: Counts { new: 0, unchanged: hashes.len() },
+            manifests: Counts { new: 0, unchanged: ids.len() },
+        }))
+    }
+}
+
+/// The full path: plan from checked content, write `out/`, write what changed, commit, flush.
+fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session: Session, checked: Checked, sink: Sink) -> Result<Outcome> {
+    let compiled = crate::build::compile(&checked, &options.build.dates)?;
+    let prepared = prepare(&checked);
+    let schema = session.schema.clone();
+    let Some(mut tx) = begin(&mut session.client, &session.watchdog, &schema, options)? else {
+        return Err(session.lock_busy(options));
+    };
+    let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
+    let have_schema = migrated || store::schema_version(&mut tx, &schema)? > 0;
 
     let (plan, work) = make_plan(&mut tx, &checked, &compiled, &prepared, have_schema, options)?;
     if options.dry_run {
         tx.rollback().map_err(pg)?;
-        let report = Report { plan, build: None, committed: false, deploy_id: None, flush: flushed, flush_error: None };
+        let report = session.report(plan, None, None, false);
         return Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources });
     }
 
+    session.watchdog.disarm();
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
+    let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
     if plan.is_noop() {
+        session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
         // Nothing to write: not even a deploy record. Only a migration is worth a commit.
         if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
     } else {
-        let id = store::next_deploy_id(&mut tx, schema)?;
-        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id)?;
+        let id = store::next_deploy_id(&mut tx, &schema)?;
+        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &session.watchdog)?;
+        session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
         tx.commit().map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
         deploy_id = Some(id);
     }
-
-    let pending = deploy_id.is_some() && plan.changed_collections().next().is_some();
-    if pending || flush_error.is_some() {
-        let redis = options.redis_url.as_deref().unwrap_or_default();
-        match flush::flush(&mut client, schema, redis, options.lock_timeout) {
-            Ok(report) => {
-                flushed.deploys.extend(report.deploys);
-                flushed.keys_removed += report.keys_removed;
-                flushed.version = report.version.or(flushed.version);
-                flush_error = None;
-            }
-            Err(e) if exit_of(&e) == Exit::FlushPending => flush_error = Some(e.to_string()),
-            Err(e) => flush_error = Some(e.to_string()),
-        }
-    }
-    let report = Report { plan, build: Some(build), committed: deploy_id.is_some() || migrated, deploy_id, flush: flushed, flush_error };
+    session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
+    let report = session.report(plan, Some(build), deploy_id, migrated);
     Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources })
+}
+
+/// BEGIN and the deploy lock; None (the transaction rolled back) if the lock timed out.
+fn begin<'a>(client: &'a mut postgres::Client, watchdog: &Watchdog, schema: &str, options: &Options) -> Result<Option<postgres::Transaction<'a>>> {
+    watchdog.arm("waiting for the deploy lock", options.lock_timeout);
+    let mut tx = client.transaction().map_err(pg)?;
+    if !take_lock(&mut tx, lock_key("deploy", schema), options.lock_timeout)? {
+        tx.rollback().map_err(pg)?;
+        return Ok(None);
+    }
+    watchdog.arm("planning", connect::STATEMENT_TIMEOUT);
+    Ok(Some(tx))
 }
 
 /// Takes the transaction-scoped deploy lock; false if `timeout` ran out first.
@@ -406,7 +584,7 @@ fn make_plan(
         ));
     }
 
-    let plan = Plan { dry_run: options.dry_run, content_version: content_version(prepared), collections, packs, manifests };
+    let plan = Plan { dry_run: options.dry_run, content_version: content_version(prepared.iter().map(|p| (p.name, p.hash))), collections, packs, manifests };
     Ok((plan, work))
 }
 
@@ -426,6 +604,8 @@ fn record_changes(tx: &mut postgres::Transaction, p: &Prepared, diff: &RowDiff, 
     Ok(out)
 }
 
+// The one caller hands over everything the plan was made from; a struct would only rename it.
+#[allow(clippy::too_many_arguments)]
 fn apply(
     tx: &mut postgres::Transaction,
     checked: &Checked,
@@ -434,6 +614,7 @@ fn apply(
     plan: &Plan,
     work: &Work,
     deploy_id: i64,
+    watchdog: &Watchdog,
 ) -> Result<()> {
     let config = &checked.config;
     let schema = config.deploy.schema.as_str();
@@ -441,6 +622,7 @@ fn apply(
         if !c.changed {
             continue;
         }
+        watchdog.arm(&format!("writing table {:?}", p.table), connect::STATEMENT_TIMEOUT);
         let diff = &work.diffs[p.name];
         if !work.table_exists[p.name] {
             store::create_table(tx, p.table)?;
@@ -464,6 +646,7 @@ fn apply(
         };
         store::record_collection(tx, schema, p.name, &after, deploy_id)?;
     }
+    watchdog.arm("writing packs, manifests and the deploy record", connect::STATEMENT_TIMEOUT);
     for &i in &work.new_packs {
         let b = &compiled.bundles[i];
         let row = store::PackRow {

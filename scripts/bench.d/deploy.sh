@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark of `seedc deploy` on generated content (default 200k records), against its own
+# throwaway PostgreSQL + Redis (scripts/services), in one run:
+#   1. baseline: `psql \copy` of the same rows into an equivalent table (id text primary key,
+#      data jsonb, content_hash text, version text), one table per collection;
+#   2. first deploy into an empty database (target: <= 1.5x the baseline);
+#   3. no-op redeploy (target: <= 20% of the first deploy, and 0 rows written);
+#   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy).
+# Figures are ratios against the baseline and the first deploy measured in the same run.
+# `seedc check` of the same content is timed too: a deploy of changed content includes a
+# full check, so "deploy minus check" is the part the deploy itself is answerable for.
+#
+#   scripts/bench.d/deploy.sh
+#   RECORDS=20000 scripts/bench.d/deploy.sh
+set -euo pipefail
+
+cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
+
+records=${RECORDS:-200000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-deploy.XXXXXX")
+# Under /tmp itself: the servers run as an unprivileged user who cannot enter $work.
+services=$(mktemp -u "${TMPDIR:-/tmp}/seedc-bench-svc.XXXXXX")
+cleanup() {
+    scripts/services stop "$services" >/dev/null 2>&1 || true
+    rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+cargo build --release --quiet
+seedc=$PWD/target/release/seedc
+root=$work/content
+cargo run --release --quiet --example gen -- --out "$root" --records "$records" --packs 4 >/dev/null
+services_env=$(scripts/services start "$services" 2>"$work/services.log") || { cat "$work/services.log" >&2; exit 1; }
+eval "$services_env"
+server=$DATABASE_URL
+base=${server%/*}
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_q "$server" -c "CREATE DATABASE bench_deploy" -c "CREATE DATABASE bench_copy"
+export DATABASE_URL="$base/bench_deploy"
+
+now() { date +%s%N; }
+timed() {
+    local start end
+    start=$(now)
+    "$@" >/dev/null 2>&1
+    end=$(now)
+    echo $((end - start))
+}
+best_of_3() {
+    local best=0 t
+    for _ in 1 2 3; do
+        t=$(timed "$@")
+        if ((best == 0 || t < best)); then best=$t; fi
+    done
+    echo "$best"
+}
+ms() { awk -v ns="$1" 'BEGIN { printf "%.0f ms", ns / 1e6 }'; }
+
+export CI=1
+# Warms the page cache for every run below.
+check=$(best_of_3 "$seedc" --root "$root" check -q)
+
+first=$(timed "$seedc" --root "$root" deploy -q)
+rows=$(psql_q "$DATABASE_URL" -At -c "SELECT sum(records) FROM seedc.collections")
+[[ $rows == "$records" ]] || { echo "deploy: expected $records rows, found $rows" >&2; exit 1; }
+
+# Baseline: the very rows seedc wrote, as text files, loaded by psql's \copy.
+tables=$(psql_q "$DATABASE_URL" -At -c "SELECT table_name FROM seedc.collections ORDER BY 1")
+copy_script=$work/copy.sql
+: >"$copy_script"
+for t in $tables; do
+    psql_q "$DATABASE_URL" -c "\\copy (SELECT id, data, content_hash, version FROM \"$t\") TO '$work/$t.tsv'"
+    printf 'CREATE TABLE "%s" (id text PRIMARY KEY, data jsonb NOT NULL, content_hash text NOT NULL, version text NOT NULL);\n\\copy "%s" FROM %s\n' \
+        "$t" "$t" "'$work/$t.tsv'" >>"$copy_script"
+done
+baseline=$(timed psql_q "$base/bench_copy" -1 -f "$copy_script")
+
+writes() { psql_q "$DATABASE_URL" -At -c "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"; }
+noop=$(best_of_3 "$seedc" --root "$root" deploy -q)
+report=$("$seedc" --root "$root" deploy --format json)
+case $report in
+    *'"deploy_id":null'*) ;;
+    *) echo "deploy: the redeploy was not a no-op: $report" >&2; exit 1 ;;
+esac
+sleep 1 # statistics reach pg_stat_* asynchronously
+before=$(writes)
+"$seedc" --root "$root" deploy -q
+sleep 1
+after=$(writes)
+written=$((after - before))
+
+# 1% of the records changed, spread over the two largest collections, versions bumped.
+python3 - "$root" "$records" <<'EOF'
+import json, sys
+root, total = sys.argv[1], int(sys.argv[2])
+want = total // 100
+for name in ["enemies", "items"]:
+    path = f"{root}/data/seeds/{name}.json"
+    with open(path) as f:
+        doc = json.load(f)
+    n = min(want // 2, len(doc["data"]))
+    step = max(1, len(doc["data"]) // max(n, 1))
+    for r in doc["data"][::step][:n]:
+        r["name"] = r.get("name", "") + " (rebalanced)"
+    major, minor, patch = map(int, doc["version"].split("."))
+    doc["version"] = f"{major}.{minor}.{patch + 1}"
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+EOF
+"$seedc" --root "$root" check -q >/dev/null || true
+changed_report=$work/changed.json
+start=$(now)
+"$seedc" --root "$root" deploy --format json >"$changed_report"
+end=$(now)
+changed=$((end - start))
+updated=$(jq '[.deploy.plan.collections[].updated] | add' "$changed_report")
+
+awk -v b="$baseline" -v f="$first" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
+    -v bs="$(ms "$baseline")" -v fs="$(ms "$first")" -v ns="$(ms "$noop")" -v cs="$(ms "$changed")" -v ks="$(ms "$check")" 'BEGIN {
+    printf "deploy: %d records; psql \\copy baseline %s; seedc check alone %s\n", r, bs, ks
+    printf "deploy: first deploy %s = %.2fx the \\copy baseline (target <= 1.5x); without the check %.2fx\n", fs, f / b, (f - k) / b
+    printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 20%%), %d rows written (target 0)\n", ns, 100 * n / f, w
+    printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%); without the check %.1f%%\n", u, cs, 100 * c / f, 100 * (c - k) / (f - k) }'
