@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of `seedc diff` on generated content (default 200k records): a copy of the
-# content with ~2% of the records changed (hp + 1), one record removed per seed file, is
+# content with ~2% of the records changed (hp + 1) and one record added per seed file is
 # diffed against the original; the figure is the diff's time over `seedc check` of one
 # side, measured in the same run (target: < 2x, though diff checks both sides). Also times
 # the same diff with the old side read from a git revision (objects, no checkout).
@@ -29,10 +29,23 @@ fi
 cp -R -- "$base" "$head"
 # The lock (if any) pins versions: without one, a change needs no version bump.
 rm -f -- "$base/seedc.lock" "$head/seedc.lock"
-# Every 50th hp goes up by one; the last record of each seed file goes away.
-for f in "$head"/data/seeds/*.json; do
-    perl -0pi -e 's/("hp": )(\d+)/$1.(++$n % 50 ? $2 : $2 + 1)/ge; s/,\s*\{(?:[^{}]|\{[^{}]*\})*\}(\s*\]\s*\}\s*)$/$1/s' "$f"
-done
+# Every 50th record's hp goes up by one; each seed file gains a copy of its last record.
+python3 - "$head"/data/seeds/*.json <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    with open(path) as f:
+        doc = json.load(f)
+    data = doc["data"]
+    for i, record in enumerate(data):
+        if i % 50 == 0 and isinstance(record.get("hp"), int):
+            record["hp"] += 1
+    if data and "id" in data[-1]:
+        extra = dict(data[-1])
+        extra["id"] = f"{extra['id']}_bench"
+        data.append(extra)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+PY
 
 now() { date +%s%N; }
 timed() {

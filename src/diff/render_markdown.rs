@@ -85,7 +85,9 @@ fn field_row(record: &str, f: &FieldChange) -> String {
 
 fn section(out: &mut String, title: &str, header: &str, rows: &[String]) {
     if rows.len() > FOLD {
-        out.push_str(&format!("\n<details><summary>{title} ({} rows)</summary>\n\n{header}\n", rows.len()));
+        // GitHub does not render Markdown inside <summary>: plain text there.
+        let plain = title.replace(['`', '*'], "");
+        out.push_str(&format!("\n<details><summary>{plain} ({} rows)</summary>\n\n{header}\n", rows.len()));
         for r in rows {
             out.push_str(r);
             out.push('\n');
@@ -127,4 +129,24 @@ fn code(text: &str) -> String {
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_sections_fold_short_ones_do_not() {
+        let short = render(&crate::diff::sample_diff(FOLD));
+        assert!(short.contains("#### `enemies` 1.0.0 → **1.1.0**") && !short.contains("<details>"), "{short}");
+        let long = render(&crate::diff::sample_diff(FOLD + 1));
+        assert!(long.contains("<details><summary>enemies 1.0.0 → 1.1.0 (11 rows)</summary>\n\n| record |"), "{long}");
+        assert!(long.contains("| `r10` | `/hp` | `12` | `15` | +3, +25% |\n\n</details>\n"), "{long}");
+    }
+
+    #[test]
+    fn cells_escape_pipes_and_backticks() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
 }
