@@ -4,7 +4,9 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{Color, Format, Global};
+use crate::deploy::{CollectionPlan, Op, Report as DeployReport};
 use crate::diag::{Sink, Summary, render_github, render_human::Human, render_json};
+use crate::flush::FlushReport;
 use crate::load::Sources;
 
 pub struct Printer {
@@ -90,5 +92,116 @@ impl Printer {
             text.push_str(&format!("\n  caused by: {cause}"));
         }
         let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// A deploy's plan and outcome: the plan on stdout (with `-v`, record and field
+    /// changes), the outcome on stderr; one `{"deploy": ...}` line under `--format json`.
+    pub fn deploy_report(&self, report: &DeployReport) {
+        match self.format {
+            Format::Json => {
+                let line = serde_json::json!({ "deploy": report });
+                self.stdout(&format!("{line}\n"));
+            }
+            Format::Github => {
+                if !self.quiet {
+                    self.stdout(&format!("::notice title=seedc deploy::{}\n", deploy_outcome(report)));
+                }
+            }
+            Format::Human | Format::Markdown => {
+                if !self.quiet {
+                    self.stdout(&render_plan(report, self.verbose > 0));
+                }
+                self.status(&deploy_outcome(report));
+            }
+        }
+    }
+
+    /// What `seedc flush` did.
+    pub fn flush_report(&self, report: &FlushReport) {
+        match self.format {
+            Format::Json => {
+                let line = serde_json::json!({ "flush": report });
+                self.stdout(&format!("{line}\n"));
+            }
+            _ => self.status(&flush_outcome(report)),
+        }
+    }
+}
+
+fn render_plan(report: &DeployReport, details: bool) -> String {
+    let plan = &report.plan;
+    let width = plan.collections.iter().map(|c| c.collection.len()).max().unwrap_or(0);
+    let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
+    for c in &plan.collections {
+        out.push_str(&format!(
+            "  {:width$}  {:>6} inserted {:>6} updated {:>6} deleted {:>6} unchanged{}{}\n",
+            c.collection,
+            c.inserted,
+            c.updated,
+            c.deleted,
+            c.unchanged,
+            if c.kept > 0 { format!(" ({} kept by --no-prune)", c.kept) } else { String::new() },
+            version_change(c),
+        ));
+        if details {
+            for r in &c.changes {
+                let sign = match r.op {
+                    Op::Insert => '+',
+                    Op::Update => '~',
+                    Op::Delete => '-',
+                };
+                out.push_str(&format!("      {sign} {}\n", r.id));
+                for f in &r.fields {
+                    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
+                    out.push_str(&format!("          {}: {} -> {}\n", f.pointer, show(&f.old), show(&f.new)));
+                }
+            }
+        }
+    }
+    out.push_str(&format!(
+        "  packs: {} new, {} already published; manifests: {} new, {} already published\n",
+        plan.packs.new, plan.packs.unchanged, plan.manifests.new, plan.manifests.unchanged
+    ));
+    out
+}
+
+fn version_change(c: &CollectionPlan) -> String {
+    match &c.previous_version {
+        Some(v) if *v != c.version => format!("  {v} -> {}", c.version),
+        None => format!("  new at {}", c.version),
+        _ => String::new(),
+    }
+}
+
+fn deploy_outcome(report: &DeployReport) -> String {
+    let plan = &report.plan;
+    if plan.dry_run {
+        return "dry run: nothing was written".to_owned();
+    }
+    let mut text = match report.deploy_id {
+        None => "nothing to deploy: the database already holds this content".to_owned(),
+        Some(id) => {
+            let n = plan.changed_collections().count();
+            format!("deployed #{id}: {n} collection{} changed", if n == 1 { "" } else { "s" })
+        }
+    };
+    if report.flush_error.is_some() {
+        text.push_str("; the cache flush is pending");
+    } else if !report.flush.deploys.is_empty() {
+        text.push_str(&format!("; {}", flush_outcome(&report.flush)));
+    }
+    text
+}
+
+fn flush_outcome(report: &FlushReport) -> String {
+    match &report.version {
+        None => "no cache flush was pending".to_owned(),
+        Some(v) => format!(
+            "cache flushed for deploy{} {} ({} key{} removed, version {v})",
+            if report.deploys.len() == 1 { "" } else { "s" },
+            report.deploys.iter().map(|d| format!("#{d}")).collect::<Vec<_>>().join(", "),
+            report.keys_removed,
+            if report.keys_removed == 1 { "" } else { "s" },
+        ),
     }
 }

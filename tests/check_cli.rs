@@ -1,6 +1,9 @@
-//! `seedc check` on the sample content, end to end.
+//! `seedc check` and `seedc explain` end to end: the sample content is valid and complete
+//! (the counts PRODUCT.md promises), every output format, help texts, and usage errors.
 
-use crate::support::Root;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::support::{Root, seedc_cmd};
 
 #[test]
 fn sample_content_is_valid() {
@@ -18,4 +21,137 @@ fn json_summary_counts_files() {
     assert_eq!(lines.len(), 1, "only the summary: {}", run.stdout);
     assert_eq!(lines[0]["summary"]["errors"], 0);
     assert_eq!(lines[0]["summary"]["files"], 14);
+}
+
+/// The sample game is what PRODUCT.md describes: every collection with its count, bosses
+/// whose loot tables name existing items, and one pack of each kind.
+#[test]
+fn sample_content_has_the_promised_shape() {
+    let root = Root::sample();
+    let (checked, sink) = seedc::check::check(root.path()).unwrap();
+    let found: Vec<String> = sink.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
+    assert!(found.is_empty(), "no errors and no warnings: {found:?}");
+
+    let counts: BTreeMap<&str, usize> = checked.content.seeds.iter().map(|(n, s)| (n.as_str(), s.records.len())).collect();
+    for (name, count) in [("enemies", 28), ("bosses", 8), ("items", 23), ("races", 5), ("classes", 4), ("themes", 8), ("traps", 4), ("hazards", 4)] {
+        assert_eq!(counts.get(name), Some(&count), "{name}: {counts:?}");
+    }
+    assert!(counts["elements"] >= 2, "{counts:?}");
+    assert!(counts["achievements"] >= 1, "{counts:?}");
+
+    let items: HashSet<&str> = checked.content.seeds["items"].records.iter().filter_map(|r| r.key.as_deref()).collect();
+    for boss in &checked.content.seeds["bosses"].records {
+        let loot = boss.value["loot_table"].as_array().unwrap_or_else(|| panic!("{:?} has no loot table", boss.key));
+        assert!(!loot.is_empty(), "{:?}", boss.key);
+        for entry in loot {
+            let item = entry["item"].as_str().unwrap();
+            assert!(items.contains(item), "{:?} drops unknown {item}", boss.key);
+        }
+    }
+
+    let packs: Vec<(&str, &str)> = checked.content.packs.iter().map(|p| (p.pack_id.as_str(), p.kind.as_str())).collect();
+    assert_eq!(
+        packs,
+        [("artifact.core", "ARTIFACT"), ("incident.core", "INCIDENT"), ("protocol.core", "PROTOCOL"), ("voice.core.en", "VOICE")]
+    );
+}
+
+#[test]
+fn sample_check_in_every_format() {
+    let root = Root::sample();
+    for format in ["human", "json", "github"] {
+        let run = root.seedc(&["check", "--format", format, "--color", "never"]);
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+        insta::assert_snapshot!(format!("sample_check_{format}"), run.snapshot());
+    }
+}
+
+#[test]
+fn quiet_check_of_valid_content_prints_nothing() {
+    let root = Root::sample();
+    let run = root.seedc(&["check", "-q"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+}
+
+#[test]
+fn invalid_content_in_github_format() {
+    let root = Root::sample();
+    std::fs::remove_file(root.file("seedc.lock")).unwrap();
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 0,");
+    let run = root.seedc(&["check", "--format", "github"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.starts_with("::error file=data/seeds/enemies.json,line=9,col=13,title=schema-violation::"), "{}", run.stdout);
+    insta::assert_snapshot!("invalid_check_github", run.snapshot());
+}
+
+fn help(args: &[&str]) -> String {
+    let out = seedc_cmd().args(args).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_texts() {
+    insta::assert_snapshot!("help", help(&[]));
+    for command in ["check", "build", "verify", "deploy", "flush", "diff", "schema", "explain"] {
+        let text = help(&[command]);
+        assert!(text.contains(&format!("Usage: seedc {command}")), "{text}");
+        insta::assert_snapshot!(format!("help_{command}"), text);
+    }
+}
+
+#[test]
+fn explain_a_code_and_list_them_all() {
+    let root = Root::sample();
+    let run = root.seedc(&["explain", "dangling-reference"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stdout.starts_with("dangling-reference: "), "{}", run.stdout);
+    insta::assert_snapshot!("explain_dangling_reference", run.snapshot());
+
+    let list = root.seedc(&["explain", "--list"]);
+    assert_eq!(list.code, 0, "{}", list.snapshot());
+    assert_eq!(list.stdout.lines().count(), seedc::diag::Code::ALL.len());
+    insta::assert_snapshot!("explain_list", list.stdout);
+}
+
+#[test]
+fn explain_of_an_unknown_code_is_a_usage_error() {
+    let root = Root::sample();
+    let run = root.seedc(&["explain", "no-such-code"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stdout.is_empty());
+    insta::assert_snapshot!("explain_unknown", run.snapshot());
+}
+
+#[test]
+fn a_missing_or_invalid_config_is_a_usage_error() {
+    let root = Root::sample();
+    std::fs::remove_file(root.file("seedc.toml")).unwrap();
+    let run = root.seedc(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stdout.is_empty());
+    insta::assert_snapshot!("config_missing", run.snapshot());
+
+    let root = Root::sample();
+    root.edit("seedc.toml", "max_depth = 64", "max_dept = 64");
+    let run = root.seedc(&["check", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stdout.is_empty());
+    insta::assert_snapshot!("config_unknown_key", run.snapshot());
+
+    let root = Root::sample();
+    root.edit("seedc.toml", "[limits]", "[limits");
+    let run = root.seedc(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("invalid seedc.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn a_bad_flag_is_a_usage_error() {
+    let root = Root::sample();
+    let run = root.seedc(&["check", "--format", "yaml"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    let run = root.seedc(&["check", "--format", "markdown"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("only for `seedc diff`"), "{}", run.stderr);
 }

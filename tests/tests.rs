@@ -6,6 +6,10 @@ mod support;
 
 mod build;
 mod check_cli;
+mod check_codes;
+mod check_props;
 mod ci;
+mod deploy;
 mod diff;
+mod docs;
 mod tidy;

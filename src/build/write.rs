@@ -143,6 +143,38 @@ pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
     if sink.has_errors() {
         return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
     }
+    let compiled = super::compile(&checked, &options.dates)?;
+    let report = write_checked(root, options, fingerprint, state, &checked, &sink, &compiled)?;
+    Ok(Outcome::Built { report, sink, sources: checked.content.sources })
+}
+
+/// Writes `out/` and seedc.lock exactly as [`build`] does, from content the caller has
+/// already checked (without errors) and compiled for `options.dates`: `deploy` publishes
+/// the same values it writes. `fingerprint` must be taken before the check, so an input
+/// edited meanwhile can never be cached as checked.
+pub fn build_checked(
+    root: &Path,
+    options: &Options,
+    fingerprint: Fingerprint,
+    checked: &crate::check::Checked,
+    sink: &Sink,
+    compiled: &super::Compiled,
+) -> Result<Report> {
+    let state = OutState::scan(&root.join(OUT_DIR))?;
+    write_checked(root, options, fingerprint, state, checked, sink, compiled)
+}
+
+fn write_checked(
+    root: &Path,
+    options: &Options,
+    fingerprint: Fingerprint,
+    state: OutState,
+    checked: &crate::check::Checked,
+    sink: &Sink,
+    compiled: &super::Compiled,
+) -> Result<Report> {
+    let config = &checked.config;
+    let out = root.join(OUT_DIR);
     let next_lock = checked.next_lock();
     let lock_text = next_lock.to_text();
     let lock_on_disk = std::fs::read_to_string(root.join(LOCK_FILE)).ok();
@@ -158,9 +190,8 @@ pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
         _ => !options.locked,
     };
 
-    let compiled = super::compile(&checked, &options.dates)?;
     let packs: Vec<PackIndex> = compiled.bundles.iter().map(Bundle::meta).collect();
-    let plan = Plan::new(&out, &config, &packs, &options.dates, source_epoch(super::content_time(&checked)), &state)?;
+    let plan = Plan::new(&out, config, &packs, &options.dates, super::freeplay_time(super::content_time(checked)), &state)?;
 
     let mut report = Report { checked: true, ..Report::default() };
     apply(&out, &plan, &compiled.bundles, &mut report, options)?;
@@ -171,12 +202,12 @@ pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
     // Warnings are not cached (a hit would not repeat them), so only a spotless check is.
     if sink.iter().next().is_none() {
         let fingerprint = Fingerprint { lock: cache::lock_hash(root)?, ..fingerprint };
-        let entry = Cache::new(fingerprint, &checked, packs);
+        let entry = Cache::new(fingerprint, checked, packs);
         let path = out.join(cache::CACHE_FILE);
         create_dir(path.parent().unwrap_or(&out))?;
         write_atomic(&path, &entry.to_bytes())?;
     }
-    Ok(Outcome::Built { report, sink, sources: checked.content.sources })
+    Ok(report)
 }
 
 /// A manifest found in `out/manifests/`.

@@ -3,8 +3,10 @@
 
 mod build;
 mod check;
+mod deploy;
 mod diff;
 mod explain;
+mod flush;
 mod schema;
 mod verify;
 
@@ -26,19 +28,7 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
         Command::Diff(args) => diff::run(root, args, printer),
-        other => Err(ExitError::new(Exit::Usage, format!("`{}` is not implemented yet", command_name(other)))),
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Check => "check",
-        Command::Build(_) => "build",
-        Command::Verify => "verify",
-        Command::Deploy(_) => "deploy",
-        Command::Flush(_) => "flush",
-        Command::Diff(_) => "diff",
-        Command::Schema(_) => "schema",
-        Command::Explain(_) => "explain",
+        Command::Deploy(args) => deploy::run(root, args, printer),
+        Command::Flush(args) => flush::run(root, args, printer),
     }
 }

@@ -34,8 +34,16 @@ impl Human {
             (Some(file), Some(span), Some(source)) => {
                 let range = source.lines().line_range(&source.text, span.line);
                 let line_text = &source.text[range.clone()];
-                let start = span.offset.saturating_sub(range.start).min(line_text.len());
-                let end = (start + span.len).min(line_text.len()).max(start);
+                // A span from a byte position (a syntax error) may start or end inside a
+                // multibyte character: widen it to whole characters before slicing.
+                let mut start = span.offset.saturating_sub(range.start).min(line_text.len());
+                while !line_text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + span.len).min(line_text.len()).max(start);
+                while !line_text.is_char_boundary(end) {
+                    end += 1;
+                }
                 let snippet = Snippet::source(line_text)
                     .line_start(span.line)
                     .path(file.as_str())

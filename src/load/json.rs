@@ -39,8 +39,44 @@ pub fn parse(text: &str, base: &str, max_depth: usize) -> Result<(Value, Vec<Fin
     let result = Seed { ctx: &mut ctx }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     match result {
         Ok(value) => Ok((value, ctx.findings)),
-        Err(err) => Err(fatal(err, max_depth)),
+        Err(err) => Err(match fatal(err, max_depth) {
+            // serde_json's position for an error raised on entering a container depends on
+            // what follows the bracket, so find the offending bracket ourselves.
+            Fatal::TooDeep { limit, line, column_bytes } => match too_deep_at(text, limit) {
+                Some(offset) => {
+                    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+                    let line = text[..offset].matches('\n').count() + 1;
+                    Fatal::TooDeep { limit, line, column_bytes: offset - line_start + 1 }
+                }
+                None => Fatal::TooDeep { limit, line, column_bytes },
+            },
+            syntax => syntax,
+        }),
     }
+}
+
+/// Byte offset of the first bracket nested deeper than `limit`. Only called after the parser
+/// stopped there, so everything before it is valid JSON and brackets inside strings are the
+/// only ones to skip.
+fn too_deep_at(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i, mut in_string) = (0usize, 0, false);
+    while i < bytes.len() {
+        match (in_string, bytes[i]) {
+            (true, b'\\') => i += 1,
+            (_, b'"') => in_string = !in_string,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn fatal(err: serde_json::Error, limit: usize) -> Fatal {
@@ -236,6 +272,10 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(5), "]".repeat(5));
         assert!(parse(&deep, "", 5).is_ok());
         assert_eq!(parse(&deep, "", 4).unwrap_err(), Fatal::TooDeep { limit: 4, line: 1, column_bytes: 5 });
+        // the position does not depend on what follows the bracket
+        let deep = "{\"a\": \"[[\", \"b\": [[[[[[]]]]]]}";
+        assert_eq!(parse(deep, "", 4).unwrap_err(), Fatal::TooDeep { limit: 4, line: 1, column_bytes: 21 });
+        assert_eq!(&deep[17..21], "[[[[", "the fourth bracket of b is the fifth level");
         // far beyond serde_json's own limit: still our error, never a stack overflow
         let deeper = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(matches!(parse(&deeper, "", 64), Err(Fatal::TooDeep { .. })));

@@ -46,6 +46,12 @@ impl SourceFile {
 
     /// A span for a byte range; the column counts characters.
     pub fn span(&self, offset: usize, len: usize) -> Span {
+        // serde_json reports a byte position, which may fall inside a multibyte character
+        // (at the end of a truncated file, say): point at the character's start.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let (line, column) = self.lines().line_col(&self.text, offset);
         Span { line, column, offset, len: len.max(1) }
     }
@@ -99,6 +105,11 @@ impl Sources {
     pub fn resolve(&self, diagnostics: &mut [Diagnostic]) {
         for d in diagnostics {
             if d.span.is_some() {
+                continue;
+            }
+            // A file that is not valid UTF-8 has no text here, but its position is known.
+            if let Target::At(span) = d.target {
+                d.span = Some(span);
                 continue;
             }
             let Some(file) = d.file.as_deref().and_then(|f| self.get(f)) else { continue };
@@ -312,6 +323,15 @@ fn fatal_diagnostic(fatal: json::Fatal, source: &str, base: usize, rel: &str) ->
     d.in_file(rel).at(Target::Offset(offset))
 }
 
+/// A part of a file is parsed with the depth left below it; the message names the limit the
+/// user configured, not that remainder.
+fn whole_file_limit(fatal: json::Fatal, config: &Config) -> json::Fatal {
+    match fatal {
+        json::Fatal::TooDeep { line, column_bytes, .. } => json::Fatal::TooDeep { limit: config.limits.max_depth, line, column_bytes },
+        syntax => syntax,
+    }
+}
+
 fn findings_to_diags(findings: Vec<json::Finding>, rel: &str, record: Option<&str>) -> impl Iterator<Item = Diagnostic> {
     findings.into_iter().map(move |f| {
         let d = match f {
@@ -460,7 +480,9 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
             let d = fatal_diagnostic(fatal, text, 0, rel);
             diags.push(d);
             let source = Arc::new(source);
-            return (rel.to_owned(), Some((empty_seed(collection, rel), source)), diags);
+            // Its records are unknown: checks that need the whole collection skip it.
+            let seed = SeedFile { complete: false, ..empty_seed(collection, rel) };
+            return (rel.to_owned(), Some((seed, source)), diags);
         }
     };
 
@@ -478,7 +500,7 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
                 value
             }
             Err(fatal) => {
-                diags.push(fatal_diagnostic(fatal, raw.get(), offset_in(text, raw), rel));
+                diags.push(fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel));
                 continue;
             }
         };
@@ -517,10 +539,12 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
                     .in_file(rel)
                     .at_value("/data"),
             );
+            seed.complete = false;
             Vec::new()
         }
         None => {
             diags.push(Diagnostic::error(Code::InvalidEnvelope, "seed file has no `data` array").in_file(rel).at_value(""));
+            seed.complete = false;
             Vec::new()
         }
     };
@@ -551,7 +575,7 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
                     diags.extend(findings_to_diags(findings, rel, Some(&label)));
                     (Some(Record { index, key, value }), diags)
                 }
-                Err(fatal) => (None, vec![fatal_diagnostic(fatal, raw.get(), offset_in(text, raw), rel)]),
+                Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
             }
         })
         .collect();

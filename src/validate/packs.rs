@@ -76,7 +76,8 @@ pub fn supported(known: &[SchemaVersion], window: u32, requested: &str) -> Resul
         return Err(format!("is newer than this seedc knows (newest {}.{newest})", v.major));
     }
     if v.minor + window < newest {
-        return Err(format!("is older than the compatibility window of {window} minor versions"));
+        let plural = if window == 1 { "" } else { "s" };
+        return Err(format!("is older than the compatibility window of {window} minor version{plural}"));
     }
     if !known.contains(&v) {
         return Err("has no schema listed in seedc.toml".to_owned());

@@ -1,0 +1,54 @@
+//! `seedc deploy`: check, build, publish to PostgreSQL in one transaction, flush the cache;
+//! print the plan and what happened (one JSON object under `--format json`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::build::write;
+use crate::cli::{DeployArgs, Format};
+use crate::deploy::{self, Options, Outcome};
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+
+pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
+    let database_url = args
+        .services
+        .database_url
+        .clone()
+        .ok_or_else(|| ExitError::new(Exit::Usage, "deploy needs a database: set --database-url or DATABASE_URL"))?;
+    let options = Options {
+        build: write::Options {
+            dates: super::build::dates(&args.build)?,
+            locked: args.build.locked,
+            progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+        },
+        database_url,
+        redis_url: args.services.redis_url.clone(),
+        lock_timeout: Duration::from_secs(args.services.lock_timeout),
+        dry_run: args.dry_run,
+        prune: !args.no_prune,
+        details: printer.verbose > 0,
+    };
+    match deploy::deploy(root, &options)? {
+        Outcome::Invalid { sink, sources } => {
+            printer.diagnostics(&sink, &sources, sources.len());
+            printer.status("nothing was deployed: fix the errors above and deploy again");
+            Ok(Exit::Invalid)
+        }
+        Outcome::Done { report, sink, sources } => {
+            if sink.iter().next().is_some() {
+                printer.diagnostics(&sink, &sources, sources.len());
+            }
+            printer.deploy_report(&report);
+            match &report.flush_error {
+                Some(why) => {
+                    printer.error(&anyhow::anyhow!("{why}"));
+                    Ok(Exit::FlushPending)
+                }
+                None => Ok(Exit::Ok),
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! `seedc flush`: completes the cache flushes that earlier deploys left pending.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::ServiceArgs;
+use crate::config::Config;
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+
+pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
+    let config = Config::load(root)?;
+    let database_url =
+        args.database_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs a database: set --database-url or DATABASE_URL"))?;
+    let redis_url = args.redis_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
+    let mut client = crate::deploy::connect::connect(database_url, "seedc flush")?;
+    let report = crate::flush::flush(&mut client, &config.deploy.schema, redis_url, Duration::from_secs(args.lock_timeout))?;
+    printer.flush_report(&report);
+    Ok(Exit::Ok)
+}

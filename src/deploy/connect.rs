@@ -1,0 +1,185 @@
+//! Connecting to PostgreSQL: the URL's `sslmode` honoured the way libpq does (with TLS
+//! through OpenSSL), and a bounded time for everything that touches the network.
+//!
+//! The `postgres` crate only knows `disable|prefer|require` and refuses the other libpq
+//! parameters, so `sslmode=verify-ca|verify-full` and `sslrootcert` are taken out of the URL
+//! here and turned into the OpenSSL verification settings.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use postgres_openssl::MakeTlsConnector;
+
+use crate::exit::{Exit, ExitError};
+
+/// How long establishing the connection (TCP, TLS, authentication) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Any one statement: far above what a deploy needs, low enough that a stuck server is noticed.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Unacknowledged data on the socket for this long means the server is gone.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// libpq's `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// A database URL split into what the `postgres` crate parses and what seedc handles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The URL without `sslmode`/`sslrootcert`, with the `postgres` crate's sslmode set.
+    pub url: String,
+    pub sslmode: SslMode,
+    pub sslrootcert: Option<String>,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target> {
+        let usage = |m: String| ExitError::new(Exit::Usage, m);
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut kept = Vec::new();
+        let mut sslmode = SslMode::Prefer;
+        let mut sslrootcert = None;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "sslmode" => {
+                    sslmode = match value {
+                        "disable" => SslMode::Disable,
+                        "allow" => SslMode::Allow,
+                        "prefer" => SslMode::Prefer,
+                        "require" => SslMode::Require,
+                        "verify-ca" => SslMode::VerifyCa,
+                        "verify-full" => SslMode::VerifyFull,
+                        other => return Err(usage(format!("unknown sslmode {other:?} in the database url"))),
+                    }
+                }
+                "sslrootcert" => sslrootcert = Some(percent_decode(value)),
+                _ => kept.push(pair),
+            }
+        }
+        // `allow` tries plain first in libpq; `prefer` is the nearest the crate offers.
+        let crate_mode = match sslmode {
+            SslMode::Disable => "disable",
+            SslMode::Allow | SslMode::Prefer => "prefer",
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+        };
+        kept.push(match crate_mode {
+            "disable" => "sslmode=disable",
+            "prefer" => "sslmode=prefer",
+            _ => "sslmode=require",
+        });
+        Ok(Target { url: format!("{base}?{}", kept.join("&")), sslmode, sslrootcert })
+    }
+
+    fn connector(&self) -> Result<MakeTlsConnector> {
+        let mut builder = SslConnector::builder(SslMethod::tls_client()).context("cannot set up TLS")?;
+        match self.sslmode {
+            // Encryption without authentication, as libpq does without a root certificate.
+            SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => builder.set_verify(SslVerifyMode::NONE),
+            SslMode::VerifyCa | SslMode::VerifyFull => {
+                builder.set_verify(SslVerifyMode::PEER);
+                let root = match &self.sslrootcert {
+                    Some(path) => Some(path.clone()),
+                    None => std::env::var("HOME").ok().map(|h| format!("{h}/.postgresql/root.crt")).filter(|p| std::path::Path::new(p).exists()),
+                };
+                match root {
+                    Some(path) => builder
+                        .set_ca_file(&path)
+                        .map_err(|e| ExitError::new(Exit::Usage, format!("cannot read sslrootcert {path}: {e}")))?,
+                    None => builder.set_default_verify_paths().context("cannot load the system's root certificates")?,
+                }
+            }
+        }
+        let mut connector = MakeTlsConnector::new(builder.build());
+        if self.sslmode != SslMode::VerifyFull {
+            connector.set_callback(|config, _| {
+                config.set_verify_hostname(false);
+                Ok(())
+            });
+        }
+        Ok(connector)
+    }
+}
+
+/// Opens a connection with every timeout set. Failure is a service error (exit 3).
+pub fn connect(url: &str, application_name: &str) -> Result<postgres::Client> {
+    let target = Target::parse(url)?;
+    let mut config: postgres::Config =
+        target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    // The URL's own `options` come last, so a user's statement_timeout wins.
+    let options = format!("-c statement_timeout={} {}", STATEMENT_TIMEOUT.as_millis(), config.get_options().unwrap_or_default());
+    config
+        .tcp_user_timeout(TCP_USER_TIMEOUT)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(15))
+        .application_name(application_name)
+        .options(options.trim_end());
+    let connector = target.connector()?;
+    config
+        .connect(connector)
+        .map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))
+}
+
+/// A PostgreSQL error as one line: the server's message when there is one.
+pub fn error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity().to_lowercase(), db.message()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                let s_text = s.to_string();
+                if !text.contains(&s_text) {
+                    text.push_str(&format!(": {s_text}"));
+                }
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libpq_ssl_parameters_are_taken_out() {
+        let t = Target::parse("postgres://u@h:5/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.crt&connect_timeout=3").unwrap();
+        assert_eq!(t.sslmode, SslMode::VerifyFull);
+        assert_eq!(t.sslrootcert.as_deref(), Some("/tmp/ca.crt"));
+        assert_eq!(t.url, "postgres://u@h:5/db?connect_timeout=3&sslmode=require");
+        let plain = Target::parse("postgres://u@h/db").unwrap();
+        assert_eq!((plain.sslmode, plain.url.as_str()), (SslMode::Prefer, "postgres://u@h/db?sslmode=prefer"));
+        assert!(Target::parse("postgres://h/db?sslmode=sometimes").is_err());
+    }
+}

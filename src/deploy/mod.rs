@@ -1,0 +1,511 @@
+//! Stage 5, deploy: publishes checked content to PostgreSQL in one transaction, then hands
+//! the cache flush to [`crate::flush`]. The order of events is the contract:
+//!
+//! 1. check (errors: exit 1, no connection) and compile, in memory;
+//! 2. connect; finish any flush an earlier deploy left pending;
+//! 3. BEGIN; take the deploy advisory lock (bounded by `--lock-timeout`, exit 3 naming the
+//!    holder); migrate seedc's own schema forward;
+//! 4. plan: read the stored hashes and diff client-side ([`plan`]); refuse (exit 4) if a
+//!    published manifest would change; `--dry-run` stops here and rolls back;
+//! 5. write `out/` and seedc.lock exactly as `seedc build` would;
+//! 6. write only what changed: rows, packs, manifests, the deploy record and the outbox row
+//!    of the cache flush; COMMIT. Unchanged content writes no row at all;
+//! 7. flush the cache (exit 5 if Redis fails: committed, flush pending).
+
+pub mod connect;
+pub mod plan;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use postgres::GenericClient;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::build::cache::Fingerprint;
+use crate::build::write::{self, Report as BuildReport};
+use crate::build::{Compiled, Mode};
+use crate::canon::{self, ContentHash};
+use crate::check::Checked;
+use crate::diag::Sink;
+use crate::exit::{Exit, ExitError, exit_of};
+use crate::flush::{self, FlushReport};
+use crate::load::Sources;
+use plan::{FieldChange, RowDiff};
+use store::{Row, StoredCollection, pg};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub build: write::Options,
+    pub database_url: String,
+    /// Required unless `dry_run`.
+    pub redis_url: Option<String>,
+    pub lock_timeout: Duration,
+    pub dry_run: bool,
+    pub prune: bool,
+    /// Collect field-level changes (`-v`).
+    pub details: bool,
+}
+
+/// How a deploy ended, short of an error.
+pub enum Outcome {
+    /// The content has errors: nothing was connected to or written.
+    Invalid { sink: Sink, sources: Sources },
+    /// Planned (and, unless a dry run, committed). `sink` holds the check's warnings.
+    Done { report: Box<Report>, sink: Sink, sources: Sources },
+}
+
+/// What a deploy did, for people and machines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub plan: Plan,
+    /// The build of `out/` (absent in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildReport>,
+    pub committed: bool,
+    /// The deploy record written, if anything changed.
+    pub deploy_id: Option<i64>,
+    /// Cache flushes completed by this run (an earlier deploy's included).
+    pub flush: FlushReport,
+    /// Why the cache flush is still pending (the run exits 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_error: Option<String>,
+}
+
+/// The plan: what the deploy writes (or, in a dry run, would write).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub dry_run: bool,
+    /// The content version the version key is set to when a collection changes.
+    pub content_version: String,
+    pub collections: Vec<CollectionPlan>,
+    pub packs: Counts,
+    pub manifests: Counts,
+}
+
+impl Plan {
+    pub fn changed_collections(&self) -> impl Iterator<Item = &CollectionPlan> {
+        self.collections.iter().filter(|c| c.changed)
+    }
+
+    /// True when the deploy writes nothing at all.
+    pub fn is_noop(&self) -> bool {
+        self.changed_collections().next().is_none() && self.packs.new == 0 && self.manifests.new == 0
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub new: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionPlan {
+    pub collection: String,
+    pub table: String,
+    pub version: String,
+    /// The version deployed before, if any.
+    pub previous_version: Option<String>,
+    pub inserted: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    /// Rows whose record left the seed file, kept by `--no-prune`.
+    pub kept: usize,
+    pub unchanged: usize,
+    /// Rows written, or the collection's version or hash changed: its cache keys are flushed.
+    pub changed: bool,
+    /// Record-level changes (with `-v`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<RecordChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordChange {
+    pub id: String,
+    pub op: Op,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// The advisory lock key of `what` ("deploy" or "flush") in a seedc schema: two projects
+/// with their own schema in one database never wait for each other.
+pub fn lock_key(what: &str, schema: &str) -> i64 {
+    let digest = ContentHash::of(format!("seedc {what} lock\0{schema}").as_bytes());
+    i64::from_be_bytes(digest.0[..8].try_into().expect("8 bytes"))
+}
+
+/// Sets `lock_timeout` for the transaction (`local`) or the session.
+pub fn set_lock_timeout(client: &mut impl GenericClient, timeout: Duration, local: bool) -> Result<()> {
+    let ms = timeout.as_millis().max(1).to_string();
+    client.execute("SELECT set_config('lock_timeout', $1, $2)", &[&ms, &local]).map_err(pg)?;
+    Ok(())
+}
+
+pub fn is_lock_timeout(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+}
+
+/// One collection's new rows, with each record's hash.
+struct Prepared<'a> {
+    name: &'a str,
+    table: &'a str,
+    version: String,
+    hash: ContentHash,
+    rows: Vec<Row<'a>>,
+}
+
+fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
+    checked
+        .config
+        .collections
+        .keys()
+        .filter_map(|name| {
+            let seed = checked.content.seeds.get(name)?;
+            let hash = *checked.collection_hashes.get(name)?;
+            let rows = seed
+                .records
+                .par_iter()
+                .map(|r| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, hash: canon::hash_value(&r.value) })
+                .collect();
+            let version = seed.version.as_ref().map(ToString::to_string).unwrap_or_default();
+            Some(Prepared { name, table: checked.config.table(name), version, hash, rows })
+        })
+        .collect()
+}
+
+/// The content version: the hash of every collection's content hash, so it names exactly
+/// the data the cache is rebuilt from.
+fn content_version(prepared: &[Prepared]) -> String {
+    let map: BTreeMap<&str, String> = prepared.iter().map(|p| (p.name, p.hash.to_string())).collect();
+    ContentHash::of(&canon::canonical_of(&map).expect("a map of strings canonicalizes")).to_string()
+}
+
+pub fn application_name() -> String {
+    format!("seedc deploy (pid {})", std::process::id())
+}
+
+/// Runs a whole deploy of the content root at `root`.
+pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
+    let fingerprint = Fingerprint::compute(root)?;
+    let (checked, sink) = crate::check::check(root)?;
+    if sink.has_errors() {
+        return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
+    }
+    if !options.dry_run && options.redis_url.is_none() {
+        return Err(ExitError::new(Exit::Usage, "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)"));
+    }
+    let compiled = crate::build::compile(&checked, &options.build.dates)?;
+    let prepared = prepare(&checked);
+    let schema = checked.config.deploy.schema.as_str();
+
+    let mut client = connect::connect(&options.database_url, &application_name())?;
+    let mut flushed = FlushReport::default();
+    let mut flush_error = None;
+    if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
+        // An earlier deploy's flush first: its keys are stale right now.
+        match flush::flush(&mut client, schema, redis, options.lock_timeout) {
+            Ok(report) => flushed = report,
+            Err(e) if exit_of(&e) == Exit::FlushPending => flush_error = Some(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+
+    let mut tx = client.transaction().map_err(pg)?;
+    let key = lock_key("deploy", schema);
+    if !take_lock(&mut tx, key, options.lock_timeout)? {
+        drop(tx);
+        let holder = lock_holder(&mut client, key);
+        return Err(ExitError::new(
+            Exit::Service,
+            format!(
+                "another deploy holds the deploy lock of schema {schema:?}{holder}; gave up after {}s (--lock-timeout); nothing was committed",
+                options.lock_timeout.as_secs()
+            ),
+        ));
+    }
+    let migrated = if options.dry_run { false } else { store::migrate(&mut tx, schema)? };
+    let have_schema = migrated || store::schema_version(&mut tx, schema)? > 0;
+
+    let (plan, work) = make_plan(&mut tx, &checked, &compiled, &prepared, have_schema, options)?;
+    if options.dry_run {
+        tx.rollback().map_err(pg)?;
+        let report = Report { plan, build: None, committed: false, deploy_id: None, flush: flushed, flush_error: None };
+        return Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources });
+    }
+
+    let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
+    let mut deploy_id = None;
+    if plan.is_noop() {
+        // Nothing to write: not even a deploy record. Only a migration is worth a commit.
+        if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
+    } else {
+        let id = store::next_deploy_id(&mut tx, schema)?;
+        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id)?;
+        tx.commit().map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
+        deploy_id = Some(id);
+    }
+
+    let pending = deploy_id.is_some() && plan.changed_collections().next().is_some();
+    if pending || flush_error.is_some() {
+        let redis = options.redis_url.as_deref().unwrap_or_default();
+        match flush::flush(&mut client, schema, redis, options.lock_timeout) {
+            Ok(report) => {
+                flushed.deploys.extend(report.deploys);
+                flushed.keys_removed += report.keys_removed;
+                flushed.version = report.version.or(flushed.version);
+                flush_error = None;
+            }
+            Err(e) if exit_of(&e) == Exit::FlushPending => flush_error = Some(e.to_string()),
+            Err(e) => flush_error = Some(e.to_string()),
+        }
+    }
+    let report = Report { plan, build: Some(build), committed: deploy_id.is_some() || migrated, deploy_id, flush: flushed, flush_error };
+    Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources })
+}
+
+/// Takes the transaction-scoped deploy lock; false if `timeout` ran out first.
+fn take_lock(tx: &mut postgres::Transaction, key: i64, timeout: Duration) -> Result<bool> {
+    if timeout.is_zero() {
+        return Ok(tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key]).map_err(pg)?.get(0));
+    }
+    set_lock_timeout(tx, timeout, true)?;
+    match tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key]) {
+        Ok(_) => Ok(true),
+        Err(e) if is_lock_timeout(&e) => Ok(false),
+        Err(e) => Err(pg(e)),
+    }
+}
+
+/// Who holds an advisory lock, as a clause for the error message (empty if unknown).
+fn lock_holder(client: &mut postgres::Client, key: i64) -> String {
+    let (classid, objid) = ((key >> 32) as u32, key as u32);
+    let row = client.query_opt(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '')
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1 LIMIT 1",
+        &[&classid, &objid],
+    );
+    match row {
+        Ok(Some(r)) => {
+            let (pid, app, addr, since): (i32, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+            let app = if app.is_empty() { String::new() } else { format!(", {app:?}") };
+            format!(" (server pid {pid}{app}, from {addr}, since {since})")
+        }
+        _ => String::new(),
+    }
+}
+
+/// What `apply` needs beyond the plan: the row diff of each collection, by name.
+#[derive(Default)]
+struct Work {
+    diffs: HashMap<String, RowDiff>,
+    table_exists: HashMap<String, bool>,
+    new_packs: Vec<usize>,
+    new_manifests: Vec<usize>,
+}
+
+fn make_plan(
+    tx: &mut postgres::Transaction,
+    checked: &Checked,
+    compiled: &Compiled,
+    prepared: &[Prepared],
+    have_schema: bool,
+    options: &Options,
+) -> Result<(Plan, Work)> {
+    let schema = checked.config.deploy.schema.as_str();
+    let stored = if have_schema { store::stored_collections(tx, schema)? } else { HashMap::new() };
+    let mut work = Work::default();
+    let mut collections = Vec::new();
+    for p in prepared {
+        let exists = store::table_exists(tx, p.table)?;
+        let before = stored.get(p.name);
+        // The recorded hash vouches for the table: unchanged content reads no row at all.
+        let trusted = before.filter(|b| exists && b.table == p.table && b.hash == Some(p.hash) && (b.rows_kept == 0 || !options.prune));
+        let diff = match trusted {
+            Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
+            None => {
+                let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::new() };
+                // A hash that does not parse (edited by hand) never matches: the row is rewritten.
+                let rows: HashMap<String, ContentHash> = rows.into_iter().map(|(k, h)| (k, h.unwrap_or(ContentHash([0; 32])))).collect();
+                plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune)
+            }
+        };
+        let after = StoredCollection {
+            table: p.table.to_owned(),
+            version: p.version.clone(),
+            hash: Some(p.hash),
+            records: p.rows.len() as i64,
+            rows_kept: diff.kept.len() as i64,
+        };
+        let changed = diff.writes() > 0 || before != Some(&after);
+        let changes = if options.details { record_changes(tx, p, &diff, exists)? } else { Vec::new() };
+        collections.push(CollectionPlan {
+            collection: p.name.to_owned(),
+            table: p.table.to_owned(),
+            version: p.version.clone(),
+            previous_version: before.map(|b| b.version.clone()),
+            inserted: diff.insert.len(),
+            updated: diff.update.len(),
+            deleted: diff.delete.len(),
+            kept: diff.kept.len(),
+            unchanged: diff.unchanged,
+            changed,
+            changes,
+        });
+        work.diffs.insert(p.name.to_owned(), diff);
+        work.table_exists.insert(p.name.to_owned(), exists);
+    }
+
+    let mut packs = Counts::default();
+    let hashes: Vec<String> = compiled.bundles.iter().map(|b| b.hash.to_string()).collect();
+    let published = if have_schema { store::published_packs(tx, schema, &hashes)? } else { Vec::new() };
+    for (i, h) in hashes.iter().enumerate() {
+        if published.contains(h) {
+            packs.unchanged += 1;
+        } else {
+            packs.new += 1;
+            work.new_packs.push(i);
+        }
+    }
+
+    let mut manifests = Counts::default();
+    let ids: Vec<String> = compiled.manifests.iter().map(|m| m.manifest.manifest_id.clone()).collect();
+    let published = if have_schema { store::published_manifests(tx, schema, &ids)? } else { HashMap::new() };
+    let mut refused = Vec::new();
+    for (i, m) in compiled.manifests.iter().enumerate() {
+        match published.get(&m.manifest.manifest_id) {
+            None => {
+                manifests.new += 1;
+                work.new_manifests.push(i);
+            }
+            Some(h) if *h == m.hash.to_string() => manifests.unchanged += 1,
+            Some(h) => refused.push(format!("{} is published ({h}) and this build would change it to {}", m.manifest.manifest_id, m.hash)),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(ExitError::new(
+            Exit::Refused,
+            format!(
+                "refusing to change a published manifest; nothing was committed\n  {}\n  a daily is immutable once published: deploy other dates, or restore the content it was built from",
+                refused.join("\n  ")
+            ),
+        ));
+    }
+
+    let plan = Plan { dry_run: options.dry_run, content_version: content_version(prepared), collections, packs, manifests };
+    Ok((plan, work))
+}
+
+/// Record-level changes of one collection, with the fields of each update.
+fn record_changes(tx: &mut postgres::Transaction, p: &Prepared, diff: &RowDiff, exists: bool) -> Result<Vec<RecordChange>> {
+    let mut out: Vec<RecordChange> = Vec::new();
+    let ids: Vec<&str> = diff.update.iter().map(|&i| p.rows[i].id).collect();
+    let old = if exists && !ids.is_empty() { store::stored_records(tx, p.table, &ids)? } else { HashMap::new() };
+    for &i in &diff.update {
+        let row = &p.rows[i];
+        let fields = old.get(row.id).map(|o| plan::field_changes(o, row.data)).unwrap_or_default();
+        out.push(RecordChange { id: row.id.to_owned(), op: Op::Update, fields });
+    }
+    out.extend(diff.insert.iter().map(|&i| RecordChange { id: p.rows[i].id.to_owned(), op: Op::Insert, fields: Vec::new() }));
+    out.extend(diff.delete.iter().map(|id| RecordChange { id: id.clone(), op: Op::Delete, fields: Vec::new() }));
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+fn apply(
+    tx: &mut postgres::Transaction,
+    checked: &Checked,
+    compiled: &Compiled,
+    prepared: &[Prepared],
+    plan: &Plan,
+    work: &Work,
+    deploy_id: i64,
+) -> Result<()> {
+    let config = &checked.config;
+    let schema = config.deploy.schema.as_str();
+    for (p, c) in prepared.iter().zip(&plan.collections) {
+        if !c.changed {
+            continue;
+        }
+        let diff = &work.diffs[p.name];
+        if !work.table_exists[p.name] {
+            store::create_table(tx, p.table)?;
+        }
+        let pick = |idx: &[usize]| idx.iter().map(|&i| Row { id: p.rows[i].id, data: p.rows[i].data, hash: p.rows[i].hash }).collect::<Vec<_>>();
+        if !diff.insert.is_empty() {
+            store::insert_rows(tx, p.table, &p.version, &pick(&diff.insert))?;
+        }
+        if !diff.update.is_empty() {
+            store::update_rows(tx, p.table, &p.version, &pick(&diff.update))?;
+        }
+        if !diff.delete.is_empty() {
+            store::delete_rows(tx, p.table, &diff.delete)?;
+        }
+        let after = StoredCollection {
+            table: p.table.to_owned(),
+            version: p.version.clone(),
+            hash: Some(p.hash),
+            records: p.rows.len() as i64,
+            rows_kept: c.kept as i64,
+        };
+        store::record_collection(tx, schema, p.name, &after, deploy_id)?;
+    }
+    for &i in &work.new_packs {
+        let b = &compiled.bundles[i];
+        let row = store::PackRow {
+            hash: b.hash.to_string(),
+            pack_id: &b.pack_id,
+            version: &b.version,
+            kind: &b.kind,
+            pack_schema_v: &b.pack_schema_v,
+            body: &b.bytes,
+        };
+        store::insert_pack(tx, schema, &row, deploy_id)?;
+    }
+    for &i in &work.new_manifests {
+        let m = &compiled.manifests[i];
+        let mode = match m.manifest.mode {
+            Mode::Daily => "DAILY",
+            Mode::Freeplay => "FREEPLAY",
+        };
+        let row = store::ManifestRow {
+            manifest_id: &m.manifest.manifest_id,
+            mode,
+            date: m.manifest.daily.as_ref().map(|d| d.date.as_str()),
+            hash: m.hash.to_string(),
+            body: &m.bytes,
+        };
+        store::insert_manifest(tx, schema, &row, deploy_id)?;
+    }
+    store::record_deploy(tx, schema, deploy_id, &config.project.name, &plan.content_version, &summary(plan))?;
+    let mut keys: Vec<String> = plan.changed_collections().flat_map(|c| config.cache_keys(&c.collection)).collect();
+    if !keys.is_empty() {
+        keys.sort();
+        keys.dedup();
+        store::record_flush(tx, schema, deploy_id, &keys, &config.cache.version_key, &plan.content_version)?;
+    }
+    Ok(())
+}
+
+/// The summary of a plan kept in the deploy record: counts, never record contents.
+fn summary(plan: &Plan) -> Value {
+    let mut plan = plan.clone();
+    for c in &mut plan.collections {
+        c.changes.clear();
+    }
+    serde_json::to_value(&plan).expect("plans serialize")
+}

@@ -1,0 +1,131 @@
+//! The deploy plan, pure: which rows to insert, update and delete, decided by comparing the
+//! content hashes stored in the database with the new ones. No I/O, so it is tested on
+//! plain values; `store` reads the inputs and applies the result.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::canon::ContentHash;
+
+/// What happens to one collection's table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowDiff {
+    /// Indexes into the new records: not in the table yet.
+    pub insert: Vec<usize>,
+    /// Indexes into the new records: in the table with another hash.
+    pub update: Vec<usize>,
+    /// Keys in the table that left the seed file, to delete.
+    pub delete: Vec<String>,
+    /// Keys that left the seed file but stay (`--no-prune`).
+    pub kept: Vec<String>,
+    pub unchanged: usize,
+}
+
+impl RowDiff {
+    pub fn writes(&self) -> usize {
+        self.insert.len() + self.update.len() + self.delete.len()
+    }
+}
+
+/// Compares the new records (key and hash, in file order) with the stored ones.
+pub fn diff_rows<'a>(new: impl IntoIterator<Item = (&'a str, ContentHash)>, stored: &HashMap<String, ContentHash>, prune: bool) -> RowDiff {
+    let mut diff = RowDiff::default();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (key, hash)) in new.into_iter().enumerate() {
+        seen.insert(key);
+        match stored.get(key) {
+            None => diff.insert.push(i),
+            Some(old) if *old != hash => diff.update.push(i),
+            Some(_) => diff.unchanged += 1,
+        }
+    }
+    let mut gone: Vec<String> = stored.keys().filter(|k| !seen.contains(k.as_str())).cloned().collect();
+    gone.sort();
+    if prune {
+        diff.delete = gone;
+    } else {
+        diff.kept = gone;
+    }
+    diff
+}
+
+/// One field that differs between the stored record and the new one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// JSON pointer into the record.
+    pub pointer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// The field-level changes between two records: object members recursively, arrays of the
+/// same length element by element, anything else as a whole.
+pub fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    walk(String::new(), Some(old), Some(new), &mut out);
+    out
+}
+
+fn walk(pointer: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                walk(format!("{pointer}/{}", escape(k)), a.get(k), b.get(k), out);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                walk(format!("{pointer}/{i}"), Some(x), Some(y), out);
+            }
+        }
+        (a, b) if a != b => out.push(FieldChange { pointer, old: a.cloned(), new: b.cloned() }),
+        _ => {}
+    }
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn h(n: u8) -> ContentHash {
+        ContentHash([n; 32])
+    }
+
+    #[test]
+    fn rows_are_inserted_updated_deleted_or_left_alone() {
+        let stored: HashMap<String, ContentHash> = [("a", h(1)), ("b", h(2)), ("gone", h(3))].into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let new = [("a", h(1)), ("b", h(9)), ("c", h(4))];
+        let diff = diff_rows(new, &stored, true);
+        assert_eq!(diff, RowDiff { insert: vec![2], update: vec![1], delete: vec!["gone".into()], kept: vec![], unchanged: 1 });
+        assert_eq!(diff.writes(), 3);
+        let kept = diff_rows(new, &stored, false);
+        assert_eq!((kept.delete.len(), kept.kept), (0, vec!["gone".to_owned()]));
+    }
+
+    #[test]
+    fn unchanged_content_writes_nothing() {
+        let stored: HashMap<String, ContentHash> = [("a".to_owned(), h(1))].into();
+        assert_eq!(diff_rows([("a", h(1))], &stored, true).writes(), 0);
+    }
+
+    #[test]
+    fn field_changes_point_at_what_moved() {
+        let old = json!({"id": "x", "hp": 10, "tags": ["a", "b"], "a/b": 1, "gone": true});
+        let new = json!({"id": "x", "hp": 12, "tags": ["a", "c"], "a/b": 2, "added": null});
+        let changes: Vec<String> = field_changes(&old, &new).iter().map(|c| c.pointer.clone()).collect();
+        assert_eq!(changes, ["/a~1b", "/added", "/gone", "/hp", "/tags/1"]);
+        assert!(field_changes(&old, &old).is_empty());
+    }
+}

@@ -1,0 +1,352 @@
+//! Where the SQL is: seedc's own schema and its forward migrations, the collection tables,
+//! and every read and write a deploy makes. Identifiers come from a checked config and are
+//! quoted besides; every value is a parameter.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use postgres::Transaction;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{Json, Type};
+use serde_json::Value;
+
+use crate::canon::ContentHash;
+use crate::config::is_identifier;
+use crate::exit::{Exit, ExitError};
+
+/// The newest version of seedc's own schema this build knows; recorded in `schema_version`.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// A quoted identifier. Config has already checked it; quoting keeps reserved words usable.
+pub fn ident(name: &str) -> String {
+    debug_assert!(is_identifier(name), "{name:?} reached SQL unchecked");
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The migrations, in order: index `i` takes the schema from version `i` to `i + 1`.
+/// `{s}` is the quoted schema. Append only: a published migration never changes.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE {s}.deploys (
+    id bigserial PRIMARY KEY,
+    deployed_at timestamptz NOT NULL DEFAULT now(),
+    project text NOT NULL,
+    content_version text NOT NULL,
+    seedc_version text NOT NULL,
+    summary jsonb NOT NULL
+);
+CREATE TABLE {s}.collections (
+    name text PRIMARY KEY,
+    table_name text NOT NULL,
+    version text NOT NULL,
+    content_hash text NOT NULL,
+    records bigint NOT NULL,
+    rows_kept bigint NOT NULL,
+    deploy_id bigint NOT NULL REFERENCES {s}.deploys (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE TABLE {s}.packs (
+    hash text PRIMARY KEY,
+    pack_id text NOT NULL,
+    version text NOT NULL,
+    kind text NOT NULL,
+    pack_schema_v text NOT NULL,
+    body bytea NOT NULL,
+    deploy_id bigint NOT NULL REFERENCES {s}.deploys (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE TABLE {s}.manifests (
+    manifest_id text PRIMARY KEY,
+    mode text NOT NULL,
+    date date,
+    hash text NOT NULL,
+    body bytea NOT NULL,
+    deploy_id bigint NOT NULL REFERENCES {s}.deploys (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE TABLE {s}.flush_outbox (
+    deploy_id bigint PRIMARY KEY REFERENCES {s}.deploys (id) DEFERRABLE INITIALLY DEFERRED,
+    keys text[] NOT NULL,
+    version_key text NOT NULL,
+    content_version text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    done_at timestamptz
+);
+CREATE INDEX flush_outbox_pending ON {s}.flush_outbox (deploy_id) WHERE done_at IS NULL;
+CREATE FUNCTION {s}.refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'seedc: rows of %.% are immutable', TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER immutable BEFORE UPDATE ON {s}.manifests FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
+CREATE TRIGGER immutable BEFORE UPDATE ON {s}.packs FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
+"#];
+
+/// Brings seedc's own schema up to [`SCHEMA_VERSION`]; returns whether it changed anything.
+/// Runs under the deploy lock, so two first deploys never race to create it.
+pub fn migrate(tx: &mut Transaction, schema: &str) -> Result<bool> {
+    let s = ident(schema);
+    let current = schema_version(tx, schema)?;
+    if current > SCHEMA_VERSION {
+        return Err(ExitError::new(
+            Exit::Usage,
+            format!("the database's seedc schema {schema:?} is at version {current}, newer than this seedc knows ({SCHEMA_VERSION}); upgrade seedc"),
+        ));
+    }
+    if current == SCHEMA_VERSION {
+        return Ok(false);
+    }
+    if current == 0 {
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {s}; CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now());"
+        ))
+        .with_context(|| format!("cannot create schema {schema:?}"))
+        .map_err(service)?;
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.batch_execute(&sql.replace("{s}", &s)).with_context(|| format!("migration of schema {schema:?} to version {} failed", from + 1)).map_err(service)?;
+    }
+    tx.execute(&format!("DELETE FROM {s}.schema_version"), &[]).map_err(pg)?;
+    tx.execute(&format!("INSERT INTO {s}.schema_version (version) VALUES ($1)"), &[&SCHEMA_VERSION]).map_err(pg)?;
+    Ok(true)
+}
+
+/// The recorded version of seedc's schema; 0 when it does not exist yet.
+pub fn schema_version(tx: &mut Transaction, schema: &str) -> Result<i32> {
+    if relation(tx, Some(schema), "schema_version")?.is_none() {
+        return Ok(0);
+    }
+    let row = tx.query_opt(&format!("SELECT max(version) FROM {}.schema_version", ident(schema)), &[]).map_err(pg)?;
+    Ok(row.and_then(|r| r.get::<_, Option<i32>>(0)).unwrap_or(0))
+}
+
+/// The oid of a table in `schema` (default: the connection's current schema), if it exists.
+///
+/// Asked of the catalog with SQL, not `to_regclass`: after waiting for the deploy lock the
+/// backend's catalog caches may still say "absent" about what the deploy that held the lock
+/// created, while a query sees everything committed before it started.
+fn relation(tx: &mut Transaction, schema: Option<&str>, name: &str) -> Result<Option<u32>> {
+    let row = tx
+        .query_opt(
+            "SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = $2 AND n.nspname = coalesce($1, current_schema())",
+            &[&schema, &name],
+        )
+        .map_err(pg)?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// What seedc recorded about a collection at its last deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCollection {
+    pub table: String,
+    pub version: String,
+    pub hash: Option<ContentHash>,
+    pub records: i64,
+    pub rows_kept: i64,
+}
+
+pub fn stored_collections(tx: &mut Transaction, schema: &str) -> Result<HashMap<String, StoredCollection>> {
+    let rows = tx
+        .query(&format!("SELECT name, table_name, version, content_hash, records, rows_kept FROM {}.collections", ident(schema)), &[])
+        .map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let hash: String = r.get(3);
+            (
+                r.get(0),
+                StoredCollection { table: r.get(1), version: r.get(2), hash: ContentHash::parse(&hash), records: r.get(4), rows_kept: r.get(5) },
+            )
+        })
+        .collect())
+}
+
+/// Whether a collection table exists (in the connection's default schema); a table that
+/// exists without seedc's columns is refused rather than written into.
+pub fn table_exists(tx: &mut Transaction, table: &str) -> Result<bool> {
+    let Some(oid) = relation(tx, None, table)? else {
+        return Ok(false);
+    };
+    let row = tx
+        .query_one("SELECT coalesce(array_agg(attname::text), '{}') FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped", &[&oid])
+        .map_err(pg)?;
+    let columns: Vec<String> = row.get(0);
+    let missing: Vec<&str> = ["id", "data", "content_hash", "version"].into_iter().filter(|c| !columns.iter().any(|x| x == c)).collect();
+    if !missing.is_empty() {
+        return Err(ExitError::new(
+            Exit::Usage,
+            format!("table {table:?} exists but is not a seedc table (no column {}); set collections.<name>.table to another name", missing.join(", ")),
+        ));
+    }
+    Ok(true)
+}
+
+pub fn create_table(tx: &mut Transaction, table: &str) -> Result<()> {
+    tx.batch_execute(&format!(
+        "CREATE TABLE {} (id text PRIMARY KEY, data jsonb NOT NULL, content_hash text NOT NULL, version text NOT NULL)",
+        ident(table)
+    ))
+    .with_context(|| format!("cannot create table {table:?}"))
+    .map_err(service)
+}
+
+/// Every stored row's key and content hash (a hash edited by hand reads as None: rewritten).
+pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String, Option<ContentHash>>> {
+    let rows = tx.query(&format!("SELECT id, content_hash FROM {}", ident(table)), &[]).map_err(pg)?;
+    Ok(rows.iter().map(|r| (r.get::<_, String>(0), ContentHash::parse(r.get(1)))).collect())
+}
+
+/// The stored records with these keys, for field-level changes.
+pub fn stored_records(tx: &mut Transaction, table: &str, ids: &[&str]) -> Result<HashMap<String, Value>> {
+    let rows = tx.query(&format!("SELECT id, data FROM {} WHERE id = ANY($1)", ident(table)), &[&ids]).map_err(pg)?;
+    Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Json<Value>>(1).0)).collect())
+}
+
+/// One row to write.
+pub struct Row<'a> {
+    pub id: &'a str,
+    pub data: &'a Value,
+    pub hash: ContentHash,
+}
+
+/// Writes new rows straight into the table with binary COPY: the deploy lock guarantees
+/// their keys are not there.
+pub fn insert_rows(tx: &mut Transaction, table: &str, version: &str, rows: &[Row]) -> Result<u64> {
+    copy_into(tx, &ident(table), version, rows)
+}
+
+/// Rewrites changed rows: binary COPY into a temporary table, then one upsert that touches
+/// only rows whose hash really differs.
+pub fn update_rows(tx: &mut Transaction, table: &str, version: &str, rows: &[Row]) -> Result<u64> {
+    tx.batch_execute(
+        "CREATE TEMP TABLE IF NOT EXISTS seedc_stage (id text, data jsonb, content_hash text, version text) ON COMMIT DROP; TRUNCATE seedc_stage",
+    )
+    .map_err(pg)?;
+    copy_into(tx, "seedc_stage", version, rows)?;
+    let t = ident(table);
+    let n = tx
+        .execute(
+            &format!(
+                "INSERT INTO {t} AS t (id, data, content_hash, version) SELECT id, data, content_hash, version FROM seedc_stage
+                 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, content_hash = EXCLUDED.content_hash, version = EXCLUDED.version
+                 WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash"
+            ),
+            &[],
+        )
+        .map_err(pg)?;
+    Ok(n)
+}
+
+fn copy_into(tx: &mut Transaction, target: &str, version: &str, rows: &[Row]) -> Result<u64> {
+    let sink = tx.copy_in(&format!("COPY {target} (id, data, content_hash, version) FROM STDIN (FORMAT binary)")).map_err(pg)?;
+    let mut writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::JSONB, Type::TEXT, Type::TEXT]);
+    for row in rows {
+        let hash = row.hash.to_string();
+        writer.write(&[&row.id, &Json(row.data), &hash, &version]).map_err(pg)?;
+    }
+    writer.finish().map_err(pg)
+}
+
+pub fn delete_rows(tx: &mut Transaction, table: &str, ids: &[String]) -> Result<u64> {
+    tx.execute(&format!("DELETE FROM {} WHERE id = ANY($1)", ident(table)), &[&ids]).map_err(pg)
+}
+
+/// Records a collection's new version and hash (called only when they differ).
+pub fn record_collection(tx: &mut Transaction, schema: &str, name: &str, c: &StoredCollection, deploy_id: i64) -> Result<()> {
+    let hash = c.hash.map(|h| h.to_string()).unwrap_or_default();
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.collections AS c (name, table_name, version, content_hash, records, rows_kept, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (name) DO UPDATE SET table_name = EXCLUDED.table_name, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
+               records = EXCLUDED.records, rows_kept = EXCLUDED.rows_kept, deploy_id = EXCLUDED.deploy_id",
+            ident(schema)
+        ),
+        &[&name, &c.table, &c.version, &hash, &c.records, &c.rows_kept, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// The pack hashes among `hashes` that are already published.
+pub fn published_packs(tx: &mut Transaction, schema: &str, hashes: &[String]) -> Result<Vec<String>> {
+    let rows = tx.query(&format!("SELECT hash FROM {}.packs WHERE hash = ANY($1)", ident(schema)), &[&hashes]).map_err(pg)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub struct PackRow<'a> {
+    pub hash: String,
+    pub pack_id: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub pack_schema_v: &'a str,
+    pub body: &'a [u8],
+}
+
+pub fn insert_pack(tx: &mut Transaction, schema: &str, p: &PackRow, deploy_id: i64) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.packs (hash, pack_id, version, kind, pack_schema_v, body, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING",
+            ident(schema)
+        ),
+        &[&p.hash, &p.pack_id, &p.version, &p.kind, &p.pack_schema_v, &p.body, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// The stored hash of each of these manifests that is already published.
+pub fn published_manifests(tx: &mut Transaction, schema: &str, ids: &[String]) -> Result<HashMap<String, String>> {
+    let rows = tx.query(&format!("SELECT manifest_id, hash FROM {}.manifests WHERE manifest_id = ANY($1)", ident(schema)), &[&ids]).map_err(pg)?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+pub struct ManifestRow<'a> {
+    pub manifest_id: &'a str,
+    pub mode: &'a str,
+    pub date: Option<&'a str>,
+    pub hash: String,
+    pub body: &'a [u8],
+}
+
+pub fn insert_manifest(tx: &mut Transaction, schema: &str, m: &ManifestRow, deploy_id: i64) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO {}.manifests (manifest_id, mode, date, hash, body, deploy_id) VALUES ($1, $2, $3::text::date, $4, $5, $6)", ident(schema)),
+        &[&m.manifest_id, &m.mode, &m.date, &m.hash, &m.body, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+pub fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> {
+    let seq = format!("{}.deploys_id_seq", ident(schema));
+    Ok(tx.query_one("SELECT nextval($1::text::regclass)", &[&seq]).map_err(pg)?.get(0))
+}
+
+pub fn record_deploy(tx: &mut Transaction, schema: &str, id: i64, project: &str, content_version: &str, summary: &Value) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary) VALUES ($1, $2, $3, $4, $5)", ident(schema)),
+        &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary)],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+pub fn record_flush(tx: &mut Transaction, schema: &str, deploy_id: i64, keys: &[String], version_key: &str, content_version: &str) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO {}.flush_outbox (deploy_id, keys, version_key, content_version) VALUES ($1, $2, $3, $4)", ident(schema)),
+        &[&deploy_id, &keys, &version_key, &content_version],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// A PostgreSQL failure mid-deploy: a service error (exit 3), the transaction rolled back.
+pub fn pg(e: postgres::Error) -> anyhow::Error {
+    ExitError::new(Exit::Service, format!("database error: {}", super::connect::error_text(&e)))
+}
+
+/// Keeps an error's message but makes it a service failure unless it already has a code.
+fn service(e: anyhow::Error) -> anyhow::Error {
+    if e.chain().any(|c| c.downcast_ref::<ExitError>().is_some()) {
+        return e;
+    }
+    let text = e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
+    ExitError::new(Exit::Service, text)
+}

@@ -1,0 +1,149 @@
+//! Stage 6, flush: completes the cache flushes recorded in the outbox by committed deploys.
+//! For every pending row, oldest first: UNLINK the collection keys (patterns found with
+//! SCAN, never KEYS), SET the version key, then mark the rows done. Redis down or hung is
+//! exit 5 and the rows stay pending; running it again (or the next deploy) finishes them.
+//!
+//! Flushes are serialized by a session advisory lock of their own, so two flushes (say
+//! `seedc flush` and a deploy's) never set the version key out of order.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::deploy::store::{ident, pg};
+use crate::exit::{Exit, ExitError};
+
+/// Connecting to Redis, and every reply after that, may take this long at most.
+pub const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+/// Keys per SCAN step and per UNLINK.
+const BATCH: usize = 1000;
+
+/// What a flush did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FlushReport {
+    /// The deploys whose flush completed.
+    pub deploys: Vec<i64>,
+    pub keys_removed: u64,
+    /// The content version written to the version key, if any flush was pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+struct Pending {
+    deploy_id: i64,
+    keys: Vec<String>,
+    version_key: String,
+    content_version: String,
+}
+
+/// The advisory lock key of flushes in `schema`.
+pub fn flush_lock_key(schema: &str) -> i64 {
+    crate::deploy::lock_key("flush", schema)
+}
+
+/// Flushes everything pending. `lock_timeout` bounds the wait for another flush.
+pub fn flush(client: &mut postgres::Client, schema: &str, redis_url: &str, lock_timeout: Duration) -> Result<FlushReport> {
+    let outbox = format!("{}.flush_outbox", ident(schema));
+    let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0);
+    if !exists {
+        return Ok(FlushReport::default());
+    }
+    let key = flush_lock_key(schema);
+    crate::deploy::set_lock_timeout(client, lock_timeout, false)?;
+    let got: bool = if lock_timeout.is_zero() {
+        client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map_err(pg)?.get(0)
+    } else {
+        client.execute("SELECT pg_advisory_lock($1)", &[&key]).map(|_| true).or_else(|e| if crate::deploy::is_lock_timeout(&e) { Ok(false) } else { Err(pg(e)) })?
+    };
+    if !got {
+        return Err(ExitError::new(
+            Exit::FlushPending,
+            format!("another flush held the cache flush lock for {}s; the flush is still pending: run `seedc flush` again", lock_timeout.as_secs()),
+        ));
+    }
+    let result = flush_locked(client, &outbox, redis_url);
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    result
+}
+
+fn flush_locked(client: &mut postgres::Client, outbox: &str, redis_url: &str) -> Result<FlushReport> {
+    let rows = client
+        .query(&format!("SELECT deploy_id, keys, version_key, content_version FROM {outbox} WHERE done_at IS NULL ORDER BY deploy_id"), &[])
+        .map_err(pg)?;
+    let pending: Vec<Pending> =
+        rows.iter().map(|r| Pending { deploy_id: r.get(0), keys: r.get(1), version_key: r.get(2), content_version: r.get(3) }).collect();
+    let Some(last) = pending.last() else {
+        return Ok(FlushReport::default());
+    };
+    let mut keys: Vec<&str> = pending.iter().flat_map(|p| p.keys.iter().map(String::as_str)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+
+    let mut con = redis_connect(redis_url)?;
+    let mut removed = 0;
+    let (patterns, exact): (Vec<&str>, Vec<&str>) = keys.into_iter().partition(|k| k.ends_with('*'));
+    for chunk in exact.chunks(BATCH) {
+        removed += unlink(&mut con, chunk)?;
+    }
+    for pattern in patterns {
+        removed += unlink_matching(&mut con, pattern)?;
+    }
+    redis::cmd("SET").arg(&last.version_key).arg(&last.content_version).exec(&mut con).map_err(redis_failed)?;
+
+    let ids: Vec<i64> = pending.iter().map(|p| p.deploy_id).collect();
+    client.execute(&format!("UPDATE {outbox} SET done_at = now() WHERE deploy_id = ANY($1) AND done_at IS NULL"), &[&ids]).map_err(pg)?;
+    Ok(FlushReport { deploys: ids, keys_removed: removed, version: Some(last.content_version.clone()) })
+}
+
+/// The deploys whose flush is still pending (none when seedc's schema does not exist).
+pub fn pending_deploys(client: &mut postgres::Client, schema: &str) -> Result<Vec<i64>> {
+    let outbox = format!("{}.flush_outbox", ident(schema));
+    let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = client.query(&format!("SELECT deploy_id FROM {outbox} WHERE done_at IS NULL ORDER BY deploy_id"), &[]).map_err(pg)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+fn redis_connect(url: &str) -> Result<redis::Connection> {
+    let client = redis::Client::open(url).map_err(|e| ExitError::new(Exit::Usage, format!("invalid redis url: {e}")))?;
+    let con = client.get_connection_with_timeout(REDIS_TIMEOUT).map_err(redis_failed)?;
+    con.set_read_timeout(Some(REDIS_TIMEOUT)).map_err(redis_failed)?;
+    con.set_write_timeout(Some(REDIS_TIMEOUT)).map_err(redis_failed)?;
+    Ok(con)
+}
+
+fn unlink(con: &mut redis::Connection, keys: &[&str]) -> Result<u64> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    redis::cmd("UNLINK").arg(keys).query(con).map_err(redis_failed)
+}
+
+/// SCAN for a pattern, unlinking each batch it yields in one pipeline with the next step.
+fn unlink_matching(con: &mut redis::Connection, pattern: &str) -> Result<u64> {
+    let mut cursor: u64 = 0;
+    let mut removed = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) =
+            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(BATCH).query(con).map_err(redis_failed)?;
+        if !batch.is_empty() {
+            let mut pipe = redis::pipe();
+            for chunk in batch.chunks(100) {
+                pipe.cmd("UNLINK").arg(chunk);
+            }
+            let counts: Vec<u64> = pipe.query(con).map_err(redis_failed)?;
+            removed += counts.iter().sum::<u64>();
+        }
+        if next == 0 {
+            return Ok(removed);
+        }
+        cursor = next;
+    }
+}
+
+fn redis_failed(e: redis::RedisError) -> anyhow::Error {
+    ExitError::new(Exit::FlushPending, format!("cache flush failed: {e}; the flush stays pending: run `seedc flush` when Redis is back"))
+}

@@ -1,0 +1,165 @@
+//! Property tests: whatever bytes a seed file or a pack holds, `check` never panics, reports
+//! the file as invalid with at least one located diagnostic, and every position it reports
+//! lies inside the file; every renderer handles those diagnostics. The library is called
+//! directly on a small content root, so each case costs well under a millisecond of setup.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use seedc::diag::{Diagnostic, render_github, render_human::Human, render_json};
+
+const SEED: &str = "data/seeds/things.json";
+const PACK: &str = "data/packs/basic.core.json";
+
+const CONFIG: &str = r#"[project]
+name = "props"
+daily_salt = "s"
+
+[limits]
+max_depth = 16
+
+[collections.things]
+schema = "schemas/thing.schema.json"
+references = [{ path = "/friend", collection = "things" }]
+
+[packs.kinds.BASIC]
+schemas = { "1.0" = "schemas/basic-1.0.schema.json" }
+"#;
+
+const THING_SCHEMA: &str = r#"{"type": "object", "required": ["id"], "additionalProperties": false,
+ "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "hp": {"type": "integer", "minimum": 1},
+   "friend": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}}"#;
+
+const BASIC_SCHEMA: &str = r#"{"type": "object", "required": ["entries"],
+ "properties": {"entries": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "weight": {"type": "integer"}}}}}}"#;
+
+const VALID_SEED: &str = r#"{
+  "version": "1.0.0",
+  "updated_at": "2026-01-13T00:00:00Z",
+  "data": [
+    { "id": "ember_imp", "name": "Ember Imp — é", "hp": 3, "tags": ["fire", "small"] },
+    { "id": "ash_wolf", "name": "Ash Wolf", "hp": 12, "friend": "ember_imp" },
+    { "id": "cinder_golem", "name": "Cinder Golem", "hp": 90, "tags": [] }
+  ]
+}
+"#;
+
+const VALID_PACK: &str = r#"{
+  "pack_id": "basic.core",
+  "version": "1.0.0",
+  "kind": "BASIC",
+  "pack_schema_v": "1.0",
+  "entries": [ { "id": "a", "weight": 1 }, { "id": "ü", "weight": 2 } ]
+}
+"#;
+
+fn small_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("seedc.toml", CONFIG);
+    write("schemas/thing.schema.json", THING_SCHEMA);
+    write("schemas/basic-1.0.schema.json", BASIC_SCHEMA);
+    write(SEED, VALID_SEED);
+    write(PACK, VALID_PACK);
+    dir
+}
+
+/// Bytes from JSON's alphabet (and a multibyte character), which reach deeper into the
+/// parser than uniformly random bytes.
+fn jsonish() -> impl Strategy<Value = Vec<u8>> {
+    let alphabet: Vec<u8> =
+        b"{}[]\":,-+.0123456789eEtrufalsn \n\\/u".iter().copied().chain([0xc3, 0xa9, 0xff]).collect();
+    proptest::collection::vec(proptest::sample::select(alphabet), 0..160)
+}
+
+/// A valid file, damaged: truncated, one byte changed, or two files spliced together.
+fn mutated(valid: &'static str, other: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let (a, b) = (valid.as_bytes(), other.as_bytes());
+    prop_oneof![
+        (0..a.len()).prop_map(move |n| a[..n].to_vec()),
+        (0..a.len(), any::<u8>()).prop_map(move |(i, byte)| {
+            let mut v = a.to_vec();
+            v[i] = byte;
+            v
+        }),
+        (0..a.len(), 0..b.len()).prop_map(move |(i, j)| [&a[..i], &b[j..]].concat()),
+    ]
+}
+
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![proptest::collection::vec(any::<u8>(), 0..120), jsonish()]
+}
+
+/// Checks the root with `rel` holding `bytes`: no panic, and the properties above.
+fn check_file(root: &std::path::Path, rel: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
+    std::fs::write(root.join(rel), bytes).unwrap();
+    let (checked, sink) = seedc::check::check(root).map_err(|e| TestCaseError::fail(format!("tool error: {e:#}")))?;
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let ours: Vec<&Diagnostic> = sink.iter().filter(|d| d.file.as_deref() == Some(rel)).collect();
+    let human = Human::new(false);
+    for d in sink.iter() {
+        // Every renderer copes with every diagnostic (slicing at odd offsets must not panic).
+        human.render(d, &checked.content.sources);
+        render_json::render(d);
+        render_github::render(d);
+    }
+    for d in &ours {
+        if let Some(span) = d.span {
+            let inside = span.line >= 1
+                && span.line <= lines.len()
+                && span.column >= 1
+                && span.column <= lines[span.line - 1].chars().count() + 1
+                && span.offset <= bytes.len();
+            prop_assert!(inside, "{} at {}:{} (offset {}) is outside the file: {:?}", d.code, span.line, span.column, span.offset, text);
+        }
+    }
+    // Only a damaged file must be refused: a mutation can leave a file valid (say, a byte
+    // of whitespace changed into another), and then there is nothing to report.
+    let must_fail = serde_json::from_slice::<serde_json::Value>(bytes).is_err();
+    if must_fail {
+        prop_assert!(sink.has_errors(), "no error for {:?}", text);
+        prop_assert!(ours.iter().any(|d| d.span.is_some()), "no located diagnostic in {rel} for {:?}: {:?}", text, ours);
+    }
+    Ok(())
+}
+
+fn run(rel: &'static str, strategy: impl Strategy<Value = Vec<u8>>, cases: u32) {
+    let root = small_root();
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&strategy, |bytes| check_file(root.path(), rel, &bytes));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn the_small_root_is_valid() {
+    let root = small_root();
+    let (_, sink) = seedc::check::check(root.path()).unwrap();
+    let found: Vec<_> = sink.iter().map(|d| format!("{}: {}", d.code, d.message)).collect();
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn arbitrary_bytes_as_a_seed_file() {
+    run(SEED, bytes(), 300);
+}
+
+#[test]
+fn arbitrary_bytes_as_a_pack() {
+    run(PACK, bytes(), 300);
+}
+
+#[test]
+fn damaged_seed_files() {
+    run(SEED, mutated(VALID_SEED, VALID_PACK), 300);
+}
+
+#[test]
+fn damaged_packs() {
+    run(PACK, mutated(VALID_PACK, VALID_SEED), 300);
+}

@@ -1,0 +1,605 @@
+//! `seedc deploy` and `seedc flush` against the real PostgreSQL and Redis of `scripts/test`:
+//! mirroring, no-op redeploys (asserted on row `xmin`s), minimal rewrites and flushes,
+//! prune, dry runs, Redis down or hung after commit, racing deploys, kill -9 mid-deploy,
+//! immutable dailies, lock timeouts, TLS and hostile strings.
+//!
+//! Isolation: every test deploys into a PostgreSQL database of its own (created on the
+//! shared server, dropped at the end) and uses a cache key prefix of its own; tests that
+//! stop Redis start a private redis-server.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{self, Root, Run};
+
+const DAY: &str = "2026-01-25";
+
+/// A database of the test's own, dropped (with its connections) at the end.
+struct Db {
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl Db {
+    fn new(test: &str, server: &str) -> Db {
+        let server = server.to_owned();
+        let name = format!("seedc_{test}_{}", std::process::id());
+        let url = with_database(&server, &name);
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("connect to the test server");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover test database");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        Db { name, url, admin_url: server }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test database")
+    }
+
+    fn query<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> Vec<T> {
+        self.client().query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).iter().map(|r| r.get(0)).collect()
+    }
+
+    fn one<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
+        self.client().query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    }
+
+    /// Every row of a table as `id -> xmin`: a row rewritten in any way gets a new xmin.
+    fn xmins(&self, table: &str) -> BTreeMap<String, String> {
+        let sql = format!("SELECT id::text, xmin::text FROM {table}");
+        self.client().query(&sql, &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+
+    /// The xmins of every collection table and of seedc's own tables.
+    fn all_xmins(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for t in ["achievements", "bosses", "classes", "elements", "enemies", "hazards", "items", "races", "themes", "traps"] {
+            out.insert(t.to_owned(), self.xmins(t));
+        }
+        for (t, key) in [("deploys", "id"), ("collections", "name"), ("packs", "hash"), ("manifests", "manifest_id"), ("flush_outbox", "deploy_id")] {
+            let sql = format!("SELECT {key}::text, xmin::text FROM seedc.{t}");
+            out.insert(format!("seedc.{t}"), self.client().query(&sql, &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect());
+        }
+        out
+    }
+
+    fn record(&self, table: &str, id: &str) -> Value {
+        self.client().query_one(&format!("SELECT data FROM {table} WHERE id = $1"), &[&id]).unwrap().get(0)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let slash = base.rfind('/').expect("a database url with a path");
+    let mut out = format!("{}/{name}", &base[..slash]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A content root, its database, and the Redis it flushes, with a key prefix of its own.
+struct Env {
+    root: Root,
+    db: Db,
+    redis: String,
+    prefix: String,
+}
+
+impl Env {
+    /// None (the test is skipped) only outside `scripts/test`; see `support::services`.
+    fn new(test: &str) -> Option<Env> {
+        let (_, redis) = support::services()?;
+        Env::with_redis(test, redis)
+    }
+
+    fn with_redis(test: &str, redis: String) -> Option<Env> {
+        let (server, _) = support::services()?;
+        let root = Root::sample();
+        let prefix = format!("t_{test}_{}", std::process::id());
+        root.edit("seedc.toml", "version_key = \"game:version\"", &format!("version_key = \"{prefix}:version\"\nprefix = \"{prefix}\""));
+        Some(Env { root, db: Db::new(test, &server), redis, prefix })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = support::seedc_cmd();
+        cmd.arg("--root").arg(self.root.path()).args(args).env("DATABASE_URL", &self.db.url).env("REDIS_URL", &self.redis);
+        cmd
+    }
+
+    fn seedc(&self, args: &[&str]) -> Run {
+        Run::of(self.command(args).output().expect("run seedc"), self.root.path())
+    }
+
+    /// `deploy --format json`, expecting `code`; returns the `deploy` object.
+    fn deploy(&self, extra: &[&str], code: i32) -> Value {
+        let mut args = vec!["deploy", "--format", "json"];
+        args.extend_from_slice(extra);
+        let run = self.seedc(&args);
+        assert_eq!(run.code, code, "{}", run.snapshot());
+        let line = run.json_lines().into_iter().find(|l| l.get("deploy").is_some());
+        line.unwrap_or_else(|| panic!("no deploy report: {}", run.snapshot()))["deploy"].clone()
+    }
+
+    fn redis(&self) -> redis::Connection {
+        let con = redis::Client::open(self.redis.as_str()).unwrap().get_connection_with_timeout(Duration::from_secs(5)).expect("redis");
+        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        con
+    }
+
+    fn set_keys(&self, keys: &[&str]) {
+        let mut con = self.redis();
+        for k in keys {
+            redis::cmd("SET").arg(format!("{}:{k}", self.prefix)).arg("cached").exec(&mut con).unwrap();
+        }
+    }
+
+    fn key_exists(&self, key: &str) -> bool {
+        let n: i64 = redis::cmd("EXISTS").arg(format!("{}:{key}", self.prefix)).query(&mut self.redis()).unwrap();
+        n == 1
+    }
+
+    fn version_key(&self) -> Option<String> {
+        redis::cmd("GET").arg(format!("{}:version", self.prefix)).query(&mut self.redis()).unwrap()
+    }
+
+    /// Edits a collection's records and bumps its patch version, as a designer would.
+    fn edit_records(&self, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+        edit_records(&self.root, collection, edit);
+    }
+
+    fn pending_flushes(&self) -> i64 {
+        self.db.one("SELECT count(*) FROM seedc.flush_outbox WHERE done_at IS NULL")
+    }
+}
+
+fn edit_records(root: &Root, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+    let rel = format!("data/seeds/{collection}.json");
+    let mut file: Value = serde_json::from_str(&root.read(&rel)).unwrap();
+    let version = semver::Version::parse(file["version"].as_str().unwrap()).unwrap();
+    file["version"] = Value::String(semver::Version::new(version.major, version.minor, version.patch + 1).to_string());
+    let Value::Array(data) = &mut file["data"] else { panic!("no data array in {rel}") };
+    edit(data);
+    root.write(&rel, serde_json::to_string_pretty(&file).unwrap());
+}
+
+fn set_field(records: &mut [Value], id: &str, field: &str, value: Value) {
+    let record = records.iter_mut().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}"));
+    record[field] = value;
+}
+
+fn collection<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["plan"]["collections"].as_array().unwrap().iter().find(|c| c["collection"] == name).unwrap()
+}
+
+/// A redis-server of the test's own, so stopping or freezing it disturbs no other test.
+struct PrivateRedis {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateRedis {
+    fn start() -> PrivateRedis {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        PrivateRedis::on(port)
+    }
+
+    fn on(port: u16) -> PrivateRedis {
+        let dir = tempfile::tempdir().unwrap();
+        let server = ["redis-server", "/usr/bin/redis-server"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok()).expect("redis-server");
+        let child = Command::new(server)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let redis = PrivateRedis { child, port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ok = redis::Client::open(redis.url().as_str())
+                .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+                .is_ok();
+            if ok {
+                return redis;
+            }
+            assert!(Instant::now() < deadline, "private redis-server did not start on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill {sig}");
+    }
+
+    fn stop(mut self) -> u16 {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.port
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).stderr(Stdio::null()).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
+    let Some(env) = Env::new("mirror") else { return };
+    let first = env.deploy(&["--date", DAY], 0);
+    assert!(first["deploy_id"].is_i64());
+    assert_eq!(collection(&first, "enemies")["inserted"], 28);
+
+    // Every record, exactly as in the seed file, with its hash and version.
+    let seeds: Value = serde_json::from_str(&env.root.read("data/seeds/enemies.json")).unwrap();
+    for record in seeds["data"].as_array().unwrap() {
+        let id = record["id"].as_str().unwrap();
+        assert_eq!(env.db.record("enemies", id), *record, "{id}");
+    }
+    let hash: String = env.db.one("SELECT content_hash FROM enemies WHERE id = 'goblin_scout'");
+    let goblin = seeds["data"].as_array().unwrap().iter().find(|r| r["id"] == "goblin_scout").unwrap();
+    assert_eq!(hash, seedc::canon::hash_value(goblin).to_string());
+    assert_eq!(env.db.one::<String>("SELECT version FROM enemies LIMIT 1"), "1.3.0");
+    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::deploy::store::SCHEMA_VERSION);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.packs"), 4);
+    // Published bundles are the exact bytes of out/.
+    let (hash, body): (String, Vec<u8>) = {
+        let row = env.db.client().query_one("SELECT hash, body FROM seedc.packs WHERE pack_id = 'protocol.core'", &[]).unwrap();
+        (row.get(0), row.get(1))
+    };
+    let on_disk = std::fs::read(env.root.file(&format!("out/packs/sha256/{}.json", hash.trim_start_matches("sha256:")))).unwrap();
+    assert_eq!(body, on_disk);
+    let daily: String = env.db.one(&format!("SELECT manifest_id FROM seedc.manifests WHERE date = '{DAY}'"));
+    assert_eq!(daily, format!("manifest_{DAY}_daily"));
+    // The lock and out/ are what `seedc build` writes.
+    let build = env.root.seedc(&["build", "--date", DAY, "--format", "json"]);
+    assert!(build.stdout.contains("\"bundles_written\":0"), "{}", build.snapshot());
+    // The flush ran: nothing pending, the version key holds the content version.
+    assert_eq!(env.pending_flushes(), 0);
+    assert_eq!(env.version_key().as_deref(), first["plan"]["content_version"].as_str());
+
+    let before = env.db.all_xmins();
+    let again = env.deploy(&["--date", DAY], 0);
+    assert_eq!(again["deploy_id"], Value::Null);
+    assert_eq!(again["flush"]["deploys"], serde_json::json!([]));
+    assert!(again["plan"]["collections"].as_array().unwrap().iter().all(|c| c["changed"] == false && c["inserted"] == 0));
+    assert_eq!(env.db.all_xmins(), before, "a redeploy of unchanged content rewrote rows");
+
+    // The manifests are immutable in the database too.
+    let err = env.db.client().execute("UPDATE seedc.manifests SET mode = 'X'", &[]).unwrap_err();
+    assert!(err.as_db_error().unwrap().message().contains("immutable"), "{err:?}");
+}
+
+#[test]
+fn one_changed_record_rewrites_one_row_and_flushes_only_its_collection() {
+    let Some(env) = Env::new("onechange") else { return };
+    env.deploy(&[], 0);
+    env.set_keys(&["enemies", "enemies:goblin_scout", "enemies:list:1", "items", "items:iron_sword"]);
+    let before = env.db.all_xmins();
+
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 13.into()));
+    let report = env.deploy(&[], 0);
+    let enemies = collection(&report, "enemies");
+    assert_eq!((enemies["updated"].as_u64(), enemies["unchanged"].as_u64()), (Some(1), Some(27)));
+    assert_eq!(report["plan"]["collections"].as_array().unwrap().iter().filter(|c| c["changed"] == true).count(), 1);
+
+    let after = env.db.all_xmins();
+    for (table, rows) in &after {
+        let changed: Vec<&String> = rows.iter().filter(|(id, x)| before[table].get(*id) != Some(*x)).map(|(id, _)| id).collect();
+        match table.as_str() {
+            "enemies" => assert_eq!(changed, ["goblin_scout"]),
+            "seedc.collections" => assert_eq!(changed, ["enemies"]),
+            "seedc.deploys" | "seedc.flush_outbox" => assert_eq!(changed.len(), 1, "{table}"),
+            _ => assert!(changed.is_empty(), "{table} rewrote {changed:?}"),
+        }
+    }
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13);
+    assert_eq!(env.db.one::<String>("SELECT version FROM enemies WHERE id = 'goblin_scout'"), "1.3.1");
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies WHERE version = '1.3.0'"), 27);
+
+    for gone in ["enemies", "enemies:goblin_scout", "enemies:list:1"] {
+        assert!(!env.key_exists(gone), "{gone} was not flushed");
+    }
+    for kept in ["items", "items:iron_sword"] {
+        assert!(env.key_exists(kept), "{kept} was flushed but items did not change");
+    }
+    assert_eq!(report["flush"]["keys_removed"], 3);
+    assert_eq!(env.version_key().as_deref(), report["plan"]["content_version"].as_str());
+}
+
+#[test]
+fn prune_deletes_rows_that_left_the_seeds_and_no_prune_keeps_them() {
+    let Some(env) = Env::new("prune") else { return };
+    env.deploy(&[], 0);
+    env.edit_records("achievements", |r| r.retain(|a| a["id"] != "rat_catcher"));
+
+    let kept = env.deploy(&["--no-prune"], 0);
+    assert_eq!((collection(&kept, "achievements")["deleted"].as_u64(), collection(&kept, "achievements")["kept"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM achievements WHERE id = 'rat_catcher'"), 1);
+    assert_eq!(env.deploy(&["--no-prune"], 0)["deploy_id"], Value::Null);
+
+    let pruned = env.deploy(&[], 0);
+    assert_eq!(collection(&pruned, "achievements")["deleted"], 1);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM achievements WHERE id = 'rat_catcher'"), 0);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM achievements"), 22);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let Some(env) = Env::new("dryrun") else { return };
+    let plan = env.deploy(&["--dry-run"], 0);
+    assert_eq!(plan["plan"]["dry_run"], true);
+    assert_eq!(collection(&plan, "enemies")["inserted"], 28);
+    assert!(env.db.one::<bool>("SELECT to_regclass('seedc.deploys') IS NULL AND to_regclass('enemies') IS NULL"), "a dry run created tables");
+    assert!(!env.root.file("out").exists(), "a dry run wrote out/");
+
+    env.deploy(&[], 0);
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 14.into()));
+    let lock_before = env.root.read("seedc.lock");
+    let before = env.db.all_xmins();
+    let run = env.seedc(&["deploy", "--dry-run", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stdout.contains("~ goblin_scout") && run.stdout.contains("/hp: 12 -> 14"), "{}", run.snapshot());
+    let json = env.deploy(&["--dry-run", "-v"], 0);
+    let change = &collection(&json, "enemies")["changes"][0];
+    assert_eq!((change["id"].as_str(), change["op"].as_str()), (Some("goblin_scout"), Some("update")));
+    assert_eq!(change["fields"], serde_json::json!([{"pointer": "/hp", "old": 12, "new": 14}]));
+    assert_eq!(env.db.all_xmins(), before);
+    assert_eq!(env.root.read("seedc.lock"), lock_before);
+}
+
+#[test]
+fn redis_down_after_commit_exits_5_and_the_next_deploy_completes_the_flush() {
+    if support::services().is_none() {
+        return;
+    }
+    let redis = PrivateRedis::start();
+    let Some(env) = Env::with_redis("redisdown", redis.url()) else { return };
+    env.deploy(&[], 0);
+    let port = redis.stop();
+
+    env.edit_records("items", |r| set_field(r, "rusty_dagger", "value", 999.into()));
+    let run = env.seedc(&["deploy"]);
+    assert_eq!(run.code, 5, "{}", run.snapshot());
+    assert!(run.stderr.contains("seedc flush"), "{}", run.snapshot());
+    // Committed: the data is there, the flush is recorded as pending.
+    assert_eq!(env.db.record("items", "rusty_dagger")["value"], 999);
+    assert_eq!(env.pending_flushes(), 1);
+
+    let redis = PrivateRedis::on(port);
+    env.set_keys(&["items", "items:x", "enemies"]);
+    let report = env.deploy(&[], 0);
+    assert_eq!(report["deploy_id"], Value::Null, "nothing new to deploy");
+    assert_eq!(report["flush"]["deploys"].as_array().unwrap().len(), 1);
+    assert_eq!(env.pending_flushes(), 0);
+    assert!(!env.key_exists("items") && !env.key_exists("items:x"));
+    assert!(env.key_exists("enemies"));
+    assert_eq!(env.version_key().as_deref(), report["plan"]["content_version"].as_str());
+    drop(redis);
+}
+
+#[test]
+fn a_hung_redis_fails_in_bounded_time_and_flush_completes_later() {
+    if support::services().is_none() {
+        return;
+    }
+    let redis = PrivateRedis::start();
+    let Some(env) = Env::with_redis("redishung", redis.url()) else { return };
+    env.deploy(&[], 0);
+    env.set_keys(&["traps"]);
+    redis.signal("-STOP");
+
+    env.edit_records("traps", |r| set_field(r, "spike_pit", "damage", 77.into()));
+    let started = Instant::now();
+    let run = env.seedc(&["deploy"]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 5, "{}", run.snapshot());
+    assert!(took < Duration::from_secs(30), "a hung redis held the deploy for {took:?}");
+    assert_eq!(env.pending_flushes(), 1);
+
+    redis.signal("-CONT");
+    let flush = env.seedc(&["flush", "--format", "json"]);
+    assert_eq!(flush.code, 0, "{}", flush.snapshot());
+    assert_eq!(flush.json_lines()[0]["flush"]["deploys"].as_array().unwrap().len(), 1);
+    assert_eq!(env.pending_flushes(), 0);
+    assert!(!env.key_exists("traps"));
+    // Nothing left: a second flush has nothing to do.
+    let again = env.seedc(&["flush", "--format", "json"]);
+    assert_eq!(again.json_lines()[0]["flush"]["deploys"], serde_json::json!([]));
+}
+
+#[test]
+fn concurrent_deploys_serialize_and_leave_one_whole_state() {
+    let Some(env) = Env::new("race") else { return };
+    let variants: Vec<Root> = (0..4)
+        .map(|i| {
+            let root = Root::sample();
+            root.write("seedc.toml", env.root.read("seedc.toml"));
+            edit_records(&root, "enemies", |r| {
+                for record in r.iter_mut() {
+                    record["hp"] = (100 + i).into();
+                }
+            });
+            root
+        })
+        .collect();
+    let children: Vec<Child> = variants
+        .iter()
+        .map(|root| {
+            let mut cmd = support::seedc_cmd();
+            cmd.arg("--root").arg(root.path()).args(["deploy", "-q"]).env("DATABASE_URL", &env.db.url).env("REDIS_URL", &env.redis);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // One variant, wholly: every enemy has the same hp, and the recorded hash is its hash.
+    let hps: Vec<i64> = env.db.query("SELECT DISTINCT (data->>'hp')::bigint FROM enemies");
+    assert_eq!(hps.len(), 1, "interleaved deploys: {hps:?}");
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies"), 28);
+    let winner = (hps[0] - 100) as usize;
+    let dry = {
+        let mut cmd = support::seedc_cmd();
+        cmd.arg("--root").arg(variants[winner].path()).args(["deploy", "--dry-run", "--format", "json"]).env("DATABASE_URL", &env.db.url);
+        Run::of(cmd.output().unwrap(), variants[winner].path())
+    };
+    assert!(dry.stdout.contains("\"changed\":false") && !dry.stdout.contains("\"changed\":true"), "{}", dry.snapshot());
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.deploys"), 4);
+}
+
+#[test]
+fn kill_9_mid_deploy_leaves_the_old_state_and_the_next_deploy_runs_at_once() {
+    let Some(env) = Env::new("kill9") else { return };
+    env.deploy(&[], 0);
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 50.into()));
+
+    // Hold up the deploy after it wrote the rows: it waits to insert its deploy record.
+    let mut blocker = env.db.client();
+    let mut tx = blocker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE seedc.deploys IN ACCESS EXCLUSIVE MODE").unwrap();
+    let mut child = env.command(&["deploy", "-q"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = env.db.one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'seedc deploy%' AND wait_event_type = 'Lock'");
+        if waiting > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the deploy never reached the blocked insert");
+        assert!(child.try_wait().unwrap().is_none(), "the deploy ended before it was blocked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    tx.rollback().unwrap();
+
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 12);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.deploys"), 1);
+    let started = Instant::now();
+    let report = env.deploy(&["--lock-timeout", "10"], 0);
+    assert!(started.elapsed() < Duration::from_secs(5), "the next deploy waited {:?}", started.elapsed());
+    assert_eq!(collection(&report, "enemies")["updated"], 1);
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 50);
+}
+
+#[test]
+fn a_changed_daily_for_a_published_date_is_refused_and_nothing_is_committed() {
+    let Some(env) = Env::new("daily") else { return };
+    env.deploy(&["--date", DAY], 0);
+    let before = env.db.all_xmins();
+    env.root.edit("seedc.toml", "meta_perks_disabled = true", "meta_perks_disabled = false");
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 15.into()));
+    // A fresh checkout: out/ does not know the published daily, the database does.
+    std::fs::remove_dir_all(env.root.file("out")).unwrap();
+
+    let run = env.seedc(&["deploy", "--date", DAY]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(run.stderr.contains(&format!("manifest_{DAY}_daily is published")), "{}", run.snapshot());
+    assert_eq!(env.db.all_xmins(), before);
+    // Another date is fine, and so is the same date with the content it was built from.
+    env.deploy(&["--date", "2026-01-26"], 0);
+    env.root.edit("seedc.toml", "meta_perks_disabled = false", "meta_perks_disabled = true");
+    let same = env.deploy(&["--date", DAY], 0);
+    assert_eq!((same["plan"]["manifests"]["new"].as_u64(), same["plan"]["manifests"]["unchanged"].as_u64()), (Some(0), Some(2)));
+}
+
+#[test]
+fn service_failures_exit_3_and_invalid_content_never_connects() {
+    if support::services().is_none() {
+        return;
+    }
+    let root = Root::sample();
+    let unreachable = "postgres://postgres@127.0.0.1:1/nothing?connect_timeout=3";
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", "redis://127.0.0.1:1/"]);
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(run.stderr.contains("cannot connect to the database"), "{}", run.snapshot());
+
+    root.edit("data/seeds/enemies.json", "\"hp\": 12", "\"hp\": 0");
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", "redis://127.0.0.1:1/"]);
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(!run.stderr.contains("connect"), "{}", run.snapshot());
+}
+
+#[test]
+fn a_held_deploy_lock_times_out_with_exit_3_naming_the_holder() {
+    let Some(env) = Env::new("locktimeout") else { return };
+    let mut holder = env.db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::deploy::lock_key("deploy", "seedc")]).unwrap();
+    let run = env.seedc(&["deploy", "--lock-timeout", "1"]);
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(run.stderr.contains("another deploy holds the deploy lock") && run.stderr.contains("server pid"), "{}", run.snapshot());
+    tx.rollback().unwrap();
+    assert!(env.db.one::<bool>("SELECT to_regclass('seedc.deploys') IS NULL"), "nothing was committed");
+}
+
+#[test]
+fn tls_sslmode_require_and_verify() {
+    let Some(env) = Env::new("tls") else { return };
+    let mut cmd = env.command(&["deploy", "-q"]);
+    cmd.env("DATABASE_URL", format!("{}?sslmode=require", env.db.url));
+    let run = Run::of(cmd.output().unwrap(), env.root.path());
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies"), 28);
+
+    // The test server's certificate is self-signed: verify-full needs it as the root.
+    let mut cmd = env.command(&["deploy", "-q", "--dry-run"]);
+    cmd.env("DATABASE_URL", format!("{}?sslmode=verify-full&sslrootcert=/nonexistent", env.db.url));
+    assert_eq!(Run::of(cmd.output().unwrap(), env.root.path()).code, 2);
+    if let Ok(cert) = std::env::var("SEEDC_PG_SSL_CERT") {
+        let mut cmd = env.command(&["deploy", "-q", "--dry-run"]);
+        cmd.env("DATABASE_URL", format!("{}?sslmode=verify-full&sslrootcert={cert}", env.db.url));
+        let run = Run::of(cmd.output().unwrap(), env.root.path());
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+    }
+}
+
+#[test]
+fn quotes_and_sql_in_strings_are_stored_verbatim() {
+    let Some(env) = Env::new("hostile") else { return };
+    let evil = "Robert'); DROP TABLE enemies; -- \"quoted\" \\ back $1 $$ \u{1f480}";
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "name", evil.into()));
+    env.deploy(&[], 0);
+    assert_eq!(env.db.record("enemies", "goblin_scout")["name"], evil);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies"), 28);
+}
+
+/// Keeps the helper honest: `with_database` swaps only the path.
+#[test]
+fn database_urls_swap_only_the_database() {
+    assert_eq!(with_database("postgres://u@h:1/a?sslmode=require", "b"), "postgres://u@h:1/b?sslmode=require");
+    assert_eq!(with_database("postgres://u@h:1/a", "b"), "postgres://u@h:1/b");
+}
