@@ -19,6 +19,7 @@ use crate::validate::{self, schemas::Schemas};
 /// A checked content root: what `build`, `deploy` and `diff` work from.
 #[derive(Debug)]
 pub struct Checked {
+    /// The content root directory; empty when the content was read from a git revision.
     pub root: PathBuf,
     pub config: Config,
     pub content: Content,

@@ -23,7 +23,7 @@ use serde_json::{Number, Value};
 use crate::build::{self, Mode, PackIndex, PackRef};
 use crate::canon::{self, ContentHash};
 use crate::check::Checked;
-use crate::load::{Pack, SeedFile};
+use crate::load::{Pack, Record, SeedFile};
 
 /// Everything that differs between two content roots.
 #[derive(Debug, Clone, Serialize)]
@@ -165,7 +165,7 @@ pub fn diff(base: &Checked, head: &Checked, base_label: &str, head_label: &str) 
             collection_diff(name, base.content.seeds.get(name), head.content.seeds.get(name), &key_of(base), &key_of(head))
         })
         .collect();
-    let packs = pack_diffs(&base.content.packs, &head.content.packs);
+    let packs = pack_diffs(base, head);
     let daily_pack_refs = ref_changes(&daily_refs(base).context("cannot plan the old side's daily manifest")?, &daily_refs(head).context("cannot plan the new side's daily manifest")?);
 
     let mut summary = DiffSummary { collections: collections.len(), daily_pack_refs: daily_pack_refs.len(), ..DiffSummary::default() };
@@ -186,7 +186,7 @@ pub fn diff(base: &Checked, head: &Checked, base_label: &str, head_label: &str) 
     Ok(Diff { base: base_label.to_owned(), head: head_label.to_owned(), collections, packs, daily_pack_refs, summary })
 }
 
-fn collection_diff(name: &str, old: Option<&SeedFile>, new: Option<&SeedFile>, old_key: &str, new_key: &str) -> Option<CollectionDiff> {
+fn collection_diff<'a>(name: &str, old: Option<&'a SeedFile>, new: Option<&'a SeedFile>, old_key: &str, new_key: &str) -> Option<CollectionDiff> {
     let version = VersionChange {
         old: old.and_then(|s| s.version.as_ref()).map(ToString::to_string),
         new: new.and_then(|s| s.version.as_ref()).map(ToString::to_string),
@@ -197,25 +197,38 @@ fn collection_diff(name: &str, old: Option<&SeedFile>, new: Option<&SeedFile>, o
         _ => Status::Changed,
     };
     let file = new.or(old).map(|s| s.file.clone()).unwrap_or_default();
-    fn keyed(s: Option<&SeedFile>) -> HashMap<&str, &Value> {
-        s.map(|s| s.records.iter().filter_map(|r| Some((r.key.as_deref()?, &r.value))).collect()).unwrap_or_default()
-    }
-    let (old_records, new_records) = (keyed(old), keyed(new));
+    let olds: &[Record] = old.map_or(&[], |s| &s.records);
+    let news: &[Record] = new.map_or(&[], |s| &s.records);
+    let record_diff = |key: &str, a: &Value, b: &Value| {
+        (a != b).then(|| {
+            let mut fields = Vec::new();
+            diff_values(&mut String::new(), Some(a), Some(b), &mut fields);
+            RecordDiff { key: key.to_owned(), fields }
+        })
+    };
+    // Most edits keep the records in place: pair them by position first, which needs no
+    // hashing, and match only the rest by key. Keys are unique on each side (check saw to
+    // it), so a key paired by position appears nowhere else.
+    let same_place = |i: usize| olds[i].key.is_some() && olds[i].key == news[i].key;
+    let common = olds.len().min(news.len());
+    let mut changed: Vec<RecordDiff> = (0..common)
+        .into_par_iter()
+        .filter(|i| same_place(*i))
+        .filter_map(|i| record_diff(olds[i].key.as_deref().unwrap_or_default(), &olds[i].value, &news[i].value))
+        .collect();
+    let rest = |records: &'a [Record]| -> HashMap<&'a str, &'a Value> {
+        records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= common || !same_place(*i))
+            .filter_map(|(_, r)| Some((r.key.as_deref()?, &r.value)))
+            .collect()
+    };
+    let (old_records, new_records) = (rest(olds), rest(news));
 
     let mut added: Vec<&str> = new_records.keys().filter(|k| !old_records.contains_key(*k)).copied().collect();
     let mut removed: Vec<&str> = old_records.keys().filter(|k| !new_records.contains_key(*k)).copied().collect();
-    let mut changed: Vec<RecordDiff> = new_records
-        .par_iter()
-        .filter_map(|(key, new_value)| {
-            let old_value = old_records.get(key)?;
-            if old_value == new_value {
-                return None;
-            }
-            let mut fields = Vec::new();
-            diff_values(&mut String::new(), Some(old_value), Some(new_value), &mut fields);
-            Some(RecordDiff { key: (*key).to_owned(), fields })
-        })
-        .collect();
+    changed.extend(new_records.iter().filter_map(|(key, b)| record_diff(key, old_records.get(key)?, b)));
     changed.sort_by(|a, b| a.key.cmp(&b.key));
     let renamed = renames(&mut removed, &mut added, &old_records, &new_records, old_key, new_key);
     added.sort_unstable();
@@ -328,9 +341,9 @@ fn round(x: f64, scale: f64) -> f64 {
     if r == 0.0 { 0.0 } else { r }
 }
 
-fn pack_diffs(old: &[Pack], new: &[Pack]) -> Vec<PackDiff> {
-    fn index(packs: &[Pack]) -> BTreeMap<String, (&Pack, ContentHash)> {
-        packs.iter().map(|p| (p.pack_id.clone(), (p, canon::hash_value(&p.value)))).collect()
+fn pack_diffs(old: &Checked, new: &Checked) -> Vec<PackDiff> {
+    fn index(c: &Checked) -> BTreeMap<String, (&Pack, ContentHash)> {
+        c.content.packs.iter().zip(&c.pack_hashes).map(|(p, h)| (p.pack_id.clone(), (p, *h))).collect()
     }
     let (old, new) = (index(old), index(new));
     let ids: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -474,6 +487,37 @@ pub fn summary_line(s: &DiffSummary) -> String {
 }
 
 #[cfg(test)]
+pub(crate) fn sample_diff(changed_records: usize) -> Diff {
+    let fields = vec![FieldChange {
+        pointer: "/hp".to_owned(),
+        status: FieldStatus::Changed,
+        old: Some(Value::from(12)),
+        new: Some(Value::from(15)),
+        delta: Some(Number::from(3)),
+        percent: Some(25.0),
+    }];
+    let changed: Vec<RecordDiff> = (0..changed_records).map(|i| RecordDiff { key: format!("r{i:02}"), fields: fields.clone() }).collect();
+    let summary = DiffSummary { changed: true, collections: 1, records_changed: changed.len(), ..DiffSummary::default() };
+    Diff {
+        base: "main".to_owned(),
+        head: "working tree".to_owned(),
+        collections: vec![CollectionDiff {
+            collection: "enemies".to_owned(),
+            status: Status::Changed,
+            file: "data/seeds/enemies.json".to_owned(),
+            version: VersionChange { old: Some("1.0.0".to_owned()), new: Some("1.1.0".to_owned()) },
+            added: Vec::new(),
+            removed: Vec::new(),
+            renamed: Vec::new(),
+            changed,
+        }],
+        packs: Vec::new(),
+        daily_pack_refs: Vec::new(),
+        summary,
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use serde_json::json;
 
@@ -487,6 +531,35 @@ mod tests {
         assert_eq!((d.unwrap().as_f64(), p), (Some(-0.2), Some(-66.67)));
         let (_, p) = number_delta(&Number::from(0), &Number::from(5));
         assert_eq!(p, None);
+    }
+
+    fn seed(records: &[Value]) -> SeedFile {
+        SeedFile {
+            collection: "enemies".to_owned(),
+            file: "data/seeds/enemies.json".to_owned(),
+            version: Some(semver::Version::new(1, 0, 0)),
+            updated_at: None,
+            schema_ref: None,
+            records: records
+                .iter()
+                .enumerate()
+                .map(|(index, v)| Record { index, key: crate::load::key_of(v, "id"), value: v.clone() })
+                .collect(),
+            complete: true,
+        }
+    }
+
+    #[test]
+    fn records_match_by_key_wherever_they_are() {
+        let (a, b, c) = (json!({"id": "a", "hp": 1}), json!({"id": "b", "hp": 2}), json!({"id": "c", "hp": 3}));
+        let moved = seed(&[c.clone(), a.clone(), b.clone()]);
+        assert!(collection_diff("enemies", Some(&seed(&[a.clone(), b.clone(), c.clone()])), Some(&moved), "id", "id").is_none());
+
+        let inserted = seed(&[a.clone(), json!({"id": "x", "hp": 9}), json!({"id": "b", "hp": 5}), c.clone()]);
+        let d = collection_diff("enemies", Some(&seed(&[a, b, c])), Some(&inserted), "id", "id").unwrap();
+        assert_eq!(d.added, ["x"]);
+        assert_eq!(d.changed.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert!(d.removed.is_empty() && d.renamed.is_empty());
     }
 
     #[test]

@@ -6,6 +6,9 @@ use super::{Diff, FieldChange, Status, VersionChange, delta_text, short_hash, sh
 
 /// Rows above which a section is collapsed.
 pub const FOLD: usize = 10;
+/// Rows in the whole report: GitHub refuses a comment over 65,536 characters, and a
+/// review of thousands of rows is read in the JSON anyway.
+pub const MAX_ROWS: usize = 300;
 const VALUE_WIDTH: usize = 60;
 
 pub fn render(diff: &Diff) -> String {
@@ -32,6 +35,7 @@ pub fn render(diff: &Diff) -> String {
         out.push_str(&format!("| pack {}{} | {} | | | | {} |\n", code(&p.pack_id), status_note(p.status), version(&p.version), p.fields.len()));
     }
 
+    let mut budget = MAX_ROWS;
     for c in &diff.collections {
         let mut rows = Vec::new();
         for key in &c.added {
@@ -49,7 +53,7 @@ pub fn render(diff: &Diff) -> String {
             }
         }
         let title = format!("{} {}", code(&c.collection), version(&c.version));
-        section(&mut out, &title, "| record | field | old | new | Δ |\n|---|---|---|---|---|", &rows);
+        section(&mut out, &title, "| record | field | old | new | Δ |\n|---|---|---|---|---|", &rows, &mut budget);
     }
     for p in &diff.packs {
         let mut rows: Vec<String> = p.fields.iter().map(|f| field_row("", f)).collect();
@@ -61,7 +65,7 @@ pub fn render(diff: &Diff) -> String {
             }));
         }
         let title = format!("pack {} {}", code(&p.pack_id), version(&p.version));
-        section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows);
+        section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows, &mut budget);
     }
     if !diff.daily_pack_refs.is_empty() {
         let rows: Vec<String> = diff
@@ -72,7 +76,8 @@ pub fn render(diff: &Diff) -> String {
                 format!("| {} | {} | {} |", code(&r.pack_id), side(&r.old), side(&r.new))
             })
             .collect();
-        section(&mut out, "Daily manifest pack refs", "| pack | old | new |\n|---|---|---|", &rows);
+        // Few, and what a release manager looks for first: never cut.
+        section(&mut out, "Daily manifest pack refs", "| pack | old | new |\n|---|---|---|", &rows, &mut rows.len());
     }
     out
 }
@@ -83,20 +88,31 @@ fn field_row(record: &str, f: &FieldChange) -> String {
     format!("| {record}{} | {} | {} | {} |", code(&f.pointer), show(&f.old), show(&f.new), delta_text(f).unwrap_or_default())
 }
 
-fn section(out: &mut String, title: &str, header: &str, rows: &[String]) {
-    if rows.len() > FOLD {
-        out.push_str(&format!("\n<details><summary>{title} ({} rows)</summary>\n\n{header}\n", rows.len()));
-        for r in rows {
-            out.push_str(r);
-            out.push('\n');
-        }
-        out.push_str("\n</details>\n");
+/// Writes one section, spending at most `budget` rows of the whole report on it.
+fn section(out: &mut String, title: &str, header: &str, rows: &[String], budget: &mut usize) {
+    let shown = rows.len().min(*budget);
+    *budget -= shown;
+    let folded = rows.len() > FOLD;
+    if folded {
+        // GitHub does not render Markdown inside <summary>: plain text there.
+        let plain = title.replace(['`', '*'], "");
+        out.push_str(&format!("\n<details><summary>{plain} ({} rows)</summary>\n\n", rows.len()));
     } else {
-        out.push_str(&format!("\n#### {title}\n\n{header}\n"));
-        for r in rows {
-            out.push_str(r);
-            out.push('\n');
-        }
+        out.push_str(&format!("\n#### {title}\n\n"));
+    }
+    if shown > 0 {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for r in &rows[..shown] {
+        out.push_str(r);
+        out.push('\n');
+    }
+    if shown < rows.len() {
+        out.push_str(&format!("\n*…and {} more rows: `seedc diff --format json` lists them all*\n", rows.len() - shown));
+    }
+    if folded {
+        out.push_str("\n</details>\n");
     }
 }
 
@@ -127,4 +143,27 @@ fn code(text: &str) -> String {
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_sections_fold_short_ones_do_not() {
+        let short = render(&crate::diff::sample_diff(FOLD));
+        assert!(short.contains("#### `enemies` 1.0.0 → **1.1.0**") && !short.contains("<details>"), "{short}");
+        let long = render(&crate::diff::sample_diff(FOLD + 1));
+        assert!(long.contains("<details><summary>enemies 1.0.0 → 1.1.0 (11 rows)</summary>\n\n| record |"), "{long}");
+        assert!(long.contains("| `r10` | `/hp` | `12` | `15` | +3, +25% |\n\n</details>\n"), "{long}");
+        let huge = render(&crate::diff::sample_diff(MAX_ROWS + 5));
+        assert!(huge.contains(&format!("| `r{}` |", MAX_ROWS - 1)) && !huge.contains(&format!("| `r{}` |", MAX_ROWS)), "{huge}");
+        assert!(huge.contains("\n*…and 5 more rows: `seedc diff --format json` lists them all*\n\n</details>\n"), "{huge}");
+    }
+
+    #[test]
+    fn cells_escape_pipes_and_backticks() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
 }
