@@ -144,7 +144,10 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => match n.as_i64() {
-            Some(i) if i.unsigned_abs() < 1 << 53 => out.extend_from_slice(i.to_string().as_bytes()),
+            Some(i) if i.unsigned_abs() < 1 << 53 => {
+                use std::io::Write as _;
+                write!(out, "{i}").expect("writing to a Vec cannot fail");
+            }
             _ => out.extend_from_slice(&canonical(value)),
         },
         Value::String(s) => write_string(s, out),
@@ -159,14 +162,19 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            if members.iter().any(|(k, _)| needs_utf16_order(k)) {
-                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            // serde_json's map iterates in byte order (a BTreeMap), which is already JCS order
+            // unless a key needs UTF-16 order; checking that is cheaper than sorting a copy.
+            let in_order = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) && !map.keys().any(|k| needs_utf16_order(k));
+            let mut members: Vec<(&String, &Value)>;
+            let members: &mut dyn Iterator<Item = (&String, &Value)> = if in_order {
+                &mut map.iter()
             } else {
-                members.sort_by(|a, b| a.0.cmp(b.0));
-            }
+                members = map.iter().collect();
+                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+                &mut members.into_iter()
+            };
             out.push(b'{');
-            for (i, (key, value)) in members.into_iter().enumerate() {
+            for (i, (key, value)) in members.enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }

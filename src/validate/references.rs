@@ -13,7 +13,7 @@ use crate::load::json::escape_pointer;
 use crate::load::{Content, record_label};
 
 pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
-    let keys: HashMap<&str, HashSet<&str>> = content
+    let keys: HashMap<&str, HashSet<&str, super::KeyHash>> = content
         .seeds
         .par_iter()
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))
