@@ -88,21 +88,109 @@ pub fn hash_value(value: &Value) -> ContentHash {
 /// The content hash of a collection: of the canonical JSON object mapping each record's key
 /// to the record, so reordering records in the file does not change it.
 pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value)>) -> ContentHash {
+    use rayon::prelude::*;
     let mut hasher = Sha256::new();
     let mut sorted: Vec<_> = records.into_iter().collect();
-    // JCS sorts object members by UTF-16 code units; build the object and let it do so.
-    sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    // JCS sorts object members by UTF-16 code units.
+    if sorted.iter().any(|(k, _)| needs_utf16_order(k)) {
+        sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    } else {
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+    }
     hasher.update(b"{");
-    for (i, (key, record)) in sorted.iter().enumerate() {
-        if i > 0 {
-            hasher.update(b",");
+    // Canonicalizing is the costly part and each record is independent: do it on every core,
+    // a block at a time so memory stays bounded, and feed the hasher in order.
+    const CHUNK: usize = 2048;
+    let block = CHUNK * rayon::current_num_threads().max(1);
+    let mut first = true;
+    for block in sorted.chunks(block) {
+        let parts: Vec<Vec<u8>> = block
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut out = Vec::new();
+                for (key, record) in chunk {
+                    // Every member is preceded by a comma; the object's first one is not.
+                    out.push(b',');
+                    write_string(key, &mut out);
+                    out.push(b':');
+                    write_canonical(record, &mut out);
+                }
+                out
+            })
+            .collect();
+        for part in &parts {
+            hasher.update(if first { &part[1..] } else { &part[..] });
+            first = false;
         }
-        hasher.update(canonical(&Value::String((*key).to_owned())));
-        hasher.update(b":");
-        hasher.update(canonical(record));
     }
     hasher.update(b"}");
     ContentHash(hasher.finalize().into())
+}
+
+/// UTF-8 byte order is code point order, which is UTF-16 order except between a character
+/// above U+E000 and one beyond U+FFFF (a surrogate pair sorts first in UTF-16): only a string
+/// with a 4-byte UTF-8 sequence needs the costlier comparison.
+fn needs_utf16_order(s: &str) -> bool {
+    s.bytes().any(|b| b >= 0xF0)
+}
+
+/// Appends the RFC 8785 form of `value`: the same bytes as [`canonical`], several times
+/// faster because it writes straight into one buffer (collection hashes canonicalize every
+/// record on every check). Numbers other than safe integers go through [`canonical`], which
+/// formats them as ECMAScript does.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i.unsigned_abs() < 1 << 53 => {
+                use std::io::Write as _;
+                write!(out, "{i}").expect("writing to a Vec cannot fail");
+            }
+            _ => out.extend_from_slice(&canonical(value)),
+        },
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            // serde_json's map iterates in byte order (a BTreeMap), which is already JCS order
+            // unless a key needs UTF-16 order; checking that is cheaper than sorting a copy.
+            let in_order = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) && !map.keys().any(|k| needs_utf16_order(k));
+            let mut members: Vec<(&String, &Value)>;
+            let members: &mut dyn Iterator<Item = (&String, &Value)> = if in_order {
+                &mut map.iter()
+            } else {
+                members = map.iter().collect();
+                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+                &mut members.into_iter()
+            };
+            out.push(b'{');
+            for (i, (key, value)) in members.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                write_canonical(value, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// serde_json escapes exactly what RFC 8785 escapes (`"`, `\\`, control characters, with
+/// the short forms and lowercase hex), and nothing else.
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
 #[cfg(test)]
@@ -117,6 +205,27 @@ mod tests {
         let c = json!({"id": "\u{1f600}", "hp": 3});
         let by_hand = hash_value(&json!({"a": a, "é": b, "\u{1f600}": c}));
         assert_eq!(hash_collection([("\u{1f600}", &c), ("a", &a), ("é", &b)]), by_hand);
+    }
+
+    #[test]
+    fn the_fast_writer_matches_the_canonicalizer() {
+        let values = [
+            json!({"b": 1, "a": [1, -2, 3.5, 1e21, 1e-7, -0.0, 0.1, 9007199254740991_i64, -9007199254740992_i64, 18446744073709551615_u64]}),
+            json!({"\u{1f600}": 1, "\u{e000}": 2, "é": 3, "z": 4, "": 5, "A": 6}),
+            json!(["\u{0}\u{1f}\u{7f}\"\\/\u{2028}\u{8}\t\n\u{c}\r", null, true, false, {}, [], 100, 1.0, 2.5e-10]),
+        ];
+        for value in values {
+            let mut out = Vec::new();
+            write_canonical(&value, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(canonical(&value)).unwrap());
+        }
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(repo.join("data/seeds")).unwrap() {
+            let value: Value = serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+            let mut out = Vec::new();
+            write_canonical(&value, &mut out);
+            assert_eq!(out, canonical(&value));
+        }
     }
 
     #[test]

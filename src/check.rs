@@ -74,18 +74,32 @@ pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
     sink.extend(load_diags);
 
     let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
-    sink.extend(validate::records::check(&content, &schemas, &key_fields));
-    sink.extend(validate::references::check(&content, &config));
-    sink.extend(validate::packs::check(&content, &config, &schemas));
+    // The stages below only read the content: run them side by side, so that one stage's
+    // tail (a last large collection) does not leave the other cores idle.
+    let ((record_diags, reference_diags), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
+        || rayon::join(|| validate::records::check(&content, &schemas, &key_fields), || validate::references::check(&content, &config)),
+        || {
+            rayon::join(
+                || validate::packs::check(&content, &config, &schemas),
+                || {
+                    let collection_hashes: BTreeMap<String, ContentHash> = content
+                        .seeds
+                        .par_iter()
+                        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
+                        .map(|(name, s)| {
+                            (name.clone(), canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value))))
+                        })
+                        .collect();
+                    let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
+                    (collection_hashes, pack_hashes)
+                },
+            )
+        },
+    );
+    sink.extend(record_diags);
+    sink.extend(reference_diags);
+    sink.extend(pack_diags);
     sink.extend(schema_refs(tree, &content));
-
-    let collection_hashes: BTreeMap<String, ContentHash> = content
-        .seeds
-        .par_iter()
-        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
-        .map(|(name, s)| (name.clone(), canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value)))))
-        .collect();
-    let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
     sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
 
     let mut diags = std::mem::take(&mut sink).into_vec();

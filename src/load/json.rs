@@ -224,11 +224,15 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
             let value = access.next_value_seed(Seed { ctx: &mut *self.ctx });
             let Some(Seg::Key(key)) = self.ctx.path.pop() else { unreachable!("pushed a key") };
             let value = value?;
-            if map.contains_key(&key) {
-                let pointer = self.ctx.pointer();
-                self.ctx.findings.push(Finding::DuplicateKey { pointer, key });
-            } else {
-                map.insert(key, value);
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(value);
+                }
+                serde_json::map::Entry::Occupied(e) => {
+                    let key = e.key().clone();
+                    let pointer = self.ctx.pointer();
+                    self.ctx.findings.push(Finding::DuplicateKey { pointer, key });
+                }
             }
         }
         self.ctx.depth -= 1;

@@ -571,8 +571,10 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
             match json::parse(raw.get(), &pointer, depth) {
                 Ok((value, findings)) => {
                     let key = key_of(&value, key_field);
-                    let label = record_label(collection, key.as_deref(), index);
-                    diags.extend(findings_to_diags(findings, rel, Some(&label)));
+                    if !findings.is_empty() {
+                        let label = record_label(collection, key.as_deref(), index);
+                        diags.extend(findings_to_diags(findings, rel, Some(&label)));
+                    }
                     (Some(Record { index, key, value }), diags)
                 }
                 Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),

@@ -13,6 +13,37 @@ pub mod references;
 pub mod schemas;
 pub mod versions;
 
+/// A hasher for sets of record keys. Keys come from the user's own files, so resistance to
+/// crafted collisions (std's SipHash) buys nothing, and hashing is a measurable share of a
+/// check of a few hundred thousand records. This is FxHash (rustc's hasher).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.write(&[byte]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashSet`/`HashMap` build-hasher for record keys.
+pub type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
 /// Edit distance, for "did you mean" hints on short names.
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

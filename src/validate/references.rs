@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::Config;
@@ -12,9 +13,9 @@ use crate::load::json::escape_pointer;
 use crate::load::{Content, record_label};
 
 pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
-    let keys: HashMap<&str, HashSet<&str>> = content
+    let keys: HashMap<&str, HashSet<&str, super::KeyHash>> = content
         .seeds
-        .iter()
+        .par_iter()
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))
         .collect();
     let mut diags = Vec::new();
@@ -25,63 +26,109 @@ pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
             // Without the whole target collection every reference into it would look dangling.
             let complete = content.seeds.get(target).is_some_and(|s| s.complete) && !content.unavailable.iter().any(|u| u == target);
             let Some(target_keys) = keys.get(target).filter(|_| complete) else { continue };
-            let tokens: Vec<&str> = reference.path.split('/').skip(1).collect();
-            for record in &seed.records {
-                let mut found = Vec::new();
-                walk(&record.value, &tokens, String::new(), &mut found);
-                for (pointer, key) in found {
-                    if target_keys.contains(key) {
-                        continue;
-                    }
-                    let target_file = content.seeds.get(target).map_or("", |s| s.file.as_str());
-                    let mut d = Diagnostic::error(
-                        Code::DanglingReference,
-                        format!("{} refers to {target} {key:?}, which does not exist", record_label(name, record.key.as_deref(), record.index)),
-                    )
-                    .in_file(&seed.file)
-                    .at_value(format!("/data/{}{pointer}", record.index))
-                    .record(record_label(name, record.key.as_deref(), record.index));
-                    d = match super::did_you_mean(key, target_keys.iter().copied()) {
-                        Some(s) => d.help(format!("no record in {target_file} has key {key:?}; did you mean {s:?}?")),
-                        None => d.help(format!("no record in {target_file} has key {key:?}")),
-                    };
-                    diags.push(d);
-                }
-            }
+            let target_file = content.seeds.get(target).map_or("", |s| s.file.as_str());
+            // Unescaped once here, not once per record.
+            let tokens: Vec<Token> = reference
+                .path
+                .split('/')
+                .skip(1)
+                .map(|t| match t {
+                    "*" => Token::Any,
+                    t => Token::Name(t.replace("~1", "/").replace("~0", "~")),
+                })
+                .collect();
+            let found: Vec<Diagnostic> = seed
+                .records
+                .par_iter()
+                .flat_map_iter(|record| {
+                    let mut dangling = Vec::new();
+                    let mut path = Vec::new();
+                    walk(&record.value, &tokens, &mut path, &mut |path: &[Step], key: &str| {
+                        if !target_keys.contains(key) {
+                            dangling.push((pointer(path), key.to_owned()));
+                        }
+                    });
+                    dangling.into_iter().map(move |(pointer, key)| {
+                        let label = record_label(name, record.key.as_deref(), record.index);
+                        let d = Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
+                            .in_file(&seed.file)
+                            .at_value(format!("/data/{}{pointer}", record.index))
+                            .record(label);
+                        match super::did_you_mean(&key, target_keys.iter().copied()) {
+                            Some(s) => d.help(format!("no record in {target_file} has key {key:?}; did you mean {s:?}?")),
+                            None => d.help(format!("no record in {target_file} has key {key:?}")),
+                        }
+                    })
+                })
+                .collect();
+            diags.extend(found);
         }
     }
     diags
 }
 
-/// Collects the string values at `tokens` below `value` with their pointers; `*` matches
-/// every element of an array or member of an object. Missing paths yield nothing.
-fn walk<'v>(value: &'v Value, tokens: &[&str], pointer: String, out: &mut Vec<(String, &'v str)>) {
+/// One token of a reference path: a member name (or array index), or `*`.
+enum Token {
+    Any,
+    Name(String),
+}
+
+/// One step taken from a record to a referenced value.
+enum Step<'v> {
+    Index(usize),
+    Member(&'v str),
+}
+
+fn pointer(path: &[Step]) -> String {
+    let mut p = String::new();
+    for step in path {
+        p.push('/');
+        match step {
+            Step::Index(i) => p.push_str(&i.to_string()),
+            Step::Member(k) => p.push_str(&escape_pointer(k)),
+        }
+    }
+    p
+}
+
+/// Calls `found` with the path and value of every string at `tokens` below `value`; `*`
+/// matches every element of an array or member of an object. Missing paths yield nothing.
+/// The path is kept as borrowed steps so that a record without a dangling reference, the
+/// usual case, allocates nothing.
+fn walk<'v>(value: &'v Value, tokens: &[Token], path: &mut Vec<Step<'v>>, found: &mut dyn FnMut(&[Step<'v>], &'v str)) {
     let Some((token, rest)) = tokens.split_first() else {
         if let Value::String(s) = value {
-            out.push((pointer, s));
+            found(path, s);
         }
         return;
     };
-    match (value, *token) {
-        (Value::Array(items), "*") => {
+    match (value, token) {
+        (Value::Array(items), Token::Any) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, rest, format!("{pointer}/{i}"), out);
+                path.push(Step::Index(i));
+                walk(item, rest, path, found);
+                path.pop();
             }
         }
-        (Value::Object(map), "*") => {
+        (Value::Object(map), Token::Any) => {
             for (k, v) in map {
-                walk(v, rest, format!("{pointer}/{}", escape_pointer(k)), out);
+                path.push(Step::Member(k));
+                walk(v, rest, path, found);
+                path.pop();
             }
         }
-        (Value::Array(items), t) => {
-            if let Some(item) = t.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                walk(item, rest, format!("{pointer}/{t}"), out);
+        (Value::Array(items), Token::Name(t)) => {
+            if let Some((i, item)) = t.parse::<usize>().ok().and_then(|i| Some((i, items.get(i)?))) {
+                path.push(Step::Index(i));
+                walk(item, rest, path, found);
+                path.pop();
             }
         }
-        (Value::Object(map), t) => {
-            let key = t.replace("~1", "/").replace("~0", "~");
-            if let Some(v) = map.get(&key) {
-                walk(v, rest, format!("{pointer}/{t}"), out);
+        (Value::Object(map), Token::Name(t)) => {
+            if let Some((k, v)) = map.get_key_value(t.as_str()) {
+                path.push(Step::Member(k));
+                walk(v, rest, path, found);
+                path.pop();
             }
         }
         _ => {}
@@ -95,15 +142,19 @@ mod tests {
 
     #[test]
     fn walk_expands_wildcards_and_skips_missing() {
-        let v = json!({"drops": [{"item": "a"}, {"chance": 1}, {"item": "b"}], "tags": {"x": "c", "y": 1}});
-        let mut out = Vec::new();
-        walk(&v, &["drops", "*", "item"], String::new(), &mut out);
-        assert_eq!(out, vec![("/drops/0/item".to_owned(), "a"), ("/drops/2/item".to_owned(), "b")]);
-        out.clear();
-        walk(&v, &["tags", "*"], String::new(), &mut out);
-        assert_eq!(out, vec![("/tags/x".to_owned(), "c")]);
-        out.clear();
-        walk(&v, &["nope", "*"], String::new(), &mut out);
-        assert!(out.is_empty());
+        let v = json!({"drops": [{"item": "a"}, {"chance": 1}, {"item": "b"}], "tags": {"x": "c", "y": 1, "a/b": "d"}});
+        let run = |path: &str| {
+            let tokens: Vec<Token> =
+                path.split('/').skip(1).map(|t| if t == "*" { Token::Any } else { Token::Name(t.replace("~1", "/")) }).collect();
+            let mut out = Vec::new();
+            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((pointer(p), s.to_owned())));
+            out
+        };
+        let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect::<Vec<_>>();
+        assert_eq!(run("/drops/*/item"), owned(&[("/drops/0/item", "a"), ("/drops/2/item", "b")]));
+        assert_eq!(run("/tags/*"), owned(&[("/tags/a~1b", "d"), ("/tags/x", "c")]));
+        assert_eq!(run("/tags/a~1b"), owned(&[("/tags/a~1b", "d")]));
+        assert_eq!(run("/drops/2/item"), owned(&[("/drops/2/item", "b")]));
+        assert!(run("/nope/*").is_empty());
     }
 }
