@@ -324,7 +324,10 @@ fn one_changed_record_rewrites_one_row_and_flushes_only_its_collection() {
             _ => assert!(changed.is_empty(), "{table} rewrote {changed:?}"),
         }
     }
-    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13);
+    let goblin = env.db.record("enemies", "goblin_scout");
+    assert_eq!(goblin["hp"], 13);
+    let hash: String = env.db.one("SELECT content_hash FROM enemies WHERE id = 'goblin_scout'");
+    assert_eq!(hash, seedc::canon::hash_value(&goblin).to_string());
     assert_eq!(env.db.one::<String>("SELECT version FROM enemies WHERE id = 'goblin_scout'"), "1.3.1");
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies WHERE version = '1.3.0'"), 27);
 

@@ -181,7 +181,8 @@ fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
             let rows = seed
                 .records
                 .par_iter()
-                .map(|r| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, hash: canon::hash_value(&r.value) })
+                // Hashed by `make_plan`, and only where the collection's hash says it changed.
+                .map(|r| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, hash: ContentHash([0; 32]) })
                 .collect();
             let version = seed.version.as_ref().map(ToString::to_string).unwrap_or_default();
             Some(Prepared { name, table: checked.config.table(name), version, hash, rows })
@@ -408,7 +409,7 @@ impl Unchanged {
 /// The full path: plan from checked content, write `out/`, write what changed, commit, flush.
 fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session: Session, checked: Checked, sink: Sink) -> Result<Outcome> {
     let compiled = crate::build::compile(&checked, &options.build.dates)?;
-    let prepared = prepare(&checked);
+    let mut prepared = prepare(&checked);
     let schema = session.schema.clone();
     let Some(mut tx) = begin(&mut session.client, &session.watchdog, &schema, options)? else {
         return Err(session.lock_busy(options));
@@ -416,7 +417,7 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
     let have_schema = migrated || store::schema_version(&mut tx, &schema)? > 0;
 
-    let (plan, work) = make_plan(&mut tx, &checked, &compiled, &prepared, have_schema, options)?;
+    let (plan, work) = make_plan(&mut tx, &checked, &compiled, &mut prepared, have_schema, options)?;
     if options.dry_run {
         tx.rollback().map_err(pg)?;
         let report = session.report(plan, None, None, false);
@@ -500,7 +501,7 @@ fn make_plan(
     tx: &mut postgres::Transaction,
     checked: &Checked,
     compiled: &Compiled,
-    prepared: &[Prepared],
+    prepared: &mut [Prepared],
     have_schema: bool,
     options: &Options,
 ) -> Result<(Plan, Work)> {
@@ -508,7 +509,7 @@ fn make_plan(
     let stored = if have_schema { store::stored_collections(tx, schema)? } else { HashMap::new() };
     let mut work = Work::default();
     let mut collections = Vec::new();
-    for p in prepared {
+    for p in prepared.iter_mut() {
         let exists = store::table_exists(tx, p.table)?;
         let before = stored.get(p.name);
         // The recorded hash vouches for the table: unchanged content reads no row at all.
@@ -516,6 +517,7 @@ fn make_plan(
         let diff = match trusted {
             Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
             None => {
+                p.rows.par_iter_mut().for_each(|r| r.hash = canon::hash_value(r.data));
                 let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::new() };
                 // A hash that does not parse (edited by hand) never matches: the row is rewritten.
                 let rows: HashMap<String, ContentHash> = rows.into_iter().map(|(k, h)| (k, h.unwrap_or(ContentHash([0; 32])))).collect();
