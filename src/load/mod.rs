@@ -169,8 +169,11 @@ pub struct Content {
     pub unavailable: Vec<String>,
 }
 
+/// Files found under a directory of the content root: (absolute path, relative path).
+pub type Listing = Vec<(PathBuf, String)>;
+
 /// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
-pub fn discover(root: &Path) -> std::io::Result<(Vec<(PathBuf, String)>, Vec<(PathBuf, String)>)> {
+pub fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
     let seeds = list_json(root, SEEDS_DIR, false)?;
     let packs = list_json(root, PACKS_DIR, true)?;
     Ok((seeds, packs))
