@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -85,14 +86,15 @@ fn main() -> Result<()> {
     let config = config(&std::fs::read_to_string(repo.join("seedc.toml"))?, &daily, largest)?;
     std::fs::write(args.out.join("seedc.toml"), config)?;
 
-    eprintln!(
+    writeln!(
+        std::io::stderr(),
         "wrote {} records and {} packs ({:.1} MB) to {} in {:.2?}",
         args.records,
         args.packs,
         bytes as f64 / 1e6,
         args.out.display(),
         started.elapsed()
-    );
+    )?;
     Ok(())
 }
 

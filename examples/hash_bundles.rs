@@ -8,13 +8,15 @@
 
 use std::time::Instant;
 
+use std::io::Write as _;
+
 use rayon::prelude::*;
 use seedc::canon::ContentHash;
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(dir), rounds) = (args.next(), args.next()) else {
-        eprintln!("usage: hash_bundles DIR [ROUNDS]");
+        let _ = writeln!(std::io::stderr(), "usage: hash_bundles DIR [ROUNDS]");
         return std::process::ExitCode::from(2);
     };
     let rounds: usize = rounds.and_then(|r| r.parse().ok()).unwrap_or(1).max(1);
@@ -42,6 +44,6 @@ fn main() -> std::process::ExitCode {
         bundles.par_iter().for_each(|(hash, bytes)| assert_eq!(ContentHash::of(bytes), *hash));
     }
     let parallel = start.elapsed();
-    println!("bytes={total} single_ns={} parallel_ns={}", single.as_nanos(), parallel.as_nanos());
+    let _ = writeln!(std::io::stdout(), "bytes={total} single_ns={} parallel_ns={}", single.as_nanos(), parallel.as_nanos());
     std::process::ExitCode::SUCCESS
 }

@@ -7,6 +7,7 @@
 //! cargo run --release --example parse_baseline -- DIR
 //! ```
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -40,6 +41,6 @@ fn main() -> Result<()> {
         })
         .sum::<Result<usize>>()?;
     // The one line a benchmark script reads.
-    println!("files={} bytes={bytes}", files.len());
+    writeln!(std::io::stdout(), "files={} bytes={bytes}", files.len())?;
     Ok(())
 }

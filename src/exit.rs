@@ -40,6 +40,7 @@ pub struct ExitError {
 }
 
 impl ExitError {
+    #[expect(clippy::new_ret_no_self, reason = "every caller needs the anyhow::Error that carries it")]
     pub fn new(exit: Exit, message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(ExitError { exit, message: message.into() })
     }

@@ -27,7 +27,7 @@ if [[ -n ${SEEDC_BENCH_CONTENT:-} ]]; then
     root=$SEEDC_BENCH_CONTENT
 else
     root=$work/content
-    target/release/examples/gen --out "$root" --records "$records" >/dev/null
+    target/release/examples/gen --out "$root" --records "$records" >/dev/null 2>&1
 fi
 export CI=1 # no progress bar in the figures
 

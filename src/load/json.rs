@@ -180,7 +180,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         // Integer literals that fit 64 bits arrive through visit_i64/visit_u64; one that reaches
         // here integral and this large was written beyond 64 bits and has already lost precision.
-        if v.fract() == 0.0 && v.abs() >= 9.223_372_036_854_775_808e18 {
+        if v.fract() == 0.0 && v.abs() >= 2f64.powi(63) {
             self.ctx.unsafe_integer(format!("{v:e}"));
         }
         // serde_json never yields NaN or infinity from text, so this always succeeds.

@@ -170,8 +170,11 @@ pub struct Content {
     pub unavailable: Vec<String>,
 }
 
+/// Files found under a directory of the content root: (absolute path, relative path).
+pub type Listing = Vec<(PathBuf, String)>;
+
 /// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
-pub fn discover(root: &Path) -> std::io::Result<(Vec<(PathBuf, String)>, Vec<(PathBuf, String)>)> {
+pub fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
     let (seeds, packs) = discover_tree(&Tree::dir(root))?;
     let abs = |rels: Vec<String>| rels.into_iter().map(|rel| (root.join(&rel), rel)).collect();
     Ok((abs(seeds), abs(packs)))

@@ -120,7 +120,8 @@ pub fn services() -> Option<(String, String)> {
             panic!("DATABASE_URL and REDIS_URL must be set: run the suite with scripts/test")
         }
         _ => {
-            eprintln!("skipping: no DATABASE_URL/REDIS_URL (run scripts/test for the full suite)");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipping: no DATABASE_URL/REDIS_URL (run scripts/test for the full suite)");
             None
         }
     }
