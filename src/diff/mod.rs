@@ -484,8 +484,9 @@ pub fn summary_line(s: &DiffSummary) -> String {
     push(s.records_removed, "removed");
     push(s.records_renamed, "renamed");
     push(s.records_changed, "changed");
-    let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), "s") };
     let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let total = s.records_added + s.records_removed + s.records_renamed + s.records_changed;
+    let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), plural(total)) };
     let packs = s.packs_added + s.packs_removed + s.packs_changed;
     format!(
         "{} collection{}{records}, {packs} pack{}, {} daily pack ref{} changed",
@@ -533,6 +534,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_summary_line_counts_in_the_singular_and_plural() {
+        let one = DiffSummary { changed: true, collections: 1, records_changed: 1, ..DiffSummary::default() };
+        assert_eq!(summary_line(&one), "1 collection (1 changed record), 0 packs, 0 daily pack refs changed");
+        let more = DiffSummary { records_added: 1, ..one };
+        assert_eq!(summary_line(&more), "1 collection (1 added, 1 changed records), 0 packs, 0 daily pack refs changed");
+        assert_eq!(summary_line(&DiffSummary::default()), "no changes");
+    }
 
     #[test]
     fn numbers_get_a_signed_delta_and_percent() {
