@@ -150,8 +150,7 @@ impl Counts {
         let floor = |c: &(&str, f64, usize)| if total >= sample_total { c.2 } else { 1 };
         let floors: usize = COLLECTIONS.iter().map(floor).sum();
         let spare = total - floors;
-        let mut by_name: Vec<(&'static str, usize)> =
-            COLLECTIONS.iter().map(|c| (c.0, floor(c) + (spare as f64 * c.1) as usize)).collect();
+        let mut by_name: Vec<(&'static str, usize)> = COLLECTIONS.iter().map(|c| (c.0, floor(c) + (spare as f64 * c.1) as usize)).collect();
         let assigned: usize = by_name.iter().map(|c| c.1).sum();
         by_name[0].1 += total - assigned;
         Counts { by_name }
@@ -327,15 +326,14 @@ impl Rng {
 const ELEMENTS: &[&str] = &["fire", "ice", "lightning", "poison", "water", "earth", "holy", "shadow"];
 const STATUS: &[&str] = &["burn", "freeze", "shock", "poisoned", "soak", "stagger", "smite", "curse"];
 const CREATURES: &[&str] = &[
-    "goblin", "kobold", "skeleton", "spider", "slime", "bat", "rat", "zombie", "wraith", "imp", "golem", "troll", "cultist",
-    "mimic", "harpy", "wyrm", "ghoul", "lich", "basilisk", "drake",
+    "goblin", "kobold", "skeleton", "spider", "slime", "bat", "rat", "zombie", "wraith", "imp", "golem", "troll", "cultist", "mimic",
+    "harpy", "wyrm", "ghoul", "lich", "basilisk", "drake",
 ];
-const CREATURE_KINDS: &[&str] = &[
-    "scout", "brute", "shaman", "archer", "warden", "stalker", "knight", "hexer", "swarm", "lurker", "sentinel", "reaver",
-];
+const CREATURE_KINDS: &[&str] =
+    &["scout", "brute", "shaman", "archer", "warden", "stalker", "knight", "hexer", "swarm", "lurker", "sentinel", "reaver"];
 const ITEM_PREFIXES: &[&str] = &[
-    "rusty", "iron", "steel", "oak", "bone", "silver", "obsidian", "ember", "frost", "storm", "shadow", "runed", "gilded",
-    "ancient", "cracked",
+    "rusty", "iron", "steel", "oak", "bone", "silver", "obsidian", "ember", "frost", "storm", "shadow", "runed", "gilded", "ancient",
+    "cracked",
 ];
 const ITEM_BASES: &[(&str, &str)] = &[
     ("dagger", "weapon"),
@@ -418,13 +416,25 @@ impl Gen {
             ("elements", s(ELEMENTS)),
             ("enemies", pair_words(CREATURES, CREATURE_KINDS)),
             ("items", pair_words(ITEM_PREFIXES, &ITEM_BASES.iter().map(|b| b.0).collect::<Vec<_>>())),
-            ("bosses", pair_words(&["grukk", "vesh", "morrow", "kael", "sith", "orla", "brann", "ysolde"], &["the_undying", "the_hollow", "the_bright", "the_drowned"])),
+            (
+                "bosses",
+                pair_words(
+                    &["grukk", "vesh", "morrow", "kael", "sith", "orla", "brann", "ysolde"],
+                    &["the_undying", "the_hollow", "the_bright", "the_drowned"],
+                ),
+            ),
             ("themes", pair_words(PLACES, PLACE_KINDS)),
             ("traps", pair_words(&["spike", "dart", "flame", "frost", "rune", "net", "pit", "blade"], &["trap", "snare", "plate"])),
             ("hazards", pair_words(&["lava", "ice", "spore", "acid", "storm", "miasma", "tar"], &["pool", "patch", "cloud", "vent"])),
             ("races", s(&["human", "dwarf", "elf", "orc", "halfling", "gnome", "tiefling", "goliath"])),
             ("classes", s(&["warrior", "mage", "rogue", "cleric", "ranger", "paladin", "warlock", "bard"])),
-            ("achievements", pair_words(&["first", "seasoned", "veteran", "master", "legendary"], &["blood", "explorer", "hoarder", "slayer", "survivor", "delver"])),
+            (
+                "achievements",
+                pair_words(
+                    &["first", "seasoned", "veteran", "master", "legendary"],
+                    &["blood", "explorer", "hoarder", "slayer", "survivor", "delver"],
+                ),
+            ),
         ];
         Gen { rng: Rng(seed ^ h), counts: counts.by_name.clone(), words }
     }
@@ -596,7 +606,9 @@ impl Gen {
                 let k = self.rng.range(0, 2) as usize;
                 let abilities = self.rng.distinct(k, VERBS.len()).into_iter().map(|v| format!("{}_attack", VERBS[v])).collect();
                 e.push("abilities", J::strings(abilities));
-                let drops = (0..self.rng.range(0, 2)).map(|_| obj! { "item" => self.any("items"), "chance" => self.rng.hundredths(1, 30) }).collect::<Vec<_>>();
+                let drops = (0..self.rng.range(0, 2))
+                    .map(|_| obj! { "item" => self.any("items"), "chance" => self.rng.hundredths(1, 30) })
+                    .collect::<Vec<_>>();
                 e.push("drops", drops);
                 e
             }
@@ -629,7 +641,17 @@ impl Gen {
                 b
             }
             "achievements" => {
-                let kinds = ["kill_enemies", "kill_enemy", "defeat_boss", "reach_floor", "clear_theme", "collect_item", "win_with_class", "win_with_race", "collect_gold"];
+                let kinds = [
+                    "kill_enemies",
+                    "kill_enemy",
+                    "defeat_boss",
+                    "reach_floor",
+                    "clear_theme",
+                    "collect_item",
+                    "win_with_class",
+                    "win_with_race",
+                    "collect_gold",
+                ];
                 let kind = kinds[i % kinds.len()];
                 let mut criteria = obj! { "kind" => kind };
                 let category = match kind {
@@ -736,7 +758,12 @@ impl Gen {
                 let protocols = (0..entries)
                     .map(|e| {
                         let mods = (0..self.rng.range(0, 3)).map(|_| modifier(self)).collect::<Vec<_>>();
-                        let flags = self.rng.distinct(2, 6).into_iter().map(|f| ["permadeath", "fixed_seed", "no_shops", "no_resting", "boss_rush", "standard_loadout"][f].to_owned()).collect();
+                        let flags = self
+                            .rng
+                            .distinct(2, 6)
+                            .into_iter()
+                            .map(|f| ["permadeath", "fixed_seed", "no_shops", "no_resting", "boss_rush", "standard_loadout"][f].to_owned())
+                            .collect();
                         let mut p = obj! {
                             "id" => format!("protocol_{}", e + 1), "name" => format!("Protocol {}", e + 1),
                             "description" => self.sentence(), "modifiers" => mods, "flags" => J::strings(flags),

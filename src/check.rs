@@ -87,7 +87,10 @@ pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
                         .par_iter()
                         .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
                         .map(|(name, s)| {
-                            (name.clone(), canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value))))
+                            (
+                                name.clone(),
+                                canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value))),
+                            )
                         })
                         .collect();
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();

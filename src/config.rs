@@ -151,17 +151,15 @@ impl Default for CacheConfig {
 /// starting with a letter, at most 63 bytes (PostgreSQL's identifier limit).
 pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-        && name.len() <= 63
+    matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_')) && name.len() <= 63
 }
 
 impl Config {
     /// Reads and checks `seedc.toml` under `root`.
     pub fn load(root: &Path) -> Result<Config> {
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {} (is --root a seedc content root?)", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is --root a seedc content root?)", path.display()))?;
         Self::parse(&text)
     }
 
@@ -198,10 +196,7 @@ impl Config {
         for (kind, k) in &self.packs.kinds {
             ensure!(!k.schemas.is_empty(), "packs.kinds.{kind} lists no schemas");
             for v in k.schemas.keys() {
-                ensure!(
-                    SchemaVersion::parse(v).is_some(),
-                    "packs.kinds.{kind}.schemas: {v:?} is not a \"major.minor\" version"
-                );
+                ensure!(SchemaVersion::parse(v).is_some(), "packs.kinds.{kind}.schemas: {v:?} is not a \"major.minor\" version");
             }
         }
         Ok(())

@@ -54,12 +54,18 @@ pub fn flush(client: &mut postgres::Client, schema: &str, redis_url: &str, lock_
     let got: bool = if lock_timeout.is_zero() {
         client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map_err(pg)?.get(0)
     } else {
-        client.execute("SELECT pg_advisory_lock($1)", &[&key]).map(|_| true).or_else(|e| if crate::deploy::is_lock_timeout(&e) { Ok(false) } else { Err(pg(e)) })?
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&key])
+            .map(|_| true)
+            .or_else(|e| if crate::deploy::is_lock_timeout(&e) { Ok(false) } else { Err(pg(e)) })?
     };
     if !got {
         return Err(ExitError::new(
             Exit::FlushPending,
-            format!("another flush held the cache flush lock for {}s; the flush is still pending: run `seedc flush` again", lock_timeout.as_secs()),
+            format!(
+                "another flush held the cache flush lock for {}s; the flush is still pending: run `seedc flush` again",
+                lock_timeout.as_secs()
+            ),
         ));
     }
     let result = flush_locked(client, &outbox, redis_url);

@@ -5,8 +5,8 @@
 //! user's content are [`diag::Diagnostic`]s collected into one [`diag::Sink`]; failures of
 //! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
 
-pub mod build_support;
 pub mod build;
+pub mod build_support;
 pub mod canon;
 pub mod check;
 pub mod cli;

@@ -78,10 +78,14 @@ pub fn verify(root: &Path) -> Result<Verified> {
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.join(INDEX_FILE).display())),
         Ok(bytes) => match serde_json::from_slice::<Index>(&bytes) {
-            Err(e) => sink.push(Diagnostic::error(Code::IndexMismatch, format!("index.json is not a valid index: {e}")).in_file(&index_file)),
+            Err(e) => {
+                sink.push(Diagnostic::error(Code::IndexMismatch, format!("index.json is not a valid index: {e}")).in_file(&index_file))
+            }
             Ok(index) => {
                 if canon::canonical_of(&index).ok().as_deref() != Some(bytes.as_slice()) {
-                    sink.push(Diagnostic::error(Code::IndexMismatch, "index.json is not in canonical (RFC 8785) form").in_file(&index_file));
+                    sink.push(
+                        Diagnostic::error(Code::IndexMismatch, "index.json is not in canonical (RFC 8785) form").in_file(&index_file),
+                    );
                 }
                 check_index(&index, &bundles, &manifests, &index_file, &mut sink);
             }
@@ -149,7 +153,8 @@ fn check_index(
         }
         match bundles.get(&name) {
             None => sink.push(
-                Diagnostic::error(Code::MissingBundle, format!("bundle of pack `{}` {} is missing", row.pack_id, row.version)).in_file(file),
+                Diagnostic::error(Code::MissingBundle, format!("bundle of pack `{}` {} is missing", row.pack_id, row.version))
+                    .in_file(file),
             ),
             Some(b) if b.intact && b.len != row.bytes => sink.push(
                 Diagnostic::error(Code::IndexMismatch, format!("index.json says {} bytes, the bundle has {}", row.bytes, b.len))
@@ -160,7 +165,9 @@ fn check_index(
         }
     }
     for name in bundles.keys().filter(|n| !listed.contains(*n)) {
-        sink.push(Diagnostic::error(Code::IndexMismatch, "bundle is not listed in index.json").in_file(format!("{OUT_DIR}/{BUNDLES_DIR}/{name}")));
+        sink.push(
+            Diagnostic::error(Code::IndexMismatch, "bundle is not listed in index.json").in_file(format!("{OUT_DIR}/{BUNDLES_DIR}/{name}")),
+        );
     }
 
     let mut listed = BTreeSet::new();
@@ -171,15 +178,21 @@ fn check_index(
         match manifests.get(&name) {
             None => sink.push(Diagnostic::error(Code::MissingManifest, format!("manifest `{}` is missing", row.manifest_id)).in_file(file)),
             Some((hash, true)) if *hash != row.hash => sink.push(
-                Diagnostic::error(Code::IndexMismatch, format!("index.json lists `{}` with hash {}, the file has {hash}", row.manifest_id, row.hash))
-                    .in_file(index_file)
-                    .at_value(format!("/manifests/{i}/hash")),
+                Diagnostic::error(
+                    Code::IndexMismatch,
+                    format!("index.json lists `{}` with hash {}, the file has {hash}", row.manifest_id, row.hash),
+                )
+                .in_file(index_file)
+                .at_value(format!("/manifests/{i}/hash")),
             ),
             Some(_) => {}
         }
     }
     for name in manifests.keys().filter(|n| !listed.contains(*n)) {
-        sink.push(Diagnostic::error(Code::IndexMismatch, "manifest is not listed in index.json").in_file(format!("{OUT_DIR}/{MANIFESTS_DIR}/{name}")));
+        sink.push(
+            Diagnostic::error(Code::IndexMismatch, "manifest is not listed in index.json")
+                .in_file(format!("{OUT_DIR}/{MANIFESTS_DIR}/{name}")),
+        );
     }
 }
 

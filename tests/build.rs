@@ -52,10 +52,8 @@ fn pretty(bytes: &[u8]) -> String {
 }
 
 fn bundle_files(root: &Root) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root.file("out/packs/sha256"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(root.file("out/packs/sha256")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
@@ -92,7 +90,8 @@ fn rfc8785_vectors() {
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }"#;
-    let expected = r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#;
+    let expected =
+        r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#;
     let value: Value = serde_json::from_str(input).unwrap();
     assert_eq!(String::from_utf8(seedc::canon::canonical(&value)).unwrap(), expected);
 
@@ -341,7 +340,10 @@ fn a_published_daily_is_never_changed() {
     // Other dates still build, and the published daily stays (and stays listed).
     let run = root.seedc(&["build", "--date", "2026-01-26"]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
-    assert_eq!(root.read(&format!("out/manifests/manifest_{DAY}_daily.json")).as_bytes(), before[&format!("out/manifests/manifest_{DAY}_daily.json")]);
+    assert_eq!(
+        root.read(&format!("out/manifests/manifest_{DAY}_daily.json")).as_bytes(),
+        before[&format!("out/manifests/manifest_{DAY}_daily.json")]
+    );
     assert!(root.read("out/index.json").contains(&format!("manifest_{DAY}_daily")));
     assert_eq!(root.seedc(&["verify"]).code, 0);
 }

@@ -33,7 +33,9 @@ fn sample_content_has_the_promised_shape() {
     assert!(found.is_empty(), "no errors and no warnings: {found:?}");
 
     let counts: BTreeMap<&str, usize> = checked.content.seeds.iter().map(|(n, s)| (n.as_str(), s.records.len())).collect();
-    for (name, count) in [("enemies", 28), ("bosses", 8), ("items", 23), ("races", 5), ("classes", 4), ("themes", 8), ("traps", 4), ("hazards", 4)] {
+    for (name, count) in
+        [("enemies", 28), ("bosses", 8), ("items", 23), ("races", 5), ("classes", 4), ("themes", 8), ("traps", 4), ("hazards", 4)]
+    {
         assert_eq!(counts.get(name), Some(&count), "{name}: {counts:?}");
     }
     assert!(counts["elements"] >= 2, "{counts:?}");

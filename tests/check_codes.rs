@@ -241,7 +241,10 @@ pub(crate) const CASES: &[Case] = &[
         at: Some((4, 11)),
         lock: false,
         setup: |r| {
-            r.write(TRAPS, "{\n  \"version\": \"1.1.0\",\n  \"updated_at\": \"2025-12-04T16:20:00Z\",\n  \"data\": { \"spike_pit\": {} }\n}\n")
+            r.write(
+                TRAPS,
+                "{\n  \"version\": \"1.1.0\",\n  \"updated_at\": \"2025-12-04T16:20:00Z\",\n  \"data\": { \"spike_pit\": {} }\n}\n",
+            )
         },
     },
     Case {
@@ -517,10 +520,8 @@ fn several_errors_in_one_run_are_all_reported_in_file_order() {
     root.edit(PROTOCOL, "\"kind\": \"PROTOCOL\"", "\"kind\": \"QUEST\"");
     let run = root.seedc(&["check", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.snapshot());
-    let found: Vec<(String, String)> = diagnostics(&run.stdout)
-        .iter()
-        .map(|d| (d["file"].as_str().unwrap().to_owned(), d["code"].as_str().unwrap().to_owned()))
-        .collect();
+    let found: Vec<(String, String)> =
+        diagnostics(&run.stdout).iter().map(|d| (d["file"].as_str().unwrap().to_owned(), d["code"].as_str().unwrap().to_owned())).collect();
     let expected = [
         (PROTOCOL, "unknown-pack-kind"),
         (BOSSES, "dangling-reference"),

@@ -70,8 +70,7 @@ fn small_root() -> tempfile::TempDir {
 /// Bytes from JSON's alphabet (and a multibyte character), which reach deeper into the
 /// parser than uniformly random bytes.
 fn jsonish() -> impl Strategy<Value = Vec<u8>> {
-    let alphabet: Vec<u8> =
-        b"{}[]\":,-+.0123456789eEtrufalsn \n\\/u".iter().copied().chain([0xc3, 0xa9, 0xff]).collect();
+    let alphabet: Vec<u8> = b"{}[]\":,-+.0123456789eEtrufalsn \n\\/u".iter().copied().chain([0xc3, 0xa9, 0xff]).collect();
     proptest::collection::vec(proptest::sample::select(alphabet), 0..160)
 }
 

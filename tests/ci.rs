@@ -2,7 +2,7 @@
 //! the GITHUB_STEP_SUMMARY report of check, build and diff, and the `$schema` warning that
 //! editor integration relies on.
 
-use crate::support::{Root, seedc_cmd, Run};
+use crate::support::{Root, Run, seedc_cmd};
 
 fn run_with(root: &Root, env: &[(&str, &std::path::Path)], args: &[&str]) -> Run {
     let mut cmd = seedc_cmd();
@@ -38,7 +38,11 @@ fn github_paths_are_relative_to_the_workspace() {
     crate::support::copy_dir(root.path(), &inner);
     let run = {
         let mut cmd = seedc_cmd();
-        std::fs::write(inner.join("data/seeds/enemies.json"), root.read("data/seeds/enemies.json").replacen("\"hp\": 12,", "\"hp\": 0,", 1)).unwrap();
+        std::fs::write(
+            inner.join("data/seeds/enemies.json"),
+            root.read("data/seeds/enemies.json").replacen("\"hp\": 12,", "\"hp\": 0,", 1),
+        )
+        .unwrap();
         cmd.env("GITHUB_WORKSPACE", workspace.path()).arg("--root").arg(&inner).args(["check", "--format", "github"]);
         Run::of(cmd.output().unwrap(), workspace.path())
     };
@@ -88,5 +92,9 @@ fn missing_schema_file_is_a_warning_with_the_path() {
     // In a pack, too.
     root.edit("data/packs/voice.core.en.json", "\"$schema\": \"", "\"$schema\": \"missing/");
     let run = root.seedc(&["check", "--format", "json"]);
-    assert!(run.json_lines().iter().any(|l| l["code"] == "missing-schema-file" && l["file"] == "data/packs/voice.core.en.json"), "{}", run.stdout);
+    assert!(
+        run.json_lines().iter().any(|l| l["code"] == "missing-schema-file" && l["file"] == "data/packs/voice.core.en.json"),
+        "{}",
+        run.stdout
+    );
 }

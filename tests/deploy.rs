@@ -60,7 +60,9 @@ impl Db {
         for t in ["achievements", "bosses", "classes", "elements", "enemies", "hazards", "items", "races", "themes", "traps"] {
             out.insert(t.to_owned(), self.xmins(t));
         }
-        for (t, key) in [("deploys", "id"), ("collections", "name"), ("packs", "hash"), ("manifests", "manifest_id"), ("flush_outbox", "deploy_id")] {
+        for (t, key) in
+            [("deploys", "id"), ("collections", "name"), ("packs", "hash"), ("manifests", "manifest_id"), ("flush_outbox", "deploy_id")]
+        {
             let sql = format!("SELECT {key}::text, xmin::text FROM seedc.{t}");
             out.insert(format!("seedc.{t}"), self.client().query(&sql, &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect());
         }
@@ -200,7 +202,10 @@ impl PrivateRedis {
 
     fn on(port: u16) -> PrivateRedis {
         let dir = tempfile::tempdir().unwrap();
-        let server = ["redis-server", "/usr/bin/redis-server"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok()).expect("redis-server");
+        let server = ["redis-server", "/usr/bin/redis-server"]
+            .into_iter()
+            .find(|c| Command::new(c).arg("--version").output().is_ok())
+            .expect("redis-server");
         let child = Command::new(server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -348,7 +353,10 @@ fn prune_deletes_rows_that_left_the_seeds_and_no_prune_keeps_them() {
     env.edit_records("achievements", |r| r.retain(|a| a["id"] != "rat_catcher"));
 
     let kept = env.deploy(&["--no-prune"], 0);
-    assert_eq!((collection(&kept, "achievements")["deleted"].as_u64(), collection(&kept, "achievements")["kept"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (collection(&kept, "achievements")["deleted"].as_u64(), collection(&kept, "achievements")["kept"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM achievements WHERE id = 'rat_catcher'"), 1);
     assert_eq!(env.deploy(&["--no-prune"], 0)["deploy_id"], Value::Null);
 
@@ -364,7 +372,10 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     let plan = env.deploy(&["--dry-run"], 0);
     assert_eq!(plan["plan"]["dry_run"], true);
     assert_eq!(collection(&plan, "enemies")["inserted"], 28);
-    assert!(env.db.one::<bool>("SELECT to_regclass('seedc.deploys') IS NULL AND to_regclass('enemies') IS NULL"), "a dry run created tables");
+    assert!(
+        env.db.one::<bool>("SELECT to_regclass('seedc.deploys') IS NULL AND to_regclass('enemies') IS NULL"),
+        "a dry run created tables"
+    );
     assert!(!env.root.file("out").exists(), "a dry run wrote out/");
 
     env.deploy(&[], 0);
@@ -496,7 +507,8 @@ fn kill_9_mid_deploy_leaves_the_old_state_and_the_next_deploy_runs_at_once() {
     let mut child = env.command(&["deploy", "-q"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let waiting: i64 = env.db.one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'seedc deploy%' AND wait_event_type = 'Lock'");
+        let waiting: i64 =
+            env.db.one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'seedc deploy%' AND wait_event_type = 'Lock'");
         if waiting > 0 {
             break;
         }

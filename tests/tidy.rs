@@ -34,11 +34,8 @@ fn sources() -> Vec<(String, String)> {
 
 #[test]
 fn every_source_file_opens_with_a_module_doc() {
-    let missing: Vec<String> = sources()
-        .into_iter()
-        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
-        .map(|(rel, _)| rel)
-        .collect();
+    let missing: Vec<String> =
+        sources().into_iter().filter(|(_, text)| !text.trim_start().starts_with("//!")).map(|(rel, _)| rel).collect();
     assert!(missing.is_empty(), "these files do not open with a `//!` line saying what they are for: {missing:?}");
 }
 

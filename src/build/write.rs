@@ -80,11 +80,7 @@ impl Report {
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.nothing_done() {
-            return write!(
-                f,
-                "nothing to do: reused everything ({} bundles, {} manifests)",
-                self.bundles_reused, self.manifests_reused
-            );
+            return write!(f, "nothing to do: reused everything ({} bundles, {} manifests)", self.bundles_reused, self.manifests_reused);
         }
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         write!(
@@ -183,7 +179,9 @@ fn write_checked(
         _ if options.locked && (next_lock != checked.lock || lock_on_disk.is_none()) => {
             return Err(ExitError::new(
                 Exit::Refused,
-                format!("{LOCK_FILE} is out of date and --locked forbids updating it; run `seedc build` without --locked and commit {LOCK_FILE}"),
+                format!(
+                    "{LOCK_FILE} is out of date and --locked forbids updating it; run `seedc build` without --locked and commit {LOCK_FILE}"
+                ),
             ));
         }
         // Under --locked a lock that says the same in other words is left alone.
@@ -361,10 +359,7 @@ fn old_bundle_meta(out: &Path, hash: &ContentHash) -> Option<PackIndex> {
 /// The hashes whose bundle is on disk with exactly the right bytes (re-hashed in parallel).
 fn intact_bundles(out: &Path, hashes: impl Iterator<Item = ContentHash>) -> Vec<ContentHash> {
     let hashes: Vec<ContentHash> = hashes.collect();
-    hashes
-        .into_par_iter()
-        .filter(|h| std::fs::read(out.join(bundle_path(h))).is_ok_and(|bytes| ContentHash::of(&bytes) == *h))
-        .collect()
+    hashes.into_par_iter().filter(|h| std::fs::read(out.join(bundle_path(h))).is_ok_and(|bytes| ContentHash::of(&bytes) == *h)).collect()
 }
 
 /// Writes what differs from the plan, in crash-safe order. `bundles` holds the content of
@@ -377,10 +372,8 @@ fn apply(out: &Path, plan: &Plan, bundles: &[Bundle], report: &mut Report, optio
     create_dir(&bundle_dir)?;
     create_dir(&manifest_dir)?;
 
-    let stale: Vec<&Bundle> = bundles
-        .par_iter()
-        .filter(|b| std::fs::read(out.join(b.path())).map_or(true, |on_disk| on_disk != b.bytes))
-        .collect();
+    let stale: Vec<&Bundle> =
+        bundles.par_iter().filter(|b| std::fs::read(out.join(b.path())).map_or(true, |on_disk| on_disk != b.bytes)).collect();
     report.bundles_reused += bundles.len() - stale.len();
     let progress = Progress::new(options.progress, stale.len() as u64, "writing bundles");
     stale.par_iter().try_for_each(|b| {

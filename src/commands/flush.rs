@@ -12,9 +12,12 @@ use crate::output::Printer;
 
 pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
-    let database_url =
-        args.database_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs a database: set --database-url or DATABASE_URL"))?;
-    let redis_url = args.redis_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
+    let database_url = args
+        .database_url
+        .as_deref()
+        .ok_or_else(|| ExitError::new(Exit::Usage, "flush needs a database: set --database-url or DATABASE_URL"))?;
+    let redis_url =
+        args.redis_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
     let watchdog = crate::deploy::watchdog::Watchdog::start();
     let mut client = crate::deploy::connect::connect(database_url, "seedc flush", &watchdog)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);

@@ -92,7 +92,9 @@ impl Target {
                 builder.set_verify(SslVerifyMode::PEER);
                 let root = match &self.sslrootcert {
                     Some(path) => Some(path.clone()),
-                    None => std::env::var("HOME").ok().map(|h| format!("{h}/.postgresql/root.crt")).filter(|p| std::path::Path::new(p).exists()),
+                    None => {
+                        std::env::var("HOME").ok().map(|h| format!("{h}/.postgresql/root.crt")).filter(|p| std::path::Path::new(p).exists())
+                    }
                 };
                 match root {
                     Some(path) => builder
@@ -117,8 +119,7 @@ impl Target {
 /// `watchdog` bounds the whole handshake: the crate's own timeout covers only the TCP connect.
 pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Watchdog) -> Result<postgres::Client> {
     let target = Target::parse(url)?;
-    let mut config: postgres::Config =
-        target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
+    let mut config: postgres::Config = target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -132,9 +133,7 @@ pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Wa
         .options(options.trim_end());
     let connector = target.connector()?;
     watchdog.arm("connecting", config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT));
-    config
-        .connect(connector)
-        .map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))
+    config.connect(connector).map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))
 }
 
 /// A PostgreSQL error as one line: the server's message when there is one.
@@ -188,6 +187,9 @@ mod tests {
         assert_eq!((plain.sslmode, plain.url.as_str()), (SslMode::Prefer, "postgres://u@h/db?sslmode=prefer"));
         assert!(Target::parse("postgres://h/db?sslmode=sometimes").is_err());
         let kv = Target::parse("host=h dbname=d sslmode=verify-ca sslrootcert=/ca.crt").unwrap();
-        assert_eq!((kv.url.as_str(), kv.sslmode, kv.sslrootcert.as_deref()), ("host=h dbname=d sslmode=require", SslMode::VerifyCa, Some("/ca.crt")));
+        assert_eq!(
+            (kv.url.as_str(), kv.sslmode, kv.sslrootcert.as_deref()),
+            ("host=h dbname=d sslmode=require", SslMode::VerifyCa, Some("/ca.crt"))
+        );
     }
 }

@@ -215,7 +215,10 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
         checked = Some((c, sink));
     }
     if !options.dry_run && options.redis_url.is_none() {
-        return Err(ExitError::new(Exit::Usage, "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)"));
+        return Err(ExitError::new(
+            Exit::Usage,
+            "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)",
+        ));
     }
     let schema = match (&checked, &unchanged) {
         (Some((c, _)), _) => c.config.deploy.schema.clone(),
@@ -395,7 +398,9 @@ impl Unchanged {
         if !self.manifests.iter().all(|m| published.get(&m.manifest.manifest_id) == Some(&m.hash.to_string())) {
             return Ok(None);
         }
-        let content_version = content_version(self.lock.collections.iter().filter(|(n, _)| self.config.collections.contains_key(*n)).map(|(n, c)| (n.as_str(), c.hash)));
+        let content_version = content_version(
+            self.lock.collections.iter().filter(|(n, _)| self.config.collections.contains_key(*n)).map(|(n, c)| (n.as_str(), c.hash)),
+        );
         Ok(Some(Plan {
             dry_run: options.dry_run,
             content_version,
@@ -407,7 +412,14 @@ impl Unchanged {
 }
 
 /// The full path: plan from checked content, write `out/`, write what changed, commit, flush.
-fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session: Session, checked: Checked, sink: Sink) -> Result<Outcome> {
+fn publish(
+    root: &Path,
+    options: &Options,
+    fingerprint: Fingerprint,
+    mut session: Session,
+    checked: Checked,
+    sink: Sink,
+) -> Result<Outcome> {
     let compiled = crate::build::compile(&checked, &options.build.dates)?;
     let mut prepared = prepare(&checked);
     let schema = session.schema.clone();
@@ -436,7 +448,8 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
         let id = store::next_deploy_id(&mut tx, &schema)?;
         apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &session.watchdog)?;
         session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
-        tx.commit().map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
+        tx.commit()
+            .map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
         deploy_id = Some(id);
     }
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
@@ -445,7 +458,12 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
 }
 
 /// BEGIN and the deploy lock; None (the transaction rolled back) if the lock timed out.
-fn begin<'a>(client: &'a mut postgres::Client, watchdog: &Watchdog, schema: &str, options: &Options) -> Result<Option<postgres::Transaction<'a>>> {
+fn begin<'a>(
+    client: &'a mut postgres::Client,
+    watchdog: &Watchdog,
+    schema: &str,
+    options: &Options,
+) -> Result<Option<postgres::Transaction<'a>>> {
     watchdog.arm("waiting for the deploy lock", options.lock_timeout);
     let mut tx = client.transaction().map_err(pg)?;
     if !take_lock(&mut tx, lock_key("deploy", schema), options.lock_timeout)? {
@@ -586,7 +604,13 @@ fn make_plan(
         ));
     }
 
-    let plan = Plan { dry_run: options.dry_run, content_version: content_version(prepared.iter().map(|p| (p.name, p.hash))), collections, packs, manifests };
+    let plan = Plan {
+        dry_run: options.dry_run,
+        content_version: content_version(prepared.iter().map(|p| (p.name, p.hash))),
+        collections,
+        packs,
+        manifests,
+    };
     Ok((plan, work))
 }
 
@@ -629,7 +653,8 @@ fn apply(
         if !work.table_exists[p.name] {
             store::create_table(tx, p.table)?;
         }
-        let pick = |idx: &[usize]| idx.iter().map(|&i| Row { id: p.rows[i].id, data: p.rows[i].data, hash: p.rows[i].hash }).collect::<Vec<_>>();
+        let pick =
+            |idx: &[usize]| idx.iter().map(|&i| Row { id: p.rows[i].id, data: p.rows[i].data, hash: p.rows[i].hash }).collect::<Vec<_>>();
         if !diff.insert.is_empty() {
             store::insert_rows(tx, p.table, &p.version, &pick(&diff.insert))?;
         }

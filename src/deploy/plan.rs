@@ -105,7 +105,8 @@ mod tests {
 
     #[test]
     fn rows_are_inserted_updated_deleted_or_left_alone() {
-        let stored: HashMap<String, ContentHash> = [("a", h(1)), ("b", h(2)), ("gone", h(3))].into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let stored: HashMap<String, ContentHash> =
+            [("a", h(1)), ("b", h(2)), ("gone", h(3))].into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let new = [("a", h(1)), ("b", h(9)), ("c", h(4))];
         let diff = diff_rows(new, &stored, true);
         assert_eq!(diff, RowDiff { insert: vec![2], update: vec![1], delete: vec!["gone".into()], kept: vec![], unchanged: 1 });

@@ -86,7 +86,9 @@ pub fn migrate(tx: &mut Transaction, schema: &str) -> Result<bool> {
     if current > SCHEMA_VERSION {
         return Err(ExitError::new(
             Exit::Usage,
-            format!("the database's seedc schema {schema:?} is at version {current}, newer than this seedc knows ({SCHEMA_VERSION}); upgrade seedc"),
+            format!(
+                "the database's seedc schema {schema:?} is at version {current}, newer than this seedc knows ({SCHEMA_VERSION}); upgrade seedc"
+            ),
         ));
     }
     if current == SCHEMA_VERSION {
@@ -100,7 +102,9 @@ pub fn migrate(tx: &mut Transaction, schema: &str) -> Result<bool> {
         .map_err(service)?;
     }
     for (from, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.batch_execute(&sql.replace("{s}", &s)).with_context(|| format!("migration of schema {schema:?} to version {} failed", from + 1)).map_err(service)?;
+        tx.batch_execute(&sql.replace("{s}", &s))
+            .with_context(|| format!("migration of schema {schema:?} to version {} failed", from + 1))
+            .map_err(service)?;
     }
     tx.execute(&format!("DELETE FROM {s}.schema_version"), &[]).map_err(pg)?;
     tx.execute(&format!("INSERT INTO {s}.schema_version (version) VALUES ($1)"), &[&SCHEMA_VERSION]).map_err(pg)?;
@@ -152,7 +156,13 @@ pub fn stored_collections(tx: &mut Transaction, schema: &str) -> Result<HashMap<
             let hash: String = r.get(3);
             (
                 r.get(0),
-                StoredCollection { table: r.get(1), version: r.get(2), hash: ContentHash::parse(&hash), records: r.get(4), rows_kept: r.get(5) },
+                StoredCollection {
+                    table: r.get(1),
+                    version: r.get(2),
+                    hash: ContentHash::parse(&hash),
+                    records: r.get(4),
+                    rows_kept: r.get(5),
+                },
             )
         })
         .collect())
@@ -172,7 +182,10 @@ pub fn table_exists(tx: &mut Transaction, table: &str) -> Result<bool> {
     if !missing.is_empty() {
         return Err(ExitError::new(
             Exit::Usage,
-            format!("table {table:?} exists but is not a seedc table (no column {}); set collections.<name>.table to another name", missing.join(", ")),
+            format!(
+                "table {table:?} exists but is not a seedc table (no column {}); set collections.<name>.table to another name",
+                missing.join(", ")
+            ),
         ));
     }
     Ok(true)
@@ -293,7 +306,8 @@ pub fn insert_pack(tx: &mut Transaction, schema: &str, p: &PackRow, deploy_id: i
 
 /// The stored hash of each of these manifests that is already published.
 pub fn published_manifests(tx: &mut Transaction, schema: &str, ids: &[String]) -> Result<HashMap<String, String>> {
-    let rows = tx.query(&format!("SELECT manifest_id, hash FROM {}.manifests WHERE manifest_id = ANY($1)", ident(schema)), &[&ids]).map_err(pg)?;
+    let rows =
+        tx.query(&format!("SELECT manifest_id, hash FROM {}.manifests WHERE manifest_id = ANY($1)", ident(schema)), &[&ids]).map_err(pg)?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
@@ -307,7 +321,10 @@ pub struct ManifestRow<'a> {
 
 pub fn insert_manifest(tx: &mut Transaction, schema: &str, m: &ManifestRow, deploy_id: i64) -> Result<()> {
     tx.execute(
-        &format!("INSERT INTO {}.manifests (manifest_id, mode, date, hash, body, deploy_id) VALUES ($1, $2, $3::text::date, $4, $5, $6)", ident(schema)),
+        &format!(
+            "INSERT INTO {}.manifests (manifest_id, mode, date, hash, body, deploy_id) VALUES ($1, $2, $3::text::date, $4, $5, $6)",
+            ident(schema)
+        ),
         &[&m.manifest_id, &m.mode, &m.date, &m.hash, &m.body, &deploy_id],
     )
     .map_err(pg)?;
@@ -321,14 +338,24 @@ pub fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> {
 
 pub fn record_deploy(tx: &mut Transaction, schema: &str, id: i64, project: &str, content_version: &str, summary: &Value) -> Result<()> {
     tx.execute(
-        &format!("INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary) VALUES ($1, $2, $3, $4, $5)", ident(schema)),
+        &format!(
+            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary) VALUES ($1, $2, $3, $4, $5)",
+            ident(schema)
+        ),
         &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary)],
     )
     .map_err(pg)?;
     Ok(())
 }
 
-pub fn record_flush(tx: &mut Transaction, schema: &str, deploy_id: i64, keys: &[String], version_key: &str, content_version: &str) -> Result<()> {
+pub fn record_flush(
+    tx: &mut Transaction,
+    schema: &str,
+    deploy_id: i64,
+    keys: &[String],
+    version_key: &str,
+    content_version: &str,
+) -> Result<()> {
     tx.execute(
         &format!("INSERT INTO {}.flush_outbox (deploy_id, keys, version_key, content_version) VALUES ($1, $2, $3, $4)", ident(schema)),
         &[&deploy_id, &keys, &version_key, &content_version],

@@ -167,7 +167,10 @@ pub fn diff<'a>(base: &'a Checked, head: &'a Checked, base_label: &str, head_lab
         })
         .collect();
     let packs = pack_diffs(base, head);
-    let daily_pack_refs = ref_changes(&daily_refs(base).context("cannot plan the old side's daily manifest")?, &daily_refs(head).context("cannot plan the new side's daily manifest")?);
+    let daily_pack_refs = ref_changes(
+        &daily_refs(base).context("cannot plan the old side's daily manifest")?,
+        &daily_refs(head).context("cannot plan the new side's daily manifest")?,
+    );
 
     let mut summary = DiffSummary { collections: collections.len(), daily_pack_refs: daily_pack_refs.len(), ..DiffSummary::default() };
     for c in &collections {
@@ -245,7 +248,12 @@ fn collection_diff<'a>(name: &str, old_side: Side<'a>, new_side: Side<'a>, old_k
     added.sort_unstable();
     removed.sort_unstable();
 
-    let untouched = status == Status::Changed && !version.bumped() && added.is_empty() && removed.is_empty() && renamed.is_empty() && changed.is_empty();
+    let untouched = status == Status::Changed
+        && !version.bumped()
+        && added.is_empty()
+        && removed.is_empty()
+        && renamed.is_empty()
+        && changed.is_empty();
     (!untouched).then(|| CollectionDiff {
         collection: name.to_owned(),
         status,
@@ -590,10 +598,7 @@ mod tests {
         let new = json!({"hp": 12, "loot": [{"item": "c"}], "tags": {"x": 1, "y~/": true}});
         diff_values(&mut String::new(), Some(&old), Some(&new), &mut out);
         let got: Vec<(&str, FieldStatus)> = out.iter().map(|f| (f.pointer.as_str(), f.status)).collect();
-        assert_eq!(
-            got,
-            [("/loot/0/item", FieldStatus::Changed), ("/loot/1", FieldStatus::Removed), ("/tags/y~0~1", FieldStatus::Added)]
-        );
+        assert_eq!(got, [("/loot/0/item", FieldStatus::Changed), ("/loot/1", FieldStatus::Removed), ("/tags/y~0~1", FieldStatus::Added)]);
         assert_eq!(dotted("/loot/0/item"), "loot[0].item");
         assert_eq!(dotted("/tags/y~0~1"), "tags[\"y~/\"]");
     }

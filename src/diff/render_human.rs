@@ -38,7 +38,9 @@ pub fn render(diff: &Diff, color: bool) -> String {
         };
         out.push_str(&format!("\n{} {}{}\n", p.bold(&c.collection), version(&c.version), with_space(&status)));
         let mut counts = Vec::new();
-        for (n, what) in [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")] {
+        for (n, what) in
+            [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")]
+        {
             if n > 0 {
                 counts.push(format!("{n} {what}"));
             }

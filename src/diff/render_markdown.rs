@@ -32,7 +32,13 @@ pub fn render(diff: &Diff) -> String {
         ));
     }
     for p in &diff.packs {
-        out.push_str(&format!("| pack {}{} | {} | | | | {} |\n", code(&p.pack_id), status_note(p.status), version(&p.version), p.fields.len()));
+        out.push_str(&format!(
+            "| pack {}{} | {} | | | | {} |\n",
+            code(&p.pack_id),
+            status_note(p.status),
+            version(&p.version),
+            p.fields.len()
+        ));
     }
 
     let mut budget = MAX_ROWS;
@@ -58,11 +64,14 @@ pub fn render(diff: &Diff) -> String {
     for p in &diff.packs {
         let mut rows: Vec<String> = p.fields.iter().map(|f| field_row("", f)).collect();
         if rows.is_empty() {
-            rows.push(format!("| *{}* | | | |", match p.status {
-                Status::Added => "added",
-                Status::Removed => "removed",
-                Status::Changed => "changed",
-            }));
+            rows.push(format!(
+                "| *{}* | | | |",
+                match p.status {
+                    Status::Added => "added",
+                    Status::Removed => "removed",
+                    Status::Changed => "changed",
+                }
+            ));
         }
         let title = format!("pack {} {}", code(&p.pack_id), version(&p.version));
         section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows, &mut budget);
@@ -72,7 +81,9 @@ pub fn render(diff: &Diff) -> String {
             .daily_pack_refs
             .iter()
             .map(|r| {
-                let side = |s: &Option<crate::build::PackRef>| s.as_ref().map_or_else(|| "—".to_owned(), |s| format!("{} {}", s.version, code(&short_hash(&s.hash))));
+                let side = |s: &Option<crate::build::PackRef>| {
+                    s.as_ref().map_or_else(|| "—".to_owned(), |s| format!("{} {}", s.version, code(&short_hash(&s.hash))))
+                };
                 format!("| {} | {} | {} |", code(&r.pack_id), side(&r.old), side(&r.new))
             })
             .collect();

@@ -177,7 +177,8 @@ impl LineIndex {
 mod tests {
     use super::*;
 
-    const DOC: &str = "{\n  \"data\": [\n    {\"id\": \"a\", \"hp\": 0},\n    {\"id\": \"b\\\"]\", \"tags\": [1, [2]], \"hp\": 3, \"hp\": 4}\n  ]\n}\n";
+    const DOC: &str =
+        "{\n  \"data\": [\n    {\"id\": \"a\", \"hp\": 0},\n    {\"id\": \"b\\\"]\", \"tags\": [1, [2]], \"hp\": 3, \"hp\": 4}\n  ]\n}\n";
 
     fn at(pointer: &str) -> (usize, usize) {
         let l = locate(DOC, pointer).unwrap();

@@ -281,9 +281,7 @@ fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) ->
         }
     };
     if len > limit {
-        diags.push(
-            Diagnostic::error(Code::FileTooLarge, format!("file is {len} bytes, over the limit of {limit} bytes")).in_file(rel),
-        );
+        diags.push(Diagnostic::error(Code::FileTooLarge, format!("file is {len} bytes, over the limit of {limit} bytes")).in_file(rel));
         return None;
     }
     let bytes = match tree.read(rel) {
@@ -315,13 +313,10 @@ fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) ->
 fn fatal_diagnostic(fatal: json::Fatal, source: &str, base: usize, rel: &str) -> Diagnostic {
     let offset_in = |line: usize, column_bytes: usize| base + locate::LineIndex::new(source).offset(line, column_bytes);
     let (d, offset) = match fatal {
-        json::Fatal::Syntax { message, line, column_bytes } => {
-            (Diagnostic::error(Code::Syntax, message), offset_in(line, column_bytes))
+        json::Fatal::Syntax { message, line, column_bytes } => (Diagnostic::error(Code::Syntax, message), offset_in(line, column_bytes)),
+        json::Fatal::TooDeep { limit, line, column_bytes } => {
+            (Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than the limit of {limit}")), offset_in(line, column_bytes))
         }
-        json::Fatal::TooDeep { limit, line, column_bytes } => (
-            Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than the limit of {limit}")),
-            offset_in(line, column_bytes),
-        ),
     };
     d.in_file(rel).at(Target::Offset(offset))
 }
@@ -492,7 +487,9 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
     let mut seed = empty_seed(collection, rel);
     for key in &env.duplicates {
         diags.push(
-            Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).in_file(rel).at_key(format!("/{}", json::escape_pointer(key))),
+            Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
+                .in_file(rel)
+                .at_key(format!("/{}", json::escape_pointer(key))),
         );
     }
     for (key, raw) in &env.members {
@@ -529,9 +526,7 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
     }
     for required in ["version", "updated_at"] {
         if !env.members.iter().any(|(k, _)| k == required) {
-            diags.push(
-                Diagnostic::error(Code::InvalidEnvelope, format!("seed file has no `{required}`")).in_file(rel).at_value(""),
-            );
+            diags.push(Diagnostic::error(Code::InvalidEnvelope, format!("seed file has no `{required}`")).in_file(rel).at_value(""));
         }
     }
     let raws = match env.data {
@@ -551,10 +546,13 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
             Vec::new()
         }
     };
-    source.records = raws.iter().map(|r| {
-        let start = offset_in(text, r);
-        start..start + r.get().len()
-    }).collect();
+    source.records = raws
+        .iter()
+        .map(|r| {
+            let start = offset_in(text, r);
+            start..start + r.get().len()
+        })
+        .collect();
 
     let max_record = config.limits.max_record_bytes;
     let depth = config.limits.max_depth.saturating_sub(2).max(1);
@@ -654,7 +652,11 @@ fn load_pack(tree: &Tree, rel: &str, config: &Config) -> (Loaded<Option<Pack>>, 
         match map.get(name) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                diags.push(Diagnostic::error(Code::InvalidEnvelope, format!("`{name}` must be a string")).in_file(rel).at_value(format!("/{name}")));
+                diags.push(
+                    Diagnostic::error(Code::InvalidEnvelope, format!("`{name}` must be a string"))
+                        .in_file(rel)
+                        .at_value(format!("/{name}")),
+                );
                 None
             }
             None => {

@@ -63,12 +63,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 /// The closest candidate within a third of the name's length, if any.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+    candidates.into_iter().map(|c| (levenshtein(name, c), c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
 }
 
 #[cfg(test)]

@@ -44,10 +44,13 @@ pub fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagn
             Err(reason) => {
                 let list = accepted(&known, config.packs.compat_window).iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
                 diags.push(
-                    Diagnostic::error(Code::UnsupportedPackSchema, format!("pack_schema_v {:?} of kind {} {reason}", pack.schema_v, pack.kind))
-                        .in_file(&pack.file)
-                        .at_value("/pack_schema_v")
-                        .help(format!("supported pack_schema_v for {}: {list}", pack.kind)),
+                    Diagnostic::error(
+                        Code::UnsupportedPackSchema,
+                        format!("pack_schema_v {:?} of kind {} {reason}", pack.schema_v, pack.kind),
+                    )
+                    .in_file(&pack.file)
+                    .at_value("/pack_schema_v")
+                    .help(format!("supported pack_schema_v for {}: {list}", pack.kind)),
                 );
             }
         }

@@ -16,17 +16,30 @@ pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &s
     for (name, seed) in &content.seeds {
         let Some(schema) = schemas.collections.get(name) else { continue };
         // The label costs a formatted string: only records with errors need one.
-        diags.extend(seed.records.par_iter().filter(|r| !schema.validator.is_valid(&r.value)).flat_map_iter(|r| {
-            let label = record_label(name, r.key.as_deref(), r.index);
-            schema_violations(schemas, schema, &r.value, &format!("/data/{}", r.index), &seed.file, &label)
-        }).collect::<Vec<_>>());
+        diags.extend(
+            seed.records
+                .par_iter()
+                .filter(|r| !schema.validator.is_valid(&r.value))
+                .flat_map_iter(|r| {
+                    let label = record_label(name, r.key.as_deref(), r.index);
+                    schema_violations(schemas, schema, &r.value, &format!("/data/{}", r.index), &seed.file, &label)
+                })
+                .collect::<Vec<_>>(),
+        );
         diags.extend(keys(seed, key_fields.get(name.as_str()).copied().unwrap_or("id")));
     }
     diags
 }
 
 /// Every way `value` violates `schema`, as diagnostics at `base` + the instance path.
-pub fn schema_violations(schemas: &Schemas, schema: &CompiledSchema, value: &serde_json::Value, base: &str, file: &str, label: &str) -> Vec<Diagnostic> {
+pub fn schema_violations(
+    schemas: &Schemas,
+    schema: &CompiledSchema,
+    value: &serde_json::Value,
+    base: &str,
+    file: &str,
+    label: &str,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     // Almost every record is valid, and answering yes or no is much cheaper than
     // collecting errors with their paths.
@@ -88,9 +101,7 @@ fn known_properties(schemas: &Schemas, location: &str) -> Vec<String> {
 fn lowercase_first(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(char::is_uppercase) => {
-            c.to_lowercase().chain(chars).collect()
-        }
+        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(char::is_uppercase) => c.to_lowercase().chain(chars).collect(),
         _ => s.to_owned(),
     }
 }

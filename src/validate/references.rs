@@ -50,10 +50,11 @@ pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
                     });
                     dangling.into_iter().map(move |(pointer, key)| {
                         let label = record_label(name, record.key.as_deref(), record.index);
-                        let d = Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
-                            .in_file(&seed.file)
-                            .at_value(format!("/data/{}{pointer}", record.index))
-                            .record(label);
+                        let d =
+                            Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
+                                .in_file(&seed.file)
+                                .at_value(format!("/data/{}{pointer}", record.index))
+                                .record(label);
                         match super::did_you_mean(&key, target_keys.iter().copied()) {
                             Some(s) => d.help(format!("no record in {target_file} has key {key:?}; did you mean {s:?}?")),
                             None => d.help(format!("no record in {target_file} has key {key:?}")),

@@ -8,7 +8,12 @@ use crate::diag::{Code, Diagnostic};
 use crate::load::Content;
 use crate::lock::Lock;
 
-pub fn check(content: &Content, lock: &Lock, collection_hashes: &BTreeMap<String, ContentHash>, pack_hashes: &[ContentHash]) -> Vec<Diagnostic> {
+pub fn check(
+    content: &Content,
+    lock: &Lock,
+    collection_hashes: &BTreeMap<String, ContentHash>,
+    pack_hashes: &[ContentHash],
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, hash) in collection_hashes {
         let (Some(seed), Some(locked)) = (content.seeds.get(name), lock.collections.get(name)) else { continue };
@@ -21,7 +26,10 @@ pub fn check(content: &Content, lock: &Lock, collection_hashes: &BTreeMap<String
                 )
                 .in_file(&seed.file)
                 .at_value("/version")
-                .help(format!("balance changed without a version bump: set `version` above {locked_version} (e.g. \"{}\")", bump(&locked_version))),
+                .help(format!(
+                    "balance changed without a version bump: set `version` above {locked_version} (e.g. \"{}\")",
+                    bump(&locked_version)
+                )),
             );
         }
     }

@@ -80,7 +80,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// The seedc binary with a clean, deterministic environment.
 pub fn seedc_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedc"));
-    cmd.env_remove("NO_COLOR").env_remove("GITHUB_STEP_SUMMARY").env_remove("GITHUB_WORKSPACE").env_remove("SOURCE_DATE_EPOCH").env("CI", "true");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_WORKSPACE")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("CI", "true");
     cmd
 }
 
