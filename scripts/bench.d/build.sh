@@ -27,25 +27,8 @@ else
     cargo run --release --quiet --example gen -- --out "$root" --records "$records" --packs "$packs"
 fi
 
-now() { date +%s%N; }
-# Runs "$@" quietly and prints its wall time in nanoseconds.
-timed() {
-    local start end
-    start=$(now)
-    "$@" >/dev/null 2>&1
-    end=$(now)
-    echo $((end - start))
-}
-# The fastest of three runs: the figure least disturbed by the other work on the machine.
-best_of_3() {
-    local best=0 t
-    for _ in 1 2 3; do
-        t=$(timed "$@")
-        if ((best == 0 || t < best)); then best=$t; fi
-    done
-    echo "$best"
-}
-ms() { awk -v ns="$1" 'BEGIN { printf "%.0f ms", ns / 1e6 }'; }
+# shellcheck source=scripts/bench.d/timing.bash
+source "scripts/bench.d/timing.bash"
 
 export CI=1 # no progress bar in the figures
 cold=$(timed "$seedc" --root "$root" build -q --date 2026-01-25)

@@ -38,23 +38,8 @@ psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql_q "$server" -c "CREATE DATABASE bench_deploy" -c "CREATE DATABASE bench_copy"
 export DATABASE_URL="$base/bench_deploy"
 
-now() { date +%s%N; }
-timed() {
-    local start end
-    start=$(now)
-    "$@" >/dev/null 2>&1
-    end=$(now)
-    echo $((end - start))
-}
-best_of_3() {
-    local best=0 t
-    for _ in 1 2 3; do
-        t=$(timed "$@")
-        if ((best == 0 || t < best)); then best=$t; fi
-    done
-    echo "$best"
-}
-ms() { awk -v ns="$1" 'BEGIN { printf "%.0f ms", ns / 1e6 }'; }
+# shellcheck source=scripts/bench.d/timing.bash
+source "scripts/bench.d/timing.bash"
 
 export CI=1
 # Warms the page cache for every run below.
