@@ -128,12 +128,13 @@ fn unlink(con: &mut redis::Connection, keys: &[&str]) -> Result<u64> {
     redis::cmd("UNLINK").arg(keys).query(con).map_err(redis_failed)
 }
 
-/// SCAN for a pattern, unlinking each batch it yields in one pipeline with the next step.
+/// SCAN for a pattern, unlinking each batch it yields with one pipeline. Keys are raw bytes:
+/// a cache may hold keys that are not UTF-8, and they must not make the flush fail.
 fn unlink_matching(con: &mut redis::Connection, pattern: &str) -> Result<u64> {
     let mut cursor: u64 = 0;
     let mut removed = 0;
     loop {
-        let (next, batch): (u64, Vec<String>) =
+        let (next, batch): (u64, Vec<Vec<u8>>) =
             redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(BATCH).query(con).map_err(redis_failed)?;
         if !batch.is_empty() {
             let mut pipe = redis::pipe();

@@ -311,6 +311,9 @@ fn one_changed_record_rewrites_one_row_and_flushes_only_its_collection() {
     let Some(env) = Env::new("onechange") else { return };
     env.deploy(&[], 0);
     env.set_keys(&["enemies", "enemies:goblin_scout", "enemies:list:1", "items", "items:iron_sword"]);
+    // A key that is not UTF-8 matches the pattern too, and must not make the flush fail.
+    let raw_key = [format!("{}:enemies:", env.prefix).into_bytes(), vec![0xff, 0xfe]].concat();
+    redis::cmd("SET").arg(&raw_key).arg("cached").exec(&mut env.redis()).unwrap();
     let before = env.db.all_xmins();
 
     env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 13.into()));
@@ -342,7 +345,9 @@ fn one_changed_record_rewrites_one_row_and_flushes_only_its_collection() {
     for kept in ["items", "items:iron_sword"] {
         assert!(env.key_exists(kept), "{kept} was flushed but items did not change");
     }
-    assert_eq!(report["flush"]["keys_removed"], 3);
+    let raw_left: i64 = redis::cmd("EXISTS").arg(&raw_key).query(&mut env.redis()).unwrap();
+    assert_eq!(raw_left, 0, "the non-UTF-8 key was not flushed");
+    assert_eq!(report["flush"]["keys_removed"], 4);
     assert_eq!(env.version_key().as_deref(), report["plan"]["content_version"].as_str());
 }
 
