@@ -6,16 +6,18 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::diag::{Severity, Sink};
+use crate::diag::{Severity, Sink, plural};
 
 pub const ENV: &str = "GITHUB_STEP_SUMMARY";
 
 /// Errors listed in full before the rest are only counted: a summary is for reading.
 const MAX_LISTED: usize = 50;
 
-/// Appends `markdown` to the step summary, if there is one.
-pub fn append(markdown: &str) -> Result<()> {
+/// Appends the Markdown that `markdown` makes to the step summary, if there is one; the
+/// text is only made when there is.
+pub fn append(markdown: impl FnOnce() -> String) -> Result<()> {
     let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else { return Ok(()) };
+    let markdown = markdown();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -56,8 +58,4 @@ pub fn diagnostics(command: &str, sink: &Sink, files: usize) -> String {
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

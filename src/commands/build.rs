@@ -26,7 +26,7 @@ pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
     match write::build(root, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.diagnostics(&sink, &sources, sources.len());
-            crate::summary::append(&crate::summary::diagnostics("build", &sink, sources.len()))?;
+            crate::summary::append(|| crate::summary::diagnostics("build", &sink, sources.len()))?;
             printer.status("nothing was written: fix the errors above and build again");
             Ok(Exit::Invalid)
         }
@@ -35,7 +35,7 @@ pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
                 printer.diagnostics(&sink, &sources, sources.len());
             }
             print_report(printer, &report);
-            crate::summary::append(&format!("{}\n{report}\n", crate::summary::diagnostics("build", &sink, sources.len())))?;
+            crate::summary::append(|| format!("{}\n{report}\n", crate::summary::diagnostics("build", &sink, sources.len())))?;
             Ok(Exit::Ok)
         }
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::check::{self, Checked};
 use crate::cli::{DiffArgs, Format};
 use crate::diag::Sink;
-use crate::diff::{self, render_human, render_json, render_markdown};
+use crate::diff::{self, render_github, render_human, render_json, render_markdown};
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 use crate::tree::Tree;
@@ -40,58 +40,21 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
     }
 
     let diff = diff::diff(&old.0, &new.0, &args.base, &head_label)?;
-    let markdown = render_markdown::render(&diff);
     let text = match printer.format {
         Format::Human => render_human::render(&diff, printer.color),
         Format::Json => render_json::render(&diff) + "\n",
-        Format::Markdown => markdown.clone(),
-        Format::Github => github(&diff, &printer.github_prefix),
+        Format::Markdown => render_markdown::render(&diff),
+        Format::Github => render_github::render(&diff, &printer.github_prefix),
     };
     if !(printer.quiet && printer.format == Format::Human) || diff.summary.changed {
         printer.stdout(&text);
     }
-    crate::summary::append(&markdown)?;
+    crate::summary::append(|| render_markdown::render(&diff))?;
     // The process exits next: freeing both contents (millions of small allocations) would
     // take longer than the diff itself, and the OS reclaims the memory at once.
     std::mem::forget(old);
     std::mem::forget(new);
     Ok(if args.exit_code && diff.summary.changed { Exit::Invalid } else { Exit::Ok })
-}
-
-/// A notice per changed seed file and pack (shown on the file in the pull request), then
-/// the summary.
-fn github(diff: &diff::Diff, prefix: &str) -> String {
-    use crate::diag::render_github::notice;
-    let mut out = String::new();
-    let counts = |c: &diff::CollectionDiff| {
-        let n = [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")];
-        let parts: Vec<String> = n.iter().filter(|(n, _)| *n > 0).map(|(n, w)| format!("{n} {w}")).collect();
-        if parts.is_empty() { "records unchanged".to_owned() } else { format!("records {}", parts.join(", ")) }
-    };
-    let version = |v: &diff::VersionChange| match (&v.old, &v.new) {
-        (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
-        (a, b) => b.clone().or_else(|| a.clone()).unwrap_or_default(),
-    };
-    for c in &diff.collections {
-        let file = (c.status != diff::Status::Removed).then(|| format!("{prefix}{}", c.file));
-        let message = format!("{} {}: {}", c.collection, version(&c.version), counts(c));
-        out.push_str(&notice("balance changed", file.as_deref(), &message));
-        out.push('\n');
-    }
-    for p in &diff.packs {
-        let file = (p.status != diff::Status::Removed).then(|| format!("{prefix}{}", p.file));
-        let status = match p.status {
-            diff::Status::Added => "added",
-            diff::Status::Removed => "removed",
-            diff::Status::Changed => "changed",
-        };
-        let message = format!("pack {} {}: {status}", p.pack_id, version(&p.version));
-        out.push_str(&notice("pack changed", file.as_deref(), &message));
-        out.push('\n');
-    }
-    out.push_str(&notice("seedc diff", None, &diff::summary_line(&diff.summary)));
-    out.push('\n');
-    out
 }
 
 /// A side named on the command line: an existing directory, else a git revision of the

@@ -1,7 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…,line=…::message`),
 //! which the runner turns into annotations on the pull request's diff.
 
-use super::{Diagnostic, Severity, Summary};
+use super::{Diagnostic, Severity, Summary, plural};
 
 pub fn render(d: &Diagnostic) -> String {
     render_in(d, "")
@@ -44,10 +44,6 @@ pub fn render_summary(summary: &Summary) -> String {
         summary.files,
         plural(summary.files)
     )
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the

@@ -9,6 +9,7 @@
 //! the key are reported as one rename. A record that was renamed *and* changed has no sound
 //! identity, so it shows as removed + added.
 
+pub mod render_github;
 pub mod render_human;
 pub mod render_json;
 pub mod render_markdown;
@@ -75,6 +76,29 @@ pub struct VersionChange {
 impl VersionChange {
     pub fn bumped(&self) -> bool {
         self.old != self.new
+    }
+
+    /// `old → new` when the version moved (the new one passed through `emphasize`), else
+    /// the one version there is.
+    pub fn text(&self, emphasize: impl Fn(&str) -> String) -> String {
+        match (&self.old, &self.new) {
+            (Some(a), Some(b)) if a == b => a.clone(),
+            (Some(a), Some(b)) => format!("{a} → {}", emphasize(b)),
+            (None, Some(b)) => b.clone(),
+            (Some(a), None) => a.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+impl CollectionDiff {
+    /// The non-zero record counts, e.g. `["2 added", "1 changed"]`.
+    pub fn counts(&self) -> Vec<String> {
+        [(self.added.len(), "added"), (self.removed.len(), "removed"), (self.renamed.len(), "renamed"), (self.changed.len(), "changed")]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect()
     }
 }
 
@@ -492,7 +516,7 @@ pub fn summary_line(s: &DiffSummary) -> String {
     push(s.records_removed, "removed");
     push(s.records_renamed, "renamed");
     push(s.records_changed, "changed");
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    use crate::diag::plural;
     let total = s.records_added + s.records_removed + s.records_renamed + s.records_changed;
     let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), plural(total)) };
     let packs = s.packs_added + s.packs_removed + s.packs_changed;

@@ -37,14 +37,7 @@ pub fn render(diff: &Diff, color: bool) -> String {
             Status::Changed => String::new(),
         };
         out.push_str(&format!("\n{} {}{}\n", p.bold(&c.collection), version(&c.version), with_space(&status)));
-        let mut counts = Vec::new();
-        for (n, what) in
-            [(c.added.len(), "added"), (c.removed.len(), "removed"), (c.renamed.len(), "renamed"), (c.changed.len(), "changed")]
-        {
-            if n > 0 {
-                counts.push(format!("{n} {what}"));
-            }
-        }
+        let counts = c.counts();
         if !counts.is_empty() {
             out.push_str(&format!("  {}\n", counts.join(", ")));
         }
@@ -96,13 +89,7 @@ fn with_space(s: &str) -> String {
 }
 
 fn version(v: &VersionChange) -> String {
-    match (&v.old, &v.new) {
-        (Some(a), Some(b)) if a == b => a.clone(),
-        (Some(a), Some(b)) => format!("{a} → {b}"),
-        (None, Some(b)) => b.clone(),
-        (Some(a), None) => a.clone(),
-        (None, None) => String::new(),
-    }
+    v.text(str::to_owned)
 }
 
 /// The field lines of one record or pack, in three aligned columns: path, old → new, delta.

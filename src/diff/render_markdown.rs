@@ -136,13 +136,7 @@ fn status_note(s: Status) -> &'static str {
 }
 
 fn version(v: &VersionChange) -> String {
-    match (&v.old, &v.new) {
-        (Some(a), Some(b)) if a == b => a.clone(),
-        (Some(a), Some(b)) => format!("{a} → **{b}**"),
-        (None, Some(b)) => b.clone(),
-        (Some(a), None) => a.clone(),
-        (None, None) => String::new(),
-    }
+    v.text(|b| format!("**{b}**"))
 }
 
 /// A code span that survives a table cell: pipes escaped, backticks fenced.

@@ -1,0 +1,31 @@
+//! `seedc diff --format github`: a workflow notice per changed seed file and pack (GitHub
+//! shows it on the file in the pull request), then one for the summary.
+
+use super::{Diff, Status, summary_line};
+use crate::diag::render_github::notice;
+
+pub fn render(diff: &Diff, prefix: &str) -> String {
+    let mut out = String::new();
+    for c in &diff.collections {
+        let file = (c.status != Status::Removed).then(|| format!("{prefix}{}", c.file));
+        let counts = c.counts();
+        let counts = if counts.is_empty() { "records unchanged".to_owned() } else { format!("records {}", counts.join(", ")) };
+        let message = format!("{} {}: {counts}", c.collection, c.version.text(str::to_owned));
+        out.push_str(&notice("balance changed", file.as_deref(), &message));
+        out.push('\n');
+    }
+    for p in &diff.packs {
+        let file = (p.status != Status::Removed).then(|| format!("{prefix}{}", p.file));
+        let status = match p.status {
+            Status::Added => "added",
+            Status::Removed => "removed",
+            Status::Changed => "changed",
+        };
+        let message = format!("pack {} {}: {status}", p.pack_id, p.version.text(str::to_owned));
+        out.push_str(&notice("pack changed", file.as_deref(), &message));
+        out.push('\n');
+    }
+    out.push_str(&notice("seedc diff", None, &summary_line(&diff.summary)));
+    out.push('\n');
+    out
+}
