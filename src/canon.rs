@@ -94,12 +94,7 @@ pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value
     use rayon::prelude::*;
     let mut hasher = Sha256::new();
     let mut sorted: Vec<_> = records.into_iter().collect();
-    // JCS sorts object members by UTF-16 code units.
-    if sorted.iter().any(|(k, _)| needs_utf16_order(k)) {
-        sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-    } else {
-        sorted.sort_by(|a, b| a.0.cmp(b.0));
-    }
+    sort_members(&mut sorted);
     hasher.update(b"{");
     // Canonicalizing is the costly part and each record is independent: do it on every core,
     // a block at a time so memory stays bounded, and feed the hasher in order.
@@ -128,6 +123,54 @@ pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value
     }
     hasher.update(b"}");
     ContentHash(hasher.finalize().into())
+}
+
+/// A record's canonical bytes and their hash, kept by a check for `deploy`, which stores
+/// both (the hash to plan with, the bytes as the row's `jsonb`).
+#[derive(Debug, Clone)]
+pub struct CanonicalRecord {
+    pub bytes: Vec<u8>,
+    pub hash: ContentHash,
+}
+
+impl CanonicalRecord {
+    pub fn of(value: &Value) -> Self {
+        let mut bytes = Vec::new();
+        write_canonical(value, &mut bytes);
+        let hash = ContentHash::of(&bytes);
+        CanonicalRecord { bytes, hash }
+    }
+}
+
+/// [`hash_collection`] of records already canonicalized: the same hash, without writing
+/// them again.
+pub fn hash_canonical_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a CanonicalRecord)>) -> ContentHash {
+    let mut sorted: Vec<_> = records.into_iter().collect();
+    sort_members(&mut sorted);
+    let mut hasher = Sha256::new();
+    let mut key = Vec::new();
+    hasher.update(b"{");
+    for (i, (k, record)) in sorted.into_iter().enumerate() {
+        key.clear();
+        if i > 0 {
+            key.push(b',');
+        }
+        write_string(k, &mut key);
+        key.push(b':');
+        hasher.update(&key);
+        hasher.update(&record.bytes);
+    }
+    hasher.update(b"}");
+    ContentHash(hasher.finalize().into())
+}
+
+/// Sorts object members into JCS order: by the UTF-16 code units of their names.
+fn sort_members<T>(members: &mut [(&str, T)]) {
+    if members.iter().any(|(k, _)| needs_utf16_order(k)) {
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    } else {
+        members.sort_by(|a, b| a.0.cmp(b.0));
+    }
 }
 
 /// UTF-8 byte order is code point order, which is UTF-16 order except between a character
@@ -208,6 +251,10 @@ mod tests {
         let c = json!({"id": "\u{1f600}", "hp": 3});
         let by_hand = hash_value(&json!({"a": a, "é": b, "\u{1f600}": c}));
         assert_eq!(hash_collection([("\u{1f600}", &c), ("a", &a), ("é", &b)]), by_hand);
+        let kept = [("é", CanonicalRecord::of(&b)), ("\u{1f600}", CanonicalRecord::of(&c)), ("a", CanonicalRecord::of(&a))];
+        assert_eq!(hash_canonical_collection(kept.iter().map(|(k, r)| (*k, r))), by_hand);
+        assert_eq!(kept[0].1.bytes, canonical(&b));
+        assert_eq!(kept[0].1.hash, hash_value(&b));
     }
 
     #[test]
@@ -256,6 +303,17 @@ mod tests {
             let mut out = Vec::new();
             write_canonical(&value, &mut out);
             proptest::prop_assert_eq!(out, canonical(&value));
+        }
+
+        /// A deploy hashes collections from kept canonical records, a check from values:
+        /// the lock must not depend on which one ran.
+        #[test]
+        fn both_collection_hashes_agree(records in proptest::collection::btree_map(".{0,6}", arb_json(), 0..8)) {
+            let kept: Vec<(&str, CanonicalRecord)> = records.iter().map(|(k, v)| (k.as_str(), CanonicalRecord::of(v))).collect();
+            proptest::prop_assert_eq!(
+                hash_canonical_collection(kept.iter().rev().map(|(k, r)| (*k, r))),
+                hash_collection(records.iter().map(|(k, v)| (k.as_str(), v)))
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::canon::{self, ContentHash};
+use crate::canon::{self, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::load::{self, Content};
@@ -28,6 +28,17 @@ pub struct Checked {
     /// Hash of each pack's canonical bytes, parallel to `content.packs`.
     pub pack_hashes: Vec<ContentHash>,
     pub lock: Lock,
+    /// With [`Keep::canonical_records`]: each complete collection's records in canonical
+    /// form, parallel to its `records`; empty otherwise.
+    pub canonical: BTreeMap<String, Vec<CanonicalRecord>>,
+}
+
+/// What a check keeps beyond its verdict, for the command that runs it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keep {
+    /// Every record's canonical bytes and hash (deploy writes both), computed in the same
+    /// pass as the collection hashes.
+    pub canonical_records: bool,
 }
 
 impl Checked {
@@ -48,11 +59,11 @@ impl Checked {
 
 /// Runs every check over the content root at `root`.
 pub fn check(root: &Path) -> Result<(Checked, Sink)> {
-    check_tree(&Tree::dir(root))
+    check_tree(&Tree::dir(root), Keep::default())
 }
 
 /// Runs every check over a content root in a directory or a git revision.
-pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
+pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
     let (config, lock) = match tree.root() {
         Some(root) => (Config::load(root)?, Lock::load(root)?),
         None => {
@@ -82,23 +93,14 @@ pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let collection_hashes: BTreeMap<String, ContentHash> = content
-                        .seeds
-                        .par_iter()
-                        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
-                        .map(|(name, s)| {
-                            (
-                                name.clone(),
-                                canon::hash_collection(s.records.iter().map(|r| (r.key.as_deref().unwrap_or_default(), &r.value))),
-                            )
-                        })
-                        .collect();
+                    let (collection_hashes, canonical) = collection_hashes(&content, keep);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
-                    (collection_hashes, pack_hashes)
+                    ((collection_hashes, canonical), pack_hashes)
                 },
             )
         },
     );
+    let (collection_hashes, canonical) = collection_hashes;
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
@@ -109,7 +111,32 @@ pub fn check_tree(tree: &Tree) -> Result<(Checked, Sink)> {
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
-    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock }, sink))
+    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, canonical }, sink))
+}
+
+type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
+
+/// The hash of every complete collection whose records all have keys, and, if asked, its
+/// records in canonical form.
+fn collection_hashes(content: &Content, keep: Keep) -> CollectionHashes {
+    let complete = content.seeds.par_iter().filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()));
+    if !keep.canonical_records {
+        let hashes =
+            complete.map(|(name, s)| (name.clone(), canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))))).collect();
+        return (hashes, BTreeMap::new());
+    }
+    let kept: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = complete
+        .map(|(name, s)| {
+            let records: Vec<CanonicalRecord> = s.records.par_iter().map(|r| CanonicalRecord::of(&r.value)).collect();
+            let hash = canon::hash_canonical_collection(s.records.iter().map(record_key).zip(&records));
+            (name, hash, records)
+        })
+        .collect();
+    kept.into_iter().map(|(name, hash, records)| ((name.clone(), hash), (name.clone(), records))).unzip()
+}
+
+fn record_key(r: &load::Record) -> &str {
+    r.key.as_deref().unwrap_or_default()
 }
 
 /// A `$schema` that points at a missing local file is a warning: editors would not validate.

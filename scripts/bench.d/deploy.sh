@@ -4,6 +4,7 @@
 #   1. baseline: `psql \copy` of the same rows into an equivalent table (id text primary key,
 #      data jsonb, content_hash text, version text), one table per collection;
 #   2. first deploy into an empty database (target: <= 1.5x the baseline);
+#      (1 and 2 are each the best of three runs, each run into a new database)
 #   3. no-op redeploy (target: <= 20% of the first deploy, and 0 rows written);
 #   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy).
 # Figures are ratios against the baseline and the first deploy measured in the same run.
@@ -35,7 +36,6 @@ eval "$services_env"
 server=$DATABASE_URL
 base=${server%/*}
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql_q "$server" -c "CREATE DATABASE bench_deploy" -c "CREATE DATABASE bench_copy"
 export DATABASE_URL="$base/bench_deploy"
 
 # shellcheck source=scripts/bench.d/timing.bash
@@ -45,11 +45,22 @@ export CI=1
 # Warms the page cache for every run below.
 check=$(best_of_3 "$seedc" --root "$root" check -q)
 
-first=$(timed "$seedc" --root "$root" deploy -q)
+# A first deploy: into a new, empty database, from a root never built.
+fresh_deploy() {
+    psql_q "$server" -c "DROP DATABASE IF EXISTS bench_deploy" -c "CREATE DATABASE bench_deploy"
+    rm -rf -- "$root/out" "$root/seedc.lock"
+    timed "$seedc" --root "$root" deploy -q
+}
+first=0
+for _ in 1 2 3; do
+    t=$(fresh_deploy)
+    if ((first == 0 || t < first)); then first=$t; fi
+done
 rows=$(psql_q "$DATABASE_URL" -At -c "SELECT sum(records) FROM seedc.collections")
 [[ $rows == "$records" ]] || { echo "deploy: expected $records rows, found $rows" >&2; exit 1; }
 
-# Baseline: the very rows seedc wrote, as text files, loaded by psql's \copy.
+# Baseline: the very rows seedc wrote, as text files, loaded by psql's \copy into a new
+# database (also the best of three).
 tables=$(psql_q "$DATABASE_URL" -At -c "SELECT table_name FROM seedc.collections ORDER BY 1")
 copy_script=$work/copy.sql
 : >"$copy_script"
@@ -58,7 +69,15 @@ for t in $tables; do
     printf 'CREATE TABLE "%s" (id text PRIMARY KEY, data jsonb NOT NULL, content_hash text NOT NULL, version text NOT NULL);\n\\copy "%s" FROM %s\n' \
         "$t" "$t" "'$work/$t.tsv'" >>"$copy_script"
 done
-baseline=$(timed psql_q "$base/bench_copy" -1 -f "$copy_script")
+fresh_copy() {
+    psql_q "$server" -c "DROP DATABASE IF EXISTS bench_copy" -c "CREATE DATABASE bench_copy"
+    timed psql_q "$base/bench_copy" -1 -f "$copy_script"
+}
+baseline=0
+for _ in 1 2 3; do
+    t=$(fresh_copy)
+    if ((baseline == 0 || t < baseline)); then baseline=$t; fi
+done
 
 writes() { psql_q "$DATABASE_URL" -At -c "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"; }
 noop=$(best_of_3 "$seedc" --root "$root" deploy -q)

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::check::{self, Checked};
+use crate::check::{self, Checked, Keep};
 use crate::cli::{DiffArgs, Format};
 use crate::diag::Sink;
 use crate::diff::{self, render_github, render_human, render_json, render_markdown};
@@ -24,7 +24,7 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
         None => Tree::dir(root),
     };
     let head_label = args.head.clone().unwrap_or_else(|| WORKING_TREE.to_owned());
-    let (old, new) = rayon::join(|| check::check_tree(&base), || check::check_tree(&head));
+    let (old, new) = rayon::join(|| check::check_tree(&base, Keep::default()), || check::check_tree(&head, Keep::default()));
     let old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
     let new = new.with_context(|| format!("cannot check the new side ({head_label})"))?;
 

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use postgres::GenericClient;
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -31,7 +30,7 @@ use crate::build::cache::Fingerprint;
 use crate::build::write::{self, Report as BuildReport};
 use crate::build::{Compiled, Mode};
 use crate::canon::{self, ContentHash};
-use crate::check::Checked;
+use crate::check::{Checked, Keep};
 use crate::diag::Sink;
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
@@ -161,6 +160,10 @@ pub fn is_lock_timeout(e: &postgres::Error) -> bool {
     e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
 
+/// What deploy needs of a check: every record's canonical bytes (the rows' `jsonb`) and
+/// hash (the plan), made in the pass that hashes the collections.
+const KEEP: Keep = Keep { canonical_records: true };
+
 /// One collection's new rows, with each record's hash.
 struct Prepared<'a> {
     name: &'a str,
@@ -178,11 +181,12 @@ fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
         .filter_map(|name| {
             let seed = checked.content.seeds.get(name)?;
             let hash = *checked.collection_hashes.get(name)?;
+            let canonical = checked.canonical.get(name)?;
             let rows = seed
                 .records
-                .par_iter()
-                // Hashed by `make_plan`, and only where the collection's hash says it changed.
-                .map(|r| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, hash: ContentHash([0; 32]) })
+                .iter()
+                .zip(canonical)
+                .map(|(r, c)| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, canonical: &c.bytes, hash: c.hash })
                 .collect();
             let version = seed.version.as_ref().map(ToString::to_string).unwrap_or_default();
             Some(Prepared { name, table: checked.config.table(name), version, hash, rows })
@@ -208,7 +212,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let unchanged = if options.details { None } else { Unchanged::load(root, &fingerprint, options)? };
     let mut checked = None;
     if unchanged.is_none() {
-        let (c, sink) = crate::check::check(root)?;
+        let (c, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), KEEP)?;
         if sink.has_errors() {
             return Ok(Outcome::Invalid { sink, sources: c.content.sources });
         }
@@ -242,7 +246,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
             return Ok(Outcome::Done { report: Box::new(report), sink, sources });
         }
         // Something differs from what the database holds: this deploy writes, so check.
-        let (c, sink) = crate::check::check(root)?;
+        let (c, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), KEEP)?;
         if sink.has_errors() {
             return Ok(Outcome::Invalid { sink, sources: c.content.sources });
         }
@@ -541,10 +545,7 @@ fn make_plan(
         let diff = match trusted {
             Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
             None => {
-                p.rows.par_iter_mut().for_each(|r| r.hash = canon::hash_value(r.data));
-                let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::new() };
-                // A hash that does not parse (edited by hand) never matches: the row is rewritten.
-                let rows: HashMap<String, ContentHash> = rows.into_iter().map(|(k, h)| (k, h.unwrap_or(ContentHash([0; 32])))).collect();
+                let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::default() };
                 plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune)
             }
         };
@@ -656,12 +657,10 @@ fn apply(
         }
         watchdog.arm(&format!("writing table {:?}", p.table), connect::STATEMENT_TIMEOUT);
         let diff = &work.diffs[p.name];
+        let pick = |idx: &[usize]| idx.iter().map(|&i| p.rows[i].clone()).collect::<Vec<_>>();
         if !work.table_exists[p.name] {
-            store::create_table(tx, p.table)?;
-        }
-        let pick =
-            |idx: &[usize]| idx.iter().map(|&i| Row { id: p.rows[i].id, data: p.rows[i].data, hash: p.rows[i].hash }).collect::<Vec<_>>();
-        if !diff.insert.is_empty() {
+            store::create_table(tx, p.table, &p.version, &pick(&diff.insert))?;
+        } else if !diff.insert.is_empty() {
             store::insert_rows(tx, p.table, &p.version, &pick(&diff.insert))?;
         }
         if !diff.update.is_empty() {

@@ -2,12 +2,14 @@
 //! content hashes stored in the database with the new ones. No I/O, so it is tested on
 //! plain values; `store` reads the inputs and applies the result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::canon::ContentHash;
+use crate::validate::KeyHash;
 
 /// What happens to one collection's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,10 +32,19 @@ impl RowDiff {
 }
 
 /// Compares the new records (key and hash, in file order) with the stored ones.
-pub fn diff_rows<'a>(new: impl IntoIterator<Item = (&'a str, ContentHash)>, stored: &HashMap<String, ContentHash>, prune: bool) -> RowDiff {
+pub fn diff_rows<'a, S: BuildHasher>(
+    new: impl IntoIterator<Item = (&'a str, ContentHash)>,
+    stored: &HashMap<String, ContentHash, S>,
+    prune: bool,
+) -> RowDiff {
     let mut diff = RowDiff::default();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: HashSet<&str, KeyHash> = HashSet::default();
     for (i, (key, hash)) in new.into_iter().enumerate() {
+        // Into an empty table every row is an insert and nothing is gone.
+        if stored.is_empty() {
+            diff.insert.push(i);
+            continue;
+        }
         seen.insert(key);
         match stored.get(key) {
             None => diff.insert.push(i),

@@ -5,14 +5,16 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
+use bytes::{BufMut, BytesMut};
 use postgres::Transaction;
 use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{Json, Type};
+use postgres::types::{IsNull, Json, ToSql, Type};
 use serde_json::Value;
 
 use crate::canon::ContentHash;
 use crate::config::is_identifier;
 use crate::exit::{Exit, ExitError};
+use crate::validate::KeyHash;
 
 /// The newest version of seedc's own schema this build knows; recorded in `schema_version`.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -191,19 +193,29 @@ pub fn table_exists(tx: &mut Transaction, table: &str) -> Result<bool> {
     Ok(true)
 }
 
-pub fn create_table(tx: &mut Transaction, table: &str) -> Result<()> {
+/// Creates a collection table holding `rows`. The primary key comes after the load, as
+/// pg_restore does it: one sorted index build is cheaper than maintaining the index row by
+/// row, and the table is invisible to everyone else until the commit anyway.
+pub fn create_table(tx: &mut Transaction, table: &str, version: &str, rows: &[Row]) -> Result<()> {
+    let t = ident(table);
     tx.batch_execute(&format!(
-        "CREATE TABLE {} (id text PRIMARY KEY, data jsonb NOT NULL, content_hash text NOT NULL, version text NOT NULL)",
-        ident(table)
+        "CREATE TABLE {t} (id text NOT NULL, data jsonb NOT NULL, content_hash text NOT NULL, version text NOT NULL)"
     ))
     .with_context(|| format!("cannot create table {table:?}"))
-    .map_err(service)
+    .map_err(service)?;
+    copy_into(tx, &t, version, rows)?;
+    tx.batch_execute(&format!("ALTER TABLE {t} ADD PRIMARY KEY (id)")).map_err(pg)
 }
 
-/// Every stored row's key and content hash (a hash edited by hand reads as None: rewritten).
-pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String, Option<ContentHash>>> {
+/// Every stored row's key and content hash. A hash that does not parse (edited by hand)
+/// reads as zeros, which no content hashes to: that row is rewritten.
+pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String, ContentHash, KeyHash>> {
     let rows = tx.query(&format!("SELECT id, content_hash FROM {}", ident(table)), &[]).map_err(pg)?;
-    Ok(rows.iter().map(|r| (r.get::<_, String>(0), ContentHash::parse(r.get(1)))).collect())
+    let mut out = HashMap::with_capacity_and_hasher(rows.len(), KeyHash::default());
+    for r in &rows {
+        out.insert(r.get::<_, String>(0), ContentHash::parse(r.get(1)).unwrap_or(ContentHash([0; 32])));
+    }
+    Ok(out)
 }
 
 /// The stored records with these keys, for field-level changes.
@@ -213,10 +225,32 @@ pub fn stored_records(tx: &mut Transaction, table: &str, ids: &[&str]) -> Result
 }
 
 /// One row to write.
+#[derive(Clone)]
 pub struct Row<'a> {
     pub id: &'a str,
     pub data: &'a Value,
+    /// `data` in canonical form: what the `jsonb` column receives.
+    pub canonical: &'a [u8],
     pub hash: ContentHash,
+}
+
+/// JSON text already serialized (a record's canonical bytes), sent as `jsonb`.
+#[derive(Debug)]
+struct JsonText<'a>(&'a [u8]);
+
+impl ToSql for JsonText<'_> {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // jsonb's binary format: a version byte (1), then the JSON text.
+        out.put_u8(1);
+        out.put_slice(self.0);
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB
+    }
+
+    postgres::types::to_sql_checked!();
 }
 
 /// Writes new rows straight into the table with binary COPY: the deploy lock guarantees
@@ -252,7 +286,7 @@ fn copy_into(tx: &mut Transaction, target: &str, version: &str, rows: &[Row]) ->
     let mut writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::JSONB, Type::TEXT, Type::TEXT]);
     for row in rows {
         let hash = row.hash.to_string();
-        writer.write(&[&row.id, &Json(row.data), &hash, &version]).map_err(pg)?;
+        writer.write(&[&row.id, &JsonText(row.canonical), &hash, &version]).map_err(pg)?;
     }
     writer.finish().map_err(pg)
 }
