@@ -14,7 +14,7 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::load::{self, Content};
 use crate::lock::Lock;
 use crate::tree::Tree;
-use crate::validate::{self, schemas::Schemas};
+use crate::validate::{self, Reuse, schemas::Schemas};
 
 /// A checked content root: what `build`, `deploy` and `diff` work from.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub struct Checked {
     /// With [`Keep::canonical_records`]: each complete collection's records in canonical
     /// form, parallel to its `records`; empty otherwise.
     pub canonical: BTreeMap<String, Vec<CanonicalRecord>>,
+    /// The hash of every schema document: equal fingerprints validate alike.
+    pub schemas_fingerprint: ContentHash,
 }
 
 /// What a check keeps beyond its verdict, for the command that runs it.
@@ -64,6 +66,22 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
 
 /// Runs every check over a content root in a directory or a git revision.
 pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
+    finish(prepare(tree)?, keep, None)
+}
+
+/// A content root read and parsed, its schemas compiled: the first half of a check.
+pub struct Prepared {
+    root: PathBuf,
+    config: Config,
+    lock: Lock,
+    schemas: Schemas,
+    schemas_fingerprint: ContentHash,
+    content: Content,
+    sink: Sink,
+}
+
+/// The first half of a check: config, lock, schemas, and every file loaded.
+pub fn prepare(tree: &Tree) -> Result<Prepared> {
     let (config, lock) = match tree.root() {
         Some(root) => (Config::load(root)?, Lock::load(root)?),
         None => {
@@ -79,21 +97,37 @@ pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
         }
     };
     let schemas = Schemas::compile_tree(tree, &config)?;
+    let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
     let (content, load_diags) = load::load_tree(tree, &config).with_context(|| format!("cannot list the content of {}", tree.label()))?;
     let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
+    sink.extend(schema_refs(tree, &content));
+    Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink })
+}
 
+/// The second half of a check: every validation, then the hashes. It takes what it can from
+/// `prior`, a check of other content that found no error (see [`Reuse`]); the diagnostics
+/// are the same as without it.
+pub fn finish(prepared: Prepared, keep: Keep, prior: Option<&Checked>) -> Result<(Checked, Sink)> {
+    let Prepared { root, config, lock, schemas, schemas_fingerprint, content, mut sink } = prepared;
+    let reuse = prior.map(|prior| Reuse::new(prior, &config, &content, schemas_fingerprint));
+    let reuse = reuse.as_ref();
     let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
     // The stages below only read the content: run them side by side, so that one stage's
     // tail (a last large collection) does not leave the other cores idle.
     let ((record_diags, reference_diags), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
-        || rayon::join(|| validate::records::check(&content, &schemas, &key_fields), || validate::references::check(&content, &config)),
+        || {
+            rayon::join(
+                || validate::records::check(&content, &schemas, &key_fields, reuse),
+                || validate::references::check(&content, &config, reuse),
+            )
+        },
         || {
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let (collection_hashes, canonical) = collection_hashes(&content, keep);
+                    let (collection_hashes, canonical) = collection_hashes(&content, keep, reuse);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
                     ((collection_hashes, canonical), pack_hashes)
                 },
@@ -104,25 +138,45 @@ pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
-    sink.extend(schema_refs(tree, &content));
     sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
 
     let mut diags = std::mem::take(&mut sink).into_vec();
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
-    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, canonical }, sink))
+    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, canonical, schemas_fingerprint }, sink))
 }
 
 type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
 
 /// The hash of every complete collection whose records all have keys, and, if asked, its
-/// records in canonical form.
-fn collection_hashes(content: &Content, keep: Keep) -> CollectionHashes {
+/// records in canonical form. A record identical to one whose canonical form the prior
+/// check kept is not written again.
+fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> CollectionHashes {
     let complete = content.seeds.par_iter().filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()));
+    let kept = |name: &str| reuse.and_then(|reuse| reuse.prior.canonical.get(name));
     if !keep.canonical_records {
-        let hashes =
-            complete.map(|(name, s)| (name.clone(), canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))))).collect();
+        let hashes = complete
+            .map(|(name, s)| {
+                let hash = match kept(name) {
+                    None => canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))),
+                    Some(old) => {
+                        let made: Vec<Option<CanonicalRecord>> = (0..s.records.len())
+                            .into_par_iter()
+                            .map(|i| {
+                                reuse.and_then(|reuse| reuse.same(name, i)).is_none().then(|| CanonicalRecord::of(&s.records[i].value))
+                            })
+                            .collect();
+                        let records = made.iter().enumerate().map(|(i, made)| match made {
+                            Some(record) => record,
+                            None => &old[reuse.and_then(|reuse| reuse.same(name, i)).expect("reused records are identical")],
+                        });
+                        canon::hash_canonical_collection(s.records.iter().map(record_key).zip(records))
+                    }
+                };
+                (name.clone(), hash)
+            })
+            .collect();
         return (hashes, BTreeMap::new());
     }
     let kept: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = complete

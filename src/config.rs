@@ -57,7 +57,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionConfig {
     /// The JSON Schema of one record, relative to the content root.
@@ -80,7 +80,7 @@ fn default_key() -> String {
 }
 
 /// A declared reference: every string found at `path` in a record must be a key of `collection`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
     /// A JSON pointer into one record; a `*` token matches every array element or object member.

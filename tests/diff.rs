@@ -215,3 +215,50 @@ fn git_revisions_are_read_from_objects() {
     assert_eq!(run.code, 2, "{}", run.snapshot());
     assert!(run.stderr.contains("there is no seedc.toml"), "{}", run.stderr);
 }
+
+/// `diff` checks the new side after the old one and skips work for records byte-identical
+/// to a clean old side's. Whatever the edit, that check must report exactly what a full
+/// check of the new side reports, and hash alike.
+#[test]
+fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
+    use seedc::check::{self, Keep};
+    use seedc::tree::Tree;
+
+    type Edit = fn(&Path);
+    let edits: [(&str, Edit); 6] = [
+        ("nothing", |_| {}),
+        ("the balance change", edit_balance),
+        // Changed records that break their schema or a reference.
+        ("a changed record breaks its schema", |head| {
+            edit_json(&head.join("data/seeds/enemies.json"), |e| record(e, "goblin_scout")["hp"] = json!(0));
+        }),
+        ("a changed record names a missing key", |head| {
+            edit_json(&head.join("data/seeds/items.json"), |i| record(i, "rusty_dagger")["element"] = json!("plasma"));
+        }),
+        // Unchanged records that no longer pass: a stricter schema, a key they name gone.
+        ("the schema gets stricter", |head| {
+            let path = head.join("schemas/seeds/enemies.schema.json");
+            let text = std::fs::read_to_string(&path).unwrap().replacen("\"maximum\": 100000", "\"maximum\": 11", 1);
+            std::fs::write(path, text).unwrap();
+        }),
+        ("a referenced key goes away", |head| {
+            edit_json(&head.join("data/seeds/elements.json"), |e| e["data"].as_array_mut().unwrap().retain(|r| r["id"] != "fire"));
+        }),
+    ];
+    let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink)| {
+        let diags: Vec<String> = sink.iter().map(|d| format!("{d:?}")).collect();
+        (diags, checked.collection_hashes.clone())
+    };
+    for (what, edit) in edits {
+        let pair = Pair::new();
+        edit(&pair.head());
+        let base = check::check_tree(&Tree::dir(pair.dir.path().join("base")), Keep { canonical_records: true }).unwrap();
+        assert!(!base.1.has_errors(), "the sample checks");
+        let head = Tree::dir(pair.head());
+        let full = check::check_tree(&head, Keep::default()).unwrap();
+        let after = check::finish(check::prepare(&head).unwrap(), Keep::default(), Some(&base.0)).unwrap();
+        assert_eq!(describe(&after), describe(&full), "{what}");
+        let expect_errors = !matches!(what, "nothing" | "the balance change");
+        assert_eq!(full.1.has_errors(), expect_errors, "{what}: {:?}", describe(&full).0);
+    }
+}

@@ -24,9 +24,15 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
         None => Tree::dir(root),
     };
     let head_label = args.head.clone().unwrap_or_else(|| WORKING_TREE.to_owned());
-    let (old, new) = rayon::join(|| check::check_tree(&base, Keep::default()), || check::check_tree(&head, Keep::default()));
+    // The old side first, keeping its canonical records: most of the new side is byte for
+    // byte the old one, and a record the old side found valid needs no second look.
+    // The new side is read and parsed meanwhile.
+    let (old, new) = rayon::join(|| check::check_tree(&base, Keep { canonical_records: true }), || check::prepare(&head));
     let old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
-    let new = new.with_context(|| format!("cannot check the new side ({head_label})"))?;
+    let prior = (!old.1.has_errors()).then_some(&old.0);
+    let new = new
+        .and_then(|new| check::finish(new, Keep::default(), prior))
+        .with_context(|| format!("cannot check the new side ({head_label})"))?;
 
     let mut invalid = Vec::new();
     for ((checked, sink), label) in [(&old, &args.base), (&new, &head_label)] {

@@ -13,6 +13,89 @@ pub mod references;
 pub mod schemas;
 pub mod versions;
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::check::Checked;
+use crate::config::Config;
+use crate::load::{Content, Record, SeedFile, SourceFile};
+
+/// What a check may take from a prior check that found no error (`seedc diff` checks the
+/// old side first and the new side against it): a record byte-identical to one of the
+/// prior's parses to the same value, so under the same schemas it is valid, its canonical
+/// bytes are the ones the prior made, and its references resolve as long as no key they
+/// could name has gone from the target collection.
+pub struct Reuse<'p> {
+    pub prior: &'p Checked,
+    /// Per collection, for each record: the index of the byte-identical prior record.
+    same: BTreeMap<String, Vec<Option<usize>>>,
+    /// Collections whose record schema is the prior's: every schema document is identical
+    /// and the collection names the same one.
+    same_schema: Vec<String>,
+}
+
+impl<'p> Reuse<'p> {
+    /// Matches the records of `content` with the prior's, by key and then by bytes.
+    pub fn new(prior: &'p Checked, config: &Config, content: &Content, schemas_fingerprint: crate::canon::ContentHash) -> Self {
+        let same = content
+            .seeds
+            .par_iter()
+            .filter_map(|(name, seed)| {
+                let old = prior.content.seeds.get(name)?;
+                let (old_source, new_source) = (prior.content.sources.get(&old.file)?, content.sources.get(&seed.file)?);
+                Some((name.clone(), identical((old, old_source), (seed, new_source))))
+            })
+            .collect();
+        let same_schema = if prior.schemas_fingerprint == schemas_fingerprint {
+            config
+                .collections
+                .iter()
+                .filter(|(name, c)| prior.config.collections.get(*name).is_some_and(|p| p.schema == c.schema && p.key == c.key))
+                .map(|(name, _)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Reuse { prior, same, same_schema }
+    }
+
+    /// The index of the prior record byte-identical to record `i` (in `records`) of `collection`.
+    pub fn same(&self, collection: &str, i: usize) -> Option<usize> {
+        *self.same.get(collection)?.get(i)?
+    }
+
+    /// Whether record `i` of `collection` is known to satisfy its schema.
+    pub fn valid(&self, collection: &str, i: usize) -> bool {
+        self.same_schema.iter().any(|c| c == collection) && self.same(collection, i).is_some()
+    }
+}
+
+/// For each new record, the index of the old record with the same key and the same bytes.
+fn identical(old: (&SeedFile, &SourceFile), new: (&SeedFile, &SourceFile)) -> Vec<Option<usize>> {
+    fn raw<'f>(file: &'f SourceFile, r: &Record) -> Option<&'f str> {
+        file.records.get(r.index).and_then(|range| file.text.get(range.clone()))
+    }
+    // Most records keep their place: look them up by key only when they moved.
+    let by_key: OnceLock<HashMap<&str, usize, KeyHash>> = OnceLock::new();
+    let index = || old.0.records.iter().enumerate().filter_map(|(j, r)| Some((r.key.as_deref()?, j))).collect();
+    new.0
+        .records
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = r.key.as_deref()?;
+            let j = match old.0.records.get(i) {
+                Some(o) if o.key.as_deref() == Some(key) => i,
+                _ => *by_key.get_or_init(index).get(key)?,
+            };
+            let before = raw(old.1, &old.0.records[j])?;
+            (Some(before) == raw(new.1, r)).then_some(j)
+        })
+        .collect()
+}
+
 /// A hasher for sets of record keys. Keys come from the user's own files, so resistance to
 /// crafted collisions (std's SipHash) buys nothing, and hashing is a measurable share of a
 /// check of a few hundred thousand records. This is FxHash (rustc's hasher).

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use jsonschema::error::ValidationErrorKind;
 use rayon::prelude::*;
 
+use super::Reuse;
 use super::schemas::{CompiledSchema, Schemas, relative_location};
 use crate::diag::{Code, Diagnostic};
 use crate::load::json::escape_pointer;
 use crate::load::{Content, SeedFile, record_label};
 
-pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
+pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>, reuse: Option<&Reuse>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {
         let Some(schema) = schemas.collections.get(name) else { continue };
@@ -19,6 +20,9 @@ pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &s
         diags.extend(
             seed.records
                 .par_iter()
+                .enumerate()
+                .filter(|(i, _)| reuse.is_none_or(|reuse| !reuse.valid(name, *i)))
+                .map(|(_, r)| r)
                 .filter(|r| !schema.validator.is_valid(&r.value))
                 .flat_map_iter(|r| {
                     let label = record_label(name, r.key.as_deref(), r.index);

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::Reuse;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
 use crate::load::json::escape_pointer;
 use crate::load::{Content, record_label};
 
-pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
+pub fn check(content: &Content, config: &Config, reuse: Option<&Reuse>) -> Vec<Diagnostic> {
     let keys: HashMap<&str, HashSet<&str, super::KeyHash>> = content
         .seeds
         .par_iter()
@@ -37,10 +38,23 @@ pub fn check(content: &Content, config: &Config) -> Vec<Diagnostic> {
                     t => Token::Name(t.replace("~1", "/").replace("~0", "~")),
                 })
                 .collect();
+            // A record identical to one of a clean prior check resolves as it did there, if its
+            // references are declared alike and every key the prior's target had is still here.
+            let reused = reuse.filter(|reuse| {
+                reuse.prior.config.collections.get(name).is_some_and(|p| p.references == c.references)
+                    && reuse
+                        .prior
+                        .content
+                        .seeds
+                        .get(target)
+                        .is_some_and(|old| old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| target_keys.contains(k))))
+            });
             let found: Vec<Diagnostic> = seed
                 .records
                 .par_iter()
-                .flat_map_iter(|record| {
+                .enumerate()
+                .filter(|(i, _)| reused.is_none_or(|reuse| reuse.same(name, *i).is_none()))
+                .flat_map_iter(|(_, record)| {
                     let mut dangling = Vec::new();
                     let mut path = Vec::new();
                     walk(&record.value, &tokens, &mut path, &mut |path: &[Step], key: &str| {
