@@ -6,7 +6,8 @@
 #   2. first deploy into an empty database (target: <= 1.5x the baseline);
 #      (1 and 2 are each the best of three runs, each run into a new database)
 #   3. no-op redeploy (target: <= 20% of the first deploy, and 0 rows written);
-#   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy).
+#   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy), also
+#      the best of three.
 # Figures are ratios against the baseline and the first deploy measured in the same run.
 # `seedc check` of the same content is timed too: a deploy of changed content includes a
 # full check, so "deploy minus check" is the part the deploy itself is answerable for.
@@ -35,7 +36,7 @@ services_env=$(scripts/services start "$services" 2>"$work/services.log") || { c
 eval "$services_env"
 server=$DATABASE_URL
 base=${server%/*}
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 export DATABASE_URL="$base/bench_deploy"
 
 # shellcheck source=scripts/bench.d/timing.bash
@@ -94,7 +95,10 @@ after=$(writes)
 written=$((after - before))
 
 # 1% of the records changed, spread over the two largest collections, versions bumped.
-python3 - "$root" "$records" <<'EOF'
+# Best of three: each time from the deployed content (files, lock and out/ as they were,
+# and the database brought back by deploying them), the same edit, then the timed deploy.
+change() {
+    python3 - "$root" "$records" <<'EOF'
 import json, sys
 root, total = sys.argv[1], int(sys.argv[2])
 want = total // 100
@@ -111,12 +115,22 @@ for name in ["enemies", "items"]:
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
 EOF
-"$seedc" --root "$root" check -q >/dev/null || true
+}
+deployed=$work/deployed
+cp -R -- "$root" "$deployed"
 changed_report=$work/changed.json
-start=$(now)
-"$seedc" --root "$root" deploy --format json >"$changed_report"
-end=$(now)
-changed=$((end - start))
+changed=0
+for _ in 1 2 3; do
+    rm -rf -- "$root" && cp -R -- "$deployed" "$root"
+    "$seedc" --root "$root" deploy -q
+    change
+    "$seedc" --root "$root" check -q >/dev/null || true
+    start=$(now)
+    "$seedc" --root "$root" deploy --format json >"$changed_report"
+    end=$(now)
+    t=$((end - start))
+    if ((changed == 0 || t < changed)); then changed=$t; fi
+done
 updated=$(jq '[.deploy.plan.collections[].updated] | add' "$changed_report")
 
 awk -v b="$baseline" -v f="$first" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
