@@ -273,6 +273,14 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
     let goblin = seeds["data"].as_array().unwrap().iter().find(|r| r["id"] == "goblin_scout").unwrap();
     assert_eq!(hash, seedc::canon::hash_value(goblin).to_string());
     assert_eq!(env.db.one::<String>("SELECT version FROM enemies LIMIT 1"), "1.3.0");
+    // The jsonb holds the record's canonical form (what the hash is of), and the key added
+    // after the load is the same primary key an inline one would be.
+    let stored: String = env.db.one("SELECT data::text FROM enemies WHERE id = 'goblin_scout'");
+    assert_eq!(serde_json::from_str::<Value>(&stored).unwrap(), *goblin);
+    let key: String = env.db.one(
+        "SELECT pg_get_constraintdef(oid) || ' ' || conname FROM pg_constraint WHERE conrelid = 'enemies'::regclass AND contype = 'p'",
+    );
+    assert_eq!(key, "PRIMARY KEY (id) enemies_pkey");
     assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::deploy::store::SCHEMA_VERSION);
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.packs"), 4);
     // Published bundles are the exact bytes of out/.
