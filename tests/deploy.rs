@@ -626,13 +626,19 @@ fn tls_sslmode_require_and_verify() {
 }
 
 #[test]
-fn quotes_and_sql_in_strings_are_stored_verbatim() {
+fn strings_are_stored_verbatim_and_numbers_canonically() {
     let Some(env) = Env::new("hostile") else { return };
     let evil = "Robert'); DROP TABLE enemies; -- \"quoted\" \\ back $1 $$ \u{1f480}";
-    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "name", evil.into()));
+    env.edit_records("enemies", |r| {
+        set_field(r, "goblin_scout", "name", evil.into());
+        set_field(r, "cave_rat", "drops", serde_json::json!([{ "item": "rusty_dagger", "chance": 1.0 }]));
+    });
+    assert!(env.root.read("data/seeds/enemies.json").contains("\"chance\": 1.0"));
     env.deploy(&[], 0);
     assert_eq!(env.db.record("enemies", "goblin_scout")["name"], evil);
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies"), 28);
+    // The row holds the RFC 8785 form its content hash is of: 1.0 is written 1.
+    assert_eq!(env.db.one::<String>("SELECT data->'drops'->0->>'chance' FROM enemies WHERE id = 'cave_rat'"), "1");
 }
 
 /// Keeps the helper honest: `with_database` swaps only the path.
