@@ -154,22 +154,20 @@ type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<Can
 /// check kept is not written again.
 fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> CollectionHashes {
     let complete = content.seeds.par_iter().filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()));
-    let kept = |name: &str| reuse.and_then(|reuse| reuse.prior.canonical.get(name));
     if !keep.canonical_records {
         let hashes = complete
             .map(|(name, s)| {
-                let hash = match kept(name) {
+                let kept = reuse.and_then(|reuse| Some((reuse.prior.canonical.get(name)?, reuse.same(name))));
+                let hash = match kept {
                     None => canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))),
-                    Some(old) => {
+                    Some((old, same)) => {
                         let made: Vec<Option<CanonicalRecord>> = (0..s.records.len())
                             .into_par_iter()
-                            .map(|i| {
-                                reuse.and_then(|reuse| reuse.same(name, i)).is_none().then(|| CanonicalRecord::of(&s.records[i].value))
-                            })
+                            .map(|i| validate::reused(same, i).is_none().then(|| CanonicalRecord::of(&s.records[i].value)))
                             .collect();
-                        let records = made.iter().enumerate().map(|(i, made)| match made {
-                            Some(record) => record,
-                            None => &old[reuse.and_then(|reuse| reuse.same(name, i)).expect("reused records are identical")],
+                        let records = made.iter().enumerate().map(|(i, made)| {
+                            made.as_ref()
+                                .unwrap_or_else(|| &old[validate::reused(same, i).expect("a record not made again is the prior's")])
                         });
                         canon::hash_canonical_collection(s.records.iter().map(record_key).zip(records))
                     }

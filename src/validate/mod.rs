@@ -13,7 +13,7 @@ pub mod references;
 pub mod schemas;
 pub mod versions;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -33,7 +33,7 @@ pub struct Reuse<'p> {
     same: BTreeMap<String, Vec<Option<usize>>>,
     /// Collections whose record schema is the prior's: every schema document is identical
     /// and the collection names the same one.
-    same_schema: Vec<String>,
+    same_schema: BTreeSet<String>,
 }
 
 impl<'p> Reuse<'p> {
@@ -56,20 +56,27 @@ impl<'p> Reuse<'p> {
                 .map(|(name, _)| name.clone())
                 .collect()
         } else {
-            Vec::new()
+            BTreeSet::new()
         };
         Reuse { prior, same, same_schema }
     }
 
-    /// The index of the prior record byte-identical to record `i` (in `records`) of `collection`.
-    pub fn same(&self, collection: &str, i: usize) -> Option<usize> {
-        *self.same.get(collection)?.get(i)?
+    /// For each record of `collection` (in `records`), the index of the byte-identical prior
+    /// record; empty when the prior has no such collection.
+    pub fn same(&self, collection: &str) -> &[Option<usize>] {
+        self.same.get(collection).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether record `i` of `collection` is known to satisfy its schema.
-    pub fn valid(&self, collection: &str, i: usize) -> bool {
-        self.same_schema.iter().any(|c| c == collection) && self.same(collection, i).is_some()
+    /// [`Reuse::same`], where it also proves the records satisfy their schema: only when
+    /// the collection's schema is the prior's.
+    pub fn valid(&self, collection: &str) -> &[Option<usize>] {
+        if self.same_schema.contains(collection) { self.same(collection) } else { &[] }
     }
+}
+
+/// Whether record `i` has a byte-identical prior record, in a slice from [`Reuse::same`].
+pub fn reused(same: &[Option<usize>], i: usize) -> Option<usize> {
+    same.get(i).copied().flatten()
 }
 
 /// For each new record, the index of the old record with the same key and the same bytes.

@@ -16,12 +16,13 @@ pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &s
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {
         let Some(schema) = schemas.collections.get(name) else { continue };
+        let known_valid = reuse.map_or(&[][..], |reuse| reuse.valid(name));
         // The label costs a formatted string: only records with errors need one.
         diags.extend(
             seed.records
                 .par_iter()
                 .enumerate()
-                .filter(|(i, _)| reuse.is_none_or(|reuse| !reuse.valid(name, *i)))
+                .filter(|(i, _)| super::reused(known_valid, *i).is_none())
                 .map(|(_, r)| r)
                 .filter(|r| !schema.validator.is_valid(&r.value))
                 .flat_map_iter(|r| {

@@ -40,20 +40,23 @@ pub fn check(content: &Content, config: &Config, reuse: Option<&Reuse>) -> Vec<D
                 .collect();
             // A record identical to one of a clean prior check resolves as it did there, if its
             // references are declared alike and every key the prior's target had is still here.
-            let reused = reuse.filter(|reuse| {
-                reuse.prior.config.collections.get(name).is_some_and(|p| p.references == c.references)
-                    && reuse
-                        .prior
-                        .content
-                        .seeds
-                        .get(target)
-                        .is_some_and(|old| old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| target_keys.contains(k))))
-            });
+            let resolved =
+                match reuse {
+                    Some(reuse)
+                        if reuse.prior.config.collections.get(name).is_some_and(|p| p.references == c.references)
+                            && reuse.prior.content.seeds.get(target).is_some_and(|old| {
+                                old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| target_keys.contains(k)))
+                            }) =>
+                    {
+                        reuse.same(name)
+                    }
+                    _ => &[],
+                };
             let found: Vec<Diagnostic> = seed
                 .records
                 .par_iter()
                 .enumerate()
-                .filter(|(i, _)| reused.is_none_or(|reuse| reuse.same(name, *i).is_none()))
+                .filter(|(i, _)| super::reused(resolved, *i).is_none())
                 .flat_map_iter(|(_, record)| {
                     let mut dangling = Vec::new();
                     let mut path = Vec::new();
