@@ -127,9 +127,11 @@ pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value
 
 /// A record's canonical bytes and their hash, kept by a check for `deploy`, which stores
 /// both (the hash to plan with, the bytes as the row's `jsonb`).
+/// The bytes are shared, so records read back from the deploy memo (see
+/// [`crate::deploy::memo`]) are slices of one buffer, not one allocation each.
 #[derive(Debug, Clone)]
 pub struct CanonicalRecord {
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
     pub hash: ContentHash,
 }
 
@@ -138,7 +140,7 @@ impl CanonicalRecord {
         let mut bytes = Vec::new();
         write_canonical(value, &mut bytes);
         let hash = ContentHash::of(&bytes);
-        CanonicalRecord { bytes, hash }
+        CanonicalRecord { bytes: bytes.into(), hash }
     }
 }
 

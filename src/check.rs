@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::load::{self, Content};
 use crate::lock::Lock;
+use crate::memo::Memo;
 use crate::tree::Tree;
 use crate::validate::{self, Reuse, schemas::Schemas};
 
@@ -80,8 +81,40 @@ pub struct Prepared {
     sink: Sink,
 }
 
+impl Prepared {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn schemas_fingerprint(&self) -> ContentHash {
+        self.schemas_fingerprint
+    }
+
+    /// Whether [`finish`] with `prior`, the memo this was prepared with, sees everything a
+    /// full check would: the references of a record left unparsed are only proven by the
+    /// memo while every key their target collections had is still there.
+    pub fn memo_suffices(&self, prior: &Checked) -> bool {
+        self.content.seeds.iter().filter(|(_, seed)| seed.elided.iter().any(Option::is_some)).all(|(name, _)| {
+            let Some(c) = self.config.collections.get(name) else { return true };
+            c.references.iter().all(|reference| {
+                let target = reference.collection.as_str();
+                let (Some(old), Some(new)) = (prior.content.seeds.get(target), self.content.seeds.get(target)) else { return false };
+                let keys: std::collections::HashSet<&str, validate::KeyHash> =
+                    new.records.iter().filter_map(|r| r.key.as_deref()).collect();
+                old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| keys.contains(k)))
+            })
+        })
+    }
+}
+
 /// The first half of a check: config, lock, schemas, and every file loaded.
 pub fn prepare(tree: &Tree) -> Result<Prepared> {
+    prepare_with(tree, None)
+}
+
+/// [`prepare`], leaving unparsed every record whose bytes `memo` knows: the check must then
+/// be finished with that memo as its prior ([`Memo::into_prior`]).
+pub fn prepare_with(tree: &Tree, memo: Option<&Memo>) -> Result<Prepared> {
     let (config, lock) = match tree.root() {
         Some(root) => (Config::load(root)?, Lock::load(root)?),
         None => {
@@ -98,7 +131,8 @@ pub fn prepare(tree: &Tree) -> Result<Prepared> {
     };
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let (content, load_diags) = load::load_tree(tree, &config).with_context(|| format!("cannot list the content of {}", tree.label()))?;
+    let (content, load_diags) =
+        load::load_tree_with(tree, &config, memo).with_context(|| format!("cannot list the content of {}", tree.label()))?;
     let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
@@ -179,7 +213,14 @@ fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> Co
     }
     let kept: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = complete
         .map(|(name, s)| {
-            let records: Vec<CanonicalRecord> = s.records.par_iter().map(|r| CanonicalRecord::of(&r.value)).collect();
+            let old = reuse.and_then(|reuse| Some((reuse.prior.canonical.get(name)?, reuse.same(name))));
+            let records: Vec<CanonicalRecord> = (0..s.records.len())
+                .into_par_iter()
+                .map(|i| match old.and_then(|(old, same)| old.get(validate::reused(same, i)?)) {
+                    Some(kept) => kept.clone(),
+                    None => CanonicalRecord::of(&s.records[i].value),
+                })
+                .collect();
             let hash = canon::hash_canonical_collection(s.records.iter().map(record_key).zip(&records));
             (name, hash, records)
         })

@@ -20,6 +20,7 @@ pub mod flush;
 pub mod formats;
 pub mod load;
 pub mod lock;
+pub mod memo;
 pub mod output;
 pub mod progress;
 pub mod summary;

@@ -664,3 +664,52 @@ fn a_database_that_never_answers_fails_in_bounded_time() {
     assert!(started.elapsed() < Duration::from_secs(40), "took {:?}", started.elapsed());
     drop(silent);
 }
+
+/// A redeploy with the record memo of the last deploy (out/.cache/records.bin) parses only
+/// the records that changed and plans from the memo instead of reading the tables; the
+/// rows must come out exactly as a deploy without the memo leaves them. A damaged memo is
+/// only a miss.
+#[test]
+fn a_redeploy_from_the_record_memo_leaves_the_rows_a_full_deploy_would() {
+    let Some(env) = Env::new("memo") else { return };
+    // Seed files as the edits below write them, so that unedited records keep their bytes.
+    for c in ["achievements", "bosses", "classes", "elements", "enemies", "hazards", "items", "races", "themes", "traps"] {
+        let rel = format!("data/seeds/{c}.json");
+        let file: Value = serde_json::from_str(&env.root.read(&rel)).unwrap();
+        env.root.write(&rel, serde_json::to_string_pretty(&file).unwrap());
+    }
+    env.deploy(&[], 0);
+    let memo = env.root.path().join("out/.cache/records.bin");
+    assert!(memo.is_file(), "a deploy leaves its record memo");
+
+    env.edit_records("enemies", |r| {
+        set_field(r, "goblin_scout", "hp", 14.into());
+        let mut imp = r[0].clone();
+        imp["id"] = "ember_imp".into();
+        r.push(imp);
+    });
+    let report = env.deploy(&[], 0);
+    let enemies = collection(&report, "enemies");
+    assert_eq!((enemies["inserted"].as_u64(), enemies["updated"].as_u64(), enemies["unchanged"].as_u64()), (Some(1), Some(1), Some(27)));
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 14);
+    assert_eq!(env.db.record("enemies", "ember_imp")["id"], "ember_imp");
+
+    // Without the memo, the plan reads every table: nothing is left to do.
+    std::fs::remove_file(&memo).unwrap();
+    let fresh = env.deploy(&["--dry-run"], 0);
+    for c in fresh["plan"]["collections"].as_array().unwrap() {
+        assert_eq!((c["inserted"].as_u64(), c["updated"].as_u64(), c["deleted"].as_u64()), (Some(0), Some(0), Some(0)), "{c}");
+    }
+
+    // A damaged memo is a miss, not an error.
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 16.into()));
+    env.deploy(&[], 0);
+    let mut bytes = std::fs::read(&memo).expect("a deploy that checked wrote the memo again");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&memo, bytes).unwrap();
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 15.into()));
+    let report = env.deploy(&[], 0);
+    assert_eq!(collection(&report, "enemies")["updated"], 1);
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 15);
+}

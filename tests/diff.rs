@@ -262,3 +262,98 @@ fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
         assert_eq!(full.1.has_errors(), expect_errors, "{what}: {:?}", describe(&full).0);
     }
 }
+
+/// `deploy` checks against the record memo of its last deploy (`seedc::memo`): records
+/// byte-identical to a memo record are not even parsed. Whenever the memo applies, that
+/// check must report exactly what a full check reports and keep the same canonical records;
+/// a schema change makes the memo a miss, and a key gone that unchanged records could name
+/// makes it insufficient (deploy then runs the full check).
+#[test]
+fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
+    use seedc::build::cache::Fingerprint;
+    use seedc::check::{self, Keep};
+    use seedc::memo::{self, Memo};
+    use seedc::tree::Tree;
+
+    let keep = Keep { canonical_records: true };
+    type Edit = fn(&Path);
+    let edits: [(&str, Edit); 7] = [
+        ("nothing", |_| {}),
+        ("records change, move and arrive", |head| {
+            edit_json(&head.join("data/seeds/enemies.json"), |e| {
+                e["version"] = json!("1.4.0");
+                record(e, "goblin_scout")["hp"] = json!(15);
+                let data = e["data"].as_array_mut().unwrap();
+                data.swap(3, 7);
+                let mut imp = data[0].clone();
+                imp["id"] = json!("ember_imp");
+                data.push(imp);
+            });
+        }),
+        ("a changed record breaks its schema", |head| {
+            edit_json(&head.join("data/seeds/enemies.json"), |e| record(e, "goblin_scout")["hp"] = json!(0));
+        }),
+        ("a changed record names a missing key", |head| {
+            edit_json(&head.join("data/seeds/items.json"), |i| record(i, "rusty_dagger")["element"] = json!("plasma"));
+        }),
+        ("the schema gets stricter", |head| {
+            let path = head.join("schemas/seeds/enemies.schema.json");
+            let text = std::fs::read_to_string(&path).unwrap().replacen("\"maximum\": 100000", "\"maximum\": 11", 1);
+            std::fs::write(path, text).unwrap();
+        }),
+        ("a referenced key goes away", |head| {
+            edit_json(&head.join("data/seeds/elements.json"), |e| e["data"].as_array_mut().unwrap().retain(|r| r["id"] != "fire"));
+        }),
+        // Removes skeleton_warrior, which unchanged records name.
+        ("the balance change", edit_balance),
+    ];
+    for (what, edit) in edits {
+        let pair = Pair::new();
+        let base_root = pair.dir.path().join("base");
+        // Both sides written as the edits write them, so that unedited records keep their bytes.
+        for side in [base_root.clone(), pair.head()] {
+            for entry in std::fs::read_dir(side.join("data/seeds")).unwrap() {
+                edit_json(&entry.unwrap().path(), |_| {});
+            }
+        }
+        // The base as its last deploy left it: checked clean, its memo written.
+        let (base, sink) = check::check_tree(&Tree::dir(&base_root), keep).unwrap();
+        assert!(sink.iter().next().is_none(), "the sample checks spotless");
+        let out = pair.head().join("out");
+        memo::write(&out, &memo::encode(&base, &Fingerprint::compute(&base_root).unwrap().global)).unwrap();
+        edit(&pair.head());
+
+        let head = Tree::dir(pair.head());
+        let Some(memo) = Memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) else {
+            assert_eq!(what, "the schema gets stricter", "only a changed schema makes the memo a miss");
+            continue;
+        };
+        let prepared = check::prepare_with(&head, Some(&memo)).unwrap();
+        let prior = memo.into_prior(prepared.config(), prepared.schemas_fingerprint());
+        if matches!(what, "a referenced key goes away" | "the balance change") {
+            assert!(!prepared.memo_suffices(&prior), "{what}: unchanged records name a key that went");
+            continue;
+        }
+        assert!(prepared.memo_suffices(&prior), "{what}");
+        let (after, after_sink) = check::finish(prepared, keep, Some(&prior)).unwrap();
+        let (full, full_sink) = check::check_tree(&head, keep).unwrap();
+        let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
+        assert_eq!(diags(&after_sink), diags(&full_sink), "{what}");
+        assert_eq!(full_sink.has_errors(), what.starts_with("a changed record"), "{what}");
+        assert_eq!(after.collection_hashes, full.collection_hashes, "{what}");
+        for (name, records) in &full.canonical {
+            let kept: Vec<_> = after.canonical[name].iter().map(|c| (c.hash, c.bytes.clone())).collect();
+            assert_eq!(kept, records.iter().map(|c| (c.hash, c.bytes.clone())).collect::<Vec<_>>(), "{what}: {name}");
+        }
+        let enemies = &after.content.seeds["enemies"];
+        let parsed = enemies.elided.iter().filter(|e| e.is_none()).count();
+        let expected = match what {
+            "nothing" => 0,
+            // goblin_scout and ember_imp; the swapped records are found by their bytes.
+            "records change, move and arrive" => 2,
+            "a changed record breaks its schema" => 1,
+            _ => enemies.records.len() - enemies.elided.len(),
+        };
+        assert_eq!(parsed, expected, "{what}: enemies parsed again");
+    }
+}

@@ -35,6 +35,8 @@ use crate::diag::Sink;
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
 use crate::load::Sources;
+use crate::memo::{self, Memo};
+use crate::validate::KeyHash;
 use plan::{FieldChange, RowDiff};
 use store::{Row, StoredCollection, pg};
 use watchdog::Watchdog;
@@ -212,11 +214,11 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let unchanged = if options.details { None } else { Unchanged::load(root, &fingerprint, options)? };
     let mut checked = None;
     if unchanged.is_none() {
-        let (c, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), KEEP)?;
+        let (c, sink, prior) = check(root, &fingerprint, options)?;
         if sink.has_errors() {
             return Ok(Outcome::Invalid { sink, sources: c.content.sources });
         }
-        checked = Some((c, sink));
+        checked = Some((c, sink, prior));
     }
     if !options.dry_run && options.redis_url.is_none() {
         return Err(ExitError::new(
@@ -225,7 +227,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
         ));
     }
     let schema = match (&checked, &unchanged) {
-        (Some((c, _)), _) => c.config.deploy.schema.clone(),
+        (Some((c, _, _)), _) => c.config.deploy.schema.clone(),
         (None, Some(u)) => u.config.deploy.schema.clone(),
         (None, None) => unreachable!("either checked or proven unchanged"),
     };
@@ -246,14 +248,37 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
             return Ok(Outcome::Done { report: Box::new(report), sink, sources });
         }
         // Something differs from what the database holds: this deploy writes, so check.
-        let (c, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), KEEP)?;
+        let (c, sink, prior) = check(root, &fingerprint, options)?;
         if sink.has_errors() {
             return Ok(Outcome::Invalid { sink, sources: c.content.sources });
         }
-        checked = Some((c, sink));
+        checked = Some((c, sink, prior));
     }
-    let (checked, sink) = checked.expect("checked above");
-    publish(root, options, fingerprint, session, checked, sink)
+    let (checked, sink, prior) = checked.expect("checked above");
+    publish(root, options, fingerprint, session, checked, sink, prior)
+}
+
+/// The check of a deploy. With the memo of the last deploy ([`crate::memo`]) only records
+/// whose bytes changed are parsed and validated; the memo comes back as the prior the plan
+/// may read the deployed rows from. Whenever the memo cannot vouch for everything (a key
+/// that unchanged records could refer to is gone) or the check finds anything at all, the
+/// full check runs instead, so what is reported is exactly what `seedc check` reports.
+fn check(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<(Checked, Sink, Option<Checked>)> {
+    let tree = crate::tree::Tree::dir(root);
+    // Field-level changes (`-v`) compare record values, which a memo does not keep.
+    let memo = if options.details { None } else { Memo::load(&root.join(write::OUT_DIR), &fingerprint.global) };
+    if let Some(memo) = memo {
+        let prepared = crate::check::prepare_with(&tree, Some(&memo))?;
+        let prior = memo.into_prior(prepared.config(), prepared.schemas_fingerprint());
+        if prepared.memo_suffices(&prior) {
+            let (checked, sink) = crate::check::finish(prepared, KEEP, Some(&prior))?;
+            if sink.iter().next().is_none() {
+                return Ok((checked, sink, Some(prior)));
+            }
+        }
+    }
+    let (checked, sink) = crate::check::check_tree(&tree, KEEP)?;
+    Ok((checked, sink, None))
 }
 
 /// The connection of one deploy, its watchdog, and the flushes it has completed so far.
@@ -423,6 +448,7 @@ fn publish(
     mut session: Session,
     checked: Checked,
     sink: Sink,
+    prior: Option<Checked>,
 ) -> Result<Outcome> {
     let compiled = crate::build::compile(&checked, &options.build.dates)?;
     let mut prepared = prepare(&checked);
@@ -433,7 +459,8 @@ fn publish(
     let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
     let have_schema = migrated || store::schema_version(&mut tx, &schema)? > 0;
 
-    let (plan, work) = make_plan(&mut tx, &checked, &compiled, &mut prepared, have_schema, options)?;
+    let (plan, work) = make_plan(&mut tx, &checked, prior.as_ref(), &mut prepared, have_schema, &compiled, options)?;
+    drop(prior);
     if options.dry_run {
         tx.rollback().map_err(pg)?;
         let report = session.report(plan, None, None, false);
@@ -441,21 +468,34 @@ fn publish(
     }
 
     session.watchdog.disarm();
+    let out = root.join(write::OUT_DIR);
+    // The memo of this content is made while the database works, and replaces the old one
+    // only once the content is committed (or found already there).
+    memo::remove(&out);
+    let global = fingerprint.global.clone();
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
-    if plan.is_noop() {
-        session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
-        // Nothing to write: not even a deploy record. Only a migration is worth a commit.
-        if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
-    } else {
-        let id = store::next_deploy_id(&mut tx, &schema)?;
-        apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &session.watchdog)?;
-        session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
-        tx.commit()
-            .map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e))))?;
-        deploy_id = Some(id);
-    }
+    let memo_bytes = std::thread::scope(|scope| -> Result<Vec<u8>> {
+        let encoding = scope.spawn(|| memo::encode(&checked, &global));
+        if plan.is_noop() {
+            session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
+            // Nothing to write: not even a deploy record. Only a migration is worth a commit.
+            if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
+        } else {
+            let id = store::next_deploy_id(&mut tx, &schema)?;
+            apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &session.watchdog)?;
+            session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
+            tx.commit().map_err(|e| {
+                ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e)))
+            })?;
+            deploy_id = Some(id);
+        }
+        Ok(encoding.join().expect("encoding the memo does not panic"))
+    })?;
+    // Only a shortcut for the next deploy: failing to write it fails nothing.
+    let _ = memo::write(&out, &memo_bytes);
+    drop(memo_bytes);
     drop(prepared);
     let mut checked = checked;
     let sources = std::mem::take(&mut checked.content.sources);
@@ -528,9 +568,10 @@ struct Work {
 fn make_plan(
     tx: &mut postgres::Transaction,
     checked: &Checked,
-    compiled: &Compiled,
+    prior: Option<&Checked>,
     prepared: &mut [Prepared],
     have_schema: bool,
+    compiled: &Compiled,
     options: &Options,
 ) -> Result<(Plan, Work)> {
     let schema = checked.config.deploy.schema.as_str();
@@ -544,10 +585,14 @@ fn make_plan(
         let trusted = before.filter(|b| exists && b.table == p.table && b.hash == Some(p.hash) && (b.rows_kept == 0 || !options.prune));
         let diff = match trusted {
             Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
-            None => {
-                let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::default() };
-                plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune)
-            }
+            None => match before.filter(|_| exists).and_then(|b| deployed_rows(prior, p, b)) {
+                // The memo is what the table holds: no need to read its hashes.
+                Some(rows) => plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune),
+                None => {
+                    let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::default() };
+                    plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune)
+                }
+            },
         };
         let after = StoredCollection {
             table: p.table.to_owned(),
@@ -619,6 +664,22 @@ fn make_plan(
         manifests,
     };
     Ok((plan, work))
+}
+
+/// The rows of a collection's table according to the memo (`prior`), when the database
+/// records that the table holds exactly the memo's records: the same collection hash, as
+/// many records, none kept by `--no-prune`. This is the trust a no-op deploy places in the
+/// recorded hash; rows edited by hand are not noticed (see docs/deploying.md).
+fn deployed_rows<'p>(
+    prior: Option<&'p Checked>,
+    p: &Prepared,
+    before: &StoredCollection,
+) -> Option<HashMap<&'p str, ContentHash, KeyHash>> {
+    let prior = prior?;
+    let (hash, seed, canonical) = (prior.collection_hashes.get(p.name)?, prior.content.seeds.get(p.name)?, prior.canonical.get(p.name)?);
+    let vouched =
+        before.table == p.table && before.hash == Some(*hash) && before.rows_kept == 0 && before.records == seed.records.len() as i64;
+    vouched.then(|| seed.records.iter().zip(canonical).map(|(r, c)| (r.key.as_deref().unwrap_or_default(), c.hash)).collect())
 }
 
 /// Record-level changes of one collection, with the fields of each update.

@@ -2,8 +2,9 @@
 //! content hashes stored in the database with the new ones. No I/O, so it is tested on
 //! plain values; `store` reads the inputs and applies the result.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -32,9 +33,9 @@ impl RowDiff {
 }
 
 /// Compares the new records (key and hash, in file order) with the stored ones.
-pub fn diff_rows<'a, S: BuildHasher>(
+pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
     new: impl IntoIterator<Item = (&'a str, ContentHash)>,
-    stored: &HashMap<String, ContentHash, S>,
+    stored: &HashMap<K, ContentHash, S>,
     prune: bool,
 ) -> RowDiff {
     let mut diff = RowDiff::default();
@@ -52,7 +53,7 @@ pub fn diff_rows<'a, S: BuildHasher>(
             Some(_) => diff.unchanged += 1,
         }
     }
-    let mut gone: Vec<String> = stored.keys().filter(|k| !seen.contains(k.as_str())).cloned().collect();
+    let mut gone: Vec<String> = stored.keys().map(|k| k.borrow()).filter(|k| !seen.contains(k)).map(str::to_owned).collect();
     gone.sort();
     if prune {
         diff.delete = gone;

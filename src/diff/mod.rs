@@ -599,6 +599,7 @@ mod tests {
                 .map(|(index, v)| Record { index, key: crate::load::key_of(v, "id"), value: v.clone() })
                 .collect(),
             complete: true,
+            elided: Vec::new(),
         }
     }
 

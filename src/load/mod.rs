@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Span, Target};
+use crate::memo::{self, Memo, MemoCollection};
 use crate::tree::Tree;
 
 pub const SEEDS_DIR: &str = "data/seeds";
@@ -145,6 +146,10 @@ pub struct SeedFile {
     pub records: Vec<Record>,
     /// False when a record could not be parsed: its content hash is then unknown.
     pub complete: bool,
+    /// Loaded with a memo ([`load_tree_with`]): for each record, the index of the memo
+    /// record with the same bytes. Such a record was not parsed: its `value` is `null`, and
+    /// only a check that takes the rest from the memo may read it. Empty otherwise.
+    pub elided: Vec<Option<usize>>,
 }
 
 /// A parsed content pack.
@@ -216,6 +221,12 @@ pub fn load(root: &Path, config: &Config) -> std::io::Result<(Content, Vec<Diagn
 
 /// Loads a content root from a directory or a git revision.
 pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
+    load_tree_with(tree, config, None)
+}
+
+/// [`load_tree`], skipping the parse of every record whose bytes are a `memo` record's
+/// (see [`SeedFile::elided`]).
+pub fn load_tree_with(tree: &Tree, config: &Config, memo: Option<&Memo>) -> std::io::Result<(Content, Vec<Diagnostic>)> {
     let (seed_paths, pack_paths) = discover_tree(tree)?;
     let mut diags = Vec::new();
     let mut content = Content::default();
@@ -224,7 +235,8 @@ pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<
         .par_iter()
         .map(|rel| {
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
-            load_seed_file(tree, rel, collection, config)
+            let known = memo.and_then(|m| m.collections.get(collection));
+            load_seed_file(tree, rel, collection, config, known)
         })
         .collect();
     let mut present = Vec::new();
@@ -457,7 +469,13 @@ pub fn key_of(value: &Value, field: &str) -> Option<String> {
 
 type Loaded<T> = Option<(T, Arc<SourceFile>)>;
 
-fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
+fn load_seed_file(
+    tree: &Tree,
+    rel: &str,
+    collection: &str,
+    config: &Config,
+    known: Option<&MemoCollection>,
+) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
         return (rel.to_owned(), None, diags);
@@ -556,10 +574,15 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
 
     let max_record = config.limits.max_record_bytes;
     let depth = config.limits.max_depth.saturating_sub(2).max(1);
-    let parsed: Vec<(Option<Record>, Vec<Diagnostic>)> = raws
+    type Parsed = (Option<Record>, Vec<Diagnostic>, Option<usize>);
+    let parsed: Vec<Parsed> = raws
         .par_iter()
         .enumerate()
         .map(|(index, raw)| {
+            if let Some(j) = known.and_then(|k| k.find(index, &memo::raw_digest(raw.get()))) {
+                let key = known.and_then(|k| k.keys.get(j)).cloned();
+                return (Some(Record { index, key, value: Value::Null }), Vec::new(), Some(j));
+            }
             let mut diags = Vec::new();
             let pointer = format!("/data/{index}");
             let len = raw.get().len() as u64;
@@ -567,7 +590,7 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
                 let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
                     .in_file(rel)
                     .at_value(pointer);
-                return (None, vec![d]);
+                return (None, vec![d], None);
             }
             match json::parse(raw.get(), &pointer, depth) {
                 Ok((value, findings)) => {
@@ -576,16 +599,22 @@ fn load_seed_file(tree: &Tree, rel: &str, collection: &str, config: &Config) -> 
                         let label = record_label(collection, key.as_deref(), index);
                         diags.extend(findings_to_diags(findings, rel, Some(&label)));
                     }
-                    (Some(Record { index, key, value }), diags)
+                    (Some(Record { index, key, value }), diags, None)
                 }
-                Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
+                Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)], None),
             }
         })
         .collect();
-    for (record, record_diags) in parsed {
+    let any_elided = parsed.iter().any(|(_, _, j)| j.is_some());
+    for (record, record_diags, elided) in parsed {
         diags.extend(record_diags);
         match record {
-            Some(r) => seed.records.push(r),
+            Some(r) => {
+                seed.records.push(r);
+                if any_elided {
+                    seed.elided.push(elided);
+                }
+            }
             None => seed.complete = false,
         }
     }
@@ -601,6 +630,7 @@ fn empty_seed(collection: &str, rel: &str) -> SeedFile {
         schema_ref: None,
         records: Vec::new(),
         complete: false,
+        elided: Vec::new(),
     }
     .with_complete()
 }

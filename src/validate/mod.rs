@@ -37,12 +37,17 @@ pub struct Reuse<'p> {
 }
 
 impl<'p> Reuse<'p> {
-    /// Matches the records of `content` with the prior's, by key and then by bytes.
+    /// Matches the records of `content` with the prior's, by key and then by bytes (or, for
+    /// content loaded with a memo, as the loader matched them: `prior` is then the memo).
     pub fn new(prior: &'p Checked, config: &Config, content: &Content, schemas_fingerprint: crate::canon::ContentHash) -> Self {
         let same = content
             .seeds
             .par_iter()
             .filter_map(|(name, seed)| {
+                // Records the loader matched with a memo by their bytes (see `memo`).
+                if !seed.elided.is_empty() {
+                    return Some((name.clone(), seed.elided.clone()));
+                }
                 let old = prior.content.seeds.get(name)?;
                 let (old_source, new_source) = (prior.content.sources.get(&old.file)?, content.sources.get(&seed.file)?);
                 Some((name.clone(), identical((old, old_source), (seed, new_source))))
