@@ -14,8 +14,8 @@
 //! same reason: a memo lost in a crash only costs the next deploy a full check.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::Path;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
@@ -28,6 +28,7 @@ use crate::canon::{CanonicalRecord, ContentHash};
 use crate::check::Checked;
 use crate::config::Config;
 use crate::load::{Content, Record, SeedFile};
+use crate::validate::KeyHash;
 
 /// The memo, relative to `out/`.
 pub const MEMO_FILE: &str = ".cache/records.bin";
@@ -56,7 +57,7 @@ pub struct MemoCollection {
     pub raw: Vec<RawDigest>,
     pub keys: Vec<String>,
     pub canonical: Vec<CanonicalRecord>,
-    by_raw: OnceLock<HashMap<RawDigest, usize>>,
+    by_raw: OnceLock<HashMap<RawDigest, usize, KeyHash>>,
 }
 
 impl MemoCollection {
@@ -75,8 +76,15 @@ impl Memo {
     /// The memo under `out/`, if there is one made under the global fingerprint `global`
     /// (seedc version, seedc.toml, every schema) and intact; None otherwise.
     pub fn load(out: &Path, global: &str) -> Option<Memo> {
-        let bytes = Bytes::from(std::fs::read(out.join(MEMO_FILE)).ok()?);
-        Memo::decode(bytes, global)
+        let file = std::fs::File::open(out.join(MEMO_FILE)).ok()?;
+        // Mapped, not read: reading would cost fresh memory the size of the content, and the
+        // records' canonical bytes stay slices of the mapping.
+        // SAFETY: a mapping is undefined behaviour if the file changes under it. seedc never
+        // writes into a memo: a new one is written under another name and renamed over it,
+        // which leaves this file (and the mapping) as it was. Only a process truncating the
+        // memo in place could, and `out/.cache` is seedc's own.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        Memo::decode(Bytes::from_owner(map), global)
     }
 
     fn decode(bytes: Bytes, global: &str) -> Option<Memo> {
@@ -127,6 +135,7 @@ impl Memo {
                 records,
                 complete: true,
                 elided: Vec::new(),
+                digests: Vec::new(),
             };
             content.seeds.insert(name.clone(), seed);
             collection_hashes.insert(name.clone(), c.hash);
@@ -145,60 +154,80 @@ impl Memo {
     }
 }
 
-/// The memo of a clean check made with every record's canonical form kept, under the
-/// global fingerprint `global`.
-pub fn encode(checked: &Checked, global: &str) -> Vec<u8> {
-    let collections: Vec<(&String, Vec<u8>)> = checked
-        .canonical
-        .par_iter()
-        .filter_map(|(name, canonical)| {
-            let seed = checked.content.seeds.get(name)?;
-            let source = checked.content.sources.get(&seed.file)?;
-            let hash = checked.collection_hashes.get(name)?;
-            let raws: Vec<RawDigest> = seed
-                .records
-                .par_iter()
-                .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(raw_digest))
-                .collect::<Option<_>>()?;
-            let size: usize = canonical.iter().map(|c| c.bytes.len() + 100).sum();
-            let mut out = Vec::with_capacity(size + name.len() + 64);
-            chunk(&mut out, name.as_bytes());
-            out.extend_from_slice(&hash.0);
-            out.extend_from_slice(&u32::try_from(seed.records.len()).ok()?.to_le_bytes());
-            for ((record, c), raw) in seed.records.iter().zip(canonical).zip(&raws) {
-                out.extend_from_slice(raw);
-                out.extend_from_slice(&c.hash.0);
-                chunk(&mut out, record.key.as_deref()?.as_bytes());
-                chunk(&mut out, &c.bytes);
-            }
-            Some((name, out))
-        })
-        .collect();
-    let mut body = Vec::with_capacity(collections.iter().map(|(_, b)| b.len()).sum::<usize>() + global.len() + 8);
-    chunk(&mut body, global.as_bytes());
-    body.extend_from_slice(&(collections.len() as u32).to_le_bytes());
-    for (_, bytes) in &collections {
-        body.extend_from_slice(bytes);
-    }
-    let mut out = Vec::with_capacity(body.len() + 48);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(blake3::hash(&body).as_bytes());
-    out.extend_from_slice(&body);
-    out
+/// A memo written under a temporary name beside its final one, put in place by
+/// [`Pending::commit`] once the content it describes is committed.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
 }
 
-/// Writes the memo under `out/` (atomically: a temporary file renamed into place).
-pub fn write(out: &Path, bytes: &[u8]) -> Result<()> {
+impl Pending {
+    pub fn commit(self) -> Result<()> {
+        self.tmp.persist(&self.path).map_err(|e| e.error).with_context(|| format!("cannot rename into {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+/// Writes the memo of a clean check made with every record's canonical form kept, under the
+/// global fingerprint `global`, to a temporary file in `out/.cache/`. Streamed: the memo is
+/// the size of the content, and building it in memory first would cost as much again.
+pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
     let path = out.join(MEMO_FILE);
     let dir = path.parent().expect("the memo is in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(&path).map_err(|e| e.error).with_context(|| format!("cannot rename into {}", path.display()))?;
-    Ok(())
+    // Per collection: name, records, canonical records, hash, and digests if loading made none.
+    type Part<'a> = (&'a String, &'a SeedFile, &'a [CanonicalRecord], ContentHash, Vec<RawDigest>);
+    let collections: Vec<Part> = checked
+        .canonical
+        .iter()
+        .filter_map(|(name, canonical)| {
+            let seed = checked.content.seeds.get(name)?;
+            let hash = *checked.collection_hashes.get(name)?;
+            if seed.records.len() != canonical.len() || seed.records.iter().any(|r| r.key.is_none()) {
+                return None;
+            }
+            // A memo made the digests while loading; otherwise the bytes are still at hand.
+            let digests = if seed.digests.len() == seed.records.len() {
+                Vec::new()
+            } else {
+                let source = checked.content.sources.get(&seed.file)?;
+                seed.records
+                    .par_iter()
+                    .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(raw_digest))
+                    .collect::<Option<_>>()?
+            };
+            Some((name, seed, canonical.as_slice(), hash, digests))
+        })
+        .collect();
+    let write = || -> std::io::Result<()> {
+        let mut body = Body { out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()), hasher: blake3::Hasher::new() };
+        body.out.write_all(MAGIC)?;
+        body.out.write_all(&[0; 32])?;
+        body.chunk(global.as_bytes())?;
+        body.put(&(collections.len() as u32).to_le_bytes())?;
+        for (name, seed, canonical, hash, digests) in &collections {
+            body.chunk(name.as_bytes())?;
+            body.put(&hash.0)?;
+            body.put(&(seed.records.len() as u32).to_le_bytes())?;
+            let digests = if digests.is_empty() { &seed.digests } else { digests };
+            for ((record, c), raw) in seed.records.iter().zip(*canonical).zip(digests) {
+                body.put(raw)?;
+                body.put(&c.hash.0)?;
+                body.chunk(record.key.as_deref().unwrap_or_default().as_bytes())?;
+                body.chunk(&c.bytes)?;
+            }
+        }
+        let checksum = body.hasher.finalize();
+        let mut file = body.out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(MAGIC.len() as u64))?;
+        file.write_all(checksum.as_bytes())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Pending { tmp, path })
 }
 
 /// Removes the memo: content that is not what the memo describes is about to be deployed.
@@ -206,9 +235,22 @@ pub fn remove(out: &Path) {
     let _ = std::fs::remove_file(out.join(MEMO_FILE));
 }
 
-fn chunk(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
+/// The memo's body as it is written, and its checksum.
+struct Body<W: Write> {
+    out: W,
+    hasher: blake3::Hasher,
+}
+
+impl<W: Write> Body<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    fn chunk(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.put(&(bytes.len() as u32).to_le_bytes())?;
+        self.put(bytes)
+    }
 }
 
 /// A bounds-checked cursor: anything short or out of place is None, never a panic.
@@ -249,7 +291,9 @@ mod tests {
         let (checked, sink) =
             crate::check::check_tree(&crate::tree::Tree::dir(root), crate::check::Keep { canonical_records: true }).unwrap();
         assert!(!sink.has_errors());
-        let bytes = encode(&checked, "global");
+        let out = tempfile::tempdir().unwrap();
+        prepare(out.path(), &checked, "global").unwrap().commit().unwrap();
+        let bytes = std::fs::read(out.path().join(MEMO_FILE)).unwrap();
         let memo = Memo::decode(Bytes::from(bytes.clone()), "global").expect("a memo reads back");
         assert_eq!(memo.collections.len(), checked.canonical.len());
         let enemies = &memo.collections["enemies"];

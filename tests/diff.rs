@@ -320,7 +320,7 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
         let (base, sink) = check::check_tree(&Tree::dir(&base_root), keep).unwrap();
         assert!(sink.iter().next().is_none(), "the sample checks spotless");
         let out = pair.head().join("out");
-        memo::write(&out, &memo::encode(&base, &Fingerprint::compute(&base_root).unwrap().global)).unwrap();
+        memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
         edit(&pair.head());
 
         let head = Tree::dir(pair.head());

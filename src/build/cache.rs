@@ -139,8 +139,10 @@ fn framed(h: &mut blake3::Hasher, bytes: &[u8]) {
 fn hash_files(root: &Path, rels: &[String]) -> Vec<(String, String)> {
     rels.par_iter()
         .map(|rel| {
-            let hash = match std::fs::read(root.join(rel)) {
-                Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+            // Streamed: reading whole files would cost fresh memory the size of the content.
+            let hash = match std::fs::File::open(root.join(rel)).and_then(|f| blake3::Hasher::new().update_reader(f).map(|h| h.finalize()))
+            {
+                Ok(hash) => hash.to_hex().to_string(),
                 Err(e) => format!("unreadable: {:?}", e.kind()),
             };
             (rel.clone(), hash)

@@ -36,7 +36,6 @@ use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
 use crate::load::Sources;
 use crate::memo::{self, Memo};
-use crate::validate::KeyHash;
 use plan::{FieldChange, RowDiff};
 use store::{Row, StoredCollection, pg};
 use watchdog::Watchdog;
@@ -476,8 +475,8 @@ fn publish(
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
-    let memo_bytes = std::thread::scope(|scope| -> Result<Vec<u8>> {
-        let encoding = scope.spawn(|| memo::encode(&checked, &global));
+    let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
+        let memo = scope.spawn(|| memo::prepare(&out, &checked, &global));
         if plan.is_noop() {
             session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
             // Nothing to write: not even a deploy record. Only a migration is worth a commit.
@@ -491,11 +490,10 @@ fn publish(
             })?;
             deploy_id = Some(id);
         }
-        Ok(encoding.join().expect("encoding the memo does not panic"))
+        Ok(memo.join().expect("writing the memo does not panic"))
     })?;
     // Only a shortcut for the next deploy: failing to write it fails nothing.
-    let _ = memo::write(&out, &memo_bytes);
-    drop(memo_bytes);
+    let _ = memo.and_then(memo::Pending::commit);
     drop(prepared);
     let mut checked = checked;
     let sources = std::mem::take(&mut checked.content.sources);
@@ -587,7 +585,10 @@ fn make_plan(
             Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
             None => match before.filter(|_| exists).and_then(|b| deployed_rows(prior, p, b)) {
                 // The memo is what the table holds: no need to read its hashes.
-                Some(rows) => plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune),
+                Some(rows) => {
+                    let same = checked.content.seeds.get(p.name).map_or(&[][..], |s| s.elided.as_slice());
+                    plan::diff_known(p.rows.iter().map(|r| (r.id, r.hash)), same, &rows, options.prune)
+                }
                 None => {
                     let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::default() };
                     plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &rows, options.prune)
@@ -670,11 +671,7 @@ fn make_plan(
 /// records that the table holds exactly the memo's records: the same collection hash, as
 /// many records, none kept by `--no-prune`. This is the trust a no-op deploy places in the
 /// recorded hash; rows edited by hand are not noticed (see docs/deploying.md).
-fn deployed_rows<'p>(
-    prior: Option<&'p Checked>,
-    p: &Prepared,
-    before: &StoredCollection,
-) -> Option<HashMap<&'p str, ContentHash, KeyHash>> {
+fn deployed_rows<'p>(prior: Option<&'p Checked>, p: &Prepared, before: &StoredCollection) -> Option<Vec<(&'p str, ContentHash)>> {
     let prior = prior?;
     let (hash, seed, canonical) = (prior.collection_hashes.get(p.name)?, prior.content.seeds.get(p.name)?, prior.canonical.get(p.name)?);
     let vouched =

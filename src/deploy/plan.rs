@@ -63,6 +63,42 @@ pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
     diff
 }
 
+/// [`diff_rows`] against stored rows known record by record (the deploy memo): `same[i]`
+/// is the index in `stored` of a row new record `i` is byte-identical to, so unchanged; only
+/// the other records are looked up, by position first, then by key.
+pub fn diff_known<'a>(
+    new: impl IntoIterator<Item = (&'a str, ContentHash)>,
+    same: &[Option<usize>],
+    stored: &[(&str, ContentHash)],
+    prune: bool,
+) -> RowDiff {
+    let mut diff = RowDiff::default();
+    let mut matched = vec![false; stored.len()];
+    let mut by_key: Option<HashMap<&str, usize, KeyHash>> = None;
+    for (i, (key, hash)) in new.into_iter().enumerate() {
+        let j = match same.get(i).copied().flatten() {
+            Some(j) => Some(j),
+            None if stored.get(i).is_some_and(|(k, _)| *k == key) => Some(i),
+            None => by_key.get_or_insert_with(|| stored.iter().enumerate().map(|(j, (k, _))| (*k, j)).collect()).get(key).copied(),
+        };
+        match j {
+            None => diff.insert.push(i),
+            Some(j) => {
+                matched[j] = true;
+                if stored[j].1 == hash { diff.unchanged += 1 } else { diff.update.push(i) }
+            }
+        }
+    }
+    let mut gone: Vec<String> = stored.iter().zip(&matched).filter(|(_, m)| !**m).map(|((k, _), _)| (*k).to_owned()).collect();
+    gone.sort();
+    if prune {
+        diff.delete = gone;
+    } else {
+        diff.kept = gone;
+    }
+    diff
+}
+
 /// One field that differs between the stored record and the new one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
@@ -125,6 +161,37 @@ mod tests {
         assert_eq!(diff.writes(), 3);
         let kept = diff_rows(new, &stored, false);
         assert_eq!((kept.delete.len(), kept.kept), (0, vec!["gone".to_owned()]));
+    }
+
+    proptest::proptest! {
+        /// Planning from the memo decides exactly what reading the table decides.
+        #[test]
+        fn known_rows_diff_as_stored_rows_do(
+            stored in proptest::collection::btree_map("[a-e]{1,2}", 0u8..3, 0..12),
+            new in proptest::collection::btree_map("[a-e]{1,2}", 0u8..3, 0..12),
+            shuffle in proptest::collection::vec(proptest::bits::u8::ANY, 12),
+            prune in proptest::bool::ANY,
+        ) {
+            let mut stored: Vec<(&str, ContentHash)> = stored.iter().map(|(k, v)| (k.as_str(), h(*v))).collect();
+            let mut new: Vec<(&str, ContentHash)> = new.iter().map(|(k, v)| (k.as_str(), h(*v))).collect();
+            // Records move in both the table's order and the file's.
+            for (i, r) in shuffle.iter().enumerate() {
+                if let n @ 1.. = new.len() {
+                    new.swap(i % n, *r as usize % n);
+                }
+                if let n @ 1.. = stored.len() {
+                    stored.swap(*r as usize % n, i % n);
+                }
+            }
+            // Some unchanged records are known by their bytes, as the loader finds them.
+            let same: Vec<Option<usize>> = new
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| stored.iter().position(|(sk, sv)| sk == k && sv == v).filter(|_| shuffle[i % 12] % 2 == 0))
+                .collect();
+            let table: HashMap<String, ContentHash> = stored.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+            proptest::prop_assert_eq!(diff_known(new.clone(), &same, &stored, prune), diff_rows(new, &table, prune));
+        }
     }
 
     #[test]

@@ -600,6 +600,7 @@ mod tests {
                 .collect(),
             complete: true,
             elided: Vec::new(),
+            digests: Vec::new(),
         }
     }
 

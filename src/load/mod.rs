@@ -150,6 +150,8 @@ pub struct SeedFile {
     /// record with the same bytes. Such a record was not parsed: its `value` is `null`, and
     /// only a check that takes the rest from the memo may read it. Empty otherwise.
     pub elided: Vec<Option<usize>>,
+    /// Loaded with a memo: each record's [`memo::raw_digest`], which the next memo keeps.
+    pub digests: Vec<memo::RawDigest>,
 }
 
 /// A parsed content pack.
@@ -575,38 +577,42 @@ fn load_seed_file(
     let max_record = config.limits.max_record_bytes;
     let depth = config.limits.max_depth.saturating_sub(2).max(1);
     type Parsed = (Option<Record>, Vec<Diagnostic>, Option<usize>);
-    let parsed: Vec<Parsed> = raws
+    let parse = |index: usize, raw: &RawValue, digest: Option<&memo::RawDigest>| -> Parsed {
+        if let Some(j) = known.zip(digest).and_then(|(k, d)| k.find(index, d)) {
+            let key = known.and_then(|k| k.keys.get(j)).cloned();
+            return (Some(Record { index, key, value: Value::Null }), Vec::new(), Some(j));
+        }
+        let pointer = format!("/data/{index}");
+        let len = raw.get().len() as u64;
+        if len > max_record {
+            let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
+                .in_file(rel)
+                .at_value(pointer);
+            return (None, vec![d], None);
+        }
+        match json::parse(raw.get(), &pointer, depth) {
+            Ok((value, findings)) => {
+                let key = key_of(&value, key_field);
+                let mut diags = Vec::new();
+                if !findings.is_empty() {
+                    let label = record_label(collection, key.as_deref(), index);
+                    diags.extend(findings_to_diags(findings, rel, Some(&label)));
+                }
+                (Some(Record { index, key, value }), diags, None)
+            }
+            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)], None),
+        }
+    };
+    let parsed: Vec<(Parsed, Option<memo::RawDigest>)> = raws
         .par_iter()
         .enumerate()
         .map(|(index, raw)| {
-            if let Some(j) = known.and_then(|k| k.find(index, &memo::raw_digest(raw.get()))) {
-                let key = known.and_then(|k| k.keys.get(j)).cloned();
-                return (Some(Record { index, key, value: Value::Null }), Vec::new(), Some(j));
-            }
-            let mut diags = Vec::new();
-            let pointer = format!("/data/{index}");
-            let len = raw.get().len() as u64;
-            if len > max_record {
-                let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
-                    .in_file(rel)
-                    .at_value(pointer);
-                return (None, vec![d], None);
-            }
-            match json::parse(raw.get(), &pointer, depth) {
-                Ok((value, findings)) => {
-                    let key = key_of(&value, key_field);
-                    if !findings.is_empty() {
-                        let label = record_label(collection, key.as_deref(), index);
-                        diags.extend(findings_to_diags(findings, rel, Some(&label)));
-                    }
-                    (Some(Record { index, key, value }), diags, None)
-                }
-                Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)], None),
-            }
+            let digest = known.map(|_| memo::raw_digest(raw.get()));
+            (parse(index, raw, digest.as_ref()), digest)
         })
         .collect();
-    let any_elided = parsed.iter().any(|(_, _, j)| j.is_some());
-    for (record, record_diags, elided) in parsed {
+    let any_elided = parsed.iter().any(|((_, _, j), _)| j.is_some());
+    for ((record, record_diags, elided), digest) in parsed {
         diags.extend(record_diags);
         match record {
             Some(r) => {
@@ -614,9 +620,13 @@ fn load_seed_file(
                 if any_elided {
                     seed.elided.push(elided);
                 }
+                seed.digests.extend(digest);
             }
             None => seed.complete = false,
         }
+    }
+    if seed.digests.len() != seed.records.len() {
+        seed.digests.clear();
     }
     (rel.to_owned(), Some((seed, Arc::new(source))), diags)
 }
@@ -631,6 +641,7 @@ fn empty_seed(collection: &str, rel: &str) -> SeedFile {
         records: Vec::new(),
         complete: false,
         elided: Vec::new(),
+        digests: Vec::new(),
     }
     .with_complete()
 }
