@@ -9,8 +9,10 @@
 #   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy), also
 #      the best of three.
 # Figures are ratios against the baseline and the first deploy measured in the same run.
-# `seedc check` of the same content is timed too: a deploy of changed content includes a
-# full check, so "deploy minus check" is the part the deploy itself is answerable for.
+# `seedc check` of the same content is timed too: a first deploy includes a full check, so
+# "deploy minus check" is the part the deploy itself is answerable for. A redeploy checks
+# against the record memo of the last deploy (out/.cache/records.bin), so only the changed
+# records are parsed and validated.
 #
 #   scripts/bench.d/deploy.sh
 #   RECORDS=20000 scripts/bench.d/deploy.sh
@@ -138,4 +140,4 @@ awk -v b="$baseline" -v f="$first" -v n="$noop" -v c="$changed" -v w="$written" 
     printf "deploy: %d records; psql \\copy baseline %s; seedc check alone %s\n", r, bs, ks
     printf "deploy: first deploy %s = %.2fx the \\copy baseline (target <= 1.5x); without the check %.2fx\n", fs, f / b, (f - k) / b
     printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 20%%), %d rows written (target 0)\n", ns, 100 * n / f, w
-    printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%); without the check %.1f%%\n", u, cs, 100 * c / f, 100 * (c - k) / (f - k) }'
+    printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%)\n", u, cs, 100 * c / f }'
