@@ -30,6 +30,17 @@ impl RowDiff {
     pub fn writes(&self) -> usize {
         self.insert.len() + self.update.len() + self.delete.len()
     }
+
+    /// Stored keys that left the seed file: deleted, or kept with `--no-prune`; sorted.
+    fn gone<'k>(&mut self, keys: impl Iterator<Item = &'k str>, prune: bool) {
+        let mut gone: Vec<String> = keys.map(str::to_owned).collect();
+        gone.sort();
+        if prune {
+            self.delete = gone;
+        } else {
+            self.kept = gone;
+        }
+    }
 }
 
 /// Compares the new records (key and hash, in file order) with the stored ones.
@@ -53,13 +64,7 @@ pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
             Some(_) => diff.unchanged += 1,
         }
     }
-    let mut gone: Vec<String> = stored.keys().map(|k| k.borrow()).filter(|k| !seen.contains(k)).map(str::to_owned).collect();
-    gone.sort();
-    if prune {
-        diff.delete = gone;
-    } else {
-        diff.kept = gone;
-    }
+    diff.gone(stored.keys().map(|k| k.borrow()).filter(|k| !seen.contains(k)), prune);
     diff
 }
 
@@ -89,13 +94,7 @@ pub fn diff_known<'a>(
             }
         }
     }
-    let mut gone: Vec<String> = stored.iter().zip(&matched).filter(|(_, m)| !**m).map(|((k, _), _)| (*k).to_owned()).collect();
-    gone.sort();
-    if prune {
-        diff.delete = gone;
-    } else {
-        diff.kept = gone;
-    }
+    diff.gone(stored.iter().zip(&matched).filter(|(_, m)| !**m).map(|((k, _), _)| *k), prune);
     diff
 }
 
