@@ -104,7 +104,9 @@ impl Memo {
             let name = String::from_utf8(r.chunk()?.to_vec()).ok()?;
             let hash = ContentHash(r.array()?);
             let n = r.u32()? as usize;
-            let (mut raw, mut keys, mut canonical) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+            // A record takes at least 72 bytes: a count beyond what is left is not believed.
+            let room = n.min((r.bytes.len() - r.at) / 72);
+            let (mut raw, mut keys, mut canonical) = (Vec::with_capacity(room), Vec::with_capacity(room), Vec::with_capacity(room));
             for _ in 0..n {
                 raw.push(r.array()?);
                 let hash = ContentHash(r.array()?);
