@@ -187,33 +187,16 @@ type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<Can
 /// records in canonical form. A record identical to one whose canonical form the prior
 /// check kept is not written again.
 fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> CollectionHashes {
-    let complete = content.seeds.par_iter().filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()));
-    if !keep.canonical_records {
-        let hashes = complete
-            .map(|(name, s)| {
-                let kept = reuse.and_then(|reuse| Some((reuse.prior.canonical.get(name)?, reuse.same(name))));
-                let hash = match kept {
-                    None => canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))),
-                    Some((old, same)) => {
-                        let made: Vec<Option<CanonicalRecord>> = (0..s.records.len())
-                            .into_par_iter()
-                            .map(|i| validate::reused(same, i).is_none().then(|| CanonicalRecord::of(&s.records[i].value)))
-                            .collect();
-                        let records = made.iter().enumerate().map(|(i, made)| {
-                            made.as_ref()
-                                .unwrap_or_else(|| &old[validate::reused(same, i).expect("a record not made again is the prior's")])
-                        });
-                        canon::hash_canonical_collection(s.records.iter().map(record_key).zip(records))
-                    }
-                };
-                (name.clone(), hash)
-            })
-            .collect();
-        return (hashes, BTreeMap::new());
-    }
-    let kept: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = complete
+    let hashed: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = content
+        .seeds
+        .par_iter()
+        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
         .map(|(name, s)| {
             let old = reuse.and_then(|reuse| Some((reuse.prior.canonical.get(name)?, reuse.same(name))));
+            // Nothing to keep and nothing to reuse: hash straight from the values.
+            if old.is_none() && !keep.canonical_records {
+                return (name, canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))), Vec::new());
+            }
             let records: Vec<CanonicalRecord> = (0..s.records.len())
                 .into_par_iter()
                 .map(|i| match old.and_then(|(old, same)| old.get(validate::reused(same, i)?)) {
@@ -225,7 +208,15 @@ fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> Co
             (name, hash, records)
         })
         .collect();
-    kept.into_iter().map(|(name, hash, records)| ((name.clone(), hash), (name.clone(), records))).unzip()
+    let mut hashes = BTreeMap::new();
+    let mut canonical = BTreeMap::new();
+    for (name, hash, records) in hashed {
+        hashes.insert(name.clone(), hash);
+        if keep.canonical_records {
+            canonical.insert(name.clone(), records);
+        }
+    }
+    (hashes, canonical)
 }
 
 fn record_key(r: &load::Record) -> &str {

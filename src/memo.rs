@@ -13,6 +13,7 @@
 //! missing, torn, corrupt or foreign memo is a miss. It is written without fsync for the
 //! same reason: a memo lost in a crash only costs the next deploy a full check.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -181,8 +182,8 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    // Per collection: name, records, canonical records, hash, and digests if loading made none.
-    type Part<'a> = (&'a String, &'a SeedFile, &'a [CanonicalRecord], ContentHash, Vec<RawDigest>);
+    // Per collection: name, records, canonical records, hash, and each record's digest.
+    type Part<'a> = (&'a String, &'a SeedFile, &'a [CanonicalRecord], ContentHash, Cow<'a, [RawDigest]>);
     let collections: Vec<Part> = checked
         .canonical
         .iter()
@@ -194,13 +195,15 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
             }
             // A memo made the digests while loading; otherwise the bytes are still at hand.
             let digests = if seed.digests.len() == seed.records.len() {
-                Vec::new()
+                Cow::Borrowed(seed.digests.as_slice())
             } else {
                 let source = checked.content.sources.get(&seed.file)?;
-                seed.records
-                    .par_iter()
-                    .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(raw_digest))
-                    .collect::<Option<_>>()?
+                Cow::Owned(
+                    seed.records
+                        .par_iter()
+                        .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(raw_digest))
+                        .collect::<Option<_>>()?,
+                )
             };
             Some((name, seed, canonical.as_slice(), hash, digests))
         })
@@ -215,8 +218,7 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
             body.chunk(name.as_bytes())?;
             body.put(&hash.0)?;
             body.put(&(seed.records.len() as u32).to_le_bytes())?;
-            let digests = if digests.is_empty() { &seed.digests } else { digests };
-            for ((record, c), raw) in seed.records.iter().zip(*canonical).zip(digests) {
+            for ((record, c), raw) in seed.records.iter().zip(*canonical).zip(digests.iter()) {
                 body.put(raw)?;
                 body.put(&c.hash.0)?;
                 body.chunk(record.key.as_deref().unwrap_or_default().as_bytes())?;

@@ -625,9 +625,6 @@ fn load_seed_file(
             None => seed.complete = false,
         }
     }
-    if seed.digests.len() != seed.records.len() {
-        seed.digests.clear();
-    }
     (rel.to_owned(), Some((seed, Arc::new(source))), diags)
 }
 
