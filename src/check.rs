@@ -99,7 +99,7 @@ impl Prepared {
             c.references.iter().all(|reference| {
                 let target = reference.collection.as_str();
                 let (Some(old), Some(new)) = (prior.content.seeds.get(target), self.content.seeds.get(target)) else { return false };
-                let keys: std::collections::HashSet<&str, validate::KeyHash> =
+                let keys: std::collections::HashSet<&str, rustc_hash::FxBuildHasher> =
                     new.records.iter().filter_map(|r| r.key.as_deref()).collect();
                 old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| keys.contains(k)))
             })

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::deploy::store::{ident, pg};
+use crate::db::{self, sql};
 use crate::exit::{Exit, ExitError};
 
 /// Connecting to Redis, and every reply after that, may take this long at most.
@@ -30,36 +30,13 @@ pub struct FlushReport {
     pub version: Option<String>,
 }
 
-struct Pending {
-    deploy_id: i64,
-    keys: Vec<String>,
-    version_key: String,
-    content_version: String,
-}
-
-/// The advisory lock key of flushes in `schema`.
-pub fn flush_lock_key(schema: &str) -> i64 {
-    crate::deploy::lock_key("flush", schema)
-}
-
 /// Flushes everything pending. `lock_timeout` bounds the wait for another flush.
 pub fn flush(client: &mut postgres::Client, schema: &str, redis_url: &str, lock_timeout: Duration) -> Result<FlushReport> {
-    let outbox = format!("{}.flush_outbox", ident(schema));
-    let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0);
-    if !exists {
+    if !sql::outbox_exists(client, schema)? {
         return Ok(FlushReport::default());
     }
-    let key = flush_lock_key(schema);
-    crate::deploy::set_lock_timeout(client, lock_timeout, false)?;
-    let got: bool = if lock_timeout.is_zero() {
-        client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map_err(pg)?.get(0)
-    } else {
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&key])
-            .map(|_| true)
-            .or_else(|e| if crate::deploy::is_lock_timeout(&e) { Ok(false) } else { Err(pg(e)) })?
-    };
-    if !got {
+    let key = db::Lock::Flush.key(schema);
+    if !sql::session_lock(client, key, lock_timeout)? {
         return Err(ExitError::new(
             Exit::FlushPending,
             format!(
@@ -68,17 +45,13 @@ pub fn flush(client: &mut postgres::Client, schema: &str, redis_url: &str, lock_
             ),
         ));
     }
-    let result = flush_locked(client, &outbox, redis_url);
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    let result = flush_locked(client, schema, redis_url);
+    sql::session_unlock(client, key);
     result
 }
 
-fn flush_locked(client: &mut postgres::Client, outbox: &str, redis_url: &str) -> Result<FlushReport> {
-    let rows = client
-        .query(&format!("SELECT deploy_id, keys, version_key, content_version FROM {outbox} WHERE done_at IS NULL ORDER BY deploy_id"), &[])
-        .map_err(pg)?;
-    let pending: Vec<Pending> =
-        rows.iter().map(|r| Pending { deploy_id: r.get(0), keys: r.get(1), version_key: r.get(2), content_version: r.get(3) }).collect();
+fn flush_locked(client: &mut postgres::Client, schema: &str, redis_url: &str) -> Result<FlushReport> {
+    let pending = sql::pending_flushes(client, schema)?;
     let Some(last) = pending.last() else {
         return Ok(FlushReport::default());
     };
@@ -98,19 +71,8 @@ fn flush_locked(client: &mut postgres::Client, outbox: &str, redis_url: &str) ->
     redis::cmd("SET").arg(&last.version_key).arg(&last.content_version).exec(&mut con).map_err(redis_failed)?;
 
     let ids: Vec<i64> = pending.iter().map(|p| p.deploy_id).collect();
-    client.execute(&format!("UPDATE {outbox} SET done_at = now() WHERE deploy_id = ANY($1) AND done_at IS NULL"), &[&ids]).map_err(pg)?;
+    sql::mark_flushed(client, schema, &ids)?;
     Ok(FlushReport { deploys: ids, keys_removed: removed, version: Some(last.content_version.clone()) })
-}
-
-/// The deploys whose flush is still pending (none when seedc's schema does not exist).
-pub fn pending_deploys(client: &mut postgres::Client, schema: &str) -> Result<Vec<i64>> {
-    let outbox = format!("{}.flush_outbox", ident(schema));
-    let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0);
-    if !exists {
-        return Ok(Vec::new());
-    }
-    let rows = client.query(&format!("SELECT deploy_id FROM {outbox} WHERE done_at IS NULL ORDER BY deploy_id"), &[]).map_err(pg)?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 fn redis_connect(url: &str) -> Result<redis::Connection> {

@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod db;
 pub mod deploy;
 pub mod diag;
 pub mod diff;

@@ -29,7 +29,7 @@ use crate::canon::{CanonicalRecord, ContentHash};
 use crate::check::Checked;
 use crate::config::Config;
 use crate::load::{Content, Record, SeedFile};
-use crate::validate::KeyHash;
+use rustc_hash::FxBuildHasher;
 
 /// The memo, relative to `out/`.
 pub const MEMO_FILE: &str = ".cache/records.bin";
@@ -58,7 +58,7 @@ pub struct MemoCollection {
     pub raw: Vec<RawDigest>,
     pub keys: Vec<String>,
     pub canonical: Vec<CanonicalRecord>,
-    by_raw: OnceLock<HashMap<RawDigest, usize, KeyHash>>,
+    by_raw: OnceLock<HashMap<RawDigest, usize, FxBuildHasher>>,
 }
 
 impl MemoCollection {

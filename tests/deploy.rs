@@ -281,7 +281,7 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
         "SELECT pg_get_constraintdef(oid) || ' ' || conname FROM pg_constraint WHERE conrelid = 'enemies'::regclass AND contype = 'p'",
     );
     assert_eq!(key, "PRIMARY KEY (id) enemies_pkey");
-    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::deploy::store::SCHEMA_VERSION);
+    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::db::sql::SCHEMA_VERSION);
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.packs"), 4);
     // Published bundles are the exact bytes of out/.
     let (hash, body): (String, Vec<u8>) = {
@@ -596,7 +596,7 @@ fn a_held_deploy_lock_times_out_with_exit_3_naming_the_holder() {
     let Some(env) = Env::new("locktimeout") else { return };
     let mut holder = env.db.client();
     let mut tx = holder.transaction().unwrap();
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::deploy::lock_key("deploy", "seedc")]).unwrap();
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::db::Lock::Deploy.key("seedc")]).unwrap();
     let run = env.seedc(&["deploy", "--lock-timeout", "1"]);
     assert_eq!(run.code, 3, "{}", run.snapshot());
     assert!(run.stderr.contains("another deploy holds the deploy lock") && run.stderr.contains("server pid"), "{}", run.snapshot());

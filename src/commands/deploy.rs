@@ -30,6 +30,7 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
         dry_run: args.dry_run,
         prune: !args.no_prune,
         details: printer.verbose > 0,
+        on_timeout: crate::output::fatal,
     };
     match deploy::deploy(root, &options)? {
         Outcome::Invalid { sink, sources } => {

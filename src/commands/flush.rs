@@ -18,12 +18,11 @@ pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
         .ok_or_else(|| ExitError::new(Exit::Usage, "flush needs a database: set --database-url or DATABASE_URL"))?;
     let redis_url =
         args.redis_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
-    let watchdog = crate::deploy::watchdog::Watchdog::start();
-    let mut client = crate::deploy::connect::connect(database_url, "seedc flush", &watchdog)?;
+    let mut db = crate::db::Session::open(database_url, "seedc flush", crate::output::fatal)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);
-    watchdog.arm("flushing the cache", lock_timeout + crate::deploy::connect::STATEMENT_TIMEOUT);
-    let report = crate::flush::flush(&mut client, &config.deploy.schema, redis_url, lock_timeout)?;
-    watchdog.disarm();
+    db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
+    let report = crate::flush::flush(&mut db.client, &config.deploy.schema, redis_url, lock_timeout)?;
+    db.watchdog.disarm();
     printer.flush_report(&report);
     Ok(Exit::Ok)
 }

@@ -12,17 +12,13 @@
 //!    of the cache flush; COMMIT. Unchanged content writes no row at all;
 //! 7. flush the cache (exit 5 if Redis fails: committed, flush pending).
 
-pub mod connect;
 pub mod plan;
-pub mod store;
-pub mod watchdog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
-use postgres::GenericClient;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -31,14 +27,14 @@ use crate::build::write::{self, Report as BuildReport};
 use crate::build::{Compiled, Mode};
 use crate::canon::{self, ContentHash};
 use crate::check::{Checked, Keep};
+use crate::db::sql::{self as store, Row, StoredCollection};
+use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
 use crate::load::Sources;
 use crate::memo::{self, Memo};
 use plan::{FieldChange, RowDiff};
-use store::{Row, StoredCollection, pg};
-use watchdog::Watchdog;
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -52,6 +48,8 @@ pub struct Options {
     pub prune: bool,
     /// Collect field-level changes (`-v`).
     pub details: bool,
+    /// Reports a database that stopped answering, just before the process exits 3.
+    pub on_timeout: db::OnTimeout,
 }
 
 /// How a deploy ended, short of an error.
@@ -141,24 +139,6 @@ pub enum Op {
     Insert,
     Update,
     Delete,
-}
-
-/// The advisory lock key of `what` ("deploy" or "flush") in a seedc schema: two projects
-/// with their own schema in one database never wait for each other.
-pub fn lock_key(what: &str, schema: &str) -> i64 {
-    let digest = ContentHash::of(format!("seedc {what} lock\0{schema}").as_bytes());
-    i64::from_be_bytes(digest.0[..8].try_into().expect("8 bytes"))
-}
-
-/// Sets `lock_timeout` for the transaction (`local`) or the session.
-pub fn set_lock_timeout(client: &mut impl GenericClient, timeout: Duration, local: bool) -> Result<()> {
-    let ms = timeout.as_millis().max(1).to_string();
-    client.execute("SELECT set_config('lock_timeout', $1, $2)", &[&ms, &local]).map_err(pg)?;
-    Ok(())
-}
-
-pub fn is_lock_timeout(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
 
 /// What deploy needs of a check: every record's canonical bytes (the rows' `jsonb`) and
@@ -282,8 +262,7 @@ fn check(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<(C
 
 /// The connection of one deploy, its watchdog, and the flushes it has completed so far.
 struct Session {
-    client: postgres::Client,
-    watchdog: Watchdog,
+    db: db::Session,
     schema: String,
     flushed: FlushReport,
     flush_error: Option<String>,
@@ -294,12 +273,11 @@ impl Session {
     /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
     /// flush retries it.
     fn open(options: &Options, schema: &str) -> Result<Session> {
-        let watchdog = Watchdog::start();
-        let client = connect::connect(&options.database_url, &application_name(), &watchdog)?;
-        let mut session = Session { client, watchdog, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None };
+        let db = db::Session::open(&options.database_url, &application_name(), options.on_timeout)?;
+        let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None };
         if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
-            session.watchdog.arm("completing a pending cache flush", options.lock_timeout + connect::STATEMENT_TIMEOUT);
-            match flush::flush(&mut session.client, schema, redis, options.lock_timeout) {
+            session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);
+            match flush::flush(&mut session.db.client, schema, redis, options.lock_timeout) {
                 Ok(report) => session.flushed = report,
                 Err(e) if exit_of(&e) == Exit::FlushPending => session.flush_error = Some(e.to_string()),
                 Err(e) => return Err(e),
@@ -315,8 +293,8 @@ impl Session {
             return;
         }
         let redis = options.redis_url.as_deref().unwrap_or_default();
-        self.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + connect::STATEMENT_TIMEOUT);
-        match flush::flush(&mut self.client, &self.schema, redis, options.lock_timeout) {
+        self.db.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + STATEMENT_TIMEOUT);
+        match flush::flush(&mut self.db.client, &self.schema, redis, options.lock_timeout) {
             Ok(report) => {
                 self.flushed.deploys.extend(report.deploys);
                 self.flushed.keys_removed += report.keys_removed;
@@ -325,12 +303,12 @@ impl Session {
             }
             Err(e) => self.flush_error = Some(e.to_string()),
         }
-        self.watchdog.disarm();
+        self.db.watchdog.disarm();
     }
 
     /// The error of a deploy lock that timed out, naming the holder if it still holds it.
     fn lock_busy(&mut self, options: &Options) -> anyhow::Error {
-        let holder = lock_holder(&mut self.client, lock_key("deploy", &self.schema));
+        let holder = store::lock_holder(&mut self.db.client, db::Lock::Deploy.key(&self.schema));
         ExitError::new(
             Exit::Service,
             format!(
@@ -377,12 +355,12 @@ impl Unchanged {
     /// content; None when anything differs (the caller then checks and plans in full).
     fn probe(&self, session: &mut Session, options: &Options) -> Result<Option<Plan>> {
         let schema = self.config.deploy.schema.as_str();
-        let Some(mut tx) = begin(&mut session.client, &session.watchdog, schema, options)? else {
+        let Some((mut tx, _)) = begin(&mut session.db, schema, options)? else {
             return Err(session.lock_busy(options));
         };
         let plan = self.compare(&mut tx, options)?;
         tx.rollback().map_err(pg)?;
-        session.watchdog.disarm();
+        session.db.watchdog.disarm();
         Ok(plan)
     }
 
@@ -452,7 +430,7 @@ fn publish(
     let compiled = crate::build::compile(&checked, &options.build.dates)?;
     let mut prepared = prepare(&checked);
     let schema = session.schema.clone();
-    let Some(mut tx) = begin(&mut session.client, &session.watchdog, &schema, options)? else {
+    let Some((mut tx, watchdog)) = begin(&mut session.db, &schema, options)? else {
         return Err(session.lock_busy(options));
     };
     let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
@@ -466,7 +444,7 @@ fn publish(
         return Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources });
     }
 
-    session.watchdog.disarm();
+    watchdog.disarm();
     let out = root.join(write::OUT_DIR);
     // The memo of this content is made while the database works, and replaces the old one
     // only once the content is committed (or found already there).
@@ -478,19 +456,20 @@ fn publish(
     let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
         let memo = scope.spawn(|| memo::prepare(&out, &checked, &global));
         if plan.is_noop() {
-            session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
+            watchdog.arm(&committing, STATEMENT_TIMEOUT);
             // Nothing to write: not even a deploy record. Only a migration is worth a commit.
             if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
         } else {
             let id = store::next_deploy_id(&mut tx, &schema)?;
-            apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, &session.watchdog)?;
-            session.watchdog.arm(&committing, connect::STATEMENT_TIMEOUT);
-            tx.commit().map_err(|e| {
-                ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", connect::error_text(&e)))
-            })?;
+            apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, watchdog)?;
+            watchdog.arm(&committing, STATEMENT_TIMEOUT);
+            tx.commit()
+                .map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", db::error_text(&e))))?;
             deploy_id = Some(id);
         }
-        Ok(memo.join().expect("writing the memo does not panic"))
+        // The content may be committed by now: a memo writer that panicked costs the next
+        // deploy its shortcut, never this deploy its exit code or its cache flush.
+        Ok(memo.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the record memo could not be written"))))
     })?;
     // Only a shortcut for the next deploy: failing to write it fails nothing.
     let _ = memo.and_then(memo::Pending::commit);
@@ -506,52 +485,13 @@ fn publish(
 }
 
 /// BEGIN and the deploy lock; None (the transaction rolled back) if the lock timed out.
-fn begin<'a>(
-    client: &'a mut postgres::Client,
-    watchdog: &Watchdog,
-    schema: &str,
-    options: &Options,
-) -> Result<Option<postgres::Transaction<'a>>> {
-    watchdog.arm("waiting for the deploy lock", options.lock_timeout);
-    let mut tx = client.transaction().map_err(pg)?;
-    if !take_lock(&mut tx, lock_key("deploy", schema), options.lock_timeout)? {
-        tx.rollback().map_err(pg)?;
-        return Ok(None);
+fn begin<'a>(db: &'a mut db::Session, schema: &str, options: &Options) -> Result<Option<(postgres::Transaction<'a>, &'a db::Watchdog)>> {
+    db.watchdog.arm("waiting for the deploy lock", options.lock_timeout);
+    let tx = db::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
+    if tx.is_some() {
+        db.watchdog.arm("planning", STATEMENT_TIMEOUT);
     }
-    watchdog.arm("planning", connect::STATEMENT_TIMEOUT);
-    Ok(Some(tx))
-}
-
-/// Takes the transaction-scoped deploy lock; false if `timeout` ran out first.
-fn take_lock(tx: &mut postgres::Transaction, key: i64, timeout: Duration) -> Result<bool> {
-    if timeout.is_zero() {
-        return Ok(tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key]).map_err(pg)?.get(0));
-    }
-    set_lock_timeout(tx, timeout, true)?;
-    match tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key]) {
-        Ok(_) => Ok(true),
-        Err(e) if is_lock_timeout(&e) => Ok(false),
-        Err(e) => Err(pg(e)),
-    }
-}
-
-/// Who holds an advisory lock, as a clause for the error message (empty if unknown).
-fn lock_holder(client: &mut postgres::Client, key: i64) -> String {
-    let (classid, objid) = ((key >> 32) as u32, key as u32);
-    let row = client.query_opt(
-        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '')
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1 LIMIT 1",
-        &[&classid, &objid],
-    );
-    match row {
-        Ok(Some(r)) => {
-            let (pid, app, addr, since): (i32, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
-            let app = if app.is_empty() { String::new() } else { format!(", {app:?}") };
-            format!(" (server pid {pid}{app}, from {addr}, since {since})")
-        }
-        _ => String::new(),
-    }
+    Ok(tx.map(|tx| (tx, &db.watchdog)))
 }
 
 /// What `apply` needs beyond the plan: the row diff of each collection, by name.
@@ -705,7 +645,7 @@ fn apply(
     plan: &Plan,
     work: &Work,
     deploy_id: i64,
-    watchdog: &Watchdog,
+    watchdog: &db::Watchdog,
 ) -> Result<()> {
     let config = &checked.config;
     let schema = config.deploy.schema.as_str();
@@ -713,7 +653,7 @@ fn apply(
         if !c.changed {
             continue;
         }
-        watchdog.arm(&format!("writing table {:?}", p.table), connect::STATEMENT_TIMEOUT);
+        watchdog.arm(&format!("writing table {:?}", p.table), STATEMENT_TIMEOUT);
         let diff = &work.diffs[p.name];
         let pick = |idx: &[usize]| idx.iter().map(|&i| p.rows[i].clone()).collect::<Vec<_>>();
         if !work.table_exists[p.name] {
@@ -736,7 +676,7 @@ fn apply(
         };
         store::record_collection(tx, schema, p.name, &after, deploy_id)?;
     }
-    watchdog.arm("writing packs, manifests and the deploy record", connect::STATEMENT_TIMEOUT);
+    watchdog.arm("writing packs, manifests and the deploy record", STATEMENT_TIMEOUT);
     for &i in &work.new_packs {
         let b = &compiled.bundles[i];
         let row = store::PackRow {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::canon::ContentHash;
-use crate::validate::KeyHash;
+use rustc_hash::FxBuildHasher;
 
 /// What happens to one collection's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
     prune: bool,
 ) -> RowDiff {
     let mut diff = RowDiff::default();
-    let mut seen: HashSet<&str, KeyHash> = HashSet::default();
+    let mut seen: HashSet<&str, FxBuildHasher> = HashSet::default();
     for (i, (key, hash)) in new.into_iter().enumerate() {
         // Into an empty table every row is an insert and nothing is gone.
         if stored.is_empty() {
@@ -79,7 +79,7 @@ pub fn diff_known<'a>(
 ) -> RowDiff {
     let mut diff = RowDiff::default();
     let mut matched = vec![false; stored.len()];
-    let mut by_key: Option<HashMap<&str, usize, KeyHash>> = None;
+    let mut by_key: Option<HashMap<&str, usize, FxBuildHasher>> = None;
     for (i, (key, hash)) in new.into_iter().enumerate() {
         let j = match crate::validate::reused(same, i) {
             Some(j) => Some(j),

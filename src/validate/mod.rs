@@ -90,7 +90,7 @@ fn identical(old: (&SeedFile, &SourceFile), new: (&SeedFile, &SourceFile)) -> Ve
         file.records.get(r.index).and_then(|range| file.text.get(range.clone()))
     }
     // Most records keep their place: look them up by key only when they moved.
-    let by_key: OnceLock<HashMap<&str, usize, KeyHash>> = OnceLock::new();
+    let by_key: OnceLock<HashMap<&str, usize, rustc_hash::FxBuildHasher>> = OnceLock::new();
     let index = || old.0.records.iter().enumerate().filter_map(|(j, r)| Some((r.key.as_deref()?, j))).collect();
     new.0
         .records
@@ -107,37 +107,6 @@ fn identical(old: (&SeedFile, &SourceFile), new: (&SeedFile, &SourceFile)) -> Ve
         })
         .collect()
 }
-
-/// A hasher for sets of record keys. Keys come from the user's own files, so resistance to
-/// crafted collisions (std's SipHash) buys nothing, and hashing is a measurable share of a
-/// check of a few hundred thousand records. This is FxHash (rustc's hasher).
-#[derive(Default, Clone, Copy)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for &byte in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.write(&[byte]);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashSet`/`HashMap` build-hasher for record keys.
-pub type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
 
 /// Edit distance, for "did you mean" hints on short names.
 pub fn levenshtein(a: &str, b: &str) -> usize {

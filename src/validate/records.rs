@@ -113,7 +113,8 @@ fn lowercase_first(s: &str) -> String {
 
 fn keys(seed: &SeedFile, key_field: &str) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let mut first: HashMap<&str, usize, super::KeyHash> = HashMap::with_capacity_and_hasher(seed.records.len(), Default::default());
+    let mut first: HashMap<&str, usize, rustc_hash::FxBuildHasher> =
+        HashMap::with_capacity_and_hasher(seed.records.len(), Default::default());
     for r in &seed.records {
         match &r.key {
             None => diags.push(

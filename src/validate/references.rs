@@ -14,7 +14,7 @@ use crate::load::json::escape_pointer;
 use crate::load::{Content, record_label};
 
 pub fn check(content: &Content, config: &Config, reuse: Option<&Reuse>) -> Vec<Diagnostic> {
-    let keys: HashMap<&str, HashSet<&str, super::KeyHash>> = content
+    let keys: HashMap<&str, HashSet<&str, rustc_hash::FxBuildHasher>> = content
         .seeds
         .par_iter()
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))

@@ -1,20 +1,23 @@
 //! Where the SQL is: seedc's own schema and its forward migrations, the collection tables,
-//! and every read and write a deploy makes. Identifiers come from a checked config and are
-//! quoted besides; every value is a parameter.
+//! every read and write a deploy makes, the advisory locks and the flush outbox.
+//! Identifiers come from a checked config and are quoted besides; every value is a parameter.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::{BufMut, BytesMut};
-use postgres::Transaction;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{IsNull, Json, ToSql, Type};
+use postgres::{Client, GenericClient, Transaction};
 use serde_json::Value;
 
 use crate::canon::ContentHash;
 use crate::config::is_identifier;
 use crate::exit::{Exit, ExitError};
-use crate::validate::KeyHash;
+use rustc_hash::FxBuildHasher;
+
+use super::pg;
 
 /// The newest version of seedc's own schema this build knows; recorded in `schema_version`.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -209,9 +212,9 @@ pub fn create_table(tx: &mut Transaction, table: &str, version: &str, rows: &[Ro
 
 /// Every stored row's key and content hash. A hash that does not parse (edited by hand)
 /// reads as zeros, which no content hashes to: that row is rewritten.
-pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String, ContentHash, KeyHash>> {
+pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String, ContentHash, FxBuildHasher>> {
     let rows = tx.query(&format!("SELECT id, content_hash FROM {}", ident(table)), &[]).map_err(pg)?;
-    let mut out = HashMap::with_capacity_and_hasher(rows.len(), KeyHash::default());
+    let mut out = HashMap::with_capacity_and_hasher(rows.len(), FxBuildHasher);
     for r in &rows {
         out.insert(r.get::<_, String>(0), ContentHash::parse(r.get(1)).unwrap_or(ContentHash([0; 32])));
     }
@@ -398,11 +401,6 @@ pub fn record_flush(
     Ok(())
 }
 
-/// A PostgreSQL failure mid-deploy: a service error (exit 3), the transaction rolled back.
-pub fn pg(e: postgres::Error) -> anyhow::Error {
-    ExitError::new(Exit::Service, format!("database error: {}", super::connect::error_text(&e)))
-}
-
 /// Keeps an error's message but makes it a service failure unless it already has a code.
 fn service(e: anyhow::Error) -> anyhow::Error {
     if e.chain().any(|c| c.downcast_ref::<ExitError>().is_some()) {
@@ -410,4 +408,105 @@ fn service(e: anyhow::Error) -> anyhow::Error {
     }
     let text = e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
     ExitError::new(Exit::Service, text)
+}
+
+/// Sets `lock_timeout` for the transaction (`local`) or the session.
+fn set_lock_timeout(client: &mut impl GenericClient, timeout: Duration, local: bool) -> Result<()> {
+    let ms = timeout.as_millis().max(1).to_string();
+    client.execute("SELECT set_config('lock_timeout', $1, $2)", &[&ms, &local]).map_err(pg)?;
+    Ok(())
+}
+
+/// Takes the transaction-scoped advisory lock `key`; false if `timeout` ran out first (zero:
+/// if another session holds it now).
+pub fn xact_lock(tx: &mut Transaction, key: i64, timeout: Duration) -> Result<bool> {
+    if timeout.is_zero() {
+        return Ok(tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key]).map_err(pg)?.get(0));
+    }
+    set_lock_timeout(tx, timeout, true)?;
+    match tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key]) {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_lock_timeout(&e) => Ok(false),
+        Err(e) => Err(pg(e)),
+    }
+}
+
+/// Takes the session-scoped advisory lock `key`; false if `timeout` ran out first.
+pub fn session_lock(client: &mut Client, key: i64, timeout: Duration) -> Result<bool> {
+    if timeout.is_zero() {
+        return Ok(client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map_err(pg)?.get(0));
+    }
+    set_lock_timeout(client, timeout, false)?;
+    match client.execute("SELECT pg_advisory_lock($1)", &[&key]) {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_lock_timeout(&e) => Ok(false),
+        Err(e) => Err(pg(e)),
+    }
+}
+
+/// Releases a session-scoped advisory lock; a failure only leaves it to the session's end.
+pub fn session_unlock(client: &mut Client, key: i64) {
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+}
+
+/// Who holds an advisory lock, as a clause for an error message (empty if unknown).
+pub fn lock_holder(client: &mut Client, key: i64) -> String {
+    let (classid, objid) = ((key >> 32) as u32, key as u32);
+    let row = client.query_opt(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), coalesce(to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '')
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1 LIMIT 1",
+        &[&classid, &objid],
+    );
+    match row {
+        Ok(Some(r)) => {
+            let (pid, app, addr, since): (i32, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+            let app = if app.is_empty() { String::new() } else { format!(", {app:?}") };
+            format!(" (server pid {pid}{app}, from {addr}, since {since})")
+        }
+        _ => String::new(),
+    }
+}
+
+/// A cache flush recorded by a committed deploy and not yet done (the outbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFlush {
+    pub deploy_id: i64,
+    pub keys: Vec<String>,
+    pub version_key: String,
+    pub content_version: String,
+}
+
+/// Whether seedc's schema has its outbox yet (a database never deployed to has none).
+pub fn outbox_exists(client: &mut Client, schema: &str) -> Result<bool> {
+    let outbox = format!("{}.flush_outbox", ident(schema));
+    Ok(client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0))
+}
+
+/// The pending flushes, oldest first.
+pub fn pending_flushes(client: &mut Client, schema: &str) -> Result<Vec<PendingFlush>> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT deploy_id, keys, version_key, content_version FROM {}.flush_outbox WHERE done_at IS NULL ORDER BY deploy_id",
+                ident(schema)
+            ),
+            &[],
+        )
+        .map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| PendingFlush { deploy_id: r.get(0), keys: r.get(1), version_key: r.get(2), content_version: r.get(3) })
+        .collect())
+}
+
+/// Marks the flushes of `deploy_ids` done.
+pub fn mark_flushed(client: &mut Client, schema: &str, deploy_ids: &[i64]) -> Result<()> {
+    client
+        .execute(
+            &format!("UPDATE {}.flush_outbox SET done_at = now() WHERE deploy_id = ANY($1) AND done_at IS NULL", ident(schema)),
+            &[&deploy_ids],
+        )
+        .map_err(pg)?;
+    Ok(())
 }

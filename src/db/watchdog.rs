@@ -27,11 +27,12 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    /// Starts the watching thread, disarmed.
-    pub fn start() -> Watchdog {
+    /// Starts the watching thread, disarmed. `on_timeout` reports an expired phase, just
+    /// before the process exits.
+    pub fn start(on_timeout: super::OnTimeout) -> Watchdog {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let watched = Arc::clone(&shared);
-        std::thread::spawn(move || watch(&watched));
+        std::thread::spawn(move || watch(&watched, on_timeout));
         Watchdog { shared }
     }
 
@@ -60,7 +61,7 @@ impl Drop for Watchdog {
     }
 }
 
-fn watch(shared: &(Mutex<State>, Condvar)) {
+fn watch(shared: &(Mutex<State>, Condvar), on_timeout: super::OnTimeout) {
     let (lock, wake) = shared;
     let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
     loop {
@@ -72,7 +73,7 @@ fn watch(shared: &(Mutex<State>, Condvar)) {
             Some((phase, deadline)) => {
                 let now = Instant::now();
                 if now >= *deadline {
-                    crate::output::fatal(&format!("the database did not answer in time while {phase}; gave up rather than hang"));
+                    on_timeout(&format!("the database did not answer in time while {phase}; gave up rather than hang"));
                     std::process::exit(Exit::Service as i32);
                 }
                 let wait = *deadline - now;

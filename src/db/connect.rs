@@ -133,26 +133,9 @@ pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Wa
         .options(options.trim_end());
     let connector = target.connector()?;
     watchdog.arm("connecting", config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT));
-    config.connect(connector).map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", error_text(&e))))
-}
-
-/// A PostgreSQL error as one line: the server's message when there is one.
-pub fn error_text(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity().to_lowercase(), db.message()),
-        None => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                let s_text = s.to_string();
-                if !text.contains(&s_text) {
-                    text.push_str(&format!(": {s_text}"));
-                }
-                source = s.source();
-            }
-            text
-        }
-    }
+    config
+        .connect(connector)
+        .map_err(|e| ExitError::new(Exit::Service, format!("cannot connect to the database: {}", super::error_text(&e))))
 }
 
 fn percent_decode(s: &str) -> String {
