@@ -128,7 +128,7 @@ pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value
 /// A record's canonical bytes and their hash, kept by a check for `deploy`, which stores
 /// both (the hash to plan with, the bytes as the row's `jsonb`).
 /// The bytes are shared, so records read back from the deploy memo (see
-/// [`crate::memo`]) are slices of one buffer, not one allocation each.
+/// `deploy::memo`) are slices of one buffer, not one allocation each.
 #[derive(Debug, Clone)]
 pub struct CanonicalRecord {
     pub bytes: bytes::Bytes,

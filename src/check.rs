@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use crate::canon::{self, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::load::{self, Content};
+use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef};
+use crate::load::{self, Body, Content};
 use crate::lock::Lock;
-use crate::memo::Memo;
 use crate::tree::Tree;
-use crate::validate::{self, Reuse, schemas::Schemas};
+use crate::validate::{self, schemas::Schemas};
 
 /// A checked content root: what `build`, `deploy` and `diff` work from.
 #[derive(Debug)]
@@ -29,19 +29,27 @@ pub struct Checked {
     /// Hash of each pack's canonical bytes, parallel to `content.packs`.
     pub pack_hashes: Vec<ContentHash>,
     pub lock: Lock,
-    /// With [`Keep::canonical_records`]: each complete collection's records in canonical
-    /// form, parallel to its `records`; empty otherwise.
-    pub canonical: BTreeMap<String, Vec<CanonicalRecord>>,
+    /// With [`Keep::records`]: what the check found of each record of every complete
+    /// collection, in the order of its `records`; empty otherwise.
+    pub records: BTreeMap<String, Vec<CheckedRecord>>,
     /// The hash of every schema document: equal fingerprints validate alike.
     pub schemas_fingerprint: ContentHash,
+}
+
+/// What a check keeps of one record of a complete collection.
+#[derive(Debug, Clone)]
+pub struct CheckedRecord {
+    pub canonical: CanonicalRecord,
+    /// The keys it names at its collection's reference paths.
+    pub refs: Vec<OutRef>,
 }
 
 /// What a check keeps beyond its verdict, for the command that runs it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Keep {
-    /// Every record's canonical bytes and hash (deploy writes both), computed in the same
-    /// pass as the collection hashes.
-    pub canonical_records: bool,
+    /// Every record's canonical bytes and hash (deploy writes both) and outgoing
+    /// references: what [`Checked::known`] needs to vouch for the records later.
+    pub records: bool,
 }
 
 impl Checked {
@@ -89,22 +97,6 @@ impl Prepared {
     pub fn schemas_fingerprint(&self) -> ContentHash {
         self.schemas_fingerprint
     }
-
-    /// Whether [`finish`] with `prior`, the memo this was prepared with, sees everything a
-    /// full check would: the references of a record left unparsed are only proven by the
-    /// memo while every key their target collections had is still there.
-    pub fn memo_suffices(&self, prior: &Checked) -> bool {
-        self.content.seeds.iter().filter(|(_, seed)| seed.elided.iter().any(Option::is_some)).all(|(name, _)| {
-            let Some(c) = self.config.collections.get(name) else { return true };
-            c.references.iter().all(|reference| {
-                let target = reference.collection.as_str();
-                let (Some(old), Some(new)) = (prior.content.seeds.get(target), self.content.seeds.get(target)) else { return false };
-                let keys: std::collections::HashSet<&str, rustc_hash::FxBuildHasher> =
-                    new.records.iter().filter_map(|r| r.key.as_deref()).collect();
-                old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| keys.contains(k)))
-            })
-        })
-    }
 }
 
 /// The first half of a check: config, lock, schemas, and every file loaded.
@@ -112,9 +104,9 @@ pub fn prepare(tree: &Tree) -> Result<Prepared> {
     prepare_with(tree, None)
 }
 
-/// [`prepare`], leaving unparsed every record whose bytes `memo` knows: the check must then
-/// be finished with that memo as its prior ([`Memo::into_prior`]).
-pub fn prepare_with(tree: &Tree, memo: Option<&Memo>) -> Result<Prepared> {
+/// [`prepare`], leaving unparsed every record whose bytes a record of `known` has, where
+/// `known` applies: the check must then be finished with the same index.
+pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
     let (config, lock) = match tree.root() {
         Some(root) => (Config::load(root)?, Lock::load(root)?),
         None => {
@@ -131,8 +123,8 @@ pub fn prepare_with(tree: &Tree, memo: Option<&Memo>) -> Result<Prepared> {
     };
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let (content, load_diags) =
-        load::load_tree_with(tree, &config, memo).with_context(|| format!("cannot list the content of {}", tree.label()))?;
+    let (content, load_diags) = load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)))
+        .with_context(|| format!("cannot list the content of {}", tree.label()))?;
     let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
@@ -140,68 +132,110 @@ pub fn prepare_with(tree: &Tree, memo: Option<&Memo>) -> Result<Prepared> {
     Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink })
 }
 
-/// The second half of a check: every validation, then the hashes. It takes what it can from
-/// `prior`, a check of other content that found no error (see [`Reuse`]); the diagnostics
-/// are the same as without it.
-pub fn finish(prepared: Prepared, keep: Keep, prior: Option<&Checked>) -> Result<(Checked, Sink)> {
-    let Prepared { root, config, lock, schemas, schemas_fingerprint, content, mut sink } = prepared;
-    let reuse = prior.map(|prior| Reuse::new(prior, &config, &content, schemas_fingerprint));
-    let reuse = reuse.as_ref();
+/// The second half of a check: every validation, then the hashes. A record byte-identical
+/// to a record of `known` (where it applies) is not validated again, keeps its canonical
+/// form, and has its references checked from what `known` recorded of them; the
+/// diagnostics are the same as without it. `known` must be the index the content was
+/// prepared with, if any.
+pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(Checked, Sink)> {
+    let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink } = prepared;
+    let known: BTreeMap<&str, &KnownCollection> = match known {
+        Some(k) => {
+            config.collections.keys().filter_map(|name| Some((name.as_str(), k.applicable(name, &config, schemas_fingerprint)?))).collect()
+        }
+        None => BTreeMap::new(),
+    };
+    match_known(&mut content, &known);
     let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
     // The stages below only read the content: run them side by side, so that one stage's
     // tail (a last large collection) does not leave the other cores idle.
-    let ((record_diags, reference_diags), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
+    let ((record_diags, (reference_diags, refs)), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
         || {
             rayon::join(
-                || validate::records::check(&content, &schemas, &key_fields, reuse),
-                || validate::references::check(&content, &config, reuse),
+                || validate::records::check(&content, &schemas, &key_fields),
+                || validate::references::check(&content, &config, &known, keep.records),
             )
         },
         || {
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let (collection_hashes, canonical) = collection_hashes(&content, keep, reuse);
+                    let hashes = collection_hashes(&content, keep, &known);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
-                    ((collection_hashes, canonical), pack_hashes)
+                    (hashes, pack_hashes)
                 },
             )
         },
     );
-    let (collection_hashes, canonical) = collection_hashes;
+    let (collection_hashes, mut canonical) = collection_hashes;
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
     sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
 
+    let mut records = BTreeMap::new();
+    if keep.records {
+        let mut refs = refs;
+        for (name, canonical) in std::mem::take(&mut canonical) {
+            let mut out_refs = refs.remove(&name).unwrap_or_default().into_iter();
+            let kept =
+                canonical.into_iter().map(|canonical| CheckedRecord { canonical, refs: out_refs.next().unwrap_or_default() }).collect();
+            records.insert(name, kept);
+        }
+    }
+
     let mut diags = std::mem::take(&mut sink).into_vec();
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
-    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, canonical, schemas_fingerprint }, sink))
+    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, records, schemas_fingerprint }, sink))
+}
+
+/// Marks every parsed record whose bytes a known record has (a diff's new side, prepared
+/// before the old side's index existed).
+fn match_known(content: &mut Content, known: &BTreeMap<&str, &KnownCollection>) {
+    let Content { seeds, sources, .. } = content;
+    seeds.par_iter_mut().for_each(|(name, seed)| {
+        let (Some(k), Some(source)) = (known.get(name.as_str()), sources.get(&seed.file)) else { return };
+        seed.records.par_iter_mut().for_each(|r| {
+            if let Body::Parsed { known: slot @ None, .. } = &mut r.body {
+                let digest = match r.digest {
+                    Some(d) => d,
+                    None => match source.records.get(r.index).and_then(|range| source.text.get(range.clone())) {
+                        Some(raw) => known::raw_digest(raw),
+                        None => return,
+                    },
+                };
+                r.digest = Some(digest);
+                *slot = k.find(r.index, &digest);
+            }
+        });
+    });
 }
 
 type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
 
 /// The hash of every complete collection whose records all have keys, and, if asked, its
-/// records in canonical form. A record identical to one whose canonical form the prior
-/// check kept is not written again.
-fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> CollectionHashes {
+/// records in canonical form. A known record's canonical form is not written again.
+fn collection_hashes(content: &Content, keep: Keep, known: &BTreeMap<&str, &KnownCollection>) -> CollectionHashes {
     let hashed: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = content
         .seeds
         .par_iter()
         .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
         .map(|(name, s)| {
-            let old = reuse.and_then(|reuse| Some((reuse.prior.canonical.get(name)?, reuse.same(name))));
-            // Nothing to keep and nothing to reuse: hash straight from the values.
-            if old.is_none() && !keep.canonical_records {
-                return (name, canon::hash_collection(s.records.iter().map(|r| (record_key(r), &r.value))), Vec::new());
+            let k = known.get(name.as_str()).copied();
+            // Nothing to keep and nothing known: hash straight from the values.
+            if k.is_none() && !keep.records {
+                let values = s.records.iter().filter_map(|r| Some((record_key(r), r.value()?)));
+                return (name, canon::hash_collection(values), Vec::new());
             }
-            let records: Vec<CanonicalRecord> = (0..s.records.len())
-                .into_par_iter()
-                .map(|i| match old.and_then(|(old, same)| old.get(validate::reused(same, i)?)) {
-                    Some(kept) => kept.clone(),
-                    None => CanonicalRecord::of(&s.records[i].value),
+            let records: Vec<CanonicalRecord> = s
+                .records
+                .par_iter()
+                .map(|r| match (r.known(), k, r.value()) {
+                    (Some(j), Some(k), _) => k.records[j].canonical.clone(),
+                    (_, _, Some(value)) => CanonicalRecord::of(value),
+                    (Some(_), None, None) | (None, _, None) => unreachable!("a record left unparsed is known"),
                 })
                 .collect();
             let hash = canon::hash_canonical_collection(s.records.iter().map(record_key).zip(&records));
@@ -212,7 +246,7 @@ fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> Co
     let mut canonical = BTreeMap::new();
     for (name, hash, records) in hashed {
         hashes.insert(name.clone(), hash);
-        if keep.canonical_records {
+        if keep.records {
             canonical.insert(name.clone(), records);
         }
     }
@@ -221,6 +255,37 @@ fn collection_hashes(content: &Content, keep: Keep, reuse: Option<&Reuse>) -> Co
 
 fn record_key(r: &load::Record) -> &str {
     r.key.as_deref().unwrap_or_default()
+}
+
+impl Checked {
+    /// What this clean check vouches for, for a later check of changed content: every
+    /// record of each collection whose records it kept ([`Keep::records`]).
+    pub fn known(&self) -> Known {
+        let collections = self
+            .records
+            .par_iter()
+            .filter_map(|(name, kept)| {
+                let seed = self.content.seeds.get(name)?;
+                let identity = known::identity(&self.config, name)?;
+                let hash = *self.collection_hashes.get(name)?;
+                let source = self.content.sources.get(&seed.file)?;
+                let records = seed
+                    .records
+                    .par_iter()
+                    .zip(kept)
+                    .map(|(r, c)| {
+                        let digest = match r.digest {
+                            Some(d) => d,
+                            None => known::raw_digest(source.text.get(source.records.get(r.index)?.clone())?),
+                        };
+                        Some(KnownRecord { digest, key: r.key.clone()?, canonical: c.canonical.clone(), refs: c.refs.clone() })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some((name.clone(), KnownCollection::new(identity, hash, records)))
+            })
+            .collect();
+        Known { schemas_fingerprint: self.schemas_fingerprint, collections }
+    }
 }
 
 /// A `$schema` that points at a missing local file is a warning: editors would not validate.

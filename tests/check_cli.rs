@@ -43,7 +43,7 @@ fn sample_content_has_the_promised_shape() {
 
     let items: HashSet<&str> = checked.content.seeds["items"].records.iter().filter_map(|r| r.key.as_deref()).collect();
     for boss in &checked.content.seeds["bosses"].records {
-        let loot = boss.value["loot_table"].as_array().unwrap_or_else(|| panic!("{:?} has no loot table", boss.key));
+        let loot = boss.value().unwrap()["loot_table"].as_array().unwrap_or_else(|| panic!("{:?} has no loot table", boss.key));
         assert!(!loot.is_empty(), "{:?}", boss.key);
         for entry in loot {
             let item = entry["item"].as_str().unwrap();

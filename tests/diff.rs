@@ -256,30 +256,31 @@ fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
     for (what, edit) in edits {
         let pair = Pair::new();
         edit(&pair.head());
-        let base = check::check_tree(&Tree::dir(pair.dir.path().join("base")), Keep { canonical_records: true }).unwrap();
+        let base = check::check_tree(&Tree::dir(pair.dir.path().join("base")), Keep { records: true }).unwrap();
         assert!(!base.1.has_errors(), "the sample checks");
         let head = Tree::dir(pair.head());
         let full = check::check_tree(&head, Keep::default()).unwrap();
-        let after = check::finish(check::prepare(&head).unwrap(), Keep::default(), Some(&base.0)).unwrap();
+        let known = base.0.known();
+        let after = check::finish(check::prepare(&head).unwrap(), Keep::default(), Some(&known)).unwrap();
         assert_eq!(describe(&after), describe(&full), "{what}");
         let expect_errors = !matches!(what, "nothing" | "the balance change");
         assert_eq!(full.1.has_errors(), expect_errors, "{what}: {:?}", describe(&full).0);
     }
 }
 
-/// `deploy` checks against the record memo of its last deploy (`seedc::memo`): records
-/// byte-identical to a memo record are not even parsed. Whenever the memo applies, that
-/// check must report exactly what a full check reports and keep the same canonical records;
-/// a schema change makes the memo a miss, and a key gone that unchanged records could name
-/// makes it insufficient (deploy then runs the full check).
+/// `deploy` checks against the record memo of its last deploy (`seedc::deploy::memo`):
+/// records byte-identical to a memo record are not even parsed. Whenever the memo applies,
+/// that check must report exactly what a full check reports and keep the same canonical
+/// records and references; a schema change makes the memo a miss. A key gone that unchanged
+/// records name is found from the references the memo recorded, with no full check.
 #[test]
 fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
     use seedc::build::cache::Fingerprint;
     use seedc::check::{self, Keep};
-    use seedc::memo::{self, Memo};
+    use seedc::deploy::memo;
     use seedc::tree::Tree;
 
-    let keep = Keep { canonical_records: true };
+    let keep = Keep { records: true };
     let edits = [
         ("nothing", (|_| {}) as Edit),
         ("records change, move and arrive", |head| {
@@ -315,35 +316,31 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
         edit(&pair.head());
 
         let head = Tree::dir(pair.head());
-        let Some(memo) = Memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) else {
+        let Some(known) = memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) else {
             assert_eq!(what, "the schema gets stricter", "only a changed schema makes the memo a miss");
             continue;
         };
-        let prepared = check::prepare_with(&head, Some(&memo)).unwrap();
-        let prior = memo.into_prior(prepared.config(), prepared.schemas_fingerprint());
-        if matches!(what, "a referenced key goes away" | "the balance change") {
-            assert!(!prepared.memo_suffices(&prior), "{what}: unchanged records name a key that went");
-            continue;
-        }
-        assert!(prepared.memo_suffices(&prior), "{what}");
-        let (after, after_sink) = check::finish(prepared, keep, Some(&prior)).unwrap();
+        let prepared = check::prepare_with(&head, Some(&known)).unwrap();
+        let (after, after_sink) = check::finish(prepared, keep, Some(&known)).unwrap();
         let (full, full_sink) = check::check_tree(&head, keep).unwrap();
         let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
         assert_eq!(diags(&after_sink), diags(&full_sink), "{what}");
-        assert_eq!(full_sink.has_errors(), what.starts_with("a changed record"), "{what}");
+        let expect_errors = what.starts_with("a changed record") || what == "a referenced key goes away";
+        assert_eq!(full_sink.has_errors(), expect_errors, "{what}");
         assert_eq!(after.collection_hashes, full.collection_hashes, "{what}");
-        for (name, records) in &full.canonical {
-            let kept: Vec<_> = after.canonical[name].iter().map(|c| (c.hash, c.bytes.clone())).collect();
-            assert_eq!(kept, records.iter().map(|c| (c.hash, c.bytes.clone())).collect::<Vec<_>>(), "{what}: {name}");
+        for (name, records) in &full.records {
+            let kept: Vec<_> = after.records[name].iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect();
+            let expected: Vec<_> = records.iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect();
+            assert_eq!(kept, expected, "{what}: {name}");
         }
         let enemies = &after.content.seeds["enemies"];
-        let parsed = enemies.elided.iter().filter(|e| e.is_none()).count();
+        let parsed = enemies.records.iter().filter(|r| r.value().is_some()).count();
         let expected = match what {
-            "nothing" => 0,
+            "nothing" | "a referenced key goes away" => 0,
             // goblin_scout and ember_imp; the swapped records are found by their bytes.
             "records change, move and arrive" => 2,
             "a changed record breaks its schema" => 1,
-            _ => enemies.records.len() - enemies.elided.len(),
+            _ => parsed,
         };
         assert_eq!(parsed, expected, "{what}: enemies parsed again");
     }

@@ -27,11 +27,11 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
     // The old side first, keeping its canonical records: most of the new side is byte for
     // byte the old one, and a record the old side found valid needs no second look.
     // The new side is read and parsed meanwhile.
-    let (old, new) = rayon::join(|| check::check_tree(&base, Keep { canonical_records: true }), || check::prepare(&head));
+    let (old, new) = rayon::join(|| check::check_tree(&base, Keep { records: true }), || check::prepare(&head));
     let old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
-    let prior = (!old.1.has_errors()).then_some(&old.0);
+    let known = (!old.1.has_errors()).then(|| old.0.known());
     let new = new
-        .and_then(|new| check::finish(new, Keep::default(), prior))
+        .and_then(|new| check::finish(new, Keep::default(), known.as_ref()))
         .with_context(|| format!("cannot check the new side ({head_label})"))?;
 
     let mut invalid = Vec::new();

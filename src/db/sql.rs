@@ -231,8 +231,7 @@ pub fn stored_records(tx: &mut Transaction, table: &str, ids: &[&str]) -> Result
 #[derive(Clone)]
 pub struct Row<'a> {
     pub id: &'a str,
-    pub data: &'a Value,
-    /// `data` in canonical form: what the `jsonb` column receives.
+    /// The record in canonical form: what the `jsonb` column receives.
     pub canonical: &'a [u8],
     pub hash: ContentHash,
 }

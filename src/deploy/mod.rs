@@ -12,6 +12,7 @@
 //!    of the cache flush; COMMIT. Unchanged content writes no row at all;
 //! 7. flush the cache (exit 5 if Redis fails: committed, flush pending).
 
+pub mod memo;
 pub mod plan;
 
 use std::collections::{BTreeMap, HashMap};
@@ -32,8 +33,8 @@ use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
+use crate::known::Known;
 use crate::load::Sources;
-use crate::memo::{self, Memo};
 use plan::{FieldChange, RowDiff};
 
 /// What the user asked for.
@@ -143,7 +144,7 @@ pub enum Op {
 
 /// What deploy needs of a check: every record's canonical bytes (the rows' `jsonb`) and
 /// hash (the plan), made in the pass that hashes the collections.
-const KEEP: Keep = Keep { canonical_records: true };
+const KEEP: Keep = Keep { records: true };
 
 /// One collection's new rows, with each record's hash.
 struct Prepared<'a> {
@@ -152,6 +153,8 @@ struct Prepared<'a> {
     version: String,
     hash: ContentHash,
     rows: Vec<Row<'a>>,
+    /// The records the rows are made from, in the same order.
+    records: &'a [crate::load::Record],
 }
 
 fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
@@ -162,15 +165,15 @@ fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
         .filter_map(|name| {
             let seed = checked.content.seeds.get(name)?;
             let hash = *checked.collection_hashes.get(name)?;
-            let canonical = checked.canonical.get(name)?;
+            let kept = checked.records.get(name)?;
             let rows = seed
                 .records
                 .iter()
-                .zip(canonical)
-                .map(|(r, c)| Row { id: r.key.as_deref().unwrap_or_default(), data: &r.value, canonical: &c.bytes, hash: c.hash })
+                .zip(kept)
+                .map(|(r, c)| Row { id: r.key.as_deref().unwrap_or_default(), canonical: &c.canonical.bytes, hash: c.canonical.hash })
                 .collect();
             let version = seed.version.as_ref().map(ToString::to_string).unwrap_or_default();
-            Some(Prepared { name, table: checked.config.table(name), version, hash, rows })
+            Some(Prepared { name, table: checked.config.table(name), version, hash, rows, records: &seed.records })
         })
         .collect()
 }
@@ -237,27 +240,17 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     publish(root, options, fingerprint, session, checked, sink, prior)
 }
 
-/// The check of a deploy. With the memo of the last deploy ([`crate::memo`]) only records
-/// whose bytes changed are parsed and validated; the memo comes back as the prior the plan
-/// may read the deployed rows from. Whenever the memo cannot vouch for everything (a key
-/// that unchanged records could refer to is gone) or the check finds anything at all, the
-/// full check runs instead, so what is reported is exactly what `seedc check` reports.
-fn check(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<(Checked, Sink, Option<Checked>)> {
+/// The check of a deploy. With the memo of the last deploy ([`memo`]) only records whose
+/// bytes changed are parsed and validated; the memo comes back as the index of known
+/// records the plan may read the deployed rows from. What is reported is exactly what
+/// `seedc check` reports (see [`crate::known`]).
+fn check(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<(Checked, Sink, Option<Known>)> {
     let tree = crate::tree::Tree::dir(root);
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
-    let memo = if options.details { None } else { Memo::load(&root.join(write::OUT_DIR), &fingerprint.global) };
-    if let Some(memo) = memo {
-        let prepared = crate::check::prepare_with(&tree, Some(&memo))?;
-        let prior = memo.into_prior(prepared.config(), prepared.schemas_fingerprint());
-        if prepared.memo_suffices(&prior) {
-            let (checked, sink) = crate::check::finish(prepared, KEEP, Some(&prior))?;
-            if sink.iter().next().is_none() {
-                return Ok((checked, sink, Some(prior)));
-            }
-        }
-    }
-    let (checked, sink) = crate::check::check_tree(&tree, KEEP)?;
-    Ok((checked, sink, None))
+    let known = if options.details { None } else { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) };
+    let prepared = crate::check::prepare_with(&tree, known.as_ref())?;
+    let (checked, sink) = crate::check::finish(prepared, KEEP, known.as_ref())?;
+    Ok((checked, sink, known))
 }
 
 /// The connection of one deploy, its watchdog, and the flushes it has completed so far.
@@ -425,7 +418,7 @@ fn publish(
     mut session: Session,
     checked: Checked,
     sink: Sink,
-    prior: Option<Checked>,
+    known: Option<Known>,
 ) -> Result<Outcome> {
     let compiled = crate::build::compile(&checked, &options.build.dates)?;
     let mut prepared = prepare(&checked);
@@ -436,8 +429,8 @@ fn publish(
     let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
     let have_schema = migrated || store::schema_version(&mut tx, &schema)? > 0;
 
-    let (plan, work) = make_plan(&mut tx, &checked, prior.as_ref(), &mut prepared, have_schema, &compiled, options)?;
-    drop(prior);
+    let (plan, work) = make_plan(&mut tx, &checked, known.as_ref(), &mut prepared, have_schema, &compiled, options)?;
+    drop(known);
     if options.dry_run {
         tx.rollback().map_err(pg)?;
         let report = session.report(plan, None, None, false);
@@ -506,7 +499,7 @@ struct Work {
 fn make_plan(
     tx: &mut postgres::Transaction,
     checked: &Checked,
-    prior: Option<&Checked>,
+    known: Option<&Known>,
     prepared: &mut [Prepared],
     have_schema: bool,
     compiled: &Compiled,
@@ -523,11 +516,11 @@ fn make_plan(
         let trusted = before.filter(|b| exists && b.table == p.table && b.hash == Some(p.hash) && (b.rows_kept == 0 || !options.prune));
         let diff = match trusted {
             Some(b) => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); b.rows_kept as usize], ..RowDiff::default() },
-            None => match before.filter(|_| exists).and_then(|b| deployed_rows(prior, p, b)) {
+            None => match before.filter(|_| exists).and_then(|b| deployed_rows(known, p, b)) {
                 // The memo is what the table holds: no need to read its hashes.
                 Some(rows) => {
-                    let same = checked.content.seeds.get(p.name).map_or(&[][..], |s| s.elided.as_slice());
-                    plan::diff_known(p.rows.iter().map(|r| (r.id, r.hash)), same, &rows, options.prune)
+                    let same: Vec<Option<usize>> = p.records.iter().map(crate::load::Record::known).collect();
+                    plan::diff_known(p.rows.iter().map(|r| (r.id, r.hash)), &same, &rows, options.prune)
                 }
                 None => {
                     let rows = if exists { store::stored_hashes(tx, p.table)? } else { HashMap::default() };
@@ -607,16 +600,15 @@ fn make_plan(
     Ok((plan, work))
 }
 
-/// The rows of a collection's table according to the memo (`prior`), when the database
+/// The rows of a collection's table according to the memo (`known`), when the database
 /// records that the table holds exactly the memo's records: the same collection hash, as
 /// many records, none kept by `--no-prune`. This is the trust a no-op deploy places in the
 /// recorded hash; rows edited by hand are not noticed (see docs/deploying.md).
-fn deployed_rows<'p>(prior: Option<&'p Checked>, p: &Prepared, before: &StoredCollection) -> Option<Vec<(&'p str, ContentHash)>> {
-    let prior = prior?;
-    let (hash, seed, canonical) = (prior.collection_hashes.get(p.name)?, prior.content.seeds.get(p.name)?, prior.canonical.get(p.name)?);
+fn deployed_rows<'k>(known: Option<&'k Known>, p: &Prepared, before: &StoredCollection) -> Option<Vec<(&'k str, ContentHash)>> {
+    let k = known?.collections.get(p.name)?;
     let vouched =
-        before.table == p.table && before.hash == Some(*hash) && before.rows_kept == 0 && before.records == seed.records.len() as i64;
-    vouched.then(|| seed.records.iter().zip(canonical).map(|(r, c)| (r.key.as_deref().unwrap_or_default(), c.hash)).collect())
+        before.table == p.table && before.hash == Some(k.hash) && before.rows_kept == 0 && before.records == k.records.len() as i64;
+    vouched.then(|| k.records.iter().map(|r| (r.key.as_str(), r.canonical.hash)).collect())
 }
 
 /// Record-level changes of one collection, with the fields of each update.
@@ -626,7 +618,8 @@ fn record_changes(tx: &mut postgres::Transaction, p: &Prepared, diff: &RowDiff, 
     let old = if exists && !ids.is_empty() { store::stored_records(tx, p.table, &ids)? } else { HashMap::new() };
     for &i in &diff.update {
         let row = &p.rows[i];
-        let fields = old.get(row.id).map(|o| plan::field_changes(o, row.data)).unwrap_or_default();
+        let new = p.records[i].value();
+        let fields = old.get(row.id).zip(new).map(|(o, n)| plan::field_changes(o, n)).unwrap_or_default();
         out.push(RecordChange { id: row.id.to_owned(), op: Op::Update, fields });
     }
     out.extend(diff.insert.iter().map(|&i| RecordChange { id: p.rows[i].id.to_owned(), op: Op::Insert, fields: Vec::new() }));

@@ -81,7 +81,7 @@ pub fn diff_known<'a>(
     let mut matched = vec![false; stored.len()];
     let mut by_key: Option<HashMap<&str, usize, FxBuildHasher>> = None;
     for (i, (key, hash)) in new.into_iter().enumerate() {
-        let j = match crate::validate::reused(same, i) {
+        let j = match same.get(i).copied().flatten() {
             Some(j) => Some(j),
             None if stored.get(i).is_some_and(|(k, _)| *k == key) => Some(i),
             None => by_key.get_or_insert_with(|| stored.iter().enumerate().map(|(j, (k, _))| (*k, j)).collect()).get(key).copied(),

@@ -252,14 +252,14 @@ fn collection_diff<'a>(name: &str, old_side: Side<'a>, new_side: Side<'a>, old_k
         .into_par_iter()
         .filter(|i| same_place(*i))
         .filter(|i| raw(old_side, &olds[*i]).is_none_or(|a| Some(a) != raw(new_side, &news[*i])))
-        .filter_map(|i| record_diff(olds[i].key.as_deref().unwrap_or_default(), &olds[i].value, &news[i].value))
+        .filter_map(|i| record_diff(olds[i].key.as_deref().unwrap_or_default(), olds[i].value()?, news[i].value()?))
         .collect();
     let rest = |records: &'a [Record]| -> HashMap<&'a str, &'a Value> {
         records
             .iter()
             .enumerate()
             .filter(|(i, _)| *i >= common || !same_place(*i))
-            .filter_map(|(_, r)| Some((r.key.as_deref()?, &r.value)))
+            .filter_map(|(_, r)| Some((r.key.as_deref()?, r.value()?)))
             .collect()
     };
     let (old_records, new_records) = (rest(olds), rest(news));
@@ -596,11 +596,14 @@ mod tests {
             records: records
                 .iter()
                 .enumerate()
-                .map(|(index, v)| Record { index, key: crate::load::key_of(v, "id"), value: v.clone() })
+                .map(|(index, v)| Record {
+                    index,
+                    key: crate::load::key_of(v, "id"),
+                    body: crate::load::Body::Parsed { value: v.clone(), known: None },
+                    digest: None,
+                })
                 .collect(),
             complete: true,
-            elided: Vec::new(),
-            digests: Vec::new(),
         }
     }
 

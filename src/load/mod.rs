@@ -17,9 +17,10 @@ use serde::de::{self, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::canon::ContentHash;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Span, Target};
-use crate::memo::{self, Memo, MemoCollection};
+use crate::known::{self, Known, KnownCollection, RawDigest};
 use crate::tree::Tree;
 
 pub const SEEDS_DIR: &str = "data/seeds";
@@ -128,11 +129,41 @@ impl Sources {
 /// One record of a collection.
 #[derive(Debug, Clone)]
 pub struct Record {
-    /// Position in the file's `data` array.
+    /// Position in the file's `data` array (and in its [`SourceFile::records`]).
     pub index: usize,
     /// The record's key, if it has a usable one.
     pub key: Option<String>,
-    pub value: Value,
+    pub body: Body,
+    /// The BLAKE3 of the record's bytes, when loaded against a [`Known`] index (a deploy
+    /// memoizes it for the next one).
+    pub digest: Option<RawDigest>,
+}
+
+/// A record is either parsed, or known by its bytes and not parsed at all.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// Parsed; `known` is the known record with the same bytes, when the check found one.
+    Parsed { value: Value, known: Option<usize> },
+    /// Not parsed: its bytes are those of this record of the collection's [`KnownCollection`].
+    Known(usize),
+}
+
+impl Record {
+    /// The parsed value; None for a record left unparsed because it is known.
+    pub fn value(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Parsed { value, .. } => Some(value),
+            Body::Known(_) => None,
+        }
+    }
+
+    /// The known record this one is byte-identical to, if any.
+    pub fn known(&self) -> Option<usize> {
+        match self.body {
+            Body::Parsed { known, .. } => known,
+            Body::Known(j) => Some(j),
+        }
+    }
 }
 
 /// A parsed seed file: one collection.
@@ -146,12 +177,6 @@ pub struct SeedFile {
     pub records: Vec<Record>,
     /// False when a record could not be parsed: its content hash is then unknown.
     pub complete: bool,
-    /// Loaded with a memo ([`load_tree_with`]): for each record, the index of the memo
-    /// record with the same bytes. Such a record was not parsed: its `value` is `null`, and
-    /// only a check that takes the rest from the memo may read it. Empty otherwise.
-    pub elided: Vec<Option<usize>>,
-    /// Loaded with a memo: each record's [`memo::raw_digest`], which the next memo keeps.
-    pub digests: Vec<memo::RawDigest>,
 }
 
 /// A parsed content pack.
@@ -216,19 +241,14 @@ fn list_json(tree: &Tree, dir: &str, nested_pack: bool) -> std::io::Result<Vec<S
     Ok(out)
 }
 
-/// Loads the content root. Returns the content and the diagnostics of loading.
-pub fn load(root: &Path, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    load_tree(&Tree::dir(root), config)
-}
-
 /// Loads a content root from a directory or a git revision.
 pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
     load_tree_with(tree, config, None)
 }
 
-/// [`load_tree`], skipping the parse of every record whose bytes are a `memo` record's
-/// (see [`SeedFile::elided`]).
-pub fn load_tree_with(tree: &Tree, config: &Config, memo: Option<&Memo>) -> std::io::Result<(Content, Vec<Diagnostic>)> {
+/// [`load_tree`], leaving unparsed every record whose bytes are a known record's
+/// ([`Body::Known`]), where `known` applies under schemas with this fingerprint.
+pub fn load_tree_with(tree: &Tree, config: &Config, known: Option<(&Known, ContentHash)>) -> std::io::Result<(Content, Vec<Diagnostic>)> {
     let (seed_paths, pack_paths) = discover_tree(tree)?;
     let mut diags = Vec::new();
     let mut content = Content::default();
@@ -237,7 +257,7 @@ pub fn load_tree_with(tree: &Tree, config: &Config, memo: Option<&Memo>) -> std:
         .par_iter()
         .map(|rel| {
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
-            let known = memo.and_then(|m| m.collections.get(collection));
+            let known = known.and_then(|(k, schemas)| k.applicable(collection, config, schemas));
             load_seed_file(tree, rel, collection, config, known)
         })
         .collect();
@@ -476,7 +496,7 @@ fn load_seed_file(
     rel: &str,
     collection: &str,
     config: &Config,
-    known: Option<&MemoCollection>,
+    known: Option<&KnownCollection>,
 ) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
@@ -576,11 +596,12 @@ fn load_seed_file(
 
     let max_record = config.limits.max_record_bytes;
     let depth = config.limits.max_depth.saturating_sub(2).max(1);
-    type Parsed = (Option<Record>, Vec<Diagnostic>, Option<usize>);
-    let parse = |index: usize, raw: &RawValue, digest: Option<&memo::RawDigest>| -> Parsed {
-        if let Some(j) = known.zip(digest).and_then(|(k, d)| k.find(index, d)) {
-            let key = known.and_then(|k| k.keys.get(j)).cloned();
-            return (Some(Record { index, key, value: Value::Null }), Vec::new(), Some(j));
+    type Parsed = (Option<Record>, Vec<Diagnostic>);
+    let parse = |index: usize, raw: &RawValue| -> Parsed {
+        let digest = known.map(|_| known::raw_digest(raw.get()));
+        if let Some((k, j)) = known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
+            let key = Some(k.records[j].key.clone());
+            return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
         }
         let pointer = format!("/data/{index}");
         let len = raw.get().len() as u64;
@@ -588,7 +609,7 @@ fn load_seed_file(
             let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
                 .in_file(rel)
                 .at_value(pointer);
-            return (None, vec![d], None);
+            return (None, vec![d]);
         }
         match json::parse(raw.get(), &pointer, depth) {
             Ok((value, findings)) => {
@@ -598,30 +619,16 @@ fn load_seed_file(
                     let label = record_label(collection, key.as_deref(), index);
                     diags.extend(findings_to_diags(findings, rel, Some(&label)));
                 }
-                (Some(Record { index, key, value }), diags, None)
+                (Some(Record { index, key, body: Body::Parsed { value, known: None }, digest }), diags)
             }
-            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)], None),
+            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
         }
     };
-    let parsed: Vec<(Parsed, Option<memo::RawDigest>)> = raws
-        .par_iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            let digest = known.map(|_| memo::raw_digest(raw.get()));
-            (parse(index, raw, digest.as_ref()), digest)
-        })
-        .collect();
-    let any_elided = parsed.iter().any(|((_, _, j), _)| j.is_some());
-    for ((record, record_diags, elided), digest) in parsed {
+    let parsed: Vec<Parsed> = raws.par_iter().enumerate().map(|(index, raw)| parse(index, raw)).collect();
+    for (record, record_diags) in parsed {
         diags.extend(record_diags);
         match record {
-            Some(r) => {
-                seed.records.push(r);
-                if any_elided {
-                    seed.elided.push(elided);
-                }
-                seed.digests.extend(digest);
-            }
+            Some(r) => seed.records.push(r),
             None => seed.complete = false,
         }
     }
@@ -637,8 +644,6 @@ fn empty_seed(collection: &str, rel: &str) -> SeedFile {
         schema_ref: None,
         records: Vec::new(),
         complete: false,
-        elided: Vec::new(),
-        digests: Vec::new(),
     }
     .with_complete()
 }

@@ -6,28 +6,28 @@ use std::collections::HashMap;
 use jsonschema::error::ValidationErrorKind;
 use rayon::prelude::*;
 
-use super::Reuse;
 use super::schemas::{CompiledSchema, Schemas, relative_location};
 use crate::diag::{Code, Diagnostic};
 use crate::load::json::escape_pointer;
-use crate::load::{Content, SeedFile, record_label};
+use crate::load::{Body, Content, SeedFile, record_label};
 
-pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>, reuse: Option<&Reuse>) -> Vec<Diagnostic> {
+/// A record known to be valid ([`crate::known`]) is not validated again.
+pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {
         let Some(schema) = schemas.collections.get(name) else { continue };
-        let known_valid = reuse.map_or(&[][..], |reuse| reuse.valid(name));
         // The label costs a formatted string: only records with errors need one.
         diags.extend(
             seed.records
                 .par_iter()
-                .enumerate()
-                .filter(|(i, _)| super::reused(known_valid, *i).is_none())
-                .map(|(_, r)| r)
-                .filter(|r| !schema.validator.is_valid(&r.value))
-                .flat_map_iter(|r| {
+                .filter_map(|r| match &r.body {
+                    Body::Parsed { value, known: None } => Some((r, value)),
+                    _ => None,
+                })
+                .filter(|(_, value)| !schema.validator.is_valid(value))
+                .flat_map_iter(|(r, value)| {
                     let label = record_label(name, r.key.as_deref(), r.index);
-                    schema_violations(schemas, schema, &r.value, &format!("/data/{}", r.index), &seed.file, &label)
+                    schema_violations(schemas, schema, value, &format!("/data/{}", r.index), &seed.file, &label)
                 })
                 .collect::<Vec<_>>(),
         );

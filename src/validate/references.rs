@@ -2,87 +2,150 @@
 //! reference's path must exist in the target collection. A dangling reference names both
 //! ends: the referring record and field, and the collection lacking the key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::Reuse;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
+use crate::known::{KnownCollection, OutRef};
 use crate::load::json::escape_pointer;
-use crate::load::{Content, record_label};
+use crate::load::{Body, Content, Record, record_label};
 
-pub fn check(content: &Content, config: &Config, reuse: Option<&Reuse>) -> Vec<Diagnostic> {
+/// Each record's outgoing references, per collection, in the order of its `records`.
+pub type Refs = BTreeMap<String, Vec<Vec<OutRef>>>;
+
+/// Checks every declared reference. A known record's references are those `known`
+/// recorded for it (the same keys at the same places, as its bytes are the same), checked
+/// against the target's keys as they are now. With `keep`, also returns every record's
+/// outgoing references.
+pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>, keep: bool) -> (Vec<Diagnostic>, Refs) {
     let keys: HashMap<&str, HashSet<&str, rustc_hash::FxBuildHasher>> = content
         .seeds
         .par_iter()
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))
         .collect();
     let mut diags = Vec::new();
+    let mut refs = Refs::new();
     for (name, seed) in &content.seeds {
         let Some(c) = config.collections.get(name) else { continue };
-        for reference in &c.references {
-            let target = reference.collection.as_str();
-            // Without the whole target collection every reference into it would look dangling.
-            let complete = content.seeds.get(target).is_some_and(|s| s.complete) && !content.unavailable.iter().any(|u| u == target);
-            let Some(target_keys) = keys.get(target).filter(|_| complete) else { continue };
-            let target_file = content.seeds.get(target).map_or("", |s| s.file.as_str());
-            // Unescaped once here, not once per record.
-            let tokens: Vec<Token> = reference
-                .path
-                .split('/')
-                .skip(1)
-                .map(|t| match t {
-                    "*" => Token::Any,
-                    t => Token::Name(t.replace("~1", "/").replace("~0", "~")),
-                })
-                .collect();
-            // A record identical to one of a clean prior check resolves as it did there, if its
-            // references are declared alike and every key the prior's target had is still here.
-            let resolved =
-                match reuse {
-                    Some(reuse)
-                        if reuse.prior.config.collections.get(name).is_some_and(|p| p.references == c.references)
-                            && reuse.prior.content.seeds.get(target).is_some_and(|old| {
-                                old.records.iter().all(|r| r.key.as_deref().is_none_or(|k| target_keys.contains(k)))
-                            }) =>
-                    {
-                        reuse.same(name)
-                    }
-                    _ => &[],
-                };
-            let found: Vec<Diagnostic> = seed
-                .records
-                .par_iter()
-                .enumerate()
-                .filter(|(i, _)| super::reused(resolved, *i).is_none())
-                .flat_map_iter(|(_, record)| {
-                    let mut dangling = Vec::new();
-                    let mut path = Vec::new();
-                    walk(&record.value, &tokens, &mut path, &mut |path: &[Step], key: &str| {
-                        if !target_keys.contains(key) {
-                            dangling.push((pointer(path), key.to_owned()));
-                        }
-                    });
-                    dangling.into_iter().map(move |(pointer, key)| {
-                        let label = record_label(name, record.key.as_deref(), record.index);
-                        let d =
-                            Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
-                                .in_file(&seed.file)
-                                .at_value(format!("/data/{}{pointer}", record.index))
-                                .record(label);
-                        match super::did_you_mean(&key, target_keys.iter().copied()) {
-                            Some(s) => d.help(format!("no record in {target_file} has key {key:?}; did you mean {s:?}?")),
-                            None => d.help(format!("no record in {target_file} has key {key:?}")),
-                        }
-                    })
-                })
-                .collect();
-            diags.extend(found);
+        if c.references.is_empty() {
+            continue;
+        }
+        let declared: Vec<Declared> = c
+            .references
+            .iter()
+            .map(|reference| {
+                let target = reference.collection.as_str();
+                // Without the whole target collection every reference into it would look dangling.
+                let complete = content.seeds.get(target).is_some_and(|s| s.complete) && !content.unavailable.iter().any(|u| u == target);
+                Declared {
+                    target,
+                    target_file: content.seeds.get(target).map_or("", |s| s.file.as_str()),
+                    target_keys: keys.get(target).filter(|_| complete),
+                    // Unescaped once here, not once per record.
+                    tokens: reference
+                        .path
+                        .split('/')
+                        .skip(1)
+                        .map(|t| match t {
+                            "*" => Token::Any,
+                            t => Token::Name(t.replace("~1", "/").replace("~0", "~")),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        if !keep && declared.iter().all(|d| d.target_keys.is_none()) {
+            continue;
+        }
+        let k = known.get(name.as_str()).copied();
+        let found: Vec<(Vec<Diagnostic>, Vec<OutRef>)> =
+            seed.records.par_iter().map(|record| check_record(name, &seed.file, record, k, &declared, keep)).collect();
+        let mut kept = Vec::with_capacity(if keep { found.len() } else { 0 });
+        for (d, r) in found {
+            diags.extend(d);
+            if keep {
+                kept.push(r);
+            }
+        }
+        if keep {
+            refs.insert(name.clone(), kept);
         }
     }
-    diags
+    (diags, refs)
+}
+
+/// One declared reference of a collection, ready to check.
+struct Declared<'c> {
+    target: &'c str,
+    target_file: &'c str,
+    /// None when the target is not complete: nothing into it is checked.
+    target_keys: Option<&'c HashSet<&'c str, rustc_hash::FxBuildHasher>>,
+    tokens: Vec<Token>,
+}
+
+/// The dangling references of one record and, with `keep`, all its outgoing references.
+fn check_record(
+    name: &str,
+    file: &str,
+    record: &Record,
+    known: Option<&KnownCollection>,
+    declared: &[Declared],
+    keep: bool,
+) -> (Vec<Diagnostic>, Vec<OutRef>) {
+    let mut diags = Vec::new();
+    let mut kept = Vec::new();
+    let mut check = |reference: usize, pointer: &dyn Fn() -> String, key: &str| {
+        let d = &declared[reference];
+        if let Some(target_keys) = d.target_keys
+            && !target_keys.contains(key)
+        {
+            diags.push(dangling(name, file, record, d, &pointer(), key));
+        }
+    };
+    match (&record.body, known) {
+        (Body::Parsed { value, .. }, _) => {
+            for (i, d) in declared.iter().enumerate() {
+                if d.target_keys.is_none() && !keep {
+                    continue;
+                }
+                let mut path = Vec::new();
+                walk(value, &d.tokens, &mut path, &mut |path: &[Step], key: &str| {
+                    check(i, &|| pointer(path), key);
+                    if keep {
+                        kept.push(OutRef { reference: i as u32, pointer: pointer(path), key: key.to_owned() });
+                    }
+                });
+            }
+        }
+        (Body::Known(j), Some(k)) => {
+            let refs = &k.records[*j].refs;
+            for r in refs {
+                check(r.reference as usize, &|| r.pointer.clone(), &r.key);
+            }
+            if keep {
+                kept = refs.clone();
+            }
+        }
+        (Body::Known(_), None) => unreachable!("a record left unparsed is known"),
+    }
+    (diags, kept)
+}
+
+fn dangling(name: &str, file: &str, record: &Record, d: &Declared, pointer: &str, key: &str) -> Diagnostic {
+    let label = record_label(name, record.key.as_deref(), record.index);
+    let target = d.target;
+    let diag = Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
+        .in_file(file)
+        .at_value(format!("/data/{}{pointer}", record.index))
+        .record(label);
+    let target_keys = d.target_keys.map(|k| k.iter().copied());
+    match target_keys.and_then(|keys| super::did_you_mean(key, keys)) {
+        Some(s) => diag.help(format!("no record in {} has key {key:?}; did you mean {s:?}?", d.target_file)),
+        None => diag.help(format!("no record in {} has key {key:?}", d.target_file)),
+    }
 }
 
 /// One token of a reference path: a member name (or array index), or `*`.

@@ -1,0 +1,261 @@
+//! The record memo (`out/.cache/records.bin`): what the last clean deploy knew about every
+//! record, so that the next deploy reads only the records that changed. Its file format is
+//! here, beside the transaction that decides its lifecycle: removed before a deploy writes,
+//! put in place only after its commit. It decodes into a [`Known`] index ([`crate::known`]).
+//!
+//! It holds the schemas fingerprint and, per complete collection, the collection config's
+//! identity and content hash and, per record, the BLAKE3 of the record's bytes in the seed
+//! file, its key, its canonical bytes and hash, and the keys it names at its reference
+//! paths.
+//!
+//! Like the build cache it is only ever a shortcut: it is made under the build cache's
+//! global fingerprint (seedc version, seedc.toml, every schema), a body checksum guards it,
+//! and a missing, torn, corrupt or foreign memo is a miss. It is written without fsync for
+//! the same reason: a memo lost in a crash only costs the next deploy a full check. It is
+//! read whole rather than mapped, so seedc has no `unsafe` code.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use rayon::prelude::*;
+
+use crate::build_support::TMP_PREFIX;
+use crate::canon::{CanonicalRecord, ContentHash};
+use crate::check::{Checked, CheckedRecord};
+use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest};
+use crate::load::SeedFile;
+
+/// The memo, relative to `out/`.
+pub const MEMO_FILE: &str = ".cache/records.bin";
+
+/// The first bytes of a memo: a name and the format version, bumped when the layout or its
+/// meaning changes, so an old memo is a miss.
+const MAGIC: &[u8; 16] = b"seedc-records\0\0\x02";
+
+/// The memo under `out/`, if there is one made under the global fingerprint `global`
+/// (seedc version, seedc.toml, every schema) and intact; None otherwise.
+pub fn load(out: &Path, global: &str) -> Option<Known> {
+    let bytes = std::fs::read(out.join(MEMO_FILE)).ok()?;
+    decode(Bytes::from(bytes), global)
+}
+
+fn decode(bytes: Bytes, global: &str) -> Option<Known> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(MAGIC.len())?.as_ref() != MAGIC {
+        return None;
+    }
+    let checksum = r.take(32)?;
+    if blake3::hash(&r.bytes[r.at..]).as_bytes() != checksum.as_ref() {
+        return None;
+    }
+    if r.chunk()?.as_ref() != global.as_bytes() {
+        return None;
+    }
+    let schemas_fingerprint = ContentHash(r.array()?);
+    let mut collections = BTreeMap::new();
+    for _ in 0..r.u32()? {
+        let name = String::from_utf8(r.chunk()?.to_vec()).ok()?;
+        let identity = ContentHash(r.array()?);
+        let hash = ContentHash(r.array()?);
+        let n = r.u32()? as usize;
+        // A record takes at least 76 bytes: a count beyond what is left is not believed.
+        let mut records = Vec::with_capacity(n.min((r.bytes.len() - r.at) / 76));
+        for _ in 0..n {
+            let digest = r.array()?;
+            let hash = ContentHash(r.array()?);
+            let key = String::from_utf8(r.chunk()?.to_vec()).ok()?;
+            let canonical = CanonicalRecord { bytes: r.chunk()?, hash };
+            let refs = (0..r.u32()?)
+                .map(|_| {
+                    let reference = r.u32()?;
+                    let pointer = String::from_utf8(r.chunk()?.to_vec()).ok()?;
+                    let key = String::from_utf8(r.chunk()?.to_vec()).ok()?;
+                    Some(OutRef { reference, pointer, key })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            records.push(KnownRecord { digest, key, canonical, refs });
+        }
+        collections.insert(name, KnownCollection::new(identity, hash, records));
+    }
+    (r.at == r.bytes.len()).then_some(Known { schemas_fingerprint, collections })
+}
+
+/// A memo written under a temporary name beside its final one, put in place by
+/// [`Pending::commit`] once the content it describes is committed.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Pending {
+    pub fn commit(self) -> Result<()> {
+        self.tmp.persist(&self.path).map_err(|e| e.error).with_context(|| format!("cannot rename into {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+/// Writes the memo of a clean check made with every record's canonical form kept, under the
+/// global fingerprint `global`, to a temporary file in `out/.cache/`. Streamed: the memo is
+/// the size of the content, and building it in memory first would cost as much again.
+pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
+    let path = out.join(MEMO_FILE);
+    let dir = path.parent().expect("the memo is in a directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    // Per collection: name, identity, hash, records, what the check kept of them, and each
+    // record's digest.
+    type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CheckedRecord], Cow<'a, [RawDigest]>);
+    let collections: Vec<Part> = checked
+        .records
+        .iter()
+        .filter_map(|(name, kept)| {
+            let seed = checked.content.seeds.get(name)?;
+            let hash = *checked.collection_hashes.get(name)?;
+            let identity = known::identity(&checked.config, name)?;
+            if seed.records.len() != kept.len() || seed.records.iter().any(|r| r.key.is_none()) {
+                return None;
+            }
+            // Loaded against a memo, the digests were made while loading; otherwise the
+            // bytes are still at hand.
+            let digests = match seed.records.iter().map(|r| r.digest).collect::<Option<Vec<_>>>() {
+                Some(digests) => Cow::Owned(digests),
+                None => {
+                    let source = checked.content.sources.get(&seed.file)?;
+                    Cow::Owned(
+                        seed.records
+                            .par_iter()
+                            .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(known::raw_digest))
+                            .collect::<Option<_>>()?,
+                    )
+                }
+            };
+            Some((name, identity, hash, seed, kept.as_slice(), digests))
+        })
+        .collect();
+    let write = || -> std::io::Result<()> {
+        let mut body = Body { out: std::io::BufWriter::with_capacity(1 << 20, tmp.as_file()), hasher: blake3::Hasher::new() };
+        body.out.write_all(MAGIC)?;
+        body.out.write_all(&[0; 32])?;
+        body.chunk(global.as_bytes())?;
+        body.put(&checked.schemas_fingerprint.0)?;
+        body.put(&(collections.len() as u32).to_le_bytes())?;
+        for (name, identity, hash, seed, kept, digests) in &collections {
+            body.chunk(name.as_bytes())?;
+            body.put(&identity.0)?;
+            body.put(&hash.0)?;
+            body.put(&(seed.records.len() as u32).to_le_bytes())?;
+            for ((record, c), raw) in seed.records.iter().zip(*kept).zip(digests.iter()) {
+                body.put(raw)?;
+                body.put(&c.canonical.hash.0)?;
+                body.chunk(record.key.as_deref().unwrap_or_default().as_bytes())?;
+                body.chunk(&c.canonical.bytes)?;
+                body.put(&(c.refs.len() as u32).to_le_bytes())?;
+                for r in &c.refs {
+                    body.put(&r.reference.to_le_bytes())?;
+                    body.chunk(r.pointer.as_bytes())?;
+                    body.chunk(r.key.as_bytes())?;
+                }
+            }
+        }
+        let checksum = body.hasher.finalize();
+        let mut file = body.out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(MAGIC.len() as u64))?;
+        file.write_all(checksum.as_bytes())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Pending { tmp, path })
+}
+
+/// Removes the memo: content that is not what the memo describes is about to be deployed.
+pub fn remove(out: &Path) {
+    let _ = std::fs::remove_file(out.join(MEMO_FILE));
+}
+
+/// The memo's body as it is written, and its checksum.
+struct Body<W: Write> {
+    out: W,
+    hasher: blake3::Hasher,
+}
+
+impl<W: Write> Body<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    fn chunk(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.put(&(bytes.len() as u32).to_le_bytes())?;
+        self.put(bytes)
+    }
+}
+
+/// A bounds-checked cursor: anything short or out of place is None, never a panic.
+struct Reader {
+    bytes: Bytes,
+    at: usize,
+}
+
+impl Reader {
+    fn take(&mut self, n: usize) -> Option<Bytes> {
+        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len())?;
+        let out = self.bytes.slice(self.at..end);
+        self.at = end;
+        Some(out)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.as_ref().try_into().ok()?))
+    }
+
+    fn array(&mut self) -> Option<[u8; 32]> {
+        self.take(32)?.as_ref().try_into().ok()
+    }
+
+    fn chunk(&mut self) -> Option<Bytes> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_or_foreign_memo_is_a_miss() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (checked, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), crate::check::Keep { records: true }).unwrap();
+        assert!(!sink.has_errors());
+        let out = tempfile::tempdir().unwrap();
+        prepare(out.path(), &checked, "global").unwrap().commit().unwrap();
+        let bytes = std::fs::read(out.path().join(MEMO_FILE)).unwrap();
+        let memo = decode(Bytes::from(bytes.clone()), "global").expect("a memo reads back");
+        assert_eq!(memo.collections.len(), checked.records.len());
+        assert_eq!(memo.schemas_fingerprint, checked.schemas_fingerprint);
+        let enemies = &memo.collections["enemies"];
+        assert_eq!(enemies.hash, checked.collection_hashes["enemies"]);
+        assert_eq!(enemies.records.len(), checked.content.seeds["enemies"].records.len());
+        assert_eq!(enemies.records[3].canonical.bytes, checked.records["enemies"][3].canonical.bytes);
+        assert_eq!(enemies.records[3].refs, checked.records["enemies"][3].refs);
+        assert!(!enemies.records[3].refs.is_empty(), "enemies name their element");
+        let digest = enemies.records[5].digest;
+        assert_eq!(enemies.find(5, &digest), Some(5));
+        assert_eq!(enemies.find(0, &digest), Some(5), "a record that moved is found by its bytes");
+
+        assert!(decode(Bytes::from(bytes.clone()), "other config").is_none(), "another fingerprint");
+        for at in [0, 20, 60, bytes.len() / 2, bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 1;
+            assert!(decode(Bytes::from(damaged), "global").is_none(), "a flipped bit at {at}");
+        }
+        assert!(decode(Bytes::from(bytes[..bytes.len() - 7].to_vec()), "global").is_none(), "torn");
+        assert!(decode(Bytes::new(), "global").is_none(), "empty");
+    }
+}

@@ -1,0 +1,107 @@
+//! Records already known to be valid: the one index that lets a check skip work it has
+//! done before, from the last deploy (decoded from the deploy memo) or from the old side of a
+//! diff ([`Known::from_checked`]).
+//!
+//! A record whose bytes are identical to a known record's, in a collection checked under
+//! the same schemas and the same collection config ([`identity`]), parses to the same value.
+//! So it is valid, has that key and those canonical bytes, and names the same keys at its
+//! reference paths ([`KnownRecord::refs`]). The loader then does not parse it
+//! ([`crate::load::Body::Known`]); the check takes its verdict, canonical form and references
+//! from here and checks those references against the current target keys exactly, so a
+//! check that leans on this index reports what a full check reports.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxBuildHasher;
+
+use crate::canon::{CanonicalRecord, ContentHash};
+use crate::config::Config;
+
+/// A BLAKE3 digest of a record's bytes as they stand in its seed file.
+pub type RawDigest = [u8; 32];
+
+pub fn raw_digest(raw: &str) -> RawDigest {
+    *blake3::hash(raw.as_bytes()).as_bytes()
+}
+
+/// One string found at a declared reference path of a record: the key it names in the
+/// reference's target collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRef {
+    /// The reference's position in its collection's `references`.
+    pub reference: u32,
+    /// Where the string is, as a JSON pointer relative to the record.
+    pub pointer: String,
+    pub key: String,
+}
+
+/// What is known of one valid record.
+#[derive(Debug, Clone)]
+pub struct KnownRecord {
+    pub digest: RawDigest,
+    pub key: String,
+    pub canonical: CanonicalRecord,
+    /// Every key the record names at its collection's reference paths, in walk order.
+    pub refs: Vec<OutRef>,
+}
+
+/// The known records of one collection.
+#[derive(Debug)]
+pub struct KnownCollection {
+    /// The collection config they were checked under (see [`identity`]).
+    pub identity: ContentHash,
+    /// The collection's content hash at the time.
+    pub hash: ContentHash,
+    pub records: Vec<KnownRecord>,
+    by_digest: OnceLock<HashMap<RawDigest, usize, FxBuildHasher>>,
+}
+
+impl KnownCollection {
+    pub fn new(identity: ContentHash, hash: ContentHash, records: Vec<KnownRecord>) -> Self {
+        KnownCollection { identity, hash, records, by_digest: OnceLock::new() }
+    }
+
+    /// The known record with exactly these bytes, looked for first at the same position
+    /// (most records keep their place), then anywhere.
+    pub fn find(&self, index: usize, digest: &RawDigest) -> Option<usize> {
+        if self.records.get(index).is_some_and(|r| r.digest == *digest) {
+            return Some(index);
+        }
+        let by_digest = self.by_digest.get_or_init(|| self.records.iter().enumerate().map(|(i, r)| (r.digest, i)).collect());
+        by_digest.get(digest).copied()
+    }
+}
+
+/// Records known to be valid, per collection, under one set of schema documents.
+#[derive(Debug)]
+pub struct Known {
+    /// The fingerprint of every schema document the records were validated against.
+    pub schemas_fingerprint: ContentHash,
+    pub collections: BTreeMap<String, KnownCollection>,
+}
+
+impl Known {
+    /// The known records of `collection` that stand for records of a check under `config`
+    /// and schemas `schemas_fingerprint`: the one reuse predicate. None when anything they
+    /// were checked under differs.
+    pub fn applicable(&self, collection: &str, config: &Config, schemas_fingerprint: ContentHash) -> Option<&KnownCollection> {
+        if self.schemas_fingerprint != schemas_fingerprint {
+            return None;
+        }
+        let known = self.collections.get(collection)?;
+        (Some(known.identity) == identity(config, collection)).then_some(known)
+    }
+}
+
+/// What a record's verdict depends on besides its bytes and the schema documents: its
+/// collection's schema, key field and references, and the size and depth limits.
+pub fn identity(config: &Config, collection: &str) -> Option<ContentHash> {
+    let c = config.collections.get(collection)?;
+    let mut text = format!("{}\0{}\0{}\0{}\0", c.schema, c.key, config.limits.max_record_bytes, config.limits.max_depth);
+    for r in &c.references {
+        text.push_str(&format!("{}\0{}\0", r.path, r.collection));
+    }
+    Some(ContentHash::of(text.as_bytes()))
+}
