@@ -345,3 +345,168 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
         assert_eq!(parsed, expected, "{what}: enemies parsed again");
     }
 }
+
+/// One step of a random edit script over the sample content.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Sets a number in a record of a collection (0 breaks enemies' `hp` minimum).
+    SetValue {
+        collection: usize,
+        record: usize,
+        value: i64,
+    },
+    /// Appends a copy of a record under a new id.
+    Add {
+        collection: usize,
+        record: usize,
+    },
+    Remove {
+        collection: usize,
+        record: usize,
+    },
+    Swap {
+        collection: usize,
+        a: usize,
+        b: usize,
+    },
+    /// Renames a record's id: references to it now dangle, unless nothing names it.
+    Rename {
+        collection: usize,
+        record: usize,
+    },
+    /// Lowers the first `maximum` of a collection's schema.
+    Tighten {
+        collection: usize,
+        maximum: i64,
+    },
+    /// Removes a referenced element.
+    RemoveElement {
+        record: usize,
+    },
+    /// A `$schema` naming a missing file: a warning.
+    Warn {
+        collection: usize,
+    },
+}
+
+const SCRIPT_COLLECTIONS: [&str; 4] = ["enemies", "items", "bosses", "elements"];
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let c = 0..SCRIPT_COLLECTIONS.len();
+    prop_oneof![
+        (c.clone(), 0..40usize, prop_oneof![Just(0i64), 1..500i64]).prop_map(|(collection, record, value)| Step::SetValue {
+            collection,
+            record,
+            value
+        }),
+        (c.clone(), 0..40usize).prop_map(|(collection, record)| Step::Add { collection, record }),
+        (c.clone(), 0..40usize).prop_map(|(collection, record)| Step::Remove { collection, record }),
+        (c.clone(), 0..40usize, 0..40usize).prop_map(|(collection, a, b)| Step::Swap { collection, a, b }),
+        (c.clone(), 0..40usize).prop_map(|(collection, record)| Step::Rename { collection, record }),
+        (0..2usize, 5..200i64).prop_map(|(collection, maximum)| Step::Tighten { collection, maximum }),
+        (0..12usize).prop_map(|record| Step::RemoveElement { record }),
+        c.prop_map(|collection| Step::Warn { collection }),
+    ]
+}
+
+fn apply_step(root: &Path, step: &Step) {
+    let seeds = |c: usize| root.join(format!("data/seeds/{}.json", SCRIPT_COLLECTIONS[c]));
+    let records = |v: &mut Value| v["data"].as_array_mut().unwrap().len();
+    match *step {
+        Step::SetValue { collection, record, value } => edit_json(&seeds(collection), |v| {
+            let n = records(v);
+            let r = v["data"][record % n].as_object_mut().unwrap();
+            let field = ["hp", "price", "value", "damage_multiplier"].into_iter().find(|f| r.get(*f).is_some_and(Value::is_number));
+            r.insert(field.unwrap_or("hp").to_owned(), json!(value));
+        }),
+        Step::Add { collection, record } => edit_json(&seeds(collection), |v| {
+            let n = records(v);
+            let mut copy = v["data"][record % n].clone();
+            copy["id"] = json!(format!("{}_copy", copy["id"].as_str().unwrap_or("x")));
+            v["data"].as_array_mut().unwrap().push(copy);
+        }),
+        Step::Remove { collection, record } => edit_json(&seeds(collection), |v| {
+            let n = records(v);
+            if n > 1 {
+                v["data"].as_array_mut().unwrap().remove(record % n);
+            }
+        }),
+        Step::Swap { collection, a, b } => edit_json(&seeds(collection), |v| {
+            let n = records(v);
+            v["data"].as_array_mut().unwrap().swap(a % n, b % n);
+        }),
+        Step::Rename { collection, record } => edit_json(&seeds(collection), |v| {
+            let n = records(v);
+            let r = &mut v["data"][record % n];
+            r["id"] = json!(format!("{}_renamed", r["id"].as_str().unwrap_or("x")));
+        }),
+        Step::Tighten { collection, maximum } => {
+            let path = root.join(format!("schemas/seeds/{}.schema.json", SCRIPT_COLLECTIONS[collection]));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Some(at) = text.find("\"maximum\": ") else { return };
+            let end = at + text[at..].find([',', '\n']).unwrap();
+            std::fs::write(&path, format!("{}\"maximum\": {maximum}{}", &text[..at], &text[end..])).unwrap();
+        }
+        Step::RemoveElement { record } => edit_json(&root.join("data/seeds/elements.json"), |v| {
+            let n = records(v);
+            if n > 1 {
+                v["data"].as_array_mut().unwrap().remove(record % n);
+            }
+        }),
+        Step::Warn { collection } => edit_json(&seeds(collection), |v| v["$schema"] = json!("../../schemas/nowhere.json")),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, failure_persistence: None, ..Default::default() })]
+
+    /// Whatever a random edit script does to the content, a check that leans on known
+    /// records (from the old side, as `diff` does, or from the deploy memo, unparsed)
+    /// reports exactly the diagnostics of a full check, and computes the same collection
+    /// hashes, canonical records and outgoing references.
+    #[test]
+    fn known_records_never_change_what_a_check_finds(script in proptest::collection::vec(step(), 1..6)) {
+        use seedc::build::cache::Fingerprint;
+        use seedc::check::{self, Keep};
+        use seedc::deploy::memo;
+        use seedc::tree::Tree;
+
+        let keep = Keep { records: true };
+        let pair = Pair::new();
+        let base_root = pair.dir.path().join("base");
+        for side in [base_root.clone(), pair.head()] {
+            for entry in std::fs::read_dir(side.join("data/seeds")).unwrap() {
+                edit_json(&entry.unwrap().path(), |_| {});
+            }
+        }
+        let (base, sink) = check::check_tree(&Tree::dir(&base_root), keep).unwrap();
+        proptest::prop_assert!(!sink.has_errors());
+        let out = pair.head().join("out");
+        memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
+        for step in &script {
+            apply_step(&pair.head(), step);
+        }
+        let head = Tree::dir(pair.head());
+        let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink)| {
+            let diags: Vec<String> = sink.iter().map(|d| format!("{d:?}")).collect();
+            let records: Vec<_> = checked
+                .records
+                .iter()
+                .map(|(name, rs)| (name.clone(), rs.iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect::<Vec<_>>()))
+                .collect();
+            (diags, checked.collection_hashes.clone(), records)
+        };
+        let full = describe(&check::check_tree(&head, keep).unwrap());
+        // As `diff` does: the new side parsed, finished against the old side's index.
+        let known = base.known();
+        let after = describe(&check::finish(check::prepare(&head).unwrap(), keep, Some(&known)).unwrap());
+        proptest::prop_assert_eq!(&after, &full, "against the old side's index");
+        // As `deploy` does: records the memo knows are not parsed at all.
+        if let Some(known) = memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) {
+            let prepared = check::prepare_with(&head, Some(&known)).unwrap();
+            let after = describe(&check::finish(prepared, keep, Some(&known)).unwrap());
+            proptest::prop_assert_eq!(&after, &full, "against the memo");
+        }
+    }
+}
