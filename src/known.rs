@@ -6,7 +6,7 @@
 //! the same schemas and the same collection config ([`identity`]), parses to the same value.
 //! So it is valid, has that key and those canonical bytes, and names the same keys at its
 //! reference paths ([`KnownRecord::refs`]). The loader then does not parse it
-//! ([`crate::load::Body::Known`]); the check takes its verdict, canonical form and references
+//! (`load::Body::Known`); the check takes its verdict, canonical form and references
 //! from here and checks those references against the current target keys exactly, so a
 //! check that leans on this index reports what a full check reports.
 

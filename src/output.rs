@@ -5,9 +5,9 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::{Color, Format, Global};
 use crate::deploy::{CollectionPlan, Op, Report as DeployReport};
+use crate::diag::Sources;
 use crate::diag::{Sink, Summary, render_github, render_human::Human, render_json};
 use crate::flush::FlushReport;
-use crate::load::Sources;
 
 pub struct Printer {
     pub format: Format,

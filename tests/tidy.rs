@@ -50,3 +50,97 @@ fn only_the_output_module_prints() {
         .collect();
     assert!(offenders.is_empty(), "only src/output.rs may print (use the Printer): {offenders:?}");
 }
+
+/// The layers of `src/`, lowest first (ARCHITECTURE.md, "Layers"). A module may use modules
+/// of lower layers and its own submodules, never one of its own layer or above: the pipeline
+/// only points down, so each stage can be read, tested and changed without the ones above.
+const LAYERS: &[&[&str]] = &[
+    &["exit", "canon", "tree", "progress", "build_support", "pointer", "fielddiff"],
+    &["config", "lock", "diag"],
+    &["known"],
+    &["load"],
+    &["validate"],
+    &["check"],
+    &["build"],
+    &["verify", "diff", "summary", "formats"],
+    &["db"],
+    &["flush"],
+    &["deploy"],
+    &["cli"],
+    &["output"],
+    &["commands"],
+];
+
+/// The top-level module a file of `src/` belongs to (`None` for the crate root files).
+fn module_of(rel: &str) -> Option<&str> {
+    let rest = rel.strip_prefix("src/")?;
+    let first = rest.split('/').next()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (!matches!(name, "lib" | "main")).then_some(name)
+}
+
+/// Every top-level module named by a `crate::` path in `text`, `use crate::{a, b::c}` included.
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
+    for (at, _) in text.match_indices("crate::") {
+        // Skip `seedc::crate_...` lookalikes and doc text such as "[`crate::known`]" alike:
+        // both name a module, which is what is checked.
+        if text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &text[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => start = true,
+                    c if start && !c.is_whitespace() => {
+                        start = false;
+                        out.push(ident(&group[i..]));
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.push(ident(rest));
+        }
+    }
+    out
+}
+
+#[test]
+fn layers_only_point_down() {
+    let layer = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    let mut offenders = Vec::new();
+    for (rel, text) in sources() {
+        let Some(from) = module_of(&rel) else { continue };
+        let Some(from_layer) = layer(from) else {
+            offenders.push(format!("{rel}: module `{from}` is in no layer (add it to LAYERS and ARCHITECTURE.md)"));
+            continue;
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for to in crate_paths(&text) {
+            if to == from || !seen.insert(to.clone()) {
+                continue;
+            }
+            match layer(&to) {
+                Some(l) if l < from_layer => {}
+                Some(l) if l == from_layer => offenders.push(format!("{rel}: `{from}` uses `{to}`, beside it in its layer")),
+                Some(_) => offenders.push(format!("{rel}: `{from}` uses `{to}`, a layer above it")),
+                None => offenders.push(format!("{rel}: `{from}` uses `{to}`, which is in no layer")),
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "imports against the layers (see LAYERS in tests/tidy.rs):\n  {}", offenders.join("\n  "));
+}
+
+#[test]
+fn the_layer_test_reads_grouped_imports() {
+    let paths = crate_paths("use crate::{check::{self, Keep}, diag::Sink};\nlet x = crate::known::raw_digest(b);");
+    assert_eq!(paths, ["check", "diag", "known"]);
+}

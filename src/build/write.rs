@@ -26,8 +26,8 @@ use crate::build_support::{TMP_PREFIX, write_atomic};
 use crate::canon::{self, ContentHash};
 use crate::config::Config;
 use crate::diag::Sink;
+use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
-use crate::load::Sources;
 use crate::lock::LOCK_FILE;
 use crate::progress::Progress;
 

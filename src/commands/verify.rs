@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use crate::diag::Sources;
 use crate::exit::Exit;
-use crate::load::Sources;
 use crate::output::Printer;
 
 pub fn run(root: &Path, printer: &Printer) -> Result<Exit> {

@@ -31,10 +31,10 @@ use crate::check::{Checked, Keep};
 use crate::db::sql::{self as store, Row, StoredCollection};
 use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
+use crate::diag::Sources;
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
 use crate::known::Known;
-use crate::load::Sources;
 use plan::{FieldChange, RowDiff};
 
 /// What the user asked for.

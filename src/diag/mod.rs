@@ -3,11 +3,14 @@
 //! renderers in `diag/render_*.rs`. Nothing else in the crate prints.
 
 pub mod codes;
+pub mod locate;
 pub mod render_github;
 pub mod render_human;
 pub mod render_json;
+mod source;
 
 pub use codes::Code;
+pub use source::{SourceFile, Sources};
 
 use serde::Serialize;
 

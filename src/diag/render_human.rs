@@ -4,7 +4,7 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Diagnostic, Severity, Summary};
-use crate::load::Sources;
+use crate::diag::Sources;
 
 pub struct Human {
     renderer: Renderer,

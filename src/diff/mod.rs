@@ -24,7 +24,8 @@ use serde_json::{Number, Value};
 use crate::build::{self, Mode, PackIndex, PackRef};
 use crate::canon::{self, ContentHash};
 use crate::check::Checked;
-use crate::load::{Pack, Record, SeedFile, SourceFile};
+use crate::diag::SourceFile;
+use crate::load::{Pack, Record, SeedFile};
 
 /// Everything that differs between two content roots.
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,108 @@
+//! The source database: the text of every input file, kept so that diagnostics are placed
+//! (line, character column, snippet) only when they are reported.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use super::{Diagnostic, Span, Target, locate};
+
+/// The text of one input file, kept for locating diagnostics.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Relative to the content root, `/`-separated.
+    pub path: String,
+    pub text: String,
+    /// For a seed file: the byte range of each element of `data`.
+    pub records: Vec<Range<usize>>,
+    lines: OnceLock<locate::LineIndex>,
+}
+
+impl SourceFile {
+    pub fn new(path: String, text: String) -> Self {
+        SourceFile { path, text, records: Vec::new(), lines: OnceLock::new() }
+    }
+
+    pub fn lines(&self) -> &locate::LineIndex {
+        self.lines.get_or_init(|| locate::LineIndex::new(&self.text))
+    }
+
+    /// A span for a byte range; the column counts characters.
+    pub fn span(&self, offset: usize, len: usize) -> Span {
+        // serde_json reports a byte position, which may fall inside a multibyte character
+        // (at the end of a truncated file, say): point at the character's start.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let (line, column) = self.lines().line_col(&self.text, offset);
+        Span { line, column, offset, len: len.max(1) }
+    }
+
+    /// Resolves a JSON pointer (value or key) to a span, using the record slices to avoid
+    /// scanning a whole large file.
+    pub fn locate(&self, pointer: &str, key: bool) -> Option<Span> {
+        let (base, rest) = self.record_slice(pointer).unwrap_or((0..self.text.len(), pointer));
+        let found = locate::locate(&self.text[base.clone()], rest)?;
+        let (offset, len) = match (key, found.key) {
+            (true, Some(k)) => k,
+            _ => found.value,
+        };
+        Some(self.span(base.start + offset, len))
+    }
+
+    fn record_slice<'p>(&self, pointer: &'p str) -> Option<(Range<usize>, &'p str)> {
+        let rest = pointer.strip_prefix("/data/")?;
+        let (index, rest) = rest.split_once('/').map_or((rest, ""), |(i, r)| (i, r));
+        let range = self.records.get(index.parse::<usize>().ok()?)?.clone();
+        // `rest` is everything after the index, including its leading '/', or empty.
+        let rest = &pointer[pointer.len() - rest.len() - usize::from(!rest.is_empty())..];
+        Some((range, rest))
+    }
+}
+
+/// Every source file, by relative path.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: BTreeMap<String, Arc<SourceFile>>,
+}
+
+impl Sources {
+    pub fn insert(&mut self, file: Arc<SourceFile>) {
+        self.files.insert(file.path.clone(), file);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Arc<SourceFile>> {
+        self.files.get(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Fills in the span of every diagnostic from its target.
+    pub fn resolve(&self, diagnostics: &mut [Diagnostic]) {
+        for d in diagnostics {
+            if d.span.is_some() {
+                continue;
+            }
+            // A file that is not valid UTF-8 has no text here, but its position is known.
+            if let Target::At(span) = d.target {
+                d.span = Some(span);
+                continue;
+            }
+            let Some(file) = d.file.as_deref().and_then(|f| self.get(f)) else { continue };
+            d.span = match &d.target {
+                Target::File => None,
+                Target::At(span) => Some(*span),
+                Target::Offset(offset) => Some(file.span(*offset, 1)),
+                Target::Value(p) => file.locate(p, false),
+                Target::Key(p) => file.locate(p, true),
+            };
+        }
+    }
+}
