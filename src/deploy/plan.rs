@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::canon::ContentHash;
+use crate::db::sql::StoredCollection;
 use rustc_hash::FxBuildHasher;
 
 /// What happens to one collection's table.
@@ -40,6 +41,47 @@ impl RowDiff {
         } else {
             self.kept = gone;
         }
+    }
+}
+
+/// Where the plan of one collection takes the deployed rows from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSource {
+    /// The recorded hash is the new content's: every row is unchanged, and the rows kept by
+    /// an earlier `--no-prune` stay. No row is read.
+    Recorded { kept: usize },
+    /// The database records that the table holds exactly the memo's records: plan from the
+    /// memo, read no row.
+    Memo,
+    /// Read the table's hashes.
+    Table,
+    /// There is no table yet: every record is an insert.
+    Empty,
+}
+
+/// Decides where the rows of a collection come from: `recorded` is what seedc.collections
+/// says of it, `exists` whether its table exists, `table` and `hash` the new content's, and
+/// `memo` the memo's collection hash and record count, if the memo has the collection. The
+/// recorded hash is trusted as the no-op proof trusts it; the memo only when the record says
+/// the table holds exactly its records (none kept by `--no-prune`).
+pub fn row_source(
+    recorded: Option<&StoredCollection>,
+    exists: bool,
+    table: &str,
+    hash: ContentHash,
+    memo: Option<(ContentHash, usize)>,
+    prune: bool,
+) -> RowSource {
+    if !exists {
+        return RowSource::Empty;
+    }
+    let Some(b) = recorded.filter(|b| b.table == table) else { return RowSource::Table };
+    if b.hash == Some(hash) && (b.rows_kept == 0 || !prune) {
+        return RowSource::Recorded { kept: b.rows_kept as usize };
+    }
+    match memo {
+        Some((memo_hash, records)) if b.hash == Some(memo_hash) && b.rows_kept == 0 && b.records == records as i64 => RowSource::Memo,
+        _ => RowSource::Table,
     }
 }
 
@@ -191,6 +233,38 @@ mod tests {
             let table: HashMap<String, ContentHash> = stored.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
             proptest::prop_assert_eq!(diff_known(new.clone(), &same, &stored, prune), diff_rows(new, &table, prune));
         }
+    }
+
+    #[test]
+    fn rows_come_from_the_record_the_memo_or_the_table() {
+        let stored = |hash: u8, records: i64, rows_kept: i64| StoredCollection {
+            table: "enemies".into(),
+            version: "1.0.0".into(),
+            hash: Some(h(hash)),
+            records,
+            rows_kept,
+        };
+        use RowSource::*;
+        let cases = [
+            // (recorded, exists, new hash, memo, prune) -> source
+            (None, false, 1, None, true, Empty),
+            (Some(stored(1, 3, 0)), false, 1, None, true, Empty),
+            (None, true, 1, Some((h(1), 3)), true, Table),
+            (Some(stored(1, 3, 0)), true, 1, None, true, Recorded { kept: 0 }),
+            (Some(stored(1, 3, 2)), true, 1, None, false, Recorded { kept: 2 }),
+            (Some(stored(1, 3, 2)), true, 1, None, true, Table),
+            (Some(stored(1, 3, 0)), true, 2, Some((h(1), 3)), true, Memo),
+            (Some(stored(1, 3, 0)), true, 2, Some((h(1), 4)), true, Table),
+            (Some(stored(1, 3, 0)), true, 2, Some((h(9), 3)), true, Table),
+            (Some(stored(1, 3, 1)), true, 2, Some((h(1), 3)), false, Table),
+            (Some(stored(1, 3, 0)), true, 2, None, true, Table),
+        ];
+        for (recorded, exists, hash, memo, prune, expected) in cases {
+            let got = row_source(recorded.as_ref(), exists, "enemies", h(hash), memo, prune);
+            assert_eq!(got, expected, "{recorded:?} exists={exists} hash={hash} memo={memo:?} prune={prune}");
+        }
+        let elsewhere = StoredCollection { table: "foes".into(), ..stored(1, 3, 0) };
+        assert_eq!(row_source(Some(&elsewhere), true, "enemies", h(1), None, true), Table, "a table recorded under another name");
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! What a deploy did and planned, as plain values: the one shape every renderer reads and
+//! the deploy record keeps (its summary, without record contents).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::plan::FieldChange;
+use crate::build::write::Report as BuildReport;
+use crate::diag::{Sink, Sources};
+use crate::flush::FlushReport;
+
+/// How a deploy ended, short of an error.
+pub enum Outcome {
+    /// The content has errors: nothing was connected to or written.
+    Invalid { sink: Sink, sources: Sources },
+    /// Planned (and, unless a dry run, committed). `sink` holds the check's warnings.
+    Done { report: Box<Report>, sink: Sink, sources: Sources },
+}
+
+/// What a deploy did, for people and machines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub plan: Plan,
+    /// The build of `out/` (absent in a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildReport>,
+    pub committed: bool,
+    /// The deploy record written, if anything changed.
+    pub deploy_id: Option<i64>,
+    /// Cache flushes completed by this run (an earlier deploy's included).
+    pub flush: FlushReport,
+    /// Why the cache flush is still pending (the run exits 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_error: Option<String>,
+}
+
+/// The plan: what the deploy writes (or, in a dry run, would write).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub dry_run: bool,
+    /// The content version the version key is set to when a collection changes.
+    pub content_version: String,
+    pub collections: Vec<CollectionPlan>,
+    pub packs: Counts,
+    pub manifests: Counts,
+}
+
+impl Plan {
+    pub fn changed_collections(&self) -> impl Iterator<Item = &CollectionPlan> {
+        self.collections.iter().filter(|c| c.changed)
+    }
+
+    /// True when the deploy writes nothing at all.
+    pub fn is_noop(&self) -> bool {
+        self.changed_collections().next().is_none() && self.packs.new == 0 && self.manifests.new == 0
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub new: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionPlan {
+    pub collection: String,
+    pub table: String,
+    pub version: String,
+    /// The version deployed before, if any.
+    pub previous_version: Option<String>,
+    pub inserted: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    /// Rows whose record left the seed file, kept by `--no-prune`.
+    pub kept: usize,
+    pub unchanged: usize,
+    /// Rows written, or the collection's version or hash changed: its cache keys are flushed.
+    pub changed: bool,
+    /// Record-level changes (with `-v`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<RecordChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordChange {
+    pub id: String,
+    pub op: Op,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// The summary of a plan kept in the deploy record: counts, never record contents.
+pub(super) fn summary(plan: &Plan) -> Value {
+    let mut plan = plan.clone();
+    for c in &mut plan.collections {
+        c.changes.clear();
+    }
+    serde_json::to_value(&plan).expect("plans serialize")
+}

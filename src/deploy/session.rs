@@ -1,0 +1,89 @@
+//! The connection of one deploy: its database session, the deploy lock, and the cache
+//! flushes it has completed so far (an earlier deploy's included).
+
+use anyhow::Result;
+
+use super::{Options, Plan, Report, application_name};
+use crate::build::write::Report as BuildReport;
+use crate::db::sql as store;
+use crate::db::{self, STATEMENT_TIMEOUT};
+use crate::exit::{Exit, ExitError, exit_of};
+use crate::flush::{self, FlushReport};
+
+/// The connection of one deploy, its watchdog, and the flushes it has completed so far.
+pub(super) struct Session {
+    pub(super) db: db::Session,
+    pub(super) schema: String,
+    pub(super) flushed: FlushReport,
+    pub(super) flush_error: Option<String>,
+}
+
+impl Session {
+    /// Connects, then completes any flush an earlier deploy left pending: its keys are
+    /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
+    /// flush retries it.
+    pub(super) fn open(options: &Options, schema: &str) -> Result<Session> {
+        let db = db::Session::open(&options.database_url, &application_name(), options.on_timeout)?;
+        let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None };
+        if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
+            session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);
+            match flush::flush(&mut session.db.client, schema, redis, options.lock_timeout) {
+                Ok(report) => session.flushed = report,
+                Err(e) if exit_of(&e) == Exit::FlushPending => session.flush_error = Some(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(session)
+    }
+
+    /// Flushes after the commit when this deploy recorded a flush (`pending`) or an
+    /// earlier one is still waiting.
+    pub(super) fn finish_flush(&mut self, options: &Options, pending: bool) {
+        if options.dry_run || !(pending || self.flush_error.is_some()) {
+            return;
+        }
+        let redis = options.redis_url.as_deref().unwrap_or_default();
+        self.db.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + STATEMENT_TIMEOUT);
+        match flush::flush(&mut self.db.client, &self.schema, redis, options.lock_timeout) {
+            Ok(report) => {
+                self.flushed.deploys.extend(report.deploys);
+                self.flushed.keys_removed += report.keys_removed;
+                self.flushed.version = report.version.or(self.flushed.version.take());
+                self.flush_error = None;
+            }
+            Err(e) => self.flush_error = Some(e.to_string()),
+        }
+        self.db.watchdog.disarm();
+    }
+
+    /// The error of a deploy lock that timed out, naming the holder if it still holds it.
+    pub(super) fn lock_busy(&mut self, options: &Options) -> anyhow::Error {
+        let holder = store::lock_holder(&mut self.db.client, db::Lock::Deploy.key(&self.schema));
+        ExitError::new(
+            Exit::Service,
+            format!(
+                "another deploy holds the deploy lock of schema {:?}{holder}; gave up after {}s (--lock-timeout); nothing was committed",
+                self.schema,
+                options.lock_timeout.as_secs()
+            ),
+        )
+    }
+
+    pub(super) fn report(self, plan: Plan, build: Option<BuildReport>, deploy_id: Option<i64>, migrated: bool) -> Report {
+        Report { plan, build, committed: deploy_id.is_some() || migrated, deploy_id, flush: self.flushed, flush_error: self.flush_error }
+    }
+}
+
+/// BEGIN and the deploy lock; None (the transaction rolled back) if the lock timed out.
+pub(super) fn begin<'a>(
+    db: &'a mut db::Session,
+    schema: &str,
+    options: &Options,
+) -> Result<Option<(postgres::Transaction<'a>, &'a db::Watchdog)>> {
+    db.watchdog.arm("waiting for the deploy lock", options.lock_timeout);
+    let tx = db::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
+    if tx.is_some() {
+        db.watchdog.arm("planning", STATEMENT_TIMEOUT);
+    }
+    Ok(tx.map(|tx| (tx, &db.watchdog)))
+}
