@@ -168,10 +168,6 @@ impl Sink {
         self.diagnostics.iter()
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Diagnostic> {
-        self.diagnostics.iter_mut()
-    }
-
     /// Sorts into a stable, reader-friendly order: by file, then position, then code.
     /// Stages run in parallel, so without this the output order would not be deterministic.
     pub fn sort(&mut self) {

@@ -32,10 +32,6 @@ pub struct CompiledSchema {
 }
 
 impl Schemas {
-    pub fn compile(root: &Path, config: &Config) -> Result<Schemas> {
-        Self::compile_tree(&Tree::dir(root), config)
-    }
-
     /// Compiles the schemas of a directory or a git revision.
     pub fn compile_tree(tree: &Tree, config: &Config) -> Result<Schemas> {
         let mut documents = BTreeMap::new();
