@@ -55,7 +55,7 @@ fn only_the_output_module_prints() {
 /// of lower layers and its own submodules, never one of its own layer or above: the pipeline
 /// only points down, so each stage can be read, tested and changed without the ones above.
 const LAYERS: &[&[&str]] = &[
-    &["exit", "canon", "tree", "progress", "build_support", "pointer", "fielddiff"],
+    &["exit", "canon", "tree", "progress", "build_support", "pointer", "fielddiff", "render"],
     &["config", "lock", "diag"],
     &["known"],
     &["load"],
@@ -65,6 +65,7 @@ const LAYERS: &[&[&str]] = &[
     &["verify", "diff", "summary", "formats"],
     &["db"],
     &["flush"],
+    &["flush_render"],
     &["deploy"],
     &["cli"],
     &["output"],

@@ -16,6 +16,7 @@ mod apply;
 pub mod memo;
 mod noop;
 pub mod plan;
+pub mod render;
 mod report;
 mod session;
 

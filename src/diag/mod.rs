@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod locate;
+pub mod render;
 pub mod render_github;
 pub mod render_human;
 pub mod render_json;
