@@ -24,6 +24,7 @@ pub mod known;
 pub mod load;
 pub mod lock;
 pub mod output;
+pub mod pointer;
 pub mod progress;
 pub mod render;
 pub mod summary;

@@ -337,7 +337,7 @@ fn diff_values(pointer: &mut String, old: Option<&Value>, new: Option<&Value>, o
             for key in keys {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&crate::load::json::escape_pointer(key));
+                pointer.push_str(&crate::pointer::escape(key));
                 diff_values(pointer, a.get(key), b.get(key), out);
                 pointer.truncate(len);
             }
