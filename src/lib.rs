@@ -17,6 +17,7 @@ pub mod deploy;
 pub mod diag;
 pub mod diff;
 pub mod exit;
+pub mod fielddiff;
 pub mod flush;
 pub mod flush_render;
 pub mod formats;

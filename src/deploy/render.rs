@@ -105,8 +105,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::deploy::plan::FieldChange;
     use crate::deploy::{Counts, Plan, RecordChange};
+    use crate::fielddiff::field_changes;
     use crate::flush::FlushReport;
 
     fn collection(name: &str, previous: Option<&str>, changes: Vec<RecordChange>) -> CollectionPlan {
@@ -128,25 +128,14 @@ mod tests {
     /// A deploy of three collections: one with every kind of record change, one new, one
     /// untouched apart from a record `--no-prune` kept.
     fn report() -> Report {
-        let field = |pointer: &str, old: Option<serde_json::Value>, new: Option<serde_json::Value>| FieldChange {
-            pointer: pointer.to_owned(),
-            old,
-            new,
-        };
+        let old = json!({"hp": 12, "loot": [{"item": "axe"}], "tags": {"a/b": "x"}});
+        let new = json!({"hp": 14, "loot": [{"item": "axe"}, {"item": "coin"}], "tags": {}});
         let enemies = collection(
             "enemies",
             Some("1.0.0"),
             vec![
                 RecordChange { id: "bat".to_owned(), op: Op::Insert, fields: Vec::new() },
-                RecordChange {
-                    id: "goblin_scout".to_owned(),
-                    op: Op::Update,
-                    fields: vec![
-                        field("/hp", Some(json!(12)), Some(json!(14))),
-                        field("/loot/1", None, Some(json!({"item": "coin"}))),
-                        field("/tags/a~1b", Some(json!("x")), None),
-                    ],
-                },
+                RecordChange { id: "goblin_scout".to_owned(), op: Op::Update, fields: field_changes(&old, &new) },
                 RecordChange { id: "slime".to_owned(), op: Op::Delete, fields: Vec::new() },
             ],
         );
