@@ -18,6 +18,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::canon::{CanonicalRecord, ContentHash};
 use crate::config::Config;
+use crate::pointer::Pointer;
 
 /// A BLAKE3 digest of a record's bytes as they stand in its seed file.
 pub type RawDigest = [u8; 32];
@@ -33,7 +34,7 @@ pub struct OutRef {
     /// The reference's position in its collection's `references`.
     pub reference: u32,
     /// Where the string is, as a JSON pointer relative to the record.
-    pub pointer: String,
+    pub pointer: Pointer,
     pub key: String,
 }
 

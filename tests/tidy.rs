@@ -55,8 +55,8 @@ fn only_the_output_module_prints() {
 /// of lower layers and its own submodules, never one of its own layer or above: the pipeline
 /// only points down, so each stage can be read, tested and changed without the ones above.
 const LAYERS: &[&[&str]] = &[
-    &["exit", "canon", "tree", "progress", "build_support", "pointer", "fielddiff"],
-    &["config", "lock", "diag"],
+    &["exit", "canon", "tree", "progress", "build_support", "pointer", "render"],
+    &["config", "lock", "diag", "fielddiff"],
     &["known"],
     &["load"],
     &["validate"],
@@ -65,6 +65,7 @@ const LAYERS: &[&[&str]] = &[
     &["verify", "diff", "summary", "formats"],
     &["db"],
     &["flush"],
+    &["flush_render"],
     &["deploy"],
     &["cli"],
     &["output"],

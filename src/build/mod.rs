@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod manifest;
+pub mod render;
 pub mod write;
 
 use std::collections::BTreeMap;

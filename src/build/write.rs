@@ -48,7 +48,7 @@ pub struct Options {
     pub progress: bool,
 }
 
-/// What a build did, for people (`Display`) and for machines (`--format json`).
+/// What a build did; `build::render` says it for people and for machines (`--format json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// False when the cache proved the inputs unchanged, so nothing was parsed or validated.
@@ -74,36 +74,6 @@ impl Report {
             && self.removed == 0
             && self.temporaries_removed == 0
             && !self.lock_written
-    }
-}
-
-impl std::fmt::Display for Report {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.nothing_done() {
-            return write!(f, "nothing to do: reused everything ({} bundles, {} manifests)", self.bundles_reused, self.manifests_reused);
-        }
-        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        write!(
-            f,
-            "wrote {}, reused {}; wrote {}, reused {}",
-            plural(self.bundles_written, "bundle"),
-            self.bundles_reused,
-            plural(self.manifests_written, "manifest"),
-            self.manifests_reused
-        )?;
-        if self.index_written {
-            f.write_str("; wrote index.json")?;
-        }
-        if self.removed > 0 {
-            write!(f, "; removed {} stale", plural(self.removed, "file"))?;
-        }
-        if self.temporaries_removed > 0 {
-            write!(f, "; cleaned {}", plural(self.temporaries_removed, "stray temporary file"))?;
-        }
-        if self.lock_written {
-            f.write_str("; updated seedc.lock")?;
-        }
-        Ok(())
     }
 }
 

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::build::write::{self, Options, Outcome, Report};
+use crate::build::render;
+use crate::build::write::{self, Options, Outcome};
 use crate::cli::{BuildArgs, Format};
+use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
@@ -25,34 +27,21 @@ pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
     };
     match write::build(root, &options)? {
         Outcome::Invalid { sink, sources } => {
-            printer.diagnostics(&sink, &sources, sources.len());
+            printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             crate::summary::append(|| crate::summary::diagnostics("build", &sink, sources.len()))?;
             printer.status("nothing was written: fix the errors above and build again");
             Ok(Exit::Invalid)
         }
         Outcome::Built { report, sink, sources } => {
             if sink.iter().next().is_some() {
-                printer.diagnostics(&sink, &sources, sources.len());
+                printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             }
-            print_report(printer, &report);
-            crate::summary::append(|| format!("{}\n{report}\n", crate::summary::diagnostics("build", &sink, sources.len())))?;
+            printer.report(&report);
+            crate::summary::append(|| {
+                format!("{}\n{}\n", crate::summary::diagnostics("build", &sink, sources.len()), render::outcome(&report))
+            })?;
             Ok(Exit::Ok)
         }
-    }
-}
-
-fn print_report(printer: &Printer, report: &Report) {
-    match printer.format {
-        Format::Json => {
-            #[derive(serde::Serialize)]
-            struct Line<'a> {
-                build: &'a Report,
-            }
-            let line = serde_json::to_string(&Line { build: report }).expect("reports always serialize");
-            printer.stdout(&format!("{line}\n"));
-        }
-        Format::Github if !printer.quiet => printer.stdout(&format!("::notice title=seedc build::{report}\n")),
-        _ => printer.status(&report.to_string()),
     }
 }
 

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
 use crate::output::Printer;
 
 pub fn run(root: &Path, printer: &Printer) -> Result<Exit> {
     let (checked, sink) = crate::check::check(root)?;
-    printer.diagnostics(&sink, &checked.content.sources, checked.content.sources.len());
+    printer.report(&Diagnostics { sink: &sink, sources: &checked.content.sources, files: checked.content.sources.len() });
     crate::summary::append(|| crate::summary::diagnostics("check", &sink, checked.content.sources.len()))?;
     let exit = if sink.has_errors() { Exit::Invalid } else { Exit::Ok };
     // The process ends right after this: freeing hundreds of thousands of parsed records

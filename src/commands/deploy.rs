@@ -9,6 +9,7 @@ use anyhow::Result;
 use crate::build::write;
 use crate::cli::{DeployArgs, Format};
 use crate::deploy::{self, Options, Outcome};
+use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
@@ -34,15 +35,15 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
     };
     match deploy::deploy(root, &options)? {
         Outcome::Invalid { sink, sources } => {
-            printer.diagnostics(&sink, &sources, sources.len());
+            printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             printer.status("nothing was deployed: fix the errors above and deploy again");
             Ok(Exit::Invalid)
         }
         Outcome::Done { report, sink, sources } => {
             if sink.iter().next().is_some() {
-                printer.diagnostics(&sink, &sources, sources.len());
+                printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             }
-            printer.deploy_report(&report);
+            printer.report(&*report);
             match &report.flush_error {
                 Some(why) => {
                     printer.error(&anyhow::anyhow!("{why}"));

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::check::{self, Checked, Keep};
 use crate::cli::{DiffArgs, Format};
 use crate::diag::Sink;
+use crate::diag::render::Diagnostics;
 use crate::diff::{self, render_github, render_human, render_json, render_markdown};
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
@@ -74,5 +75,5 @@ fn side(root: &Path, arg: &str) -> Result<Tree> {
 
 fn report_invalid(printer: &Printer, label: &str, checked: &Checked, sink: &Sink) {
     printer.status(&format!("{label} does not check:"));
-    printer.diagnostics(sink, &checked.content.sources, checked.content.sources.len());
+    printer.report(&Diagnostics { sink, sources: &checked.content.sources, files: checked.content.sources.len() });
 }

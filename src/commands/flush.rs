@@ -23,6 +23,6 @@ pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
     let report = crate::flush::flush(&mut db.client, &config.deploy.schema, redis_url, lock_timeout)?;
     db.watchdog.disarm();
-    printer.flush_report(&report);
+    printer.report(&report);
     Ok(Exit::Ok)
 }

@@ -28,6 +28,7 @@ use crate::canon::{CanonicalRecord, ContentHash};
 use crate::check::{Checked, CheckedRecord};
 use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest};
 use crate::load::SeedFile;
+use crate::pointer::Pointer;
 
 /// The memo, relative to `out/`.
 pub const MEMO_FILE: &str = ".cache/records.bin";
@@ -72,7 +73,7 @@ fn decode(bytes: Bytes, global: &str) -> Option<Known> {
             let refs = (0..r.u32()?)
                 .map(|_| {
                     let reference = r.u32()?;
-                    let pointer = String::from_utf8(r.chunk()?.to_vec()).ok()?;
+                    let pointer = Pointer::from(String::from_utf8(r.chunk()?.to_vec()).ok()?);
                     let key = String::from_utf8(r.chunk()?.to_vec()).ok()?;
                     Some(OutRef { reference, pointer, key })
                 })
@@ -159,7 +160,7 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
                 body.put(&(c.refs.len() as u32).to_le_bytes())?;
                 for r in &c.refs {
                     body.put(&r.reference.to_le_bytes())?;
-                    body.chunk(r.pointer.as_bytes())?;
+                    body.chunk(r.pointer.as_str().as_bytes())?;
                     body.chunk(r.key.as_bytes())?;
                 }
             }

@@ -16,6 +16,7 @@ mod apply;
 pub mod memo;
 mod noop;
 pub mod plan;
+pub mod render;
 mod report;
 mod session;
 
@@ -35,6 +36,7 @@ use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
 use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
+use crate::fielddiff;
 use crate::known::Known;
 use noop::Unchanged;
 use plan::{RowDiff, RowSource};
@@ -370,7 +372,7 @@ fn record_changes(tx: &mut postgres::Transaction, p: &Prepared, diff: &RowDiff, 
     for &i in &diff.update {
         let row = &p.rows[i];
         let new = p.records[i].value();
-        let fields = old.get(row.id).zip(new).map(|(o, n)| plan::field_changes(o, n)).unwrap_or_default();
+        let fields = old.get(row.id).zip(new).map(|(o, n)| fielddiff::field_changes(o, n)).unwrap_or_default();
         out.push(RecordChange { id: row.id.to_owned(), op: Op::Update, fields });
     }
     out.extend(diff.insert.iter().map(|&i| RecordChange { id: p.rows[i].id.to_owned(), op: Op::Insert, fields: Vec::new() }));

@@ -1,13 +1,11 @@
 //! The deploy plan, pure: which rows to insert, update and delete, decided by comparing the
 //! content hashes stored in the database with the new ones. No I/O, so it is tested on
-//! plain values; `store` reads the inputs and applies the result.
+//! plain values; `store` reads the inputs and applies the result. (The field changes `-v`
+//! shows are `fielddiff`'s, the same as `seedc diff`'s.)
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
-
-use serde::Serialize;
-use serde_json::Value;
 
 use crate::canon::ContentHash;
 use crate::db::sql::StoredCollection;
@@ -140,53 +138,9 @@ pub fn diff_known<'a>(
     diff
 }
 
-/// One field that differs between the stored record and the new one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldChange {
-    /// JSON pointer into the record.
-    pub pointer: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new: Option<Value>,
-}
-
-/// The field-level changes between two records: object members recursively, arrays of the
-/// same length element by element, anything else as a whole.
-pub fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    walk(String::new(), Some(old), Some(new), &mut out);
-    out
-}
-
-fn walk(pointer: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
-    match (old, new) {
-        (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                walk(format!("{pointer}/{}", escape(k)), a.get(k), b.get(k), out);
-            }
-        }
-        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                walk(format!("{pointer}/{i}"), Some(x), Some(y), out);
-            }
-        }
-        (a, b) if a != b => out.push(FieldChange { pointer, old: a.cloned(), new: b.cloned() }),
-        _ => {}
-    }
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn h(n: u8) -> ContentHash {
         ContentHash([n; 32])
@@ -271,14 +225,5 @@ mod tests {
     fn unchanged_content_writes_nothing() {
         let stored: HashMap<String, ContentHash> = [("a".to_owned(), h(1))].into();
         assert_eq!(diff_rows([("a", h(1))], &stored, true).writes(), 0);
-    }
-
-    #[test]
-    fn field_changes_point_at_what_moved() {
-        let old = json!({"id": "x", "hp": 10, "tags": ["a", "b"], "a/b": 1, "gone": true});
-        let new = json!({"id": "x", "hp": 12, "tags": ["a", "c"], "a/b": 2, "added": null});
-        let changes: Vec<String> = field_changes(&old, &new).iter().map(|c| c.pointer.clone()).collect();
-        assert_eq!(changes, ["/a~1b", "/added", "/gone", "/hp", "/tags/1"]);
-        assert!(field_changes(&old, &old).is_empty());
     }
 }

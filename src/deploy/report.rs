@@ -4,9 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::FieldChange;
 use crate::build::write::Report as BuildReport;
 use crate::diag::{Sink, Sources};
+use crate::fielddiff::{self, FieldChange};
 use crate::flush::FlushReport;
 
 /// How a deploy ended, short of an error.
@@ -86,7 +86,8 @@ pub struct CollectionPlan {
 pub struct RecordChange {
     pub id: String,
     pub op: Op,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Serialized as `pointer`, `old`, `new` only, the form deploy's JSON has always had.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "fielddiff::serialize_plain")]
     pub fields: Vec<FieldChange>,
 }
 

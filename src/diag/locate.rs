@@ -18,15 +18,10 @@ pub fn locate(text: &str, pointer: &str) -> Option<Located> {
     let bytes = text.as_bytes();
     let mut pos = skip_ws(bytes, 0);
     let mut key = None;
-    let tokens: Vec<String> = if pointer.is_empty() {
-        Vec::new()
-    } else {
-        pointer.strip_prefix('/')?.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect()
-    };
-    for token in &tokens {
+    for token in crate::pointer::tokens(pointer)? {
         match *bytes.get(pos)? {
             b'{' => {
-                let (k, v) = find_member(text, pos, token)?;
+                let (k, v) = find_member(text, pos, &token)?;
                 key = Some(k);
                 pos = v;
             }

@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod locate;
+pub mod render;
 pub mod render_github;
 pub mod render_human;
 pub mod render_json;
@@ -13,6 +14,8 @@ pub use codes::Code;
 pub use source::{SourceFile, Sources};
 
 use serde::Serialize;
+
+use crate::pointer::Pointer;
 
 /// How bad a finding is. Errors make the command exit 1; warnings never change the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -40,9 +43,9 @@ pub enum Target {
     /// The whole file (or a position unknown).
     File,
     /// The value at this JSON pointer.
-    Value(String),
+    Value(Pointer),
     /// The key of the member at this JSON pointer (for unknown or duplicate properties).
-    Key(String),
+    Key(Pointer),
     /// An already known position (invalid UTF-8, where no text is kept).
     At(Span),
     /// A byte offset into the file's text (syntax errors).
@@ -101,11 +104,11 @@ impl Diagnostic {
         self
     }
 
-    pub fn at_value(self, pointer: impl Into<String>) -> Self {
+    pub fn at_value(self, pointer: impl Into<Pointer>) -> Self {
         self.at(Target::Value(pointer.into()))
     }
 
-    pub fn at_key(self, pointer: impl Into<String>) -> Self {
+    pub fn at_key(self, pointer: impl Into<Pointer>) -> Self {
         self.at(Target::Key(pointer.into()))
     }
 
@@ -127,7 +130,7 @@ impl Diagnostic {
     /// The JSON pointer of the value this diagnostic is about, if any.
     pub fn pointer(&self) -> Option<&str> {
         match &self.target {
-            Target::Value(p) | Target::Key(p) => Some(p),
+            Target::Value(p) | Target::Key(p) => Some(p.as_str()),
             Target::File | Target::At(_) | Target::Offset(_) => None,
         }
     }

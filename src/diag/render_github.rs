@@ -46,20 +46,6 @@ pub fn render_summary(summary: &Summary) -> String {
     )
 }
 
-/// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the
-/// variable is set and the root is inside it; else empty (paths stay root-relative).
-pub fn workspace_prefix(root: &std::path::Path) -> String {
-    let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) else { return String::new() };
-    let (Ok(workspace), Ok(root)) = (std::fs::canonicalize(workspace), std::fs::canonicalize(root)) else { return String::new() };
-    match root.strip_prefix(&workspace) {
-        Ok(rel) if !rel.as_os_str().is_empty() => {
-            let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            format!("{}/", rel.join("/"))
-        }
-        _ => String::new(),
-    }
-}
-
 /// A notice (for `seedc diff`), optionally on a file.
 pub fn notice(title: &str, file: Option<&str>, message: &str) -> String {
     let file = file.map_or_else(String::new, |f| format!("file={},", escape_property(f)));

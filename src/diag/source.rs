@@ -100,8 +100,8 @@ impl Sources {
                 Target::File => None,
                 Target::At(span) => Some(*span),
                 Target::Offset(offset) => Some(file.span(*offset, 1)),
-                Target::Value(p) => file.locate(p, false),
-                Target::Key(p) => file.locate(p, true),
+                Target::Value(p) => file.locate(p.as_str(), false),
+                Target::Key(p) => file.locate(p.as_str(), true),
             };
         }
     }

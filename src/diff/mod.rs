@@ -19,13 +19,16 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use crate::build::{self, Mode, PackIndex, PackRef};
 use crate::canon::{self, ContentHash};
 use crate::check::Checked;
 use crate::diag::SourceFile;
+use crate::fielddiff::field_changes;
+pub use crate::fielddiff::{FieldChange, FieldStatus};
 use crate::load::{Pack, Record, SeedFile};
+use crate::pointer::Pointer;
 
 /// Everything that differs between two content roots.
 #[derive(Debug, Clone, Serialize)]
@@ -113,32 +116,6 @@ pub struct Rename {
 pub struct RecordDiff {
     pub key: String,
     pub fields: Vec<FieldChange>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldStatus {
-    Added,
-    Removed,
-    Changed,
-}
-
-/// One changed value inside a record or pack.
-#[derive(Debug, Clone, Serialize)]
-pub struct FieldChange {
-    /// JSON pointer relative to the record (or pack), e.g. `/stats/hp`.
-    pub pointer: String,
-    pub status: FieldStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new: Option<Value>,
-    /// new - old, when both are numbers (exact for integers).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delta: Option<Number>,
-    /// 100 × delta / old, rounded to two decimals; absent when old is 0.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -237,13 +214,7 @@ fn collection_diff<'a>(name: &str, old_side: Side<'a>, new_side: Side<'a>, old_k
     let file = new.or(old).map(|s| s.file.clone()).unwrap_or_default();
     let olds: &[Record] = old.map_or(&[], |s| &s.records);
     let news: &[Record] = new.map_or(&[], |s| &s.records);
-    let record_diff = |key: &str, a: &Value, b: &Value| {
-        (a != b).then(|| {
-            let mut fields = Vec::new();
-            diff_values(&mut String::new(), Some(a), Some(b), &mut fields);
-            RecordDiff { key: key.to_owned(), fields }
-        })
-    };
+    let record_diff = |key: &str, a: &Value, b: &Value| (a != b).then(|| RecordDiff { key: key.to_owned(), fields: field_changes(a, b) });
     // Most edits keep the records in place: pair them by position first, which needs no
     // hashing, and match only the rest by key. Keys are unique on each side (check saw to
     // it), so a key paired by position appears nowhere else.
@@ -329,62 +300,6 @@ fn renames(
     renames
 }
 
-/// Appends the differences between two values at `pointer` (which is restored on return).
-fn diff_values(pointer: &mut String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
-    match (old, new) {
-        (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&crate::load::json::escape_pointer(key));
-                diff_values(pointer, a.get(key), b.get(key), out);
-                pointer.truncate(len);
-            }
-        }
-        (Some(Value::Array(a)), Some(Value::Array(b))) => {
-            for i in 0..a.len().max(b.len()) {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                diff_values(pointer, a.get(i), b.get(i), out);
-                pointer.truncate(len);
-            }
-        }
-        (Some(a), Some(b)) if a == b => {}
-        (old, new) => {
-            let status = match (old, new) {
-                (None, _) => FieldStatus::Added,
-                (_, None) => FieldStatus::Removed,
-                _ => FieldStatus::Changed,
-            };
-            let (delta, percent) = match (old, new) {
-                (Some(Value::Number(a)), Some(Value::Number(b))) => number_delta(a, b),
-                _ => (None, None),
-            };
-            out.push(FieldChange { pointer: pointer.clone(), status, old: old.cloned(), new: new.cloned(), delta, percent });
-        }
-    }
-}
-
-/// new - old (an integer when both are integers and it fits), and the change in percent.
-pub fn number_delta(old: &Number, new: &Number) -> (Option<Number>, Option<f64>) {
-    let (Some(a), Some(b)) = (old.as_f64(), new.as_f64()) else { return (None, None) };
-    let delta = match (old.as_i64(), new.as_i64()) {
-        (Some(x), Some(y)) => y.checked_sub(x).map(Number::from),
-        _ => None,
-    }
-    .or_else(|| Number::from_f64(round(b - a, 1e9)));
-    let percent = (a != 0.0).then(|| round(100.0 * (b - a) / a.abs(), 100.0));
-    (delta, percent)
-}
-
-/// Rounds away floating-point noise (`0.1 + 0.2`), to `1/scale`.
-fn round(x: f64, scale: f64) -> f64 {
-    let r = (x * scale).round() / scale;
-    if r == 0.0 { 0.0 } else { r }
-}
-
 fn pack_diffs(old: &Checked, new: &Checked) -> Vec<PackDiff> {
     fn index(c: &Checked) -> BTreeMap<String, (&Pack, ContentHash)> {
         c.content.packs.iter().zip(&c.pack_hashes).map(|(p, h)| (p.pack_id.clone(), (p, *h))).collect()
@@ -406,7 +321,7 @@ fn pack_diffs(old: &Checked, new: &Checked) -> Vec<PackDiff> {
         };
         let mut fields = Vec::new();
         if let (Some((a, _)), Some((b, _))) = (o, n) {
-            diff_values(&mut String::new(), Some(&a.value), Some(&b.value), &mut fields);
+            fields = field_changes(&a.value, &b.value);
             fields.retain(|f| f.pointer != "/version");
         }
         out.push(PackDiff {
@@ -456,10 +371,9 @@ fn ref_changes(old: &[PackRef], new: &[PackRef]) -> Vec<PackRefChange> {
 }
 
 /// A JSON pointer as a path for people: `/loot/0/item` → `loot[0].item`.
-pub fn dotted(pointer: &str) -> String {
+pub fn dotted(pointer: &Pointer) -> String {
     let mut out = String::new();
-    for part in pointer.split('/').skip(1) {
-        let part = part.replace("~1", "/").replace("~0", "~");
+    for part in pointer.tokens().into_iter().flatten() {
         if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
             out.push_str(&format!("[{part}]"));
         } else if !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
@@ -534,11 +448,11 @@ pub fn summary_line(s: &DiffSummary) -> String {
 #[cfg(test)]
 pub(crate) fn sample_diff(changed_records: usize) -> Diff {
     let fields = vec![FieldChange {
-        pointer: "/hp".to_owned(),
+        pointer: Pointer::from("/hp"),
         status: FieldStatus::Changed,
         old: Some(Value::from(12)),
         new: Some(Value::from(15)),
-        delta: Some(Number::from(3)),
+        delta: Some(serde_json::Number::from(3)),
         percent: Some(25.0),
     }];
     let changed: Vec<RecordDiff> = (0..changed_records).map(|i| RecordDiff { key: format!("r{i:02}"), fields: fields.clone() }).collect();
@@ -577,16 +491,6 @@ mod tests {
         assert_eq!(summary_line(&DiffSummary::default()), "no changes");
     }
 
-    #[test]
-    fn numbers_get_a_signed_delta_and_percent() {
-        let (d, p) = number_delta(&Number::from(12), &Number::from(15));
-        assert_eq!((d.unwrap().to_string(), p), ("3".to_owned(), Some(25.0)));
-        let (d, p) = number_delta(&Number::from_f64(0.3).unwrap(), &Number::from_f64(0.1).unwrap());
-        assert_eq!((d.unwrap().as_f64(), p), (Some(-0.2), Some(-66.67)));
-        let (_, p) = number_delta(&Number::from(0), &Number::from(5));
-        assert_eq!(p, None);
-    }
-
     fn seed(records: &[Value]) -> SeedFile {
         SeedFile {
             collection: "enemies".to_owned(),
@@ -622,14 +526,8 @@ mod tests {
     }
 
     #[test]
-    fn nested_changes_are_pointers() {
-        let mut out = Vec::new();
-        let old = json!({"hp": 12, "loot": [{"item": "a"}, {"item": "b"}], "tags": {"x": 1}});
-        let new = json!({"hp": 12, "loot": [{"item": "c"}], "tags": {"x": 1, "y~/": true}});
-        diff_values(&mut String::new(), Some(&old), Some(&new), &mut out);
-        let got: Vec<(&str, FieldStatus)> = out.iter().map(|f| (f.pointer.as_str(), f.status)).collect();
-        assert_eq!(got, [("/loot/0/item", FieldStatus::Changed), ("/loot/1", FieldStatus::Removed), ("/tags/y~0~1", FieldStatus::Added)]);
-        assert_eq!(dotted("/loot/0/item"), "loot[0].item");
-        assert_eq!(dotted("/tags/y~0~1"), "tags[\"y~/\"]");
+    fn pointers_read_as_paths() {
+        assert_eq!(dotted(&Pointer::from("/loot/0/item")), "loot[0].item");
+        assert_eq!(dotted(&Pointer::from("/tags/y~0~1")), "tags[\"y~/\"]");
     }
 }

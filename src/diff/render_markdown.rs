@@ -96,7 +96,7 @@ pub fn render(diff: &Diff) -> String {
 fn field_row(record: &str, f: &FieldChange) -> String {
     let show = |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "—".to_owned(), |v| code(&short_value(v, VALUE_WIDTH)));
     let record = if record.is_empty() { String::new() } else { format!("{record} | ") };
-    format!("| {record}{} | {} | {} | {} |", code(&f.pointer), show(&f.old), show(&f.new), delta_text(f).unwrap_or_default())
+    format!("| {record}{} | {} | {} | {} |", code(f.pointer.as_str()), show(&f.old), show(&f.new), delta_text(f).unwrap_or_default())
 }
 
 /// Writes one section, spending at most `budget` rows of the whole report on it.

@@ -8,6 +8,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::pointer::Pointer;
+
 /// The largest integer magnitude that survives a round trip through an IEEE-754 double.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -15,9 +17,9 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// The object at `pointer` has `key` more than once (the first value is kept).
-    DuplicateKey { pointer: String, key: String },
+    DuplicateKey { pointer: Pointer, key: String },
     /// The number at `pointer` is an integer beyond ±(2^53-1).
-    UnsafeInteger { pointer: String, literal: String },
+    UnsafeInteger { pointer: Pointer, literal: String },
 }
 
 /// A problem that stops the parse. Offsets are in bytes from the start of the parsed text.
@@ -109,13 +111,12 @@ struct Ctx<'b> {
 }
 
 impl Ctx<'_> {
-    fn pointer(&self) -> String {
-        let mut p = self.base.to_owned();
+    fn pointer(&self) -> Pointer {
+        let mut p = Pointer::from(self.base);
         for seg in &self.path {
-            p.push('/');
             match seg {
-                Seg::Key(k) => p.push_str(&escape_pointer(k)),
-                Seg::Index(i) => p.push_str(&i.to_string()),
+                Seg::Key(k) => p.push_key(k),
+                Seg::Index(i) => p.push_index(*i),
             }
         }
         p
@@ -133,11 +134,6 @@ impl Ctx<'_> {
         }
         Ok(())
     }
-}
-
-/// Escapes one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`).
-pub fn escape_pointer(token: &str) -> String {
-    if token.contains(['~', '/']) { token.replace('~', "~0").replace('/', "~1") } else { token.to_owned() }
 }
 
 struct Seed<'a, 'b> {

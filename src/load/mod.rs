@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::diag::locate;
 use crate::diag::{Code, Diagnostic, SourceFile, Sources, Span, Target};
 use crate::known::{self, Known, KnownCollection, RawDigest};
+use crate::pointer::Pointer;
 use crate::tree::Tree;
 
 pub const SEEDS_DIR: &str = "data/seeds";
@@ -267,8 +268,7 @@ fn findings_to_diags(findings: Vec<json::Finding>, rel: &str, record: Option<&st
     findings.into_iter().map(move |f| {
         let d = match f {
             json::Finding::DuplicateKey { pointer, key } => {
-                let member = format!("{pointer}/{}", json::escape_pointer(&key));
-                Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).at_key(member)
+                Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).at_key(pointer.key(&key))
             }
             json::Finding::UnsafeInteger { pointer, literal } => {
                 Diagnostic::error(Code::UnsafeInteger, format!("integer {literal} is beyond ±(2^53 - 1)")).at_value(pointer)
@@ -425,15 +425,11 @@ fn load_seed_file(
 
     let mut seed = empty_seed(collection, rel);
     for key in &env.duplicates {
-        diags.push(
-            Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
-                .in_file(rel)
-                .at_key(format!("/{}", json::escape_pointer(key))),
-        );
+        diags.push(Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).in_file(rel).at_key(Pointer::root().key(key)));
     }
     for (key, raw) in &env.members {
-        let pointer = format!("/{}", json::escape_pointer(key));
-        let value = match json::parse(raw.get(), &pointer, config.limits.max_depth - 1) {
+        let pointer = Pointer::root().key(key);
+        let value = match json::parse(raw.get(), pointer.as_str(), config.limits.max_depth - 1) {
             Ok((value, findings)) => {
                 diags.extend(findings_to_diags(findings, rel, None));
                 value

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::schemas::{CompiledSchema, Schemas, relative_location};
 use crate::diag::{Code, Diagnostic};
-use crate::load::json::escape_pointer;
 use crate::load::{Body, Content, SeedFile, record_label};
+use crate::pointer::Pointer;
 
 /// A record known to be valid ([`crate::known`]) is not validated again.
 pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
@@ -52,7 +52,8 @@ pub fn schema_violations(
         return out;
     }
     for error in schema.validator.iter_errors(value) {
-        let pointer = format!("{base}{}", error.instance_path().as_str());
+        // jsonschema's instance path is already an escaped pointer.
+        let pointer = Pointer::from(format!("{base}{}", error.instance_path().as_str()));
         let location = match error.absolute_keyword_location() {
             Some(uri) => relative_location(uri.as_str()),
             None => format!("{}#{}", schema.path, error.schema_path().as_str()),
@@ -70,7 +71,7 @@ pub fn schema_violations(
                     let known = known_properties(schemas, &location);
                     let mut d = Diagnostic::error(Code::SchemaViolation, format!("unknown field `{name}`"))
                         .in_file(file)
-                        .at_key(format!("{pointer}/{}", escape_pointer(&name)))
+                        .at_key(pointer.clone().key(&name))
                         .record(label)
                         .schema(location.clone());
                     if let Some(s) = super::did_you_mean(&name, known.iter().map(String::as_str)) {
@@ -129,7 +130,7 @@ fn keys(seed: &SeedFile, key_field: &str) -> Vec<Diagnostic> {
                     diags.push(
                         Diagnostic::error(Code::DuplicateId, format!("duplicate {key_field} {key:?} in `{}`", seed.collection))
                             .in_file(&seed.file)
-                            .at_value(format!("/data/{}/{}", r.index, escape_pointer(key_field)))
+                            .at_value(Pointer::from("/data").index(r.index).key(key_field))
                             .record(record_label(&seed.collection, Some(key), r.index))
                             .help(format!("the first record with this {key_field} is /data/{prev}")),
                     );

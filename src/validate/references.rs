@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
 use crate::known::{KnownCollection, OutRef};
-use crate::load::json::escape_pointer;
 use crate::load::{Body, Content, Record, record_label};
+use crate::pointer::Pointer;
 
 /// Each record's outgoing references, per collection, in the order of its `records`.
 pub type Refs = BTreeMap<String, Vec<Vec<OutRef>>>;
@@ -45,15 +45,7 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
                     target_file: content.seeds.get(target).map_or("", |s| s.file.as_str()),
                     target_keys: keys.get(target).filter(|_| complete),
                     // Unescaped once here, not once per record.
-                    tokens: reference
-                        .path
-                        .split('/')
-                        .skip(1)
-                        .map(|t| match t {
-                            "*" => Token::Any,
-                            t => Token::Name(t.replace("~1", "/").replace("~0", "~")),
-                        })
-                        .collect(),
+                    tokens: tokens(&reference.path),
                 }
             })
             .collect();
@@ -97,7 +89,7 @@ fn check_record(
 ) -> (Vec<Diagnostic>, Vec<OutRef>) {
     let mut diags = Vec::new();
     let mut kept = Vec::new();
-    let mut check = |reference: usize, pointer: &dyn Fn() -> String, key: &str| {
+    let mut check = |reference: usize, pointer: &dyn Fn() -> Pointer, key: &str| {
         let d = &declared[reference];
         if let Some(target_keys) = d.target_keys
             && !target_keys.contains(key)
@@ -134,12 +126,12 @@ fn check_record(
     (diags, kept)
 }
 
-fn dangling(name: &str, file: &str, record: &Record, d: &Declared, pointer: &str, key: &str) -> Diagnostic {
+fn dangling(name: &str, file: &str, record: &Record, d: &Declared, pointer: &Pointer, key: &str) -> Diagnostic {
     let label = record_label(name, record.key.as_deref(), record.index);
     let target = d.target;
     let diag = Diagnostic::error(Code::DanglingReference, format!("{label} refers to {target} {key:?}, which does not exist"))
         .in_file(file)
-        .at_value(format!("/data/{}{pointer}", record.index))
+        .at_value(Pointer::from("/data").index(record.index).join(pointer))
         .record(label);
     let target_keys = d.target_keys.map(|k| k.iter().copied());
     match target_keys.and_then(|keys| super::did_you_mean(key, keys)) {
@@ -160,16 +152,21 @@ enum Step<'v> {
     Member(&'v str),
 }
 
-fn pointer(path: &[Step]) -> String {
-    let mut p = String::new();
+fn pointer(path: &[Step]) -> Pointer {
+    let mut p = Pointer::root();
     for step in path {
-        p.push('/');
         match step {
-            Step::Index(i) => p.push_str(&i.to_string()),
-            Step::Member(k) => p.push_str(&escape_pointer(k)),
+            Step::Index(i) => p.push_index(*i),
+            Step::Member(k) => p.push_key(k),
         }
     }
     p
+}
+
+/// A reference path's tokens, unescaped; `*` is the wildcard (config made sure the path
+/// starts with `/`).
+fn tokens(path: &str) -> Vec<Token> {
+    crate::pointer::tokens(path).into_iter().flatten().map(|t| if t == "*" { Token::Any } else { Token::Name(t.into_owned()) }).collect()
 }
 
 /// Calls `found` with the path and value of every string at `tokens` below `value`; `*`
@@ -225,10 +222,9 @@ mod tests {
     fn walk_expands_wildcards_and_skips_missing() {
         let v = json!({"drops": [{"item": "a"}, {"chance": 1}, {"item": "b"}], "tags": {"x": "c", "y": 1, "a/b": "d"}});
         let run = |path: &str| {
-            let tokens: Vec<Token> =
-                path.split('/').skip(1).map(|t| if t == "*" { Token::Any } else { Token::Name(t.replace("~1", "/")) }).collect();
+            let tokens = tokens(path);
             let mut out = Vec::new();
-            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((pointer(p), s.to_owned())));
+            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((pointer(p).into_string(), s.to_owned())));
             out
         };
         let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect::<Vec<_>>();
