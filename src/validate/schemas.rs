@@ -5,7 +5,6 @@
 //! machine. A schema that does not load or compile is a config error (exit 2).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use jsonschema::{Draft, Registry, Resource, Validator};
