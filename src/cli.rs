@@ -90,12 +90,49 @@ pub struct ServiceArgs {
     /// PostgreSQL connection URL
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Redis connection URL
+    /// Redis connection URL: redis://, rediss:// (TLS) or redis+unix://
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// PEM file of the CA that signed a rediss:// server's certificate (default: the system's roots)
+    #[arg(long, env = "REDIS_CA", value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// PEM client certificate for a rediss:// server that requires one (with --redis-key)
+    #[arg(long, env = "REDIS_CLIENT_CERT", value_name = "FILE")]
+    pub redis_cert: Option<PathBuf>,
+    /// PKCS#8 PEM key of --redis-cert
+    #[arg(long, env = "REDIS_CLIENT_KEY", value_name = "FILE")]
+    pub redis_key: Option<PathBuf>,
+    /// Seconds to connect to Redis, TLS and AUTH included (default: [cache] connect_timeout, 10)
+    #[arg(long, value_name = "SECONDS")]
+    pub redis_connect_timeout: Option<f64>,
+    /// Seconds to wait for each Redis reply (default: [cache] reply_timeout, 5)
+    #[arg(long, value_name = "SECONDS")]
+    pub redis_timeout: Option<f64>,
     /// Seconds to wait for another deploy's lock before giving up
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+}
+
+impl ServiceArgs {
+    /// The cache options of these flags and `[cache]`, if a Redis URL was given.
+    pub fn cache(&self, config: &crate::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
+        let Some(url) = self.redis_url.clone() else { return Ok(None) };
+        let timeout = |flag: &str, given: Option<f64>, configured: f64| {
+            crate::config::timeout_secs(flag, given.unwrap_or(configured))
+                .map_err(|e| crate::exit::ExitError::new(crate::exit::Exit::Usage, e.to_string()))
+        };
+        Ok(Some(crate::flush::CacheOptions {
+            url,
+            ca: self.redis_ca.clone(),
+            client_cert: self.redis_cert.clone(),
+            client_key: self.redis_key.clone(),
+            mode: config.mode,
+            timeouts: crate::flush::Timeouts {
+                connect: timeout("--redis-connect-timeout", self.redis_connect_timeout, config.connect_timeout)?,
+                reply: timeout("--redis-timeout", self.redis_timeout, config.reply_timeout)?,
+            },
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

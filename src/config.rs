@@ -139,12 +139,42 @@ pub struct CacheConfig {
     pub version_key: String,
     /// Prefix of the default per-collection keys (default `game`).
     pub prefix: String,
+    /// `auto` (default: asks the server with CLUSTER SLOTS), `standalone` (never asks: for
+    /// a user without +cluster|slots) or `cluster` (anything else is an error).
+    pub mode: CacheMode,
+    /// Seconds to connect, handshake TLS, authenticate and PING (default 10).
+    pub connect_timeout: f64,
+    /// Seconds to wait for each reply after that (default 5).
+    pub reply_timeout: f64,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { version_key: "game:version".to_owned(), prefix: "game".to_owned() }
+        CacheConfig {
+            version_key: "game:version".to_owned(),
+            prefix: "game".to_owned(),
+            mode: CacheMode::Auto,
+            connect_timeout: 10.0,
+            reply_timeout: 5.0,
+        }
     }
+}
+
+/// Whether the cache is a Redis Cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheMode {
+    /// Ask the server (CLUSTER SLOTS).
+    #[default]
+    Auto,
+    Standalone,
+    Cluster,
+}
+
+/// A timeout in seconds from seedc.toml or a flag: positive, at most an hour.
+pub fn timeout_secs(what: &str, secs: f64) -> Result<std::time::Duration> {
+    ensure!(secs.is_finite() && secs > 0.0 && secs <= 3600.0, "{what} must be a number of seconds above 0 and at most 3600, not {secs}");
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// A name usable as a collection, table or schema: lowercase ASCII, digits and `_`,
@@ -172,6 +202,8 @@ impl Config {
     fn check(&self) -> Result<()> {
         ensure!(self.limits.max_depth >= 2 && self.limits.max_depth <= 512, "limits.max_depth must be between 2 and 512");
         ensure!(is_identifier(&self.deploy.schema), "deploy.schema {:?} is not a valid identifier", self.deploy.schema);
+        timeout_secs("cache.connect_timeout", self.cache.connect_timeout)?;
+        timeout_secs("cache.reply_timeout", self.cache.reply_timeout)?;
         for (name, c) in &self.collections {
             ensure!(is_identifier(name), "collection name {name:?} must match [a-z][a-z0-9_]* (at most 63 bytes)");
             let table = self.table(name);

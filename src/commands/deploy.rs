@@ -26,7 +26,7 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
             progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
         },
         database_url,
-        redis_url: args.services.redis_url.clone(),
+        cache: args.services.cache(&crate::config::Config::load(root)?.cache)?,
         lock_timeout: Duration::from_secs(args.services.lock_timeout),
         dry_run: args.dry_run,
         prune: !args.no_prune,

@@ -16,12 +16,13 @@ pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
         .database_url
         .as_deref()
         .ok_or_else(|| ExitError::new(Exit::Usage, "flush needs a database: set --database-url or DATABASE_URL"))?;
-    let redis_url =
-        args.redis_url.as_deref().ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
+    let cache = args.cache(&config.cache)?.ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
+    // A malformed URL is exit 2 before any connection.
+    let endpoint = crate::flush::Endpoint::parse(&cache)?;
     let mut db = crate::db::Session::open(database_url, "seedc flush", crate::output::fatal)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
-    let report = crate::flush::flush(&mut db.client, &config.deploy.schema, redis_url, lock_timeout)?;
+    let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::Target::Lazy(&endpoint), lock_timeout)?;
     db.watchdog.disarm();
     printer.report(&report);
     Ok(Exit::Ok)

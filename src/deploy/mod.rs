@@ -2,7 +2,8 @@
 //! the cache flush to [`crate::flush`]. The order of events is the contract:
 //!
 //! 1. check (errors: exit 1, no connection) and compile, in memory;
-//! 2. connect; finish any flush an earlier deploy left pending;
+//! 2. parse the cache URL (exit 2), connect to the cache and PING it (exit 3: nothing is
+//!    committed yet); connect; finish any flush an earlier deploy left pending;
 //! 3. BEGIN; take the deploy advisory lock (bounded by `--lock-timeout`, exit 3 naming the
 //!    holder); migrate seedc's own schema forward;
 //! 4. plan: read the stored hashes and diff client-side ([`plan`]); refuse (exit 4) if a
@@ -48,8 +49,8 @@ use session::{Session, begin};
 pub struct Options {
     pub build: write::Options,
     pub database_url: String,
-    /// Required unless `dry_run`.
-    pub redis_url: Option<String>,
+    /// The cache to flush; required unless `dry_run`.
+    pub cache: Option<crate::flush::CacheOptions>,
     pub lock_timeout: Duration,
     pub dry_run: bool,
     pub prune: bool,
@@ -142,13 +143,21 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
             Err(invalid) => return Ok(invalid),
         },
     };
-    if !options.dry_run && options.redis_url.is_none() {
+    if !options.dry_run && options.cache.is_none() {
         return Err(ExitError::new(
             Exit::Usage,
             "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)",
         ));
     }
-    let mut session = Session::open(options, start.schema())?;
+    // Before any database connection: a malformed URL is exit 2; before BEGIN: a cache that
+    // is unreachable, refuses the login or fails TLS is exit 3, with nothing committed.
+    let cache = match (&options.cache, options.dry_run) {
+        (Some(cache), false) => {
+            Some(crate::flush::Cache::connect(&crate::flush::Endpoint::parse(cache)?).map_err(crate::flush::CacheError::before_commit)?)
+        }
+        _ => None,
+    };
+    let mut session = Session::open(options, start.schema(), cache)?;
     let checked = match start {
         Start::Checked(c) => *c,
         Start::Unchanged(unchanged) => {

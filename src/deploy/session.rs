@@ -16,18 +16,20 @@ pub(super) struct Session {
     pub(super) schema: String,
     pub(super) flushed: FlushReport,
     pub(super) flush_error: Option<String>,
+    /// Connected and PINGed before the deploy began; None in a dry run.
+    cache: Option<flush::Cache>,
 }
 
 impl Session {
     /// Connects, then completes any flush an earlier deploy left pending: its keys are
     /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
     /// flush retries it.
-    pub(super) fn open(options: &Options, schema: &str) -> Result<Session> {
+    pub(super) fn open(options: &Options, schema: &str, cache: Option<flush::Cache>) -> Result<Session> {
         let db = db::Session::open(&options.database_url, &application_name(), options.on_timeout)?;
-        let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None };
-        if let (false, Some(redis)) = (options.dry_run, options.redis_url.as_deref()) {
+        let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None, cache };
+        if let Some(cache) = session.cache.as_mut() {
             session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);
-            match flush::flush(&mut session.db.client, schema, redis, options.lock_timeout) {
+            match flush::flush(&mut session.db.client, schema, flush::Target::Connected(cache), options.lock_timeout) {
                 Ok(report) => session.flushed = report,
                 Err(e) if exit_of(&e) == Exit::FlushPending => session.flush_error = Some(e.to_string()),
                 Err(e) => return Err(e),
@@ -39,12 +41,11 @@ impl Session {
     /// Flushes after the commit when this deploy recorded a flush (`pending`) or an
     /// earlier one is still waiting.
     pub(super) fn finish_flush(&mut self, options: &Options, pending: bool) {
-        if options.dry_run || !(pending || self.flush_error.is_some()) {
+        let Some(cache) = self.cache.as_mut().filter(|_| pending || self.flush_error.is_some()) else {
             return;
-        }
-        let redis = options.redis_url.as_deref().unwrap_or_default();
+        };
         self.db.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + STATEMENT_TIMEOUT);
-        match flush::flush(&mut self.db.client, &self.schema, redis, options.lock_timeout) {
+        match flush::flush(&mut self.db.client, &self.schema, flush::Target::Connected(cache), options.lock_timeout) {
             Ok(report) => {
                 self.flushed.deploys.extend(report.deploys);
                 self.flushed.keys_removed += report.keys_removed;
