@@ -94,13 +94,13 @@ pub struct ServiceArgs {
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// PEM file of the CA that signed a rediss:// server's certificate (default: the system's roots)
-    #[arg(long, env = "REDIS_CA", value_name = "FILE")]
+    #[arg(long, env = "REDIS_CA", value_name = "FILE", hide_env_values = true)]
     pub redis_ca: Option<PathBuf>,
     /// PEM client certificate for a rediss:// server that requires one (with --redis-key)
-    #[arg(long, env = "REDIS_CLIENT_CERT", value_name = "FILE")]
+    #[arg(long, env = "REDIS_CLIENT_CERT", value_name = "FILE", hide_env_values = true)]
     pub redis_cert: Option<PathBuf>,
     /// PKCS#8 PEM key of --redis-cert
-    #[arg(long, env = "REDIS_CLIENT_KEY", value_name = "FILE")]
+    #[arg(long, env = "REDIS_CLIENT_KEY", value_name = "FILE", hide_env_values = true)]
     pub redis_key: Option<PathBuf>,
     /// Seconds to connect to Redis, TLS and AUTH included (default: [cache] connect_timeout, 10)
     #[arg(long, value_name = "SECONDS")]

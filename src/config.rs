@@ -300,6 +300,16 @@ mod tests {
     }
 
     #[test]
+    fn cache_settings_parse_and_timeouts_are_bounded() {
+        let c = Config::parse(&format!("{MINIMAL}[cache]\nmode = \"cluster\"\nconnect_timeout = 2\nreply_timeout = 0.5\n")).unwrap();
+        assert_eq!((c.cache.mode, c.cache.connect_timeout, c.cache.reply_timeout), (CacheMode::Cluster, 2.0, 0.5));
+        assert_eq!(Config::parse(MINIMAL).unwrap().cache.mode, CacheMode::Auto);
+        for bad in ["reply_timeout = 0", "connect_timeout = -1", "connect_timeout = 7200", "mode = \"sentinel\""] {
+            assert!(Config::parse(&format!("{MINIMAL}[cache]\n{bad}\n")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn schema_versions_parse_strictly() {
         assert_eq!(SchemaVersion::parse("1.2"), Some(SchemaVersion { major: 1, minor: 2 }));
         for bad in ["1", "1.2.3", "01.2", "a.b", "1.", ""] {

@@ -1,7 +1,8 @@
 //! `seedc deploy` and `seedc flush` against the real PostgreSQL and Redis of `scripts/test`:
 //! mirroring, no-op redeploys (asserted on row `xmin`s), minimal rewrites and flushes,
-//! prune, dry runs, Redis down or hung after commit, racing deploys, kill -9 mid-deploy,
-//! immutable dailies, lock timeouts, TLS and hostile strings.
+//! prune, dry runs, racing deploys, kill -9 mid-deploy, immutable dailies, lock timeouts,
+//! TLS and hostile strings. The cache side (Redis down, hung, Cluster, TLS) is
+//! `tests/flush.rs`, which shares the helpers here.
 //!
 //! Isolation: every test deploys into a PostgreSQL database of its own (created on the
 //! shared server, dropped at the end) and uses a cache key prefix of its own; tests that
@@ -19,14 +20,14 @@ use crate::support::{self, Root, Run};
 const DAY: &str = "2026-01-25";
 
 /// A database of the test's own, dropped (with its connections) at the end.
-struct Db {
+pub(crate) struct Db {
     name: String,
-    url: String,
+    pub(crate) url: String,
     admin_url: String,
 }
 
 impl Db {
-    fn new(test: &str, server: &str) -> Db {
+    pub(crate) fn new(test: &str, server: &str) -> Db {
         let server = server.to_owned();
         let name = format!("seedc_{test}_{}", std::process::id());
         let url = with_database(&server, &name);
@@ -36,15 +37,15 @@ impl Db {
         Db { name, url, admin_url: server }
     }
 
-    fn client(&self) -> postgres::Client {
+    pub(crate) fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test database")
     }
 
-    fn query<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> Vec<T> {
+    pub(crate) fn query<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> Vec<T> {
         self.client().query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).iter().map(|r| r.get(0)).collect()
     }
 
-    fn one<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
+    pub(crate) fn one<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
         self.client().query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
     }
 
@@ -69,7 +70,7 @@ impl Db {
         out
     }
 
-    fn record(&self, table: &str, id: &str) -> Value {
+    pub(crate) fn record(&self, table: &str, id: &str) -> Value {
         self.client().query_one(&format!("SELECT data FROM {table} WHERE id = $1"), &[&id]).unwrap().get(0)
     }
 }
@@ -94,21 +95,21 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// A content root, its database, and the Redis it flushes, with a key prefix of its own.
-struct Env {
-    root: Root,
-    db: Db,
-    redis: String,
-    prefix: String,
+pub(crate) struct Env {
+    pub(crate) root: Root,
+    pub(crate) db: Db,
+    pub(crate) redis: String,
+    pub(crate) prefix: String,
 }
 
 impl Env {
     /// None (the test is skipped) only outside `scripts/test`; see `support::services`.
-    fn new(test: &str) -> Option<Env> {
+    pub(crate) fn new(test: &str) -> Option<Env> {
         let (_, redis) = support::services()?;
         Env::with_redis(test, redis)
     }
 
-    fn with_redis(test: &str, redis: String) -> Option<Env> {
+    pub(crate) fn with_redis(test: &str, redis: String) -> Option<Env> {
         let (server, _) = support::services()?;
         let root = Root::sample();
         let prefix = format!("t_{test}_{}", std::process::id());
@@ -116,18 +117,18 @@ impl Env {
         Some(Env { root, db: Db::new(test, &server), redis, prefix })
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = support::seedc_cmd();
         cmd.arg("--root").arg(self.root.path()).args(args).env("DATABASE_URL", &self.db.url).env("REDIS_URL", &self.redis);
         cmd
     }
 
-    fn seedc(&self, args: &[&str]) -> Run {
+    pub(crate) fn seedc(&self, args: &[&str]) -> Run {
         Run::of(self.command(args).output().expect("run seedc"), self.root.path())
     }
 
     /// `deploy --format json`, expecting `code`; returns the `deploy` object.
-    fn deploy(&self, extra: &[&str], code: i32) -> Value {
+    pub(crate) fn deploy(&self, extra: &[&str], code: i32) -> Value {
         let mut args = vec!["deploy", "--format", "json"];
         args.extend_from_slice(extra);
         let run = self.seedc(&args);
@@ -136,39 +137,39 @@ impl Env {
         line.unwrap_or_else(|| panic!("no deploy report: {}", run.snapshot()))["deploy"].clone()
     }
 
-    fn redis(&self) -> redis::Connection {
+    pub(crate) fn redis(&self) -> redis::Connection {
         let con = redis::Client::open(self.redis.as_str()).unwrap().get_connection_with_timeout(Duration::from_secs(5)).expect("redis");
         con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         con
     }
 
-    fn set_keys(&self, keys: &[&str]) {
+    pub(crate) fn set_keys(&self, keys: &[&str]) {
         let mut con = self.redis();
         for k in keys {
             redis::cmd("SET").arg(format!("{}:{k}", self.prefix)).arg("cached").exec(&mut con).unwrap();
         }
     }
 
-    fn key_exists(&self, key: &str) -> bool {
+    pub(crate) fn key_exists(&self, key: &str) -> bool {
         let n: i64 = redis::cmd("EXISTS").arg(format!("{}:{key}", self.prefix)).query(&mut self.redis()).unwrap();
         n == 1
     }
 
-    fn version_key(&self) -> Option<String> {
+    pub(crate) fn version_key(&self) -> Option<String> {
         redis::cmd("GET").arg(format!("{}:version", self.prefix)).query(&mut self.redis()).unwrap()
     }
 
     /// Edits a collection's records and bumps its patch version, as a designer would.
-    fn edit_records(&self, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+    pub(crate) fn edit_records(&self, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
         edit_records(&self.root, collection, edit);
     }
 
-    fn pending_flushes(&self) -> i64 {
+    pub(crate) fn pending_flushes(&self) -> i64 {
         self.db.one("SELECT count(*) FROM seedc.flush_outbox WHERE done_at IS NULL")
     }
 }
 
-fn edit_records(root: &Root, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
+pub(crate) fn edit_records(root: &Root, collection: &str, edit: impl FnOnce(&mut Vec<Value>)) {
     let rel = format!("data/seeds/{collection}.json");
     let mut file: Value = serde_json::from_str(&root.read(&rel)).unwrap();
     let version = semver::Version::parse(file["version"].as_str().unwrap()).unwrap();
@@ -178,7 +179,7 @@ fn edit_records(root: &Root, collection: &str, edit: impl FnOnce(&mut Vec<Value>
     root.write(&rel, serde_json::to_string_pretty(&file).unwrap());
 }
 
-fn set_field(records: &mut [Value], id: &str, field: &str, value: Value) {
+pub(crate) fn set_field(records: &mut [Value], id: &str, field: &str, value: Value) {
     let record = records.iter_mut().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}"));
     record[field] = value;
 }
@@ -188,19 +189,19 @@ fn collection<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 /// A redis-server of the test's own, so stopping or freezing it disturbs no other test.
-struct PrivateRedis {
+pub(crate) struct PrivateRedis {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl PrivateRedis {
-    fn start() -> PrivateRedis {
+    pub(crate) fn start() -> PrivateRedis {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         PrivateRedis::on(port)
     }
 
-    fn on(port: u16) -> PrivateRedis {
+    pub(crate) fn on(port: u16) -> PrivateRedis {
         let dir = tempfile::tempdir().unwrap();
         let server = ["redis-server", "/usr/bin/redis-server"]
             .into_iter()
@@ -229,16 +230,16 @@ impl PrivateRedis {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap().success();
         assert!(ok, "kill {sig}");
     }
 
-    fn stop(mut self) -> u16 {
+    pub(crate) fn stop(mut self) -> u16 {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         self.port
@@ -407,66 +408,6 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 }
 
 #[test]
-fn redis_down_after_commit_exits_5_and_the_next_deploy_completes_the_flush() {
-    if support::services().is_none() {
-        return;
-    }
-    let redis = PrivateRedis::start();
-    let Some(env) = Env::with_redis("redisdown", redis.url()) else { return };
-    env.deploy(&[], 0);
-    let port = redis.stop();
-
-    env.edit_records("items", |r| set_field(r, "rusty_dagger", "value", 999.into()));
-    let run = env.seedc(&["deploy"]);
-    assert_eq!(run.code, 5, "{}", run.snapshot());
-    assert!(run.stderr.contains("seedc flush"), "{}", run.snapshot());
-    // Committed: the data is there, the flush is recorded as pending.
-    assert_eq!(env.db.record("items", "rusty_dagger")["value"], 999);
-    assert_eq!(env.pending_flushes(), 1);
-
-    let redis = PrivateRedis::on(port);
-    env.set_keys(&["items", "items:x", "enemies"]);
-    let report = env.deploy(&[], 0);
-    assert_eq!(report["deploy_id"], Value::Null, "nothing new to deploy");
-    assert_eq!(report["flush"]["deploys"].as_array().unwrap().len(), 1);
-    assert_eq!(env.pending_flushes(), 0);
-    assert!(!env.key_exists("items") && !env.key_exists("items:x"));
-    assert!(env.key_exists("enemies"));
-    assert_eq!(env.version_key().as_deref(), report["plan"]["content_version"].as_str());
-    drop(redis);
-}
-
-#[test]
-fn a_hung_redis_fails_in_bounded_time_and_flush_completes_later() {
-    if support::services().is_none() {
-        return;
-    }
-    let redis = PrivateRedis::start();
-    let Some(env) = Env::with_redis("redishung", redis.url()) else { return };
-    env.deploy(&[], 0);
-    env.set_keys(&["traps"]);
-    redis.signal("-STOP");
-
-    env.edit_records("traps", |r| set_field(r, "spike_pit", "damage", 77.into()));
-    let started = Instant::now();
-    let run = env.seedc(&["deploy"]);
-    let took = started.elapsed();
-    assert_eq!(run.code, 5, "{}", run.snapshot());
-    assert!(took < Duration::from_secs(30), "a hung redis held the deploy for {took:?}");
-    assert_eq!(env.pending_flushes(), 1);
-
-    redis.signal("-CONT");
-    let flush = env.seedc(&["flush", "--format", "json"]);
-    assert_eq!(flush.code, 0, "{}", flush.snapshot());
-    assert_eq!(flush.json_lines()[0]["flush"]["deploys"].as_array().unwrap().len(), 1);
-    assert_eq!(env.pending_flushes(), 0);
-    assert!(!env.key_exists("traps"));
-    // Nothing left: a second flush has nothing to do.
-    let again = env.seedc(&["flush", "--format", "json"]);
-    assert_eq!(again.json_lines()[0]["flush"]["deploys"], serde_json::json!([]));
-}
-
-#[test]
 fn concurrent_deploys_serialize_and_leave_one_whole_state() {
     let Some(env) = Env::new("race") else { return };
     let variants: Vec<Root> = (0..4)
@@ -570,8 +511,9 @@ fn service_failures_exit_3_and_invalid_content_never_connects() {
     }
     let root = Root::sample();
     let unreachable = "postgres://postgres@127.0.0.1:1/nothing?connect_timeout=3";
+    let (_, redis) = support::services().unwrap();
     let mut cmd = support::seedc_cmd();
-    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", "redis://127.0.0.1:1/"]);
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", unreachable, "--redis-url", &redis]);
     let run = Run::of(cmd.output().unwrap(), root.path());
     assert_eq!(run.code, 3, "{}", run.snapshot());
     assert!(run.stderr.contains("cannot connect to the database"), "{}", run.snapshot());
@@ -650,13 +592,15 @@ fn database_urls_swap_only_the_database() {
 
 #[test]
 fn a_database_that_never_answers_fails_in_bounded_time() {
+    // The cache is reached before the database, so it must answer.
+    let Some((_, redis)) = support::services() else { return };
     // Accepts connections (the kernel completes the handshake) and never says a word.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
     let root = Root::sample();
     let url = format!("postgres://postgres@127.0.0.1:{port}/x?connect_timeout=1");
     let mut cmd = support::seedc_cmd();
-    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", &url, "--redis-url", "redis://127.0.0.1:1/"]);
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", &url, "--redis-url", &redis]);
     let started = Instant::now();
     let run = Run::of(cmd.output().unwrap(), root.path());
     assert_eq!(run.code, 3, "{}", run.snapshot());

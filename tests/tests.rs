@@ -12,4 +12,5 @@ mod ci;
 mod deploy;
 mod diff;
 mod docs;
+mod flush;
 mod tidy;

@@ -35,7 +35,7 @@ pub(super) struct Cluster {
 /// CLUSTER SLOTS of a node, as (start, end, primary `host:port`); hosts a node does not
 /// know (`""`, `"?"`) are the URL's.
 pub(super) fn slots(node: &mut Node) -> Result<Vec<(i64, i64, String, u16)>, CacheError> {
-    let reply: Vec<Value> = node.query(&redis::cmd("CLUSTER").arg("SLOTS"))?;
+    let reply: Vec<Value> = node.query(redis::cmd("CLUSTER").arg("SLOTS"))?;
     let bad = || CacheError::new(&node.addr, "CLUSTER SLOTS gave a reply this client does not understand");
     let mut out = Vec::new();
     for range in reply {
@@ -204,9 +204,16 @@ impl Cluster {
                 std::thread::sleep(Duration::from_millis(25));
                 continue;
             }
-            let Some((to, _slot)) = e.redirect_node().filter(|_| hops < MAX_HOPS) else {
+            let Some((to, _slot)) = e.redirect_node() else {
                 return Err(CacheError::of(&addr, &e, &node.timeouts));
             };
+            if hops == MAX_HOPS {
+                let detail = e.detail().unwrap_or_default();
+                return Err(CacheError::new(
+                    &addr,
+                    format!("{} {detail}: the slot still moved after {MAX_HOPS} redirects", e.code().unwrap_or("MOVED")),
+                ));
+            }
             let to = match to.strip_prefix(':') {
                 Some(port) => format!("{}:{port}", self.seed.host()),
                 None => to.to_owned(),
