@@ -598,3 +598,36 @@ fn a_reshard_while_keys_are_unlinked_still_removes_them_all() {
     assert_eq!(report["flush"]["keys_removed"], total, "{report}");
     assert!(count_on_each(&url, &Tls::default(), &format!("{p}:items:*")).values().all(|&n| n == 0));
 }
+
+#[test]
+fn a_least_privilege_acl_user_flushes_and_a_refused_login_exits_3_naming_auth() {
+    if support::services().is_none() {
+        return;
+    }
+    let redis = PrivateRedis::start();
+    let Some(admin) = Env::with_redis("acl", redis.url()) else { return };
+    redis::cmd("ACL")
+        .arg(&["SETUSER", "flusher", "on", ">pw", "~*", "-@all", "+scan", "+unlink", "+set"])
+        .exec(&mut admin.redis())
+        .unwrap();
+    let url = |password: &str| format!("redis://flusher:{password}@127.0.0.1:{}/", redis.port);
+    let env = Env { redis: url("pw"), ..admin };
+    env.deploy(&[], 0);
+    env.set_keys(&["items", "items:1"]);
+    env.edit_records("items", |r| set_field(r, "rusty_dagger", "value", 77.into()));
+
+    let mut cmd = env.command(&["deploy"]);
+    cmd.env("REDIS_URL", url("s3cr3tX"));
+    let refused = run_cmd(cmd, &env);
+    assert_eq!(refused.code, 3, "{}", refused.snapshot());
+    assert!(refused.stderr.contains("auth: the server refused the credentials"), "{}", refused.snapshot());
+    assert!(!refused.stderr.contains("s3cr3tX"), "the password is in the message: {}", refused.snapshot());
+
+    let report = env.deploy(&[], 0);
+    assert_eq!(report["flush"]["keys_removed"], 2, "{report}");
+    // The user may not even run EXISTS: ask as the default user.
+    let mut plain = Tls::default().connect(&redis.url());
+    let left: i64 =
+        redis::cmd("EXISTS").arg(format!("{}:items", env.prefix)).arg(format!("{}:items:1", env.prefix)).query(&mut plain).unwrap();
+    assert_eq!(left, 0);
+}
