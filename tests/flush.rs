@@ -631,3 +631,17 @@ fn a_least_privilege_acl_user_flushes_and_a_refused_login_exits_3_naming_auth() 
         redis::cmd("EXISTS").arg(format!("{}:items", env.prefix)).arg(format!("{}:items:1", env.prefix)).query(&mut plain).unwrap();
     assert_eq!(left, 0);
 }
+
+#[test]
+fn a_collection_whose_cache_keys_are_all_patterns_flushes() {
+    let Some(env) = Env::new("patternonly") else { return };
+    let p = env.prefix.clone();
+    env.root.edit("seedc.toml", "[collections.items]\n", &format!("[collections.items]\ncache_keys = [\"{p}:items:*\", \"{p}:loot:*\"]\n"));
+    env.deploy(&[], 0);
+    env.set_keys(&["items:1", "loot:2", "items"]);
+    env.edit_records("items", |r| set_field(r, "rusty_dagger", "value", 8.into()));
+    let report = env.deploy(&[], 0);
+    assert_eq!(report["flush"]["keys_removed"], 2, "{report}");
+    assert!(!env.key_exists("items:1") && !env.key_exists("loot:2"));
+    assert!(env.key_exists("items"), "an exact key that is not listed was removed");
+}

@@ -309,6 +309,10 @@ impl Node {
     /// One pipeline of UNLINKs, each of at most [`UNLINK_BATCH`] keys; every reply, errors
     /// included, so the caller can follow a redirect of one batch without losing the rest.
     pub fn unlink_batches(&mut self, batches: &[&[Vec<u8>]]) -> Result<Vec<redis::RedisResult<u64>>, CacheError> {
+        // An empty pipeline is an error to the crate, and there is nothing to send.
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for keys in batches {
