@@ -268,6 +268,28 @@ fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
     }
 }
 
+/// A pair whose base is as its last deploy left it: both sides' seed files rewritten as the
+/// edits write them (so unedited records keep their bytes), the base checked keeping its
+/// records, and its memo written to `head/out`. Returns the pair, the base's check, and
+/// where the memo is.
+fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) {
+    use seedc::build::cache::Fingerprint;
+    use seedc::check::{self, Keep};
+    use seedc::tree::Tree;
+
+    let pair = Pair::new();
+    let base_root = pair.dir.path().join("base");
+    for side in [base_root.clone(), pair.head()] {
+        for entry in std::fs::read_dir(side.join("data/seeds")).unwrap() {
+            edit_json(&entry.unwrap().path(), |_| {});
+        }
+    }
+    let (base, sink) = check::check_tree(&Tree::dir(&base_root), Keep { records: true }).unwrap();
+    let out = pair.head().join("out");
+    seedc::deploy::memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
+    (pair, base, sink, out)
+}
+
 /// `deploy` checks against the record memo of its last deploy (`seedc::deploy::memo`):
 /// records byte-identical to a memo record are not even parsed. Whenever the memo applies,
 /// that check must report exactly what a full check reports and keep the same canonical
@@ -300,19 +322,8 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
     // Removes skeleton_warrior, which unchanged records name.
     .chain([("the balance change", edit_balance as Edit)]);
     for (what, edit) in edits {
-        let pair = Pair::new();
-        let base_root = pair.dir.path().join("base");
-        // Both sides written as the edits write them, so that unedited records keep their bytes.
-        for side in [base_root.clone(), pair.head()] {
-            for entry in std::fs::read_dir(side.join("data/seeds")).unwrap() {
-                edit_json(&entry.unwrap().path(), |_| {});
-            }
-        }
-        // The base as its last deploy left it: checked clean, its memo written.
-        let (base, sink) = check::check_tree(&Tree::dir(&base_root), keep).unwrap();
+        let (pair, _, sink, out) = deployed_pair();
         assert!(sink.iter().next().is_none(), "the sample checks spotless");
-        let out = pair.head().join("out");
-        memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
         edit(&pair.head());
 
         let head = Tree::dir(pair.head());
@@ -473,17 +484,8 @@ proptest::proptest! {
         use seedc::tree::Tree;
 
         let keep = Keep { records: true };
-        let pair = Pair::new();
-        let base_root = pair.dir.path().join("base");
-        for side in [base_root.clone(), pair.head()] {
-            for entry in std::fs::read_dir(side.join("data/seeds")).unwrap() {
-                edit_json(&entry.unwrap().path(), |_| {});
-            }
-        }
-        let (base, sink) = check::check_tree(&Tree::dir(&base_root), keep).unwrap();
+        let (pair, base, sink, out) = deployed_pair();
         proptest::prop_assert!(!sink.has_errors());
-        let out = pair.head().join("out");
-        memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
         for step in &script {
             apply_step(&pair.head(), step);
         }
