@@ -1,0 +1,191 @@
+//! One seed file: the envelope's members checked, then every record parsed strictly, in
+//! parallel, from its own slice.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::de::Deserializer as _;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::envelope::{EnvelopeVisitor, offset_in};
+use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
+use super::{Body, Loaded, Record, SeedFile, json, key_of, record_label};
+use crate::config::Config;
+use crate::diag::{Code, Diagnostic, SourceFile};
+use crate::known::{self, KnownCollection};
+use crate::pointer::Pointer;
+use crate::tree::Tree;
+
+pub(super) fn load_seed_file(
+    tree: &Tree,
+    rel: &str,
+    collection: &str,
+    config: &Config,
+    known: Option<&KnownCollection>,
+) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
+        return (rel.to_owned(), None, diags);
+    };
+    let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
+    let mut source = SourceFile::new(rel.to_owned(), text);
+    let text = &source.text;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = de.deserialize_any(EnvelopeVisitor).and_then(|env| de.end().map(|()| env));
+    let env = match parsed {
+        Ok(env) => env,
+        Err(e) => {
+            // Re-parse strictly to get our own error (depth, precise syntax message).
+            let fatal = match json::parse(text, "", config.limits.max_depth) {
+                Err(f) => f,
+                Ok(_) => json::Fatal::Syntax { message: e.to_string(), line: e.line(), column_bytes: e.column() },
+            };
+            let d = fatal_diagnostic(fatal, text, 0, rel);
+            diags.push(d);
+            let source = Arc::new(source);
+            // Its records are unknown: checks that need the whole collection skip it.
+            let seed = SeedFile { complete: false, ..empty_seed(collection, rel) };
+            return (rel.to_owned(), Some((seed, source)), diags);
+        }
+    };
+
+    let mut seed = empty_seed(collection, rel);
+    for key in &env.duplicates {
+        diags.push(Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).in_file(rel).at_key(Pointer::root().key(key)));
+    }
+    for (key, raw) in &env.members {
+        let pointer = Pointer::root().key(key);
+        let value = match json::parse(raw.get(), pointer.as_str(), config.limits.max_depth - 1) {
+            Ok((value, findings)) => {
+                diags.extend(findings_to_diags(findings, rel, None));
+                value
+            }
+            Err(fatal) => {
+                diags.push(fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel));
+                continue;
+            }
+        };
+        let envelope_error = |msg: String| Diagnostic::error(Code::InvalidEnvelope, msg).in_file(rel).at_value(pointer.clone());
+        match (key.as_str(), &value) {
+            ("$schema", Value::String(s)) => seed.schema_ref = Some(s.clone()),
+            ("version", Value::String(s)) => match semver::Version::parse(s) {
+                Ok(v) => seed.version = Some(v),
+                Err(e) => diags.push(envelope_error(format!("`version` {s:?} is not a semantic version: {e}"))),
+            },
+            ("updated_at", Value::String(s)) => match s.parse::<jiff::Timestamp>() {
+                Ok(_) if is_rfc3339(s) => seed.updated_at = Some(s.clone()),
+                _ => diags.push(envelope_error(format!("`updated_at` {s:?} is not an RFC 3339 timestamp"))),
+            },
+            ("$schema" | "version" | "updated_at", _) => diags.push(envelope_error(format!("`{key}` must be a string"))),
+            _ => diags.push(
+                Diagnostic::error(Code::InvalidEnvelope, format!("unknown member `{key}` in a seed file"))
+                    .in_file(rel)
+                    .at_key(pointer)
+                    .help("a seed file has `$schema`, `version`, `updated_at` and `data`; records go inside `data`"),
+            ),
+        }
+    }
+    for required in ["version", "updated_at"] {
+        if !env.members.iter().any(|(k, _)| k == required) {
+            diags.push(Diagnostic::error(Code::InvalidEnvelope, format!("seed file has no `{required}`")).in_file(rel).at_value(""));
+        }
+    }
+    let raws = match env.data {
+        Some(Ok(raws)) => raws,
+        Some(Err(what)) => {
+            diags.push(
+                Diagnostic::error(Code::InvalidEnvelope, format!("`data` must be an array of records, found {what}"))
+                    .in_file(rel)
+                    .at_value("/data"),
+            );
+            seed.complete = false;
+            Vec::new()
+        }
+        None => {
+            diags.push(Diagnostic::error(Code::InvalidEnvelope, "seed file has no `data` array").in_file(rel).at_value(""));
+            seed.complete = false;
+            Vec::new()
+        }
+    };
+    source.records = raws
+        .iter()
+        .map(|r| {
+            let start = offset_in(text, r);
+            start..start + r.get().len()
+        })
+        .collect();
+
+    let max_record = config.limits.max_record_bytes;
+    let depth = config.limits.max_depth.saturating_sub(2).max(1);
+    type Parsed = (Option<Record>, Vec<Diagnostic>);
+    let parse = |index: usize, raw: &RawValue| -> Parsed {
+        let digest = known.map(|_| known::raw_digest(raw.get()));
+        if let Some((k, j)) = known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
+            let key = Some(k.records[j].key.clone());
+            return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
+        }
+        let pointer = format!("/data/{index}");
+        let len = raw.get().len() as u64;
+        if len > max_record {
+            let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
+                .in_file(rel)
+                .at_value(pointer);
+            return (None, vec![d]);
+        }
+        match json::parse(raw.get(), &pointer, depth) {
+            Ok((value, findings)) => {
+                let key = key_of(&value, key_field);
+                let mut diags = Vec::new();
+                if !findings.is_empty() {
+                    let label = record_label(collection, key.as_deref(), index);
+                    diags.extend(findings_to_diags(findings, rel, Some(&label)));
+                }
+                (Some(Record { index, key, body: Body::Parsed { value, known: None }, digest }), diags)
+            }
+            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
+        }
+    };
+    let parsed: Vec<Parsed> = raws.par_iter().enumerate().map(|(index, raw)| parse(index, raw)).collect();
+    for (record, record_diags) in parsed {
+        diags.extend(record_diags);
+        match record {
+            Some(r) => seed.records.push(r),
+            None => seed.complete = false,
+        }
+    }
+    (rel.to_owned(), Some((seed, Arc::new(source))), diags)
+}
+
+fn empty_seed(collection: &str, rel: &str) -> SeedFile {
+    SeedFile {
+        collection: collection.to_owned(),
+        file: rel.to_owned(),
+        version: None,
+        updated_at: None,
+        schema_ref: None,
+        records: Vec::new(),
+        complete: false,
+    }
+    .with_complete()
+}
+
+impl SeedFile {
+    fn with_complete(mut self) -> Self {
+        self.complete = true;
+        self
+    }
+}
+
+/// RFC 3339 requires a date, `T` (or `t`/space), a time and an explicit offset; jiff's
+/// parser is lenient about some of these, so check the shape too.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't' | b' ')
+        && b[13] == b':'
+        && b[16] == b':'
+        && (s.ends_with(['Z', 'z']) || matches!(b[b.len() - 6], b'+' | b'-'))
+}
