@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -11,7 +12,7 @@ use rayon::prelude::*;
 use crate::canon::{self, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef};
+use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RecordBytes};
 use crate::load::{self, Body, Content};
 use crate::lock::Lock;
 use crate::tree::Tree;
@@ -48,7 +49,7 @@ pub struct CheckedRecord {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Keep {
     /// Every record's canonical bytes and hash (deploy writes both) and outgoing
-    /// references: what [`Checked::known`] needs to vouch for the records later.
+    /// references: what [`Checked::take_known`] needs to vouch for the records later.
     pub records: bool,
 }
 
@@ -198,16 +199,10 @@ fn match_known(content: &mut Content, known: &BTreeMap<&str, &KnownCollection>) 
     seeds.par_iter_mut().for_each(|(name, seed)| {
         let (Some(k), Some(source)) = (known.get(name.as_str()), sources.get(&seed.file)) else { return };
         seed.records.par_iter_mut().for_each(|r| {
-            if let Body::Parsed { known: slot @ None, .. } = &mut r.body {
-                let digest = match r.digest {
-                    Some(d) => d,
-                    None => match source.records.get(r.index).and_then(|range| source.text.get(range.clone())) {
-                        Some(raw) => known::raw_digest(raw),
-                        None => return,
-                    },
-                };
-                r.digest = Some(digest);
-                *slot = k.find(r.index, &digest);
+            if let (Body::Parsed { known: slot @ None, .. }, Some(key)) = (&mut r.body, &r.key)
+                && let Some(raw) = source.records.get(r.index).and_then(|range| source.text.get(range.clone()))
+            {
+                *slot = k.find_bytes(r.index, key, raw);
             }
         });
     });
@@ -259,29 +254,26 @@ fn record_key(r: &load::Record) -> &str {
 
 impl Checked {
     /// What this clean check vouches for, for a later check of changed content: every
-    /// record of each collection whose records it kept ([`Keep::records`]).
-    pub fn known(&self) -> Known {
-        let collections = self
-            .records
-            .par_iter()
+    /// record of each collection whose records it kept ([`Keep::records`]). They move into
+    /// the index (`records` is left empty), which also holds on to their source text, so
+    /// that a record of the later check is recognised by comparing bytes, not hashing them.
+    pub fn take_known(&mut self) -> Known {
+        let collections = std::mem::take(&mut self.records)
+            .into_par_iter()
             .filter_map(|(name, kept)| {
-                let seed = self.content.seeds.get(name)?;
-                let identity = known::identity(&self.config, name)?;
-                let hash = *self.collection_hashes.get(name)?;
+                let seed = self.content.seeds.get(&name)?;
+                let identity = known::identity(&self.config, &name)?;
+                let hash = *self.collection_hashes.get(&name)?;
                 let source = self.content.sources.get(&seed.file)?;
+                let ranges = seed.records.iter().map(|r| source.records.get(r.index).cloned()).collect::<Option<Vec<_>>>()?;
                 let records = seed
                     .records
-                    .par_iter()
+                    .iter()
                     .zip(kept)
-                    .map(|(r, c)| {
-                        let digest = match r.digest {
-                            Some(d) => d,
-                            None => known::raw_digest(source.text.get(source.records.get(r.index)?.clone())?),
-                        };
-                        Some(KnownRecord { digest, key: r.key.clone()?, canonical: c.canonical.clone(), refs: c.refs.clone() })
-                    })
+                    .map(|(r, c)| Some(KnownRecord { key: r.key.clone()?, canonical: c.canonical, refs: c.refs }))
                     .collect::<Option<Vec<_>>>()?;
-                Some((name.clone(), KnownCollection::new(identity, hash, records)))
+                let bytes = RecordBytes::Text { source: Arc::clone(source), ranges };
+                Some((name, KnownCollection::new(identity, hash, records, bytes)))
             })
             .collect();
         Known { schemas_fingerprint: self.schemas_fingerprint, collections }

@@ -1,6 +1,6 @@
 //! Records already known to be valid: the one index that lets a check skip work it has
 //! done before, from the last deploy (decoded from the deploy memo) or from the old side of a
-//! diff ([`Known::from_checked`]).
+//! diff (`Checked::take_known`).
 //!
 //! A record whose bytes are identical to a known record's, in a collection checked under
 //! the same schemas and the same collection config ([`identity`]), parses to the same value.
@@ -12,12 +12,15 @@
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use crate::canon::{CanonicalRecord, ContentHash};
 use crate::config::Config;
+use crate::diag::SourceFile;
 use crate::pointer::Pointer;
 
 /// A BLAKE3 digest of a record's bytes as they stand in its seed file.
@@ -41,11 +44,20 @@ pub struct OutRef {
 /// What is known of one valid record.
 #[derive(Debug, Clone)]
 pub struct KnownRecord {
-    pub digest: RawDigest,
     pub key: String,
     pub canonical: CanonicalRecord,
     /// Every key the record names at its collection's reference paths, in walk order.
     pub refs: Vec<OutRef>,
+}
+
+/// How the bytes of known records are recognised.
+#[derive(Debug)]
+pub enum RecordBytes {
+    /// Only a digest of each record's bytes was kept (the deploy memo).
+    Digests(Vec<RawDigest>),
+    /// The text the records were read from is at hand (the old side of a diff, in memory):
+    /// record `i` is `source.text[ranges[i]]`, compared directly, hashed only on demand.
+    Text { source: Arc<SourceFile>, ranges: Vec<Range<usize>> },
 }
 
 /// The known records of one collection.
@@ -56,22 +68,56 @@ pub struct KnownCollection {
     /// The collection's content hash at the time.
     pub hash: ContentHash,
     pub records: Vec<KnownRecord>,
+    /// The bytes of each record of `records`, as they stood in the seed file.
+    bytes: RecordBytes,
     by_digest: OnceLock<HashMap<RawDigest, usize, FxBuildHasher>>,
+    by_key: OnceLock<HashMap<String, usize, FxBuildHasher>>,
 }
 
 impl KnownCollection {
-    pub fn new(identity: ContentHash, hash: ContentHash, records: Vec<KnownRecord>) -> Self {
-        KnownCollection { identity, hash, records, by_digest: OnceLock::new() }
+    /// `bytes` must describe exactly `records`, in order.
+    pub fn new(identity: ContentHash, hash: ContentHash, records: Vec<KnownRecord>, bytes: RecordBytes) -> Self {
+        debug_assert_eq!(
+            records.len(),
+            match &bytes {
+                RecordBytes::Digests(d) => d.len(),
+                RecordBytes::Text { ranges, .. } => ranges.len(),
+            }
+        );
+        KnownCollection { identity, hash, records, bytes, by_digest: OnceLock::new(), by_key: OnceLock::new() }
     }
 
-    /// The known record with exactly these bytes, looked for first at the same position
-    /// (most records keep their place), then anywhere.
+    /// The digest of known record `j`'s bytes.
+    pub fn digest(&self, j: usize) -> RawDigest {
+        match &self.bytes {
+            RecordBytes::Digests(digests) => digests[j],
+            RecordBytes::Text { source, ranges } => raw_digest(&source.text[ranges[j].clone()]),
+        }
+    }
+
+    /// The known record with exactly these bytes, given only their digest: looked for
+    /// first at the same position (most records keep their place), then anywhere.
     pub fn find(&self, index: usize, digest: &RawDigest) -> Option<usize> {
-        if self.records.get(index).is_some_and(|r| r.digest == *digest) {
+        if index < self.records.len() && self.digest(index) == *digest {
             return Some(index);
         }
-        let by_digest = self.by_digest.get_or_init(|| self.records.iter().enumerate().map(|(i, r)| (r.digest, i)).collect());
+        let by_digest = self.by_digest.get_or_init(|| (0..self.records.len()).into_par_iter().map(|j| (self.digest(j), j)).collect());
         by_digest.get(digest).copied()
+    }
+
+    /// The known record with exactly the bytes `raw`, of a record whose key is `key`. When
+    /// the known bytes are at hand they are compared, and nothing is hashed: a record with
+    /// identical bytes has the same key, and keys are unique in a clean check.
+    pub fn find_bytes(&self, index: usize, key: &str, raw: &str) -> Option<usize> {
+        let RecordBytes::Text { source, ranges } = &self.bytes else {
+            return self.find(index, &raw_digest(raw));
+        };
+        let same = |j: usize| source.text.get(ranges[j].clone()) == Some(raw);
+        if index < self.records.len() && same(index) {
+            return Some(index);
+        }
+        let by_key = self.by_key.get_or_init(|| self.records.iter().enumerate().map(|(j, r)| (r.key.clone(), j)).collect());
+        by_key.get(key).copied().filter(|j| same(*j))
     }
 }
 

@@ -29,8 +29,8 @@ pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
     // byte the old one, and a record the old side found valid needs no second look.
     // The new side is read and parsed meanwhile.
     let (old, new) = rayon::join(|| check::check_tree(&base, Keep { records: true }), || check::prepare(&head));
-    let old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
-    let known = (!old.1.has_errors()).then(|| old.0.known());
+    let mut old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
+    let known = (!old.1.has_errors()).then(|| old.0.take_known());
     let new = new
         .and_then(|new| check::finish(new, Keep::default(), known.as_ref()))
         .with_context(|| format!("cannot check the new side ({head_label})"))?;

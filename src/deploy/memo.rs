@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use crate::build_support::TMP_PREFIX;
 use crate::canon::{CanonicalRecord, ContentHash};
 use crate::check::{Checked, CheckedRecord};
-use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest};
+use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest, RecordBytes};
 use crate::load::SeedFile;
 use crate::pointer::Pointer;
 
@@ -65,6 +65,7 @@ fn decode(bytes: Bytes, global: &str) -> Option<Known> {
         let n = r.u32()? as usize;
         // A record takes at least 76 bytes: a count beyond what is left is not believed.
         let mut records = Vec::with_capacity(n.min((r.bytes.len() - r.at) / 76));
+        let mut digests = Vec::with_capacity(records.capacity());
         for _ in 0..n {
             let digest = r.array()?;
             let hash = ContentHash(r.array()?);
@@ -78,9 +79,10 @@ fn decode(bytes: Bytes, global: &str) -> Option<Known> {
                     Some(OutRef { reference, pointer, key })
                 })
                 .collect::<Option<Vec<_>>>()?;
-            records.push(KnownRecord { digest, key, canonical, refs });
+            records.push(KnownRecord { key, canonical, refs });
+            digests.push(digest);
         }
-        collections.insert(name, KnownCollection::new(identity, hash, records));
+        collections.insert(name, KnownCollection::new(identity, hash, records, RecordBytes::Digests(digests)));
     }
     (r.at == r.bytes.len()).then_some(Known { schemas_fingerprint, collections })
 }
@@ -246,7 +248,7 @@ mod tests {
         assert_eq!(enemies.records[3].canonical.bytes, checked.records["enemies"][3].canonical.bytes);
         assert_eq!(enemies.records[3].refs, checked.records["enemies"][3].refs);
         assert!(!enemies.records[3].refs.is_empty(), "enemies name their element");
-        let digest = enemies.records[5].digest;
+        let digest = enemies.digest(5);
         assert_eq!(enemies.find(5, &digest), Some(5));
         assert_eq!(enemies.find(0, &digest), Some(5), "a record that moved is found by its bytes");
 
