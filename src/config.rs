@@ -382,7 +382,8 @@ mod tests {
         let c = Config::parse(MINIMAL).unwrap();
         assert_eq!((c.publish.url, c.publish.concurrency, c.publish.retries), (None, 32, 3));
         assert!(c.publish.cache_control.contains("immutable"));
-        let c = Config::parse(&format!("{MINIMAL}[publish]\nurl = \"s3://b/p\"\nendpoint = \"http://127.0.0.1:9000\"\ntimeout = 2\n")).unwrap();
+        let c =
+            Config::parse(&format!("{MINIMAL}[publish]\nurl = \"s3://b/p\"\nendpoint = \"http://127.0.0.1:9000\"\ntimeout = 2\n")).unwrap();
         assert_eq!((c.publish.url.as_deref(), c.publish.timeout), (Some("s3://b/p"), 2.0));
         for bad in ["concurrency = 0", "timeout = 0", "retries = 100", "cache_control = \"\"", "bucket = \"x\""] {
             assert!(Config::parse(&format!("{MINIMAL}[publish]\n{bad}\n")).is_err(), "{bad}");

@@ -130,7 +130,8 @@ pub fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
     match copy.read(INDEX_FILE)? {
         None => {
             sink.push(
-                Diagnostic::error(Code::IndexMismatch, format!("index.json is missing: {base}/ holds no complete build")).in_file(&index_file),
+                Diagnostic::error(Code::IndexMismatch, format!("index.json is missing: {base}/ holds no complete build"))
+                    .in_file(&index_file),
             );
         }
         Some(bytes) => match serde_json::from_slice::<Index>(&bytes) {

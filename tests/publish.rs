@@ -27,10 +27,7 @@ impl Remote {
     /// A fresh prefix of the test bucket, or None (skipped) without the S3 server.
     fn s3() -> Option<Remote> {
         let Ok(endpoint) = std::env::var("SEEDC_S3_ENDPOINT") else {
-            assert!(
-                std::env::var_os("SEEDC_REQUIRE_SERVICES").is_none(),
-                "SEEDC_S3_ENDPOINT must be set: run the suite with scripts/test"
-            );
+            assert!(std::env::var_os("SEEDC_REQUIRE_SERVICES").is_none(), "SEEDC_S3_ENDPOINT must be set: run the suite with scripts/test");
             let _ = writeln!(std::io::stderr(), "skipping: no SEEDC_S3_ENDPOINT (run scripts/test for the full suite)");
             return None;
         };
@@ -124,10 +121,7 @@ impl Remote {
         let text = String::from_utf8_lossy(&response[..split]).into_owned();
         let mut lines = text.lines();
         let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
+        let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
         let body = response[split + 4..].to_vec();
         (status, headers, body)
     }
@@ -371,7 +365,9 @@ fn a_server_that_hangs_fails_in_bounded_time_with_exit_3_and_no_credentials() {
     root.write(
         "seedc.toml",
         root.read("seedc.toml")
-            + &format!("\n[publish]\nendpoint = \"{endpoint}\"\ntimeout = 1\nconnect_timeout = 1\nretries = 1\nsession_token = \"{token}\"\n"),
+            + &format!(
+                "\n[publish]\nendpoint = \"{endpoint}\"\ntimeout = 1\nconnect_timeout = 1\nretries = 1\nsession_token = \"{token}\"\n"
+            ),
     );
     assert_eq!(root.seedc(&["build", "--date", DATE]).code, 0);
     for args in [&["publish", "s3://seedc-test/hang"][..], &["verify", "s3://seedc-test/hang"]] {
@@ -413,4 +409,44 @@ fn bad_urls_are_usage_errors() {
     let run = root.seedc(&["publish"]);
     assert_eq!(run.code, 2, "{}", run.snapshot());
     assert!(run.stderr.contains("publish needs a URL"), "{}", run.stderr);
+}
+
+#[test]
+fn deploy_publishes_bundles_before_it_commits_and_the_index_after() {
+    for (i, remote) in Remote::all().into_iter().enumerate() {
+        let Some(env) = crate::deploy::Env::new(&format!("publish{i}")) else { return };
+        env.root.write("seedc.toml", env.root.read("seedc.toml") + &remote.config() + &format!("url = \"{}\"\n", remote.url()));
+        let first = env.deploy(&["--date", DATE], 0);
+        assert!(first["deploy_id"].is_i64(), "{first}");
+        let packs = bundles(&env.root).len() as u64;
+        assert_eq!(counts(&first["publish"], "uploaded"), (packs, 2, 1), "{first}");
+        let verify = env.root.seedc(&["verify", &remote.url()]);
+        assert_eq!(verify.code, 0, "{}", verify.snapshot());
+
+        // A no-op deploy still makes sure the store is whole, and uploads nothing.
+        remote.delete(&bundles(&env.root)[0]);
+        let again = env.deploy(&["--date", DATE], 0);
+        assert_eq!(again["deploy_id"], serde_json::Value::Null);
+        assert_eq!(counts(&again["publish"], "uploaded"), (1, 0, 0), "{again}");
+        let again = env.deploy(&["--date", DATE], 0);
+        assert_eq!(counts(&again["publish"], "uploaded"), (0, 0, 0), "{again}");
+    }
+}
+
+#[test]
+fn deploy_with_a_store_that_fails_commits_nothing() {
+    let Some(env) = crate::deploy::Env::new("publish_hang") else { return };
+    let endpoint = hanging_server();
+    env.root.write(
+        "seedc.toml",
+        env.root.read("seedc.toml")
+            + &format!(
+                "\n[publish]\nurl = \"s3://seedc-test/hang\"\nendpoint = \"{endpoint}\"\ntimeout = 1\nconnect_timeout = 1\nretries = 0\n"
+            ),
+    );
+    let run = env.seedc(&["deploy", "--date", DATE]);
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(run.stderr.contains("s3://seedc-test/hang"), "{}", run.stderr);
+    // The rows that would name the bundles were never committed.
+    assert!(env.db.one::<bool>("SELECT to_regclass('enemies') IS NULL"), "the deploy committed rows");
 }

@@ -16,7 +16,10 @@ use crate::publish::{Options, Outcome, Target};
 pub fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
     let url = args.url.clone().or_else(|| config.publish.url.clone()).ok_or_else(|| {
-        ExitError::new(Exit::Usage, "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml")
+        ExitError::new(
+            Exit::Usage,
+            "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml",
+        )
     })?;
     let options = Options {
         target: Target::parse(&url)?,

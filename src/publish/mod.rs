@@ -277,10 +277,7 @@ impl Publication {
             }
         }
         if !again.is_empty() {
-            let puts = again
-                .iter()
-                .map(|&i| store::Put { rel: self.local[i].rel.clone(), kind, mode: PutMode::Overwrite })
-                .collect();
+            let puts = again.iter().map(|&i| store::Put { rel: self.local[i].rel.clone(), kind, mode: PutMode::Overwrite }).collect();
             let out = self.out.clone();
             self.store.write_each(puts, move |rel| read_local(&out, rel), || {})?;
         }
@@ -353,13 +350,7 @@ impl crate::verify::Copy for RemoteCopy {
 
     fn list(&self, dir: &str) -> Result<Vec<String>> {
         let prefix = format!("{dir}/");
-        Ok(self
-            .listed
-            .keys()
-            .filter_map(|k| k.strip_prefix(&prefix))
-            .filter(|name| !name.contains('/'))
-            .map(str::to_owned)
-            .collect())
+        Ok(self.listed.keys().filter_map(|k| k.strip_prefix(&prefix)).filter(|name| !name.contains('/')).map(str::to_owned).collect())
     }
 
     fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>> {

@@ -84,7 +84,8 @@ mod tests {
             bytes: 48_213,
             ..Report::default()
         };
-        let noop = Report { url: "s3://cdn-origin/ember".into(), present: Counts { bundles: 4, manifests: 2, index: 1 }, ..Report::default() };
+        let noop =
+            Report { url: "s3://cdn-origin/ember".into(), present: Counts { bundles: 4, manifests: 2, index: 1 }, ..Report::default() };
         let repair = Report {
             url: "file:///srv/cdn".into(),
             uploaded: Counts { bundles: 1, manifests: 0, index: 0 },
@@ -102,9 +103,7 @@ mod tests {
             ..Report::default()
         };
         let style = Style { color: false, quiet: false, verbose: false, github_prefix: "" };
-        let text = [&first, &noop, &repair, &dry]
-            .map(|r| format!("{}\n{}{}", outcome(r), r.human(&style), json(r)))
-            .join("\n---\n");
+        let text = [&first, &noop, &repair, &dry].map(|r| format!("{}\n{}{}", outcome(r), r.human(&style), json(r))).join("\n---\n");
         insta::assert_snapshot!(text);
     }
 }
