@@ -317,13 +317,16 @@ fn read_local(out: &Path, rel: &str) -> Result<Vec<u8>> {
 fn local_objects(out: &Path) -> Result<Vec<Local>> {
     let index_bytes = read_local(out, INDEX_FILE)?;
     let index: Index = serde_json::from_slice(&index_bytes).context("out/index.json is not an index")?;
-    let mut rels: Vec<(String, Kind)> = index.packs.iter().map(|p| (p.path.clone(), Kind::Bundle)).collect();
-    rels.extend(index.manifests.iter().map(|m| (format!("{MANIFESTS_DIR}/{}.json", m.manifest_id), Kind::Manifest)));
+    // A bundle's SHA-256 is its name, which the verification of `out/` just confirmed.
+    let mut rels: Vec<(String, Kind, Option<ContentHash>)> =
+        index.packs.iter().map(|p| (p.path.clone(), Kind::Bundle, Some(p.pack_hash))).collect();
+    rels.extend(index.manifests.iter().map(|m| (format!("{MANIFESTS_DIR}/{}.json", m.manifest_id), Kind::Manifest, None)));
     let mut local: Vec<Local> = rels
         .into_par_iter()
-        .map(|(rel, kind)| {
+        .map(|(rel, kind, named)| {
             let bytes = read_local(out, &rel)?;
-            Ok(Local { size: bytes.len() as u64, sha256: ContentHash::of(&bytes), md5: Md5::digest(&bytes).into(), rel, kind })
+            let sha256 = named.unwrap_or_else(|| ContentHash::of(&bytes));
+            Ok(Local { size: bytes.len() as u64, sha256, md5: Md5::digest(&bytes).into(), rel, kind })
         })
         .collect::<Result<_>>()?;
     local.push(Local {
