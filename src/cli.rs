@@ -58,10 +58,12 @@ pub enum Command {
     Check,
     /// Check, then write out/ and update seedc.lock
     Build(BuildArgs),
-    /// Re-hash everything in out/ and report what is missing or corrupt
-    Verify,
+    /// Re-hash everything in out/ (or a published copy) and report what is missing or corrupt
+    Verify(VerifyArgs),
     /// Build, then publish to PostgreSQL in one transaction, then flush cache keys
     Deploy(DeployArgs),
+    /// Upload bundles, manifests and index to object storage (s3://, file://)
+    Publish(PublishArgs),
     /// Retry cache flushes left pending by an earlier deploy
     Flush(ServiceArgs),
     /// Balance diff between two content roots or git revisions
@@ -147,6 +149,21 @@ pub struct DeployArgs {
     /// Keep rows whose record left the seed file
     #[arg(long)]
     pub no_prune: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// A published copy to verify instead of out/: s3://bucket/prefix or file:///dir
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// Where to publish: s3://bucket/prefix or file:///dir (default: [publish] url)
+    pub url: Option<String>,
+    /// List what would be uploaded and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -29,6 +29,8 @@ pub struct Config {
     pub deploy: DeployConfig,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub publish: PublishConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -160,6 +162,62 @@ impl Default for CacheConfig {
     }
 }
 
+/// `[publish]`: where `seedc publish` (and `deploy`, when `url` is set) mirrors `out/`.
+/// Every S3 setting here overrides the standard AWS environment (`AWS_REGION`,
+/// `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, ...), which applies otherwise.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// `s3://bucket/prefix` or `file:///dir`; `deploy` publishes there when it is set.
+    pub url: Option<String>,
+    /// The S3 region (default: `AWS_REGION`, else `us-east-1`).
+    pub region: Option<String>,
+    /// An S3-compatible endpoint (R2, MinIO, ...); path-style addressing unless
+    /// `virtual_hosted` (default: `AWS_ENDPOINT_URL`).
+    pub endpoint: Option<String>,
+    /// Address the bucket as `<bucket>.<endpoint host>` instead of `<endpoint>/<bucket>`.
+    pub virtual_hosted: bool,
+    /// Static credentials (better kept in the environment than in a committed file).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    /// An AWS profile of `~/.aws/credentials` and `~/.aws/config` (default: `AWS_PROFILE`).
+    pub profile: Option<String>,
+    /// `Cache-Control` of bundles and manifests, which never change under their name.
+    pub cache_control: String,
+    /// `Cache-Control` of `index.json`, the one object that is replaced.
+    pub index_cache_control: String,
+    /// Requests in flight at once (default 32).
+    pub concurrency: usize,
+    /// Seconds for one request, connecting included (default 30).
+    pub timeout: f64,
+    /// Seconds to connect (default 5).
+    pub connect_timeout: f64,
+    /// Retries of a failed request, with exponential backoff (default 3).
+    pub retries: usize,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        PublishConfig {
+            url: None,
+            region: None,
+            endpoint: None,
+            virtual_hosted: false,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            profile: None,
+            cache_control: "public, max-age=31536000, immutable".to_owned(),
+            index_cache_control: "public, max-age=60".to_owned(),
+            concurrency: 32,
+            timeout: 30.0,
+            connect_timeout: 5.0,
+            retries: 3,
+        }
+    }
+}
+
 /// Whether the cache is a Redis Cluster.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -204,6 +262,16 @@ impl Config {
         ensure!(is_identifier(&self.deploy.schema), "deploy.schema {:?} is not a valid identifier", self.deploy.schema);
         timeout_secs("cache.connect_timeout", self.cache.connect_timeout)?;
         timeout_secs("cache.reply_timeout", self.cache.reply_timeout)?;
+        timeout_secs("publish.timeout", self.publish.timeout)?;
+        timeout_secs("publish.connect_timeout", self.publish.connect_timeout)?;
+        ensure!((1..=256).contains(&self.publish.concurrency), "publish.concurrency must be between 1 and 256");
+        ensure!(self.publish.retries <= 20, "publish.retries must be at most 20");
+        for (key, value) in [("cache_control", &self.publish.cache_control), ("index_cache_control", &self.publish.index_cache_control)] {
+            ensure!(
+                !value.is_empty() && value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "publish.{key} must be a non-empty header value of printable ASCII"
+            );
+        }
         for (name, c) in &self.collections {
             ensure!(is_identifier(name), "collection name {name:?} must match [a-z][a-z0-9_]* (at most 63 bytes)");
             let table = self.table(name);
@@ -306,6 +374,19 @@ mod tests {
         assert_eq!(Config::parse(MINIMAL).unwrap().cache.mode, CacheMode::Auto);
         for bad in ["reply_timeout = 0", "connect_timeout = -1", "connect_timeout = 7200", "mode = \"sentinel\""] {
             assert!(Config::parse(&format!("{MINIMAL}[cache]\n{bad}\n")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn publish_settings_have_defaults_and_bounds() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!((c.publish.url, c.publish.concurrency, c.publish.retries), (None, 32, 3));
+        assert!(c.publish.cache_control.contains("immutable"));
+        let c =
+            Config::parse(&format!("{MINIMAL}[publish]\nurl = \"s3://b/p\"\nendpoint = \"http://127.0.0.1:9000\"\ntimeout = 2\n")).unwrap();
+        assert_eq!((c.publish.url.as_deref(), c.publish.timeout), (Some("s3://b/p"), 2.0));
+        for bad in ["concurrency = 0", "timeout = 0", "retries = 100", "cache_control = \"\"", "bucket = \"x\""] {
+            assert!(Config::parse(&format!("{MINIMAL}[publish]\n{bad}\n")).is_err(), "{bad}");
         }
     }
 

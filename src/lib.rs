@@ -1,7 +1,7 @@
 //! seedc: a content pipeline and seed compiler for games.
 //!
 //! The pipeline, in reading order (see ARCHITECTURE.md): [`config`] → [`load`] →
-//! [`validate`] (driven by [`check`]) → [`canon`] → build → deploy → flush. Problems in the
+//! [`validate`] (driven by [`check`]) → [`canon`] → build → publish → deploy → flush. Problems in the
 //! user's content are [`diag::Diagnostic`]s collected into one [`diag::Sink`]; failures of
 //! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
 
@@ -27,6 +27,7 @@ pub mod lock;
 pub mod output;
 pub mod pointer;
 pub mod progress;
+pub mod publish;
 pub mod render;
 pub mod summary;
 pub mod tree;

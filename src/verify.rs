@@ -4,6 +4,9 @@
 //! there. Each damaged or missing file is one diagnostic naming it (codes `corrupt-bundle`,
 //! `missing-bundle`, `unresolved-pack-ref`, `corrupt-manifest`, `missing-manifest`,
 //! `index-mismatch`), so CI reads the result like any other check.
+//!
+//! The same checks run on a published copy (`seedc verify URL`): [`verify_copy`] reads
+//! through [`Copy`], which `out/` ([`OutDir`]) and the publish stage's store implement.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -23,6 +26,53 @@ pub struct Verified {
     pub files: usize,
 }
 
+/// A built copy to verify: `out/` on disk, or a published one.
+pub trait Copy {
+    /// How diagnostics name its files: `out`, `s3://bucket/prefix`.
+    fn base(&self) -> String;
+    /// The file names of one of its directories (`packs/sha256`, `manifests`), sorted,
+    /// without temporaries.
+    fn list(&self, dir: &str) -> Result<Vec<String>>;
+    /// SHA-256 and length of each bundle of `packs/sha256` named, in that order (`None`: it
+    /// vanished since the listing).
+    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>>;
+    /// A file's bytes, by path relative to the copy (`None`: absent).
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// `out/` under a content root.
+pub struct OutDir(pub std::path::PathBuf);
+
+impl Copy for OutDir {
+    fn base(&self) -> String {
+        OUT_DIR.to_owned()
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<String>> {
+        list(&self.0.join(dir))
+    }
+
+    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>> {
+        names
+            .par_iter()
+            .map(|name| {
+                let path = self.0.join(BUNDLES_DIR).join(name);
+                let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                Ok(Some((ContentHash::of(&bytes), bytes.len() as u64)))
+            })
+            .collect()
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.0.join(path);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+}
+
 /// What verify learned about one bundle file.
 struct BundleFile {
     /// The hash its name claims (None: the name is not `<64 hex>.json`).
@@ -31,22 +81,29 @@ struct BundleFile {
     intact: bool,
 }
 
+/// Verifies `out/` under a content root.
 pub fn verify(root: &Path) -> Result<Verified> {
-    let out = root.join(OUT_DIR);
-    let mut sink = Sink::default();
-    let rel = |p: &str| format!("{OUT_DIR}/{p}");
+    verify_copy(&OutDir(root.join(OUT_DIR)))
+}
 
-    let bundle_names = list(&out.join(BUNDLES_DIR))?;
+/// Verifies a built copy: `out/`, or a published one.
+pub fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
+    let base = copy.base();
+    let mut sink = Sink::default();
+    let rel = |p: &str| format!("{base}/{p}");
+
+    let bundle_names = copy.list(BUNDLES_DIR)?;
+    let hashes = copy.hash_bundles(&bundle_names)?;
     let bundles: BTreeMap<String, BundleFile> = bundle_names
-        .par_iter()
-        .map(|name| {
-            let path = out.join(BUNDLES_DIR).join(name);
+        .into_iter()
+        .zip(hashes)
+        .filter_map(|(name, hashed)| {
+            let (hash, len) = hashed?;
             let named = name.strip_suffix(".json").and_then(ContentHash::parse_hex);
-            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let intact = named.is_some_and(|h| ContentHash::of(&bytes) == h);
-            Ok((name.clone(), BundleFile { named, len: bytes.len() as u64, intact }))
+            let intact = named.is_some_and(|h| hash == h);
+            Some((name, BundleFile { named, len, intact }))
         })
-        .collect::<Result<_>>()?;
+        .collect();
     let intact: BTreeSet<ContentHash> = bundles.values().filter(|b| b.intact).filter_map(|b| b.named).collect();
     for (name, b) in &bundles {
         let file = rel(&format!("{BUNDLES_DIR}/{name}"));
@@ -61,23 +118,23 @@ pub fn verify(root: &Path) -> Result<Verified> {
         }
     }
 
-    let manifest_dir = out.join(MANIFESTS_DIR);
     let mut manifests: BTreeMap<String, (ContentHash, bool)> = BTreeMap::new();
-    for name in list(&manifest_dir)? {
-        let path = manifest_dir.join(&name);
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    for name in copy.list(MANIFESTS_DIR)? {
+        let Some(bytes) = copy.read(&format!("{MANIFESTS_DIR}/{name}"))? else { continue };
         let file = rel(&format!("{MANIFESTS_DIR}/{name}"));
         let ok = check_manifest(&name, &bytes, &file, &intact, &mut sink);
         manifests.insert(name, (ContentHash::of(&bytes), ok));
     }
 
     let index_file = rel(INDEX_FILE);
-    match std::fs::read(out.join(INDEX_FILE)) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            sink.push(Diagnostic::error(Code::IndexMismatch, "index.json is missing: out/ holds no complete build").in_file(&index_file));
+    match copy.read(INDEX_FILE)? {
+        None => {
+            sink.push(
+                Diagnostic::error(Code::IndexMismatch, format!("index.json is missing: {base}/ holds no complete build"))
+                    .in_file(&index_file),
+            );
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.join(INDEX_FILE).display())),
-        Ok(bytes) => match serde_json::from_slice::<Index>(&bytes) {
+        Some(bytes) => match serde_json::from_slice::<Index>(&bytes) {
             Err(e) => {
                 sink.push(Diagnostic::error(Code::IndexMismatch, format!("index.json is not a valid index: {e}")).in_file(&index_file))
             }
@@ -87,7 +144,7 @@ pub fn verify(root: &Path) -> Result<Verified> {
                         Diagnostic::error(Code::IndexMismatch, "index.json is not in canonical (RFC 8785) form").in_file(&index_file),
                     );
                 }
-                check_index(&index, &bundles, &manifests, &index_file, &mut sink);
+                check_index(&index, &bundles, &manifests, &base, &index_file, &mut sink);
             }
         },
     }
@@ -136,6 +193,7 @@ fn check_index(
     index: &Index,
     bundles: &BTreeMap<String, BundleFile>,
     manifests: &BTreeMap<String, (ContentHash, bool)>,
+    base: &str,
     index_file: &str,
     sink: &mut Sink,
 ) {
@@ -143,7 +201,7 @@ fn check_index(
     for (i, row) in index.packs.iter().enumerate() {
         let name = format!("{}.json", row.pack_hash.hex());
         listed.insert(name.clone());
-        let file = format!("{OUT_DIR}/{}", bundle_path(&row.pack_hash));
+        let file = format!("{base}/{}", bundle_path(&row.pack_hash));
         if row.path != bundle_path(&row.pack_hash) {
             sink.push(
                 Diagnostic::error(Code::IndexMismatch, format!("pack `{}` is listed at {:?}, not at its hash", row.pack_id, row.path))
@@ -166,7 +224,7 @@ fn check_index(
     }
     for name in bundles.keys().filter(|n| !listed.contains(*n)) {
         sink.push(
-            Diagnostic::error(Code::IndexMismatch, "bundle is not listed in index.json").in_file(format!("{OUT_DIR}/{BUNDLES_DIR}/{name}")),
+            Diagnostic::error(Code::IndexMismatch, "bundle is not listed in index.json").in_file(format!("{base}/{BUNDLES_DIR}/{name}")),
         );
     }
 
@@ -174,7 +232,7 @@ fn check_index(
     for (i, row) in index.manifests.iter().enumerate() {
         let name = format!("{}.json", row.manifest_id);
         listed.insert(name.clone());
-        let file = format!("{OUT_DIR}/{}", manifest_path(&row.manifest_id));
+        let file = format!("{base}/{}", manifest_path(&row.manifest_id));
         match manifests.get(&name) {
             None => sink.push(Diagnostic::error(Code::MissingManifest, format!("manifest `{}` is missing", row.manifest_id)).in_file(file)),
             Some((hash, true)) if *hash != row.hash => sink.push(
@@ -191,7 +249,7 @@ fn check_index(
     for name in manifests.keys().filter(|n| !listed.contains(*n)) {
         sink.push(
             Diagnostic::error(Code::IndexMismatch, "manifest is not listed in index.json")
-                .in_file(format!("{OUT_DIR}/{MANIFESTS_DIR}/{name}")),
+                .in_file(format!("{base}/{MANIFESTS_DIR}/{name}")),
         );
     }
 }

@@ -13,4 +13,5 @@ mod deploy;
 mod diff;
 mod docs;
 mod flush;
+mod publish;
 mod tidy;

@@ -63,6 +63,7 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["build"],
     &["verify", "diff", "summary", "formats"],
+    &["publish"],
     &["db"],
     &["flush"],
     &["flush_render"],

@@ -19,6 +19,7 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
         .database_url
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "deploy needs a database: set --database-url or DATABASE_URL"))?;
+    let config = crate::config::Config::load(root)?;
     let options = Options {
         build: write::Options {
             dates: super::build::dates(&args.build)?,
@@ -26,12 +27,21 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
             progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
         },
         database_url,
-        cache: args.services.cache(&crate::config::Config::load(root)?.cache)?,
+        cache: args.services.cache(&config.cache)?,
         lock_timeout: Duration::from_secs(args.services.lock_timeout),
         dry_run: args.dry_run,
         prune: !args.no_prune,
         details: printer.verbose > 0,
         on_timeout: crate::output::fatal,
+        publish: match config.publish.url.clone() {
+            Some(url) => Some(crate::publish::Options {
+                target: crate::publish::Target::parse(&url)?,
+                config: config.publish.clone(),
+                dry_run: false,
+                progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+            }),
+            None => None,
+        },
     };
     match deploy::deploy(root, &options)? {
         Outcome::Invalid { sink, sources } => {

@@ -7,6 +7,7 @@ mod deploy;
 mod diff;
 mod explain;
 mod flush;
+mod publish;
 mod schema;
 mod verify;
 
@@ -24,11 +25,12 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     match &cli.command {
         Command::Check => check::run(root, printer),
         Command::Build(args) => build::run(root, args, printer),
-        Command::Verify => verify::run(root, printer),
+        Command::Verify(args) => verify::run(root, args, printer),
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
         Command::Diff(args) => diff::run(root, args, printer),
         Command::Deploy(args) => deploy::run(root, args, printer),
         Command::Flush(args) => flush::run(root, args, printer),
+        Command::Publish(args) => publish::run(root, args, printer),
     }
 }

@@ -58,6 +58,9 @@ pub struct Options {
     pub details: bool,
     /// Reports a database that stopped answering, just before the process exits 3.
     pub on_timeout: db::OnTimeout,
+    /// Where to publish `out/` (`[publish] url`): bundles and manifests before COMMIT,
+    /// `index.json` after it.
+    pub publish: Option<crate::publish::Options>,
 }
 
 /// What deploy needs of a check: every record's canonical bytes (the rows' `jsonb`) and
@@ -171,7 +174,14 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
                     }
                 };
                 session.finish_flush(options, false);
-                let report = session.report(plan, build, None, false);
+                let mut report = session.report(plan, build, None, false);
+                // The database holds this content; the store may not (an earlier publish failed).
+                if let (Some(publish), false) = (&options.publish, options.dry_run) {
+                    let mut publication = prepare_publication(root, publish)?;
+                    publication.content()?;
+                    publication.index()?;
+                    report.publish = Some(publication.report().clone());
+                }
                 return Ok(Outcome::Done { report: Box::new(report), sink, sources });
             }
             // Something differs from what the database holds: this deploy writes, so check.
@@ -227,6 +237,17 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     memo::remove(&out);
     let global = fingerprint.global.clone();
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
+    // Every bundle (and the manifests naming them) is readable from the store before the
+    // rows that name them commit; the index follows the commit. A store that fails here
+    // fails the deploy with nothing committed.
+    let mut publication = match &options.publish {
+        Some(publish) => {
+            let mut p = prepare_publication(root, publish)?;
+            p.content()?;
+            Some(p)
+        }
+        None => None,
+    };
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
     let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
@@ -256,8 +277,24 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     // beside the flush, and let the process end without waiting for it.
     std::thread::spawn(move || drop(checked));
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
-    let report = session.report(plan, Some(build), deploy_id, migrated);
+    let mut report = session.report(plan, Some(build), deploy_id, migrated);
+    if let Some(publication) = &mut publication {
+        publication.index().map_err(|e| {
+            let code = crate::exit::exit_of(&e);
+            ExitError::new(
+                code,
+                format!("the deploy is committed, but index.json could not be published: {e:#}; `seedc publish` finishes it"),
+            )
+        })?;
+        report.publish = Some(publication.report().clone());
+    }
     Ok(Outcome::Done { report: Box::new(report), sink, sources })
+}
+
+/// The publish of a deploy, decided: `out/` was just written, so damage there is a tool error.
+fn prepare_publication(root: &Path, options: &crate::publish::Options) -> Result<crate::publish::Publication> {
+    crate::publish::Publication::prepare(root, options)?
+        .map_err(|sink| anyhow::anyhow!("out/ fails verification after the build ({} problems): not publishing it", sink.iter().count()))
 }
 
 /// What `apply` needs beyond the plan: the row diff of each collection, by name.

@@ -78,6 +78,9 @@ pub fn outcome(report: &Report) -> String {
     } else if !report.flush.deploys.is_empty() {
         text.push_str(&format!("; {}", crate::flush_render::outcome(&report.flush)));
     }
+    if let Some(published) = &report.publish {
+        text.push_str(&format!("; published {}", crate::publish::render::outcome(published)));
+    }
     text
 }
 
@@ -155,6 +158,7 @@ mod tests {
             deploy_id: Some(7),
             flush: FlushReport { deploys: vec![6, 7], keys_removed: 3, version: Some("sha256:0123abcd".to_owned()) },
             flush_error: None,
+            publish: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct Report {
     /// Why the cache flush is still pending (the run exits 5).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flush_error: Option<String>,
+    /// What was published to `[publish] url`, when it is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<crate::publish::Report>,
 }
 
 /// The plan: what the deploy writes (or, in a dry run, would write).

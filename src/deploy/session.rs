@@ -71,7 +71,15 @@ impl Session {
     }
 
     pub(super) fn report(self, plan: Plan, build: Option<BuildReport>, deploy_id: Option<i64>, migrated: bool) -> Report {
-        Report { plan, build, committed: deploy_id.is_some() || migrated, deploy_id, flush: self.flushed, flush_error: self.flush_error }
+        Report {
+            plan,
+            build,
+            committed: deploy_id.is_some() || migrated,
+            deploy_id,
+            flush: self.flushed,
+            flush_error: self.flush_error,
+            publish: None,
+        }
     }
 }
 

@@ -1,0 +1,41 @@
+//! `seedc publish [URL]`: mirror a verified `out/` to object storage; print what was
+//! uploaded and what was already there (one JSON object under `--format json`).
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::{Format, PublishArgs};
+use crate::config::Config;
+use crate::diag::Sources;
+use crate::diag::render::Diagnostics;
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+use crate::publish::{Options, Outcome, Target};
+
+pub fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
+    let config = Config::load(root)?;
+    let url = args.url.clone().or_else(|| config.publish.url.clone()).ok_or_else(|| {
+        ExitError::new(
+            Exit::Usage,
+            "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml",
+        )
+    })?;
+    let options = Options {
+        target: Target::parse(&url)?,
+        config: config.publish,
+        dry_run: args.dry_run,
+        progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+    };
+    match crate::publish::publish(root, &options)? {
+        Outcome::Invalid(sink) => {
+            printer.report(&Diagnostics { sink: &sink, sources: &Sources::default(), files: sink.iter().count() });
+            printer.status("nothing was published: out/ is damaged; run `seedc build` and publish again");
+            Ok(Exit::Invalid)
+        }
+        Outcome::Done(report) => {
+            printer.report(&report);
+            Ok(Exit::Ok)
+        }
+    }
+}
