@@ -7,7 +7,7 @@
 //! | 2 | usage or config error: bad flags, a broken seedc.toml or schema, an unreadable root |
 //! | 3 | a service failed (PostgreSQL unreachable, lock timeout, ...); nothing was committed |
 //! | 4 | refused: it would change something immutable (a published manifest, a locked version) |
-//! | 5 | deploy committed, but the cache flush is still pending (`seedc flush` finishes it) |
+//! | 5 | deploy committed, but a step after the commit is still pending: the cache flush (`seedc flush` finishes it) or the publish of `index.json` (`seedc publish` finishes it) |
 //!
 //! Commands return `anyhow::Result<Exit>`; an error means exit 2 unless an [`ExitError`] in
 //! its chain says otherwise.

@@ -279,10 +279,11 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
     let mut report = session.report(plan, Some(build), deploy_id, migrated);
     if let Some(publication) = &mut publication {
+        // Committed: like a pending flush, a step after the commit is left to finish (exit 5),
+        // never exit 3, which says nothing was committed.
         publication.index().map_err(|e| {
-            let code = crate::exit::exit_of(&e);
             ExitError::new(
-                code,
+                crate::exit::Exit::FlushPending,
                 format!("the deploy is committed, but index.json could not be published: {e:#}; `seedc publish` finishes it"),
             )
         })?;
