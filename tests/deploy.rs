@@ -437,7 +437,11 @@ fn concurrent_deploys_serialize_and_leave_one_whole_state() {
         .map(|child| {
             let out = child.wait_with_output().unwrap();
             let code = out.status.code().unwrap();
-            assert!(code == 0 || String::from_utf8_lossy(&out.stderr).contains("with other content"), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                code == 0 || String::from_utf8_lossy(&out.stderr).contains("with other content"),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             code
         })
         .collect();

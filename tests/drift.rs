@@ -118,7 +118,9 @@ fn every_write_outside_seedc_is_reported_planned_and_repaired_exactly() {
         let plan = env.deploy(&args, 1);
         assert_eq!(named(&plan["plan"], case.table), repaired, "{what}: {plan}");
         assert_eq!(collection(&plan, case.table)["drifted"].as_u64(), Some(repaired.len() as u64), "{what}");
-        assert!(plan["plan"]["collections"].as_array().unwrap().iter().filter(|c| c["collection"] != case.table).all(|c| c["changed"] == false));
+        assert!(
+            plan["plan"]["collections"].as_array().unwrap().iter().filter(|c| c["collection"] != case.table).all(|c| c["changed"] == false)
+        );
 
         let before = env.db.all_xmins();
         let report = env.deploy(full, 0);

@@ -30,7 +30,8 @@ pub fn ident(name: &str) -> String {
 
 /// The migrations, in order: index `i` takes the schema from version `i` to `i + 1`.
 /// `{s}` is the quoted schema. Append only: a published migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE {s}.deploys (
     id bigserial PRIMARY KEY,
     deployed_at timestamptz NOT NULL DEFAULT now(),
@@ -81,7 +82,8 @@ END
 $$;
 CREATE TRIGGER immutable BEFORE UPDATE ON {s}.manifests FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
 CREATE TRIGGER immutable BEFORE UPDATE ON {s}.packs FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
-"#, r#"
+"#,
+    r#"
 CREATE TABLE {s}.drift (
     collection text PRIMARY KEY,
     seq bigint NOT NULL,
@@ -128,7 +130,8 @@ BEGIN
 END
 $$;
 ALTER TABLE {s}.deploys ADD COLUMN rollback boolean NOT NULL DEFAULT false;
-"#];
+"#,
+];
 
 /// Brings seedc's own schema up to [`SCHEMA_VERSION`]; returns whether it changed anything.
 /// Runs under the deploy lock, so two first deploys never race to create it.
@@ -580,7 +583,15 @@ pub fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> {
 }
 
 /// Records a deploy; `rollback` when it deployed an older version on purpose.
-pub fn record_deploy(tx: &mut Transaction, schema: &str, id: i64, project: &str, content_version: &str, summary: &Value, rollback: bool) -> Result<()> {
+pub fn record_deploy(
+    tx: &mut Transaction,
+    schema: &str,
+    id: i64,
+    project: &str,
+    content_version: &str,
+    summary: &Value,
+    rollback: bool,
+) -> Result<()> {
     tx.execute(
         &format!(
             "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary, rollback) VALUES ($1, $2, $3, $4, $5, $6)",

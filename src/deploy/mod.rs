@@ -355,7 +355,15 @@ fn make_plan(
         }
         let marker = markers.get(p.name);
         let memo = known.and_then(|k| k.collections.get(p.name));
-        let source = plan::row_source(before, exists, marker.is_some() || options.full, p.table, p.hash, memo.map(|k| (k.hash, k.records.len())), options.prune);
+        let source = plan::row_source(
+            before,
+            exists,
+            marker.is_some() || options.full,
+            p.table,
+            p.hash,
+            memo.map(|k| (k.hash, k.records.len())),
+            options.prune,
+        );
         let diff = match source {
             // The recorded hash vouches for the table: unchanged content reads no row at all.
             RowSource::Recorded { kept } => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); kept], ..RowDiff::default() },

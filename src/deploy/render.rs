@@ -176,7 +176,8 @@ mod tests {
                 RecordChange { id: "slime".to_owned(), op: Op::Delete, drifted: false, fields: Vec::new() },
             ],
         );
-        let items = collection("items", None, vec![RecordChange { id: "coin".to_owned(), op: Op::Insert, drifted: false, fields: Vec::new() }]);
+        let items =
+            collection("items", None, vec![RecordChange { id: "coin".to_owned(), op: Op::Insert, drifted: false, fields: Vec::new() }]);
         let mut levels = collection("levels", Some("1.1.0"), Vec::new());
         levels.kept = 1;
         Report {

@@ -29,8 +29,15 @@ pub struct Options {
 /// How `status` ended, short of an error.
 pub enum Outcome {
     /// The content has errors: the database was not read.
-    Invalid { sink: Sink, sources: Sources },
-    Done { status: Box<Status>, sink: Sink, sources: Sources },
+    Invalid {
+        sink: Sink,
+        sources: Sources,
+    },
+    Done {
+        status: Box<Status>,
+        sink: Sink,
+        sources: Sources,
+    },
 }
 
 /// Whether the database mirrors the content root, for people and machines.
@@ -81,21 +88,18 @@ pub fn status(root: &Path, options: &Options) -> Result<Outcome> {
     let fingerprint = Fingerprint::compute(root)?;
     let root_checked = match super::check(root, &fingerprint, true)? {
         Ok(c) => c,
-        Err(super::Outcome::Invalid { sink, sources }) => return Ok(Outcome::Invalid { sink, sources }),
-        Err(super::Outcome::Done { .. }) => unreachable!("a check ends invalid or checked"),
+        // (A check that does not pass is always `Invalid`; both carry the diagnostics.)
+        Err(super::Outcome::Invalid { sink, sources } | super::Outcome::Done { sink, sources, .. }) => {
+            return Ok(Outcome::Invalid { sink, sources });
+        }
     };
     let super::CheckedRoot { checked, sink, known: _ } = root_checked;
     let prepared = prepare(&checked);
     let schema = checked.config.deploy.schema.clone();
     let mut session = db::Session::open(&options.database_url, "seedc status", options.on_timeout)?;
     session.watchdog.arm("reading the database", STATEMENT_TIMEOUT);
-    let mut tx = session
-        .client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(pg)?;
+    let mut tx =
+        session.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start().map_err(pg)?;
     let have_schema = store::schema_version(&mut tx, &schema)? > 0;
     let stored = if have_schema { store::stored_collections(&mut tx, &schema)? } else { HashMap::new() };
     let markers = if have_schema { store::drift_markers(&mut tx, &schema)? } else { HashMap::new() };

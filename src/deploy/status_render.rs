@@ -65,7 +65,11 @@ pub fn human(status: &Status, details: bool) -> String {
         out.push_str("  cache flushes: none pending\n");
     } else {
         let ids: Vec<String> = status.pending_flushes.iter().map(|d| format!("#{d}")).collect();
-        out.push_str(&format!("  cache flushes pending for deploy{} {} (`seedc flush` completes them)\n", if ids.len() == 1 { "" } else { "s" }, list(&ids)));
+        out.push_str(&format!(
+            "  cache flushes pending for deploy{} {} (`seedc flush` completes them)\n",
+            if ids.len() == 1 { "" } else { "s" },
+            list(&ids)
+        ));
     }
     out
 }
@@ -80,13 +84,25 @@ fn collection_line(c: &CollectionStatus) -> String {
     let mut parts = vec![version];
     if let Some(m) = &c.drift {
         let rows = m.rows.map_or("rows".to_owned(), |n| format!("{n} row{}", if n == 1 { "" } else { "s" }));
-        parts.push(format!("written outside seedc ({} by {} statement{} since {})", rows_ops(&rows, &m.ops), m.statements, if m.statements == 1 { "" } else { "s" }, m.since));
+        parts.push(format!(
+            "written outside seedc ({} by {} statement{} since {})",
+            rows_ops(&rows, &m.ops),
+            m.statements,
+            if m.statements == 1 { "" } else { "s" },
+            m.since
+        ));
     }
     if c.compared {
         parts.push(if c.differ == 0 && c.drifted == 0 {
             "every row's data matches the seeds".to_owned()
         } else {
-            format!("{} row{} differ{} ({} drifted)", c.differ, if c.differ == 1 { "" } else { "s" }, if c.differ == 1 { "s" } else { "" }, c.drifted)
+            format!(
+                "{} row{} differ{} ({} drifted)",
+                c.differ,
+                if c.differ == 1 { "" } else { "s" },
+                if c.differ == 1 { "s" } else { "" },
+                c.drifted
+            )
         });
     }
     match c.triggers {
@@ -181,7 +197,12 @@ mod tests {
             full: false,
             schema: "seedc".to_owned(),
             content_version: "sha256:0123abcd".to_owned(),
-            last_deploy: Some(LastDeploy { id: 7, at: "2026-01-24T09:00:00Z".to_owned(), content_version: "sha256:89ef".to_owned(), rollback: false }),
+            last_deploy: Some(LastDeploy {
+                id: 7,
+                at: "2026-01-24T09:00:00Z".to_owned(),
+                content_version: "sha256:89ef".to_owned(),
+                rollback: false,
+            }),
             collections: vec![enemies, items, races, traps, collection("themes")],
             pending_flushes: vec![7],
         }
