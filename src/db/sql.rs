@@ -105,15 +105,15 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         SELECT count(*) INTO n FROM new_rows;
         IF n = 0 THEN RETURN NULL; END IF;
-        IF n <= 1000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM new_rows; END IF;
+        IF n <= 10000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM new_rows; END IF;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT count(*) INTO n FROM old_rows;
         IF n = 0 THEN RETURN NULL; END IF;
-        IF n <= 1000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM old_rows; END IF;
+        IF n <= 10000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM old_rows; END IF;
     ELSIF TG_OP = 'UPDATE' THEN
         SELECT count(*) INTO n FROM new_rows;
         IF n = 0 THEN RETURN NULL; END IF;
-        IF n <= 500 THEN
+        IF n <= 5000 THEN
             SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM (SELECT id FROM old_rows UNION SELECT id FROM new_rows) AS both_sides;
         END IF;
     END IF;
@@ -123,7 +123,7 @@ BEGIN
         last_at = now(),
         statements = d.statements + 1,
         rows = d.rows + EXCLUDED.rows,
-        keys = CASE WHEN d.keys IS NULL OR EXCLUDED.keys IS NULL OR cardinality(d.keys) + cardinality(EXCLUDED.keys) > 1000 THEN NULL
+        keys = CASE WHEN d.keys IS NULL OR EXCLUDED.keys IS NULL OR cardinality(d.keys) + cardinality(EXCLUDED.keys) > 10000 THEN NULL
                     ELSE ARRAY(SELECT DISTINCT k FROM unnest(d.keys || EXCLUDED.keys) AS k ORDER BY k) END,
         ops = CASE WHEN EXCLUDED.ops[1] = ANY (d.ops) THEN d.ops ELSE d.ops || EXCLUDED.ops END;
     RETURN NULL;
@@ -405,6 +405,12 @@ pub struct StoredRow {
 /// Every row of a table, data included.
 pub fn stored_rows(tx: &mut Transaction, table: &str) -> Result<Vec<StoredRow>> {
     let rows = tx.query(&format!("SELECT id, content_hash, data::text FROM {}", ident(table)), &[]).map_err(pg)?;
+    Ok(rows.iter().map(|r| StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) }).collect())
+}
+
+/// The rows with these keys, data included.
+pub fn stored_rows_with(tx: &mut Transaction, table: &str, ids: &[String]) -> Result<Vec<StoredRow>> {
+    let rows = tx.query(&format!("SELECT id, content_hash, data::text FROM {} WHERE id = ANY($1)", ident(table)), &[&ids]).map_err(pg)?;
     Ok(rows.iter().map(|r| StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) }).collect())
 }
 

@@ -355,15 +355,11 @@ fn make_plan(
         }
         let marker = markers.get(p.name);
         let memo = known.and_then(|k| k.collections.get(p.name));
-        let source = plan::row_source(
-            before,
-            exists,
-            marker.is_some() || options.full,
-            p.table,
-            p.hash,
-            memo.map(|k| (k.hash, k.records.len())),
-            options.prune,
-        );
+        // The triggers named every key written outside seedc: plan as if nothing drifted, then
+        // compare only those rows by their data.
+        let named = marker.and_then(|m| m.keys.as_ref()).filter(|_| exists && !options.full);
+        let drifted = (marker.is_some() || options.full) && named.is_none();
+        let source = plan::row_source(before, exists, drifted, p.table, p.hash, memo.map(|k| (k.hash, k.records.len())), options.prune);
         let diff = match source {
             // The recorded hash vouches for the table: unchanged content reads no row at all.
             RowSource::Recorded { kept } => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); kept], ..RowDiff::default() },
@@ -379,6 +375,10 @@ fn make_plan(
             RowSource::Empty => {
                 plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &HashMap::<String, ContentHash>::new(), options.prune)
             }
+        };
+        let diff = match named {
+            Some(keys) => diff_named(tx, p, diff, keys, options.prune)?,
+            None => diff,
         };
         let after = StoredCollection {
             table: p.table.to_owned(),
@@ -518,6 +518,20 @@ fn diff_stored(
         kept_before: recorded.is_none_or(|b| b.rows_kept > 0),
     };
     Ok(plan::diff_stored(p.rows.iter().map(|r| (r.id, r.hash)), &stored, drift, prune))
+}
+
+/// [`plan::overlay_named`]: the rows the drift triggers named, compared by their data.
+fn diff_named(tx: &mut postgres::Transaction, p: &Prepared, base: RowDiff, keys: &[String], prune: bool) -> Result<RowDiff> {
+    let stored: HashMap<String, plan::StoredHashes> = store::stored_rows_with(tx, p.table, keys)?
+        .into_iter()
+        .map(|r| {
+            let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
+            (r.id, plan::StoredHashes { column: r.hash, data })
+        })
+        .collect();
+    let named: std::collections::HashSet<String> = keys.iter().cloned().collect();
+    let new: Vec<(&str, ContentHash)> = p.rows.iter().map(|r| (r.id, r.hash)).collect();
+    Ok(plan::overlay_named(base, &new, &named, &stored, prune))
 }
 
 /// Record-level changes of one collection, with the fields of each update; a repair of

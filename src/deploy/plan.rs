@@ -184,6 +184,57 @@ pub fn diff_stored<'a, S: BuildHasher>(
     diff
 }
 
+/// A drifted table whose triggers named the keys written outside seedc: `base` is the diff
+/// of every row as if nothing had drifted (from the record, the memo or the hashes), and
+/// only the named rows are compared by their data (`stored`: those of them that exist), so
+/// a repair costs what the drift is, not what the table is. Every named row that differs is
+/// drift.
+pub fn overlay_named<S: BuildHasher, T: BuildHasher>(
+    mut base: RowDiff,
+    new: &[(&str, ContentHash)],
+    named: &HashSet<String, S>,
+    stored: &HashMap<String, StoredHashes, T>,
+    prune: bool,
+) -> RowDiff {
+    let (insert, update): (HashSet<usize>, HashSet<usize>) = (base.insert.iter().copied().collect(), base.update.iter().copied().collect());
+    let mine: Vec<usize> = (0..new.len()).filter(|i| named.contains(new[*i].0)).collect();
+    for i in &mine {
+        if !insert.contains(i) && !update.contains(i) {
+            base.unchanged = base.unchanged.saturating_sub(1);
+        }
+    }
+    base.insert.retain(|i| !named.contains(new[*i].0));
+    base.update.retain(|i| !named.contains(new[*i].0));
+    base.delete.retain(|k| !named.contains(k));
+    base.kept.retain(|k| !named.contains(k));
+    let mut seen: HashSet<&str, FxBuildHasher> = HashSet::default();
+    for i in mine {
+        let (key, hash) = new[i];
+        seen.insert(key);
+        match stored.get(key) {
+            Some(row) if row.data == hash && row.column == Some(hash) => base.unchanged += 1,
+            Some(_) => base.update.push(i),
+            None => base.insert.push(i),
+        }
+        if stored.get(key).is_none_or(|row| row.data != hash || row.column != Some(hash)) {
+            base.drifted.push(key.to_owned());
+        }
+    }
+    let mut foreign: Vec<String> = stored.keys().filter(|k| !seen.contains(k.as_str())).cloned().collect();
+    base.drifted.extend(foreign.iter().cloned());
+    if prune {
+        base.delete.append(&mut foreign)
+    } else {
+        base.kept.append(&mut foreign)
+    }
+    base.insert.sort_unstable();
+    base.update.sort_unstable();
+    base.delete.sort();
+    base.kept.sort();
+    base.drifted.sort();
+    base
+}
+
 /// [`diff_rows`] against stored rows known record by record (the deploy memo): `same[i]`
 /// is the index in `stored` of a row new record `i` is byte-identical to, so unchanged; only
 /// the other records are looked up, by position first, then by key.
@@ -332,6 +383,21 @@ mod tests {
         // Without the keys (a TRUNCATE, too many rows), a missing row is a plain insert.
         let diff = diff_stored(new, &stored, Drift { keys: None, ..drift }, true);
         assert_eq!(diff.drifted, ["a"]);
+    }
+
+    #[test]
+    fn named_rows_are_compared_by_their_data_and_the_rest_kept_from_the_base_diff() {
+        // Seeds: a b c d e (d changed in the seeds: an update in the base diff). Outside
+        // seedc: a edited, c deleted, x added, e written back as it was.
+        let new = [("a", h(1)), ("b", h(2)), ("c", h(3)), ("d", h(6)), ("e", h(5))];
+        let base = RowDiff { update: vec![3], unchanged: 4, ..RowDiff::default() };
+        let named: HashSet<String> = ["a", "c", "e", "x"].into_iter().map(str::to_owned).collect();
+        let stored = stored_rows(&[("a", Some(1), 9), ("e", Some(5), 5), ("x", Some(7), 7)]);
+        let diff = overlay_named(base.clone(), &new, &named, &stored, true);
+        assert_eq!((diff.insert, diff.update, diff.delete, diff.unchanged), (vec![2], vec![0, 3], vec!["x".to_owned()], 2));
+        assert_eq!(diff.drifted, ["a", "c", "x"]);
+        let kept = overlay_named(base, &new, &named, &stored, false);
+        assert_eq!((kept.kept, kept.delete.len()), (vec!["x".to_owned()], 0));
     }
 
     #[test]

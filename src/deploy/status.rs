@@ -11,7 +11,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::plan::{self, RowDiff, RowSource};
-use super::{RecordChange, content_version, diff_stored, prepare, record_changes};
+use super::{RecordChange, content_version, diff_named, diff_stored, prepare, record_changes};
 use crate::build::cache::Fingerprint;
 use crate::db::sql::{self as store, DriftMarker, LastDeploy, Triggers};
 use crate::db::{self, STATEMENT_TIMEOUT, pg};
@@ -110,9 +110,18 @@ pub fn status(root: &Path, options: &Options) -> Result<Outcome> {
         let before = stored.get(p.name).filter(|b| b.table == p.table);
         let marker = markers.get(p.name);
         let deployed = exists && before.is_some_and(|b| b.version == p.version && b.hash == Some(p.hash));
-        let source = plan::row_source(before, exists, marker.is_some() || options.full, p.table, p.hash, None, true);
-        let (diff, compared) = match source {
-            RowSource::Stored => (diff_stored(&mut tx, p, before, marker, before.is_none_or(|b| b.rows_kept == 0))?, true),
+        let prune = before.is_none_or(|b| b.rows_kept == 0);
+        // As a deploy plans it: the rows the triggers named, or every row (`--full`, or
+        // when the triggers could not name them).
+        let named = marker.and_then(|m| m.keys.as_ref()).filter(|_| exists && !options.full);
+        let drifted = (marker.is_some() || options.full) && named.is_none();
+        let source = plan::row_source(before, exists, drifted, p.table, p.hash, None, true);
+        let (diff, compared) = match (source, named) {
+            (RowSource::Stored, _) => (diff_stored(&mut tx, p, before, marker, prune)?, true),
+            (_, Some(keys)) => {
+                let base = RowDiff { unchanged: p.rows.len(), ..RowDiff::default() };
+                (diff_named(&mut tx, p, base, keys, prune)?, true)
+            }
             _ => (RowDiff::default(), false),
         };
         let changes = if diff.writes() > 0 || !diff.drifted.is_empty() { record_changes(&mut tx, p, &diff, exists)? } else { Vec::new() };
