@@ -66,6 +66,8 @@ pub enum Command {
     Publish(PublishArgs),
     /// Retry cache flushes left pending by an earlier deploy
     Flush(ServiceArgs),
+    /// Does the database mirror the content root? (drift, versions, pending flushes); writes nothing
+    Status(StatusArgs),
     /// Balance diff between two content roots or git revisions
     Diff(DiffArgs),
     /// Write the JSON Schemas of seedc's own formats
@@ -146,9 +148,31 @@ pub struct DeployArgs {
     /// Print the plan and write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Keep rows whose record left the seed file
+    /// Keep rows whose record left the seed file (and rows added outside seedc)
     #[arg(long)]
     pub no_prune: bool,
+    /// Plan every collection from its stored data, not only the drifted ones (finds edits
+    /// made while the drift triggers were off)
+    #[arg(long)]
+    pub full: bool,
+    /// With --dry-run: exit 1 when the plan would write anything (drift repairs included)
+    #[arg(long, requires = "dry_run")]
+    pub exit_code: bool,
+    /// Deploy a collection version lower than the deployed one (or the deployed version with
+    /// other content) on purpose; recorded as a rollback
+    #[arg(long)]
+    pub allow_rollback: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// PostgreSQL connection URL
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Compare every row's data with the seeds (also finds edits made while the drift
+    /// triggers were off)
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Clone, Args)]

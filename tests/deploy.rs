@@ -50,13 +50,13 @@ impl Db {
     }
 
     /// Every row of a table as `id -> xmin`: a row rewritten in any way gets a new xmin.
-    fn xmins(&self, table: &str) -> BTreeMap<String, String> {
+    pub(crate) fn xmins(&self, table: &str) -> BTreeMap<String, String> {
         let sql = format!("SELECT id::text, xmin::text FROM {table}");
         self.client().query(&sql, &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
     }
 
     /// The xmins of every collection table and of seedc's own tables.
-    fn all_xmins(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+    pub(crate) fn all_xmins(&self) -> BTreeMap<String, BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for t in ["achievements", "bosses", "classes", "elements", "enemies", "hazards", "items", "races", "themes", "traps"] {
             out.insert(t.to_owned(), self.xmins(t));
@@ -184,7 +184,7 @@ pub(crate) fn set_field(records: &mut [Value], id: &str, field: &str, value: Val
     record[field] = value;
 }
 
-fn collection<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn collection<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["plan"]["collections"].as_array().unwrap().iter().find(|c| c["collection"] == name).unwrap()
 }
 
@@ -430,10 +430,23 @@ fn concurrent_deploys_serialize_and_leave_one_whole_state() {
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
         })
         .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    // Every variant is enemies 1.3.1 with other content: the first to take the lock deploys,
+    // and each later one finds that version deployed with other content and is refused.
+    let mut codes: Vec<i32> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            let code = out.status.code().unwrap();
+            assert!(
+                code == 0 || String::from_utf8_lossy(&out.stderr).contains("with other content"),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            code
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(codes, [0, 4, 4, 4]);
     // One variant, wholly: every enemy has the same hp, and the recorded hash is its hash.
     let hps: Vec<i64> = env.db.query("SELECT DISTINCT (data->>'hp')::bigint FROM enemies");
     assert_eq!(hps.len(), 1, "interleaved deploys: {hps:?}");
@@ -445,7 +458,7 @@ fn concurrent_deploys_serialize_and_leave_one_whole_state() {
         Run::of(cmd.output().unwrap(), variants[winner].path())
     };
     assert!(dry.stdout.contains("\"changed\":false") && !dry.stdout.contains("\"changed\":true"), "{}", dry.snapshot());
-    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.deploys"), 4);
+    assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.deploys"), 1);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod ci;
 mod deploy;
 mod diff;
 mod docs;
+mod drift;
 mod flush;
 mod publish;
 mod tidy;

@@ -3,12 +3,20 @@
 # throwaway PostgreSQL + Redis (scripts/services), in one run:
 #   1. baseline: `psql \copy` of the same rows into an equivalent table (id text primary key,
 #      data jsonb, content_hash text, version text), one table per collection;
-#   2. first deploy into an empty database (target: <= 1.5x the baseline);
-#      (1 and 2 are each the best of three runs, each run into a new database)
-#   3. no-op redeploy (target: <= 20% of the first deploy, and 0 rows written);
-#   4. redeploy with 1% of the records changed (target: <= 30% of the first deploy), also
-#      the best of three.
-# Figures are ratios against the baseline and the first deploy measured in the same run.
+#   2. first deploy into an empty database, drift triggers included; against its mandatory
+#      parts measured in this run: first deploy / (check alone + \copy) (target <= 1.15x);
+#   3. first deploy without the drift triggers (SEEDC_BENCH_NO_DRIFT_TRIGGERS=1, only for
+#      this comparison): with / without (target <= 1.05x);
+#      (1, 2 and 3 are each the best of three runs, each run into a new database)
+#   4. no-op redeploy with the triggers in place (target: <= 5% of the first deploy, and 0
+#      rows written);
+#   5. `seedc status --full`, every row's data compared (target: <= 50% of the first deploy);
+#   6. redeploy with 1% of the records changed (target: <= 30% of the first deploy), also
+#      the best of three;
+#   7. repair of 1% of the rows drifted (edited by SQL outside seedc) (target: <= 30% of
+#      the first deploy), best of three.
+# Figures are ratios against the baseline and the first deploy measured in the same run;
+# peak RSS of the first deploy and of `status --full` too.
 # `seedc check` of the same content is timed too: a first deploy includes a full check, so
 # "deploy minus check" is the part the deploy itself is answerable for. A redeploy checks
 # against the record memo of the last deploy (out/.cache/records.bin), so only the changed
@@ -54,11 +62,23 @@ fresh_deploy() {
     rm -rf -- "$root/out" "$root/seedc.lock"
     timed "$seedc" --root "$root" deploy -q
 }
+# Peak RSS in kB of "$@".
+peak_rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+plain=0
+for _ in 1 2 3; do
+    t=$(SEEDC_BENCH_NO_DRIFT_TRIGGERS=1 fresh_deploy)
+    if ((plain == 0 || t < plain)); then plain=$t; fi
+done
 first=0
 for _ in 1 2 3; do
     t=$(fresh_deploy)
     if ((first == 0 || t < first)); then first=$t; fi
 done
+triggers=$(psql_q "$DATABASE_URL" -At -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'seedc_drift_%'")
+((triggers > 0)) || { echo "deploy: the first deploy created no drift trigger" >&2; exit 1; }
+psql_q "$server" -c "DROP DATABASE IF EXISTS bench_deploy" -c "CREATE DATABASE bench_deploy"
+rm -rf -- "$root/out" "$root/seedc.lock"
+first_rss=$(peak_rss "$seedc" --root "$root" deploy -q)
 rows=$(psql_q "$DATABASE_URL" -At -c "SELECT sum(records) FROM seedc.collections")
 [[ $rows == "$records" ]] || { echo "deploy: expected $records rows, found $rows" >&2; exit 1; }
 
@@ -96,9 +116,15 @@ sleep 1
 after=$(writes)
 written=$((after - before))
 
+# Every row's data compared with the seeds, nothing written.
+status_full=$(best_of_3 "$seedc" --root "$root" status --full -q)
+"$seedc" --root "$root" status --full -q || { echo "deploy: status --full says the database differs" >&2; exit 1; }
+status_rss=$(peak_rss "$seedc" --root "$root" status --full -q)
+
 # 1% of the records changed, spread over the two largest collections, versions bumped.
 # Best of three: each time from the deployed content (files, lock and out/ as they were,
-# and the database brought back by deploying them), the same edit, then the timed deploy.
+# and the database brought back by deploying them, a rollback), the same edit, then the
+# timed deploy.
 change() {
     python3 - "$root" "$records" <<'EOF'
 import json, sys
@@ -124,7 +150,8 @@ changed_report=$work/changed.json
 changed=0
 for _ in 1 2 3; do
     rm -rf -- "$root" && cp -R -- "$deployed" "$root"
-    "$seedc" --root "$root" deploy -q
+    # Back to the deployed content: from the second round on, a rollback of the change.
+    "$seedc" --root "$root" deploy -q --allow-rollback
     change
     "$seedc" --root "$root" check -q >/dev/null || true
     start=$(now)
@@ -135,9 +162,32 @@ for _ in 1 2 3; do
 done
 updated=$(jq '[.deploy.plan.collections[].updated] | add' "$changed_report")
 
-awk -v b="$baseline" -v f="$first" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
-    -v bs="$(ms "$baseline")" -v fs="$(ms "$first")" -v ns="$(ms "$noop")" -v cs="$(ms "$changed")" -v ks="$(ms "$check")" 'BEGIN {
+# 1% of the rows edited outside seedc (one SQL UPDATE per table, as a hot-fix would), then
+# the deploy that repairs them; the content did not change. Best of three.
+drift_report=$work/drift.json
+repair=0
+for _ in 1 2 3; do
+    for t in $tables; do
+        psql_q "$DATABASE_URL" -c "UPDATE \"$t\" SET data = jsonb_set(data, '{name}', '\"hot-fixed\"') WHERE abs(hashtext(id)) % 100 = 0"
+    done
+    start=$(now)
+    "$seedc" --root "$root" deploy --format json >"$drift_report"
+    end=$(now)
+    t=$((end - start))
+    if ((repair == 0 || t < repair)); then repair=$t; fi
+done
+drifted=$(jq '[.deploy.plan.collections[].drifted] | add' "$drift_report")
+((drifted > 0)) || { echo "deploy: the repair found no drift: $(cat "$drift_report")" >&2; exit 1; }
+"$seedc" --root "$root" status --full -q || { echo "deploy: the repair left the database differing" >&2; exit 1; }
+
+awk -v b="$baseline" -v f="$first" -v p="$plain" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
+    -v s="$status_full" -v x="$repair" -v d="$drifted" -v fr="$first_rss" -v sr="$status_rss" \
+    -v bs="$(ms "$baseline")" -v fs="$(ms "$first")" -v ps="$(ms "$plain")" -v ns="$(ms "$noop")" -v cs="$(ms "$changed")" \
+    -v ks="$(ms "$check")" -v ss="$(ms "$status_full")" -v xs="$(ms "$repair")" 'BEGIN {
     printf "deploy: %d records; psql \\copy baseline %s; seedc check alone %s\n", r, bs, ks
-    printf "deploy: first deploy %s = %.2fx the \\copy baseline (target <= 1.5x); without the check %.2fx\n", fs, f / b, (f - k) / b
-    printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 20%%), %d rows written (target 0)\n", ns, 100 * n / f, w
-    printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%)\n", u, cs, 100 * c / f }'
+    printf "deploy: first deploy %s = %.2fx (check alone + \\copy) (target <= 1.15x); %.2fx the \\copy baseline; without the check %.2fx; peak RSS %.0f MB\n", fs, f / (k + b), f / b, (f - k) / b, fr / 1024
+    printf "deploy: first deploy with drift triggers %s = %.3fx without (%s) (target <= 1.05x)\n", fs, f / p, ps
+    printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 5%%), %d rows written (target 0)\n", ns, 100 * n / f, w
+    printf "deploy: status --full %s = %.1f%% of the first deploy (target <= 50%%); peak RSS %.0f MB\n", ss, 100 * s / f, sr / 1024
+    printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%)\n", u, cs, 100 * c / f
+    printf "deploy: 1%% drifted (%d rows repaired) %s = %.1f%% of the first deploy (target <= 30%%)\n", d, xs, 100 * x / f }'

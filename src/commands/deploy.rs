@@ -31,6 +31,8 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
         lock_timeout: Duration::from_secs(args.services.lock_timeout),
         dry_run: args.dry_run,
         prune: !args.no_prune,
+        allow_rollback: args.allow_rollback,
+        full: args.full,
         details: printer.verbose > 0,
         on_timeout: crate::output::fatal,
         publish: match config.publish.url.clone() {
@@ -59,6 +61,8 @@ pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
                     printer.error(&anyhow::anyhow!("{why}"));
                     Ok(Exit::FlushPending)
                 }
+                // Like `diff --exit-code`: 1 when the database does not hold this content yet.
+                None if args.exit_code && !report.plan.is_noop() => Ok(Exit::Invalid),
                 None => Ok(Exit::Ok),
             }
         }

@@ -9,6 +9,7 @@ mod explain;
 mod flush;
 mod publish;
 mod schema;
+mod status;
 mod verify;
 
 use anyhow::Result;
@@ -32,5 +33,6 @@ pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Deploy(args) => deploy::run(root, args, printer),
         Command::Flush(args) => flush::run(root, args, printer),
         Command::Publish(args) => publish::run(root, args, printer),
+        Command::Status(args) => status::run(root, args, printer),
     }
 }

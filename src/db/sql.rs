@@ -20,7 +20,7 @@ use rustc_hash::FxBuildHasher;
 use super::pg;
 
 /// The newest version of seedc's own schema this build knows; recorded in `schema_version`.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// A quoted identifier. Config has already checked it; quoting keeps reserved words usable.
 pub fn ident(name: &str) -> String {
@@ -30,7 +30,8 @@ pub fn ident(name: &str) -> String {
 
 /// The migrations, in order: index `i` takes the schema from version `i` to `i + 1`.
 /// `{s}` is the quoted schema. Append only: a published migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE {s}.deploys (
     id bigserial PRIMARY KEY,
     deployed_at timestamptz NOT NULL DEFAULT now(),
@@ -81,7 +82,56 @@ END
 $$;
 CREATE TRIGGER immutable BEFORE UPDATE ON {s}.manifests FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
 CREATE TRIGGER immutable BEFORE UPDATE ON {s}.packs FOR EACH ROW EXECUTE FUNCTION {s}.refuse_update();
-"#];
+"#,
+    r#"
+CREATE TABLE {s}.drift (
+    collection text PRIMARY KEY,
+    seq bigint NOT NULL,
+    first_at timestamptz NOT NULL DEFAULT now(),
+    last_at timestamptz NOT NULL DEFAULT now(),
+    statements bigint NOT NULL,
+    rows bigint,
+    keys text[],
+    ops text[] NOT NULL
+);
+CREATE FUNCTION {s}.note_drift() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n bigint;
+    ks text[];
+BEGIN
+    IF coalesce(current_setting('seedc.deploy', true), '') <> '' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        SELECT count(*) INTO n FROM new_rows;
+        IF n = 0 THEN RETURN NULL; END IF;
+        IF n <= 10000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM new_rows; END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO n FROM old_rows;
+        IF n = 0 THEN RETURN NULL; END IF;
+        IF n <= 10000 THEN SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM old_rows; END IF;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO n FROM new_rows;
+        IF n = 0 THEN RETURN NULL; END IF;
+        IF n <= 5000 THEN
+            SELECT array_agg(DISTINCT id ORDER BY id) INTO ks FROM (SELECT id FROM old_rows UNION SELECT id FROM new_rows) AS both_sides;
+        END IF;
+    END IF;
+    INSERT INTO {s}.drift AS d (collection, seq, statements, rows, keys, ops) VALUES (TG_ARGV[0], 1, 1, n, ks, ARRAY[TG_OP])
+    ON CONFLICT (collection) DO UPDATE SET
+        seq = d.seq + 1,
+        last_at = now(),
+        statements = d.statements + 1,
+        rows = d.rows + EXCLUDED.rows,
+        keys = CASE WHEN d.keys IS NULL OR EXCLUDED.keys IS NULL OR cardinality(d.keys) + cardinality(EXCLUDED.keys) > 10000 THEN NULL
+                    ELSE ARRAY(SELECT DISTINCT k FROM unnest(d.keys || EXCLUDED.keys) AS k ORDER BY k) END,
+        ops = CASE WHEN EXCLUDED.ops[1] = ANY (d.ops) THEN d.ops ELSE d.ops || EXCLUDED.ops END;
+    RETURN NULL;
+END
+$$;
+ALTER TABLE {s}.deploys ADD COLUMN rollback boolean NOT NULL DEFAULT false;
+"#,
+];
 
 /// Brings seedc's own schema up to [`SCHEMA_VERSION`]; returns whether it changed anything.
 /// Runs under the deploy lock, so two first deploys never race to create it.
@@ -221,6 +271,172 @@ pub fn stored_hashes(tx: &mut Transaction, table: &str) -> Result<HashMap<String
     Ok(out)
 }
 
+/// The names of the drift triggers every collection table carries, one per kind of write.
+const DRIFT_TRIGGERS: [(&str, &str, &str); 4] = [
+    ("seedc_drift_insert", "INSERT", "REFERENCING NEW TABLE AS new_rows"),
+    ("seedc_drift_update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ("seedc_drift_delete", "DELETE", "REFERENCING OLD TABLE AS old_rows"),
+    ("seedc_drift_truncate", "TRUNCATE", ""),
+];
+
+/// Whether a collection table carries the drift triggers (statement-level, so a bulk write
+/// pays once per statement, not per row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Triggers {
+    /// All four, enabled: every write outside a deploy is noted.
+    Enabled,
+    /// Some are missing (a table deployed before drift detection, or dropped by hand).
+    Missing,
+    /// All there, but one is disabled (`ALTER TABLE … DISABLE TRIGGER`): writes go unnoticed.
+    Disabled,
+}
+
+/// The drift triggers of a collection table that exists.
+pub fn drift_triggers(tx: &mut Transaction, table: &str) -> Result<Triggers> {
+    let names: Vec<&str> = DRIFT_TRIGGERS.iter().map(|t| t.0).collect();
+    let row = tx
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE t.tgenabled = 'D') FROM pg_catalog.pg_trigger t
+             JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = $1 AND n.nspname = current_schema() AND t.tgname = ANY($2)",
+            &[&table, &names],
+        )
+        .map_err(pg)?;
+    let (present, disabled): (i64, i64) = (row.get(0), row.get(1));
+    Ok(if present < DRIFT_TRIGGERS.len() as i64 {
+        Triggers::Missing
+    } else if disabled > 0 {
+        Triggers::Disabled
+    } else {
+        Triggers::Enabled
+    })
+}
+
+/// Creates the drift triggers of `table` (noting writes to `collection`), replacing any of
+/// the same name. Called after a new table's rows are loaded, so the load captures no
+/// transition rows.
+pub fn create_drift_triggers(tx: &mut Transaction, schema: &str, table: &str, collection: &str) -> Result<()> {
+    let (s, t) = (ident(schema), ident(table));
+    let arg = format!("'{}'", collection.replace('\'', "''"));
+    let sql: String = DRIFT_TRIGGERS
+        .iter()
+        .map(|(name, event, referencing)| {
+            format!("CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {t} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {s}.note_drift({arg});\n")
+        })
+        .collect();
+    tx.batch_execute(&sql).with_context(|| format!("cannot create the drift triggers of table {table:?}")).map_err(service)
+}
+
+/// Marks the transaction as seedc's own: the drift triggers ignore its writes. Local to the
+/// transaction, so it ends with it.
+pub fn mark_deploy(tx: &mut Transaction) -> Result<()> {
+    tx.execute("SELECT set_config('seedc.deploy', $1, true)", &[&format!("pid {}", std::process::id())]).map_err(pg)?;
+    Ok(())
+}
+
+/// What the drift triggers noted of one collection since the last deploy repaired it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DriftMarker {
+    /// Bumped by every statement: a deploy clears only the marker it read.
+    #[serde(skip)]
+    pub seq: i64,
+    pub since: String,
+    pub last: String,
+    pub statements: i64,
+    /// Rows written; None after a TRUNCATE.
+    pub rows: Option<i64>,
+    /// The keys written, None when there were too many to keep (or after a TRUNCATE).
+    #[serde(skip)]
+    pub keys: Option<Vec<String>>,
+    /// The kinds of statement: INSERT, UPDATE, DELETE, TRUNCATE.
+    pub ops: Vec<String>,
+}
+
+/// Every collection's drift marker (none when seedc's schema predates drift detection).
+pub fn drift_markers(tx: &mut Transaction, schema: &str) -> Result<HashMap<String, DriftMarker>> {
+    if relation(tx, Some(schema), "drift")?.is_none() {
+        return Ok(HashMap::new());
+    }
+    let time = |c: &str| format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT collection, seq, {}, {}, statements, rows, keys, ops FROM {}.drift",
+                time("first_at"),
+                time("last_at"),
+                ident(schema)
+            ),
+            &[],
+        )
+        .map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let marker = DriftMarker {
+                seq: r.get(1),
+                since: r.get(2),
+                last: r.get(3),
+                statements: r.get(4),
+                rows: r.get(5),
+                keys: r.get(6),
+                ops: r.get(7),
+            };
+            (r.get(0), marker)
+        })
+        .collect())
+}
+
+/// Clears a collection's drift marker, unless a write outside seedc came after it was read.
+pub fn clear_drift(tx: &mut Transaction, schema: &str, collection: &str, seq: i64) -> Result<()> {
+    tx.execute(&format!("DELETE FROM {}.drift WHERE collection = $1 AND seq = $2", ident(schema)), &[&collection, &seq]).map_err(pg)?;
+    Ok(())
+}
+
+/// One stored row as it is, for comparing its data (not only its hash) with the seeds.
+pub struct StoredRow {
+    pub id: String,
+    /// The `content_hash` column; None when it does not parse.
+    pub hash: Option<ContentHash>,
+    /// The `data` column as text.
+    pub data: String,
+}
+
+/// Every row of a table, data included.
+pub fn stored_rows(tx: &mut Transaction, table: &str) -> Result<Vec<StoredRow>> {
+    let rows = tx.query(&format!("SELECT id, content_hash, data::text FROM {}", ident(table)), &[]).map_err(pg)?;
+    Ok(rows.iter().map(|r| StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) }).collect())
+}
+
+/// The rows with these keys, data included.
+pub fn stored_rows_with(tx: &mut Transaction, table: &str, ids: &[String]) -> Result<Vec<StoredRow>> {
+    let rows = tx.query(&format!("SELECT id, content_hash, data::text FROM {} WHERE id = ANY($1)", ident(table)), &[&ids]).map_err(pg)?;
+    Ok(rows.iter().map(|r| StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) }).collect())
+}
+
+/// The last deploy recorded: id, time (UTC) and content version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LastDeploy {
+    pub id: i64,
+    pub at: String,
+    pub content_version: String,
+    pub rollback: bool,
+}
+
+pub fn last_deploy(tx: &mut Transaction, schema: &str) -> Result<Option<LastDeploy>> {
+    let rollback = if schema_version(tx, schema)? >= 2 { "rollback" } else { "false" };
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT id, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), content_version, {rollback} FROM {}.deploys ORDER BY id DESC LIMIT 1",
+                ident(schema)
+            ),
+            &[],
+        )
+        .map_err(pg)?;
+    Ok(row.map(|r| LastDeploy { id: r.get(0), at: r.get(1), content_version: r.get(2), rollback: r.get(3) }))
+}
+
 /// The stored records with these keys, for field-level changes.
 pub fn stored_records(tx: &mut Transaction, table: &str, ids: &[&str]) -> Result<HashMap<String, Value>> {
     let rows = tx.query(&format!("SELECT id, data FROM {} WHERE id = ANY($1)", ident(table)), &[&ids]).map_err(pg)?;
@@ -262,7 +478,7 @@ pub fn insert_rows(tx: &mut Transaction, table: &str, version: &str, rows: &[Row
 }
 
 /// Rewrites changed rows: binary COPY into a temporary table, then one upsert that touches
-/// only rows whose hash really differs.
+/// only rows whose hash or data really differs (data: a row edited outside seedc).
 pub fn update_rows(tx: &mut Transaction, table: &str, version: &str, rows: &[Row]) -> Result<u64> {
     tx.batch_execute(
         "CREATE TEMP TABLE IF NOT EXISTS seedc_stage (id text, data jsonb, content_hash text, version text) ON COMMIT DROP; TRUNCATE seedc_stage",
@@ -275,7 +491,7 @@ pub fn update_rows(tx: &mut Transaction, table: &str, version: &str, rows: &[Row
             &format!(
                 "INSERT INTO {t} AS t (id, data, content_hash, version) SELECT id, data, content_hash, version FROM seedc_stage
                  ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, content_hash = EXCLUDED.content_hash, version = EXCLUDED.version
-                 WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash"
+                 WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR t.data IS DISTINCT FROM EXCLUDED.data"
             ),
             &[],
         )
@@ -372,13 +588,22 @@ pub fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> {
     Ok(tx.query_one("SELECT nextval($1::text::regclass)", &[&seq]).map_err(pg)?.get(0))
 }
 
-pub fn record_deploy(tx: &mut Transaction, schema: &str, id: i64, project: &str, content_version: &str, summary: &Value) -> Result<()> {
+/// Records a deploy; `rollback` when it deployed an older version on purpose.
+pub fn record_deploy(
+    tx: &mut Transaction,
+    schema: &str,
+    id: i64,
+    project: &str,
+    content_version: &str,
+    summary: &Value,
+    rollback: bool,
+) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary, rollback) VALUES ($1, $2, $3, $4, $5, $6)",
             ident(schema)
         ),
-        &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary)],
+        &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary), &rollback],
     )
     .map_err(pg)?;
     Ok(())
@@ -477,13 +702,13 @@ pub struct PendingFlush {
 }
 
 /// Whether seedc's schema has its outbox yet (a database never deployed to has none).
-pub fn outbox_exists(client: &mut Client, schema: &str) -> Result<bool> {
+pub fn outbox_exists(client: &mut impl GenericClient, schema: &str) -> Result<bool> {
     let outbox = format!("{}.flush_outbox", ident(schema));
     Ok(client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&outbox]).map_err(pg)?.get(0))
 }
 
 /// The pending flushes, oldest first.
-pub fn pending_flushes(client: &mut Client, schema: &str) -> Result<Vec<PendingFlush>> {
+pub fn pending_flushes(client: &mut impl GenericClient, schema: &str) -> Result<Vec<PendingFlush>> {
     let rows = client
         .query(
             &format!(

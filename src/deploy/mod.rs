@@ -20,6 +20,8 @@ pub mod plan;
 pub mod render;
 mod report;
 mod session;
+pub mod status;
+pub mod status_render;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -41,7 +43,7 @@ use crate::fielddiff;
 use crate::known::Known;
 use noop::Unchanged;
 use plan::{RowDiff, RowSource};
-pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report};
+pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report, Rollback};
 use session::{Session, begin};
 
 /// What the user asked for.
@@ -54,6 +56,12 @@ pub struct Options {
     pub lock_timeout: Duration,
     pub dry_run: bool,
     pub prune: bool,
+    /// Deploy a collection version lower than the database's (or its version with other
+    /// content) on purpose; recorded as a rollback.
+    pub allow_rollback: bool,
+    /// Plan every collection from its stored data, as if every table had drifted: finds
+    /// edits made while the drift triggers were off (`--full`).
+    pub full: bool,
     /// Collect field-level changes (`-v`).
     pub details: bool,
     /// Reports a database that stopped answering, just before the process exits 3.
@@ -138,10 +146,10 @@ impl Start {
 pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
     let fingerprint = Fingerprint::compute(root)?;
     // Inputs a clean build has already checked need no new check to prove a no-op.
-    let unchanged = if options.details { None } else { Unchanged::load(root, &fingerprint, options)? };
+    let unchanged = if options.details || options.full { None } else { Unchanged::load(root, &fingerprint, options)? };
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
-        None => match check(root, &fingerprint, options)? {
+        None => match check(root, &fingerprint, !options.details)? {
             Ok(c) => Start::Checked(Box::new(c)),
             Err(invalid) => return Ok(invalid),
         },
@@ -185,7 +193,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
                 return Ok(Outcome::Done { report: Box::new(report), sink, sources });
             }
             // Something differs from what the database holds: this deploy writes, so check.
-            match check(root, &fingerprint, options)? {
+            match check(root, &fingerprint, !options.details)? {
                 Ok(c) => c,
                 Err(invalid) => return Ok(invalid),
             }
@@ -198,10 +206,10 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
 /// bytes changed are parsed and validated; the memo comes back as the index of known
 /// records the plan may read the deployed rows from. What is reported is exactly what
 /// `seedc check` reports (see [`crate::known`]). Content with errors is the outcome.
-fn check(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<Result<CheckedRoot, Outcome>> {
+fn check(root: &Path, fingerprint: &Fingerprint, use_memo: bool) -> Result<Result<CheckedRoot, Outcome>> {
     let tree = crate::tree::Tree::dir(root);
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
-    let known = if options.details { None } else { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) };
+    let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
     let prepared = crate::check::prepare_with(&tree, known.as_ref())?;
     let (checked, sink) = crate::check::finish(prepared, KEEP, known.as_ref())?;
     if sink.has_errors() {
@@ -219,8 +227,17 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     let Some((mut tx, watchdog)) = begin(&mut session.db, &schema, options)? else {
         return Err(session.lock_busy(options));
     };
-    let migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
+    let mut migrated = if options.dry_run { false } else { store::migrate(&mut tx, &schema)? };
     let have_schema = migrated || store::schema_version(&mut tx, &schema)? > 0;
+    if !options.dry_run {
+        // Tables deployed before drift detection (or whose triggers were dropped) get them.
+        for p in &prepared {
+            if store::table_exists(&mut tx, p.table)? && store::drift_triggers(&mut tx, p.table)? == store::Triggers::Missing {
+                store::create_drift_triggers(&mut tx, &schema, p.table, p.name)?;
+                migrated = true;
+            }
+        }
+    }
 
     let (plan, work) = make_plan(&mut tx, &checked, known.as_ref(), &mut prepared, have_schema, &compiled, options)?;
     drop(known);
@@ -252,10 +269,15 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     let mut deploy_id = None;
     let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
         let memo = scope.spawn(|| memo::prepare(&out, &checked, &global));
+        // The data of every drifted collection matches the seeds once this commits.
+        for (collection, seq) in &work.markers {
+            store::clear_drift(&mut tx, &schema, collection, *seq)?;
+        }
         if plan.is_noop() {
             watchdog.arm(&committing, STATEMENT_TIMEOUT);
-            // Nothing to write: not even a deploy record. Only a migration is worth a commit.
-            if migrated { tx.commit() } else { tx.rollback() }.map_err(pg)?;
+            // Nothing to write: not even a deploy record. Only a migration (or a drift marker
+            // with no row left to repair) is worth a commit.
+            if migrated || !work.markers.is_empty() { tx.commit() } else { tx.rollback() }.map_err(pg)?;
         } else {
             let id = store::next_deploy_id(&mut tx, &schema)?;
             apply::apply(&mut tx, &checked, &compiled, &prepared, &plan, &work, id, watchdog)?;
@@ -305,6 +327,9 @@ struct Work {
     table_exists: HashMap<String, bool>,
     new_packs: Vec<usize>,
     new_manifests: Vec<usize>,
+    /// The drift markers read (collection, seq): the deploy clears them, its data now
+    /// matching the seeds.
+    markers: Vec<(String, i64)>,
 }
 
 fn make_plan(
@@ -318,13 +343,24 @@ fn make_plan(
 ) -> Result<(Plan, Work)> {
     let schema = checked.config.deploy.schema.as_str();
     let stored = if have_schema { store::stored_collections(tx, schema)? } else { HashMap::new() };
+    let markers = if have_schema { store::drift_markers(tx, schema)? } else { HashMap::new() };
     let mut work = Work::default();
     let mut collections = Vec::new();
+    let mut rollbacks = Vec::new();
     for p in prepared.iter_mut() {
         let exists = store::table_exists(tx, p.table)?;
         let before = stored.get(p.name);
+        if let Some(r) = before.and_then(|b| rollback(p, b)) {
+            rollbacks.push(r);
+        }
+        let marker = markers.get(p.name);
         let memo = known.and_then(|k| k.collections.get(p.name));
-        let diff = match plan::row_source(before, exists, p.table, p.hash, memo.map(|k| (k.hash, k.records.len())), options.prune) {
+        // The triggers named every key written outside seedc: plan as if nothing drifted, then
+        // compare only those rows by their data.
+        let named = marker.and_then(|m| m.keys.as_ref()).filter(|_| exists && !options.full);
+        let drifted = (marker.is_some() || options.full) && named.is_none();
+        let source = plan::row_source(before, exists, drifted, p.table, p.hash, memo.map(|k| (k.hash, k.records.len())), options.prune);
+        let diff = match source {
             // The recorded hash vouches for the table: unchanged content reads no row at all.
             RowSource::Recorded { kept } => RowDiff { unchanged: p.rows.len(), kept: vec![String::new(); kept], ..RowDiff::default() },
             // The memo is what the table holds: no need to read its hashes.
@@ -335,9 +371,14 @@ fn make_plan(
                 plan::diff_known(p.rows.iter().map(|r| (r.id, r.hash)), &same, &rows, options.prune)
             }
             RowSource::Table => plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &store::stored_hashes(tx, p.table)?, options.prune),
+            RowSource::Stored => diff_stored(tx, p, before, marker, options.prune)?,
             RowSource::Empty => {
                 plan::diff_rows(p.rows.iter().map(|r| (r.id, r.hash)), &HashMap::<String, ContentHash>::new(), options.prune)
             }
+        };
+        let diff = match named {
+            Some(keys) => diff_named(tx, p, diff, keys, options.prune)?,
+            None => diff,
         };
         let after = StoredCollection {
             table: p.table.to_owned(),
@@ -348,6 +389,9 @@ fn make_plan(
         };
         let changed = diff.writes() > 0 || before != Some(&after);
         let changes = if options.details { record_changes(tx, p, &diff, exists)? } else { Vec::new() };
+        if let Some(m) = marker {
+            work.markers.push((p.name.to_owned(), m.seq));
+        }
         collections.push(CollectionPlan {
             collection: p.name.to_owned(),
             table: p.table.to_owned(),
@@ -358,11 +402,36 @@ fn make_plan(
             deleted: diff.delete.len(),
             kept: diff.kept.len(),
             unchanged: diff.unchanged,
+            drifted: diff.drifted.len(),
+            drift: marker.cloned(),
+            foreign_kept: diff.kept.iter().filter(|k| diff.drifted.binary_search(k).is_ok()).cloned().collect(),
             changed,
             changes,
         });
         work.diffs.insert(p.name.to_owned(), diff);
         work.table_exists.insert(p.name.to_owned(), exists);
+    }
+
+    if !rollbacks.is_empty() && !options.allow_rollback {
+        let last = if have_schema { store::last_deploy(tx, schema)? } else { None };
+        let last = last.map_or(String::new(), |d| format!(" (last deploy #{} at {})", d.id, d.at));
+        let lines: Vec<String> = rollbacks
+            .iter()
+            .map(|r: &Rollback| {
+                if r.from == r.to {
+                    format!("{}: the database holds {} with other content{last}", r.collection, r.from)
+                } else {
+                    format!("{}: the database holds {}{last}, this content is the older {}", r.collection, r.from, r.to)
+                }
+            })
+            .collect();
+        return Err(ExitError::new(
+            Exit::Refused,
+            format!(
+                "refusing to roll back the database; nothing was committed\n  {}\n  bump the collection's version past the deployed one, or pass --allow-rollback to deploy it on purpose",
+                lines.join("\n  ")
+            ),
+        ));
     }
 
     let mut packs = Counts::default();
@@ -407,23 +476,84 @@ fn make_plan(
         collections,
         packs,
         manifests,
+        rollbacks,
     };
     Ok((plan, work))
 }
 
-/// Record-level changes of one collection, with the fields of each update.
+/// A collection version lower than the database's, or the database's version with other
+/// content: a rollback, which the deploy must be told is meant.
+fn rollback(p: &Prepared, before: &StoredCollection) -> Option<Rollback> {
+    let (new, old) = (semver::Version::parse(&p.version).ok()?, semver::Version::parse(&before.version).ok()?);
+    let reused = new == old && before.hash.is_some_and(|h| h != p.hash);
+    (new < old || reused).then(|| Rollback { collection: p.name.to_owned(), from: before.version.clone(), to: p.version.clone() })
+}
+
+/// The row diff of a drifted table, from every stored row's data: its canonical hash is
+/// computed here (on every core) and compared with the new record's and the row's own hash
+/// column, so an edit that left `content_hash` alone is found.
+fn diff_stored(
+    tx: &mut postgres::Transaction,
+    p: &Prepared,
+    before: Option<&StoredCollection>,
+    marker: Option<&store::DriftMarker>,
+    prune: bool,
+) -> Result<RowDiff> {
+    use rayon::prelude::*;
+    let rows = store::stored_rows(tx, p.table)?;
+    let stored: HashMap<String, plan::StoredHashes, rustc_hash::FxBuildHasher> = rows
+        .into_par_iter()
+        .map(|r| {
+            // jsonb text always parses; a failure would only make the row differ.
+            let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
+            (r.id, plan::StoredHashes { column: r.hash, data })
+        })
+        .collect();
+    let keys: Option<std::collections::HashSet<String, rustc_hash::FxBuildHasher>> =
+        marker.and_then(|m| m.keys.as_ref()).map(|k| k.iter().cloned().collect());
+    let recorded = before.filter(|b| b.table == p.table);
+    let drift = plan::Drift {
+        keys: keys.as_ref(),
+        seeds_unchanged: recorded.is_some_and(|b| b.hash == Some(p.hash)),
+        kept_before: recorded.is_none_or(|b| b.rows_kept > 0),
+    };
+    Ok(plan::diff_stored(p.rows.iter().map(|r| (r.id, r.hash)), &stored, drift, prune))
+}
+
+/// [`plan::overlay_named`]: the rows the drift triggers named, compared by their data.
+fn diff_named(tx: &mut postgres::Transaction, p: &Prepared, base: RowDiff, keys: &[String], prune: bool) -> Result<RowDiff> {
+    let stored: HashMap<String, plan::StoredHashes> = store::stored_rows_with(tx, p.table, keys)?
+        .into_iter()
+        .map(|r| {
+            let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
+            (r.id, plan::StoredHashes { column: r.hash, data })
+        })
+        .collect();
+    let named: std::collections::HashSet<String> = keys.iter().cloned().collect();
+    let new: Vec<(&str, ContentHash)> = p.rows.iter().map(|r| (r.id, r.hash)).collect();
+    Ok(plan::overlay_named(base, &new, &named, &stored, prune))
+}
+
+/// Record-level changes of one collection, with the fields of each update; a repair of
+/// drift says so.
 fn record_changes(tx: &mut postgres::Transaction, p: &Prepared, diff: &RowDiff, exists: bool) -> Result<Vec<RecordChange>> {
     let mut out: Vec<RecordChange> = Vec::new();
     let ids: Vec<&str> = diff.update.iter().map(|&i| p.rows[i].id).collect();
     let old = if exists && !ids.is_empty() { store::stored_records(tx, p.table, &ids)? } else { HashMap::new() };
+    let drifted = |id: &str| diff.drifted.binary_search_by(|k| k.as_str().cmp(id)).is_ok();
     for &i in &diff.update {
         let row = &p.rows[i];
-        let new = p.records[i].value();
+        // A record the memo vouched for was not parsed: its canonical bytes are its value.
+        let parsed: Option<serde_json::Value> =
+            if p.records[i].value().is_none() { serde_json::from_slice(row.canonical).ok() } else { None };
+        let new = p.records[i].value().or(parsed.as_ref());
         let fields = old.get(row.id).zip(new).map(|(o, n)| fielddiff::field_changes(o, n)).unwrap_or_default();
-        out.push(RecordChange { id: row.id.to_owned(), op: Op::Update, fields });
+        out.push(RecordChange { id: row.id.to_owned(), op: Op::Update, drifted: drifted(row.id), fields });
     }
-    out.extend(diff.insert.iter().map(|&i| RecordChange { id: p.rows[i].id.to_owned(), op: Op::Insert, fields: Vec::new() }));
-    out.extend(diff.delete.iter().map(|id| RecordChange { id: id.clone(), op: Op::Delete, fields: Vec::new() }));
+    let change = |id: &str, op| RecordChange { id: id.to_owned(), op, drifted: drifted(id), fields: Vec::new() };
+    out.extend(diff.insert.iter().map(|&i| change(p.rows[i].id, Op::Insert)));
+    out.extend(diff.delete.iter().map(|id| change(id, Op::Delete)));
+    out.extend(diff.kept.iter().filter(|id| drifted(id)).map(|id| change(id, Op::Keep)));
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }

@@ -64,7 +64,8 @@ impl Unchanged {
         let mut tables = BTreeSet::new();
         for name in self.config.collections.keys() {
             let table = self.config.table(name);
-            if store::table_exists(tx, table)? {
+            // A table without its drift triggers is not a no-op: the deploy adds them.
+            if store::table_exists(tx, table)? && store::drift_triggers(tx, table)? != store::Triggers::Missing {
                 tables.insert(table.to_owned());
             }
         }
@@ -75,6 +76,7 @@ impl Unchanged {
             tables,
             packs: store::published_packs(tx, schema, &hashes)?.into_iter().collect(),
             manifests: store::published_manifests(tx, schema, &ids)?,
+            drifted: store::drift_markers(tx, schema)?.into_keys().collect(),
         };
         Ok(self.prove(&recorded, options.prune, options.dry_run))
     }
@@ -92,7 +94,8 @@ impl Unchanged {
             if b.table != table || b.version != locked.version || b.hash != Some(locked.hash) || (b.rows_kept > 0 && prune) {
                 return None;
             }
-            if !recorded.tables.contains(table) {
+            // Written outside seedc since: the stored data is compared, so check and plan.
+            if !recorded.tables.contains(table) || recorded.drifted.contains(name) {
                 return None;
             }
             collections.push(CollectionPlan {
@@ -105,6 +108,9 @@ impl Unchanged {
                 deleted: 0,
                 kept: b.rows_kept as usize,
                 unchanged: b.records as usize,
+                drifted: 0,
+                drift: None,
+                foreign_kept: Vec::new(),
                 changed: false,
                 changes: Vec::new(),
             });
@@ -124,6 +130,7 @@ impl Unchanged {
             collections,
             packs: Counts { new: 0, unchanged: self.packs.len() },
             manifests: Counts { new: 0, unchanged: self.manifests.len() },
+            rollbacks: Vec::new(),
         })
     }
 }
@@ -138,6 +145,8 @@ pub(super) struct Recorded {
     pub(super) packs: BTreeSet<String>,
     /// The published manifests among this content's, with their hash.
     pub(super) manifests: HashMap<String, String>,
+    /// The collections whose drift triggers noted a write outside seedc.
+    pub(super) drifted: BTreeSet<String>,
 }
 
 #[cfg(test)]
@@ -183,7 +192,7 @@ mod tests {
     #[test]
     fn anything_the_database_did_not_record_is_not_a_no_op() {
         type Edit = fn(&mut Recorded);
-        let edits: [(&str, Edit); 7] = [
+        let edits: [(&str, Edit); 9] = [
             ("a collection never deployed", |r| {
                 r.collections.remove("enemies");
             }),
@@ -195,6 +204,12 @@ mod tests {
             }),
             ("a pack not published", |r| r.packs.clear()),
             ("rows kept by --no-prune, now pruning", |r| r.collections.get_mut("enemies").unwrap().rows_kept = 2),
+            ("a collection written outside seedc", |r| {
+                r.drifted.insert("items".into());
+            }),
+            ("a table without its drift triggers (absent from tables)", |r| {
+                r.tables.remove("items");
+            }),
         ];
         for (what, edit) in edits {
             let (unchanged, mut recorded) = sample();

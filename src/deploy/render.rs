@@ -1,7 +1,7 @@
 //! Renders a deploy's [`Report`]: the plan for people (with `-v`, record and field
 //! changes), the one-line outcome, the `--format github` notice and the JSON object.
 
-use super::{CollectionPlan, Op, Report};
+use super::{CollectionPlan, Op, RecordChange, Report};
 use crate::render::{Render, Style};
 
 /// `{"deploy": ...}` under `--format json`.
@@ -21,27 +21,22 @@ pub fn plan(report: &Report, details: bool) -> String {
     let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
     for c in &plan.collections {
         out.push_str(&format!(
-            "  {:width$}  {:>6} inserted {:>6} updated {:>6} deleted {:>6} unchanged{}{}\n",
+            "  {:width$}  {:>6} inserted {:>6} updated {:>6} deleted {:>6} unchanged{}{}{}\n",
             c.collection,
             c.inserted,
             c.updated,
             c.deleted,
             c.unchanged,
             if c.kept > 0 { format!(" ({} kept by --no-prune)", c.kept) } else { String::new() },
+            if c.drifted > 0 { format!(", {} drifted (written outside seedc)", c.drifted) } else { String::new() },
             version_change(c),
         ));
+        if !c.foreign_kept.is_empty() {
+            out.push_str(&format!("      rows added outside seedc, kept by --no-prune: {}\n", list(&c.foreign_kept)));
+        }
         if details {
             for r in &c.changes {
-                let sign = match r.op {
-                    Op::Insert => '+',
-                    Op::Update => '~',
-                    Op::Delete => '-',
-                };
-                out.push_str(&format!("      {sign} {}\n", r.id));
-                for f in &r.fields {
-                    let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
-                    out.push_str(&format!("          {}: {} -> {}\n", f.pointer, show(&f.old), show(&f.new)));
-                }
+                out.push_str(&record_change(r));
             }
         }
     }
@@ -49,6 +44,33 @@ pub fn plan(report: &Report, details: bool) -> String {
         "  packs: {} new, {} already published; manifests: {} new, {} already published\n",
         plan.packs.new, plan.packs.unchanged, plan.manifests.new, plan.manifests.unchanged
     ));
+    out
+}
+
+/// Up to ten keys, then how many more.
+pub(crate) fn list(keys: &[String]) -> String {
+    let mut text = keys.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if keys.len() > 10 {
+        text.push_str(&format!(" and {} more", keys.len() - 10));
+    }
+    text
+}
+
+/// One record's change (`-v`) with its fields; a repair of drift says what happened outside
+/// seedc, and each field reads stored value → seeds' value.
+pub(crate) fn record_change(r: &RecordChange) -> String {
+    let (sign, outside) = match r.op {
+        Op::Insert => ('+', "deleted outside seedc"),
+        Op::Update => ('~', "changed outside seedc"),
+        Op::Delete => ('-', "added outside seedc"),
+        Op::Keep => ('=', "added outside seedc, kept by --no-prune"),
+    };
+    let mut out = if r.drifted { format!("      {sign} {} ({outside})\n", r.id) } else { format!("      {sign} {}\n", r.id) };
+    for f in &r.fields {
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
+        let why = if r.drifted { " (changed outside seedc)" } else { "" };
+        out.push_str(&format!("          {}: {} -> {}{why}\n", f.pointer, show(&f.old), show(&f.new)));
+    }
     out
 }
 
@@ -70,7 +92,16 @@ pub fn outcome(report: &Report) -> String {
         None => "nothing to deploy: the database already holds this content".to_owned(),
         Some(id) => {
             let n = plan.changed_collections().count();
-            format!("deployed #{id}: {n} collection{} changed", if n == 1 { "" } else { "s" })
+            let drifted: usize = plan.collections.iter().map(|c| c.drifted).sum();
+            let mut text = format!("deployed #{id}: {n} collection{} changed", if n == 1 { "" } else { "s" });
+            if drifted > 0 {
+                text.push_str(&format!(", {drifted} drifted row{} repaired", if drifted == 1 { "" } else { "s" }));
+            }
+            if !plan.rollbacks.is_empty() {
+                let names: Vec<&str> = plan.rollbacks.iter().map(|r| r.collection.as_str()).collect();
+                text.push_str(&format!(", rolled back {}", names.join(", ")));
+            }
+            text
         }
     };
     if report.flush_error.is_some() {
@@ -123,6 +154,9 @@ mod tests {
             deleted: changes.iter().filter(|c| c.op == Op::Delete).count(),
             kept: 0,
             unchanged: 40,
+            drifted: changes.iter().filter(|c| c.drifted).count(),
+            drift: None,
+            foreign_kept: Vec::new(),
             changed: !changes.is_empty(),
             changes,
         }
@@ -137,12 +171,13 @@ mod tests {
             "enemies",
             Some("1.0.0"),
             vec![
-                RecordChange { id: "bat".to_owned(), op: Op::Insert, fields: Vec::new() },
-                RecordChange { id: "goblin_scout".to_owned(), op: Op::Update, fields: field_changes(&old, &new) },
-                RecordChange { id: "slime".to_owned(), op: Op::Delete, fields: Vec::new() },
+                RecordChange { id: "bat".to_owned(), op: Op::Insert, drifted: false, fields: Vec::new() },
+                RecordChange { id: "goblin_scout".to_owned(), op: Op::Update, drifted: false, fields: field_changes(&old, &new) },
+                RecordChange { id: "slime".to_owned(), op: Op::Delete, drifted: false, fields: Vec::new() },
             ],
         );
-        let items = collection("items", None, vec![RecordChange { id: "coin".to_owned(), op: Op::Insert, fields: Vec::new() }]);
+        let items =
+            collection("items", None, vec![RecordChange { id: "coin".to_owned(), op: Op::Insert, drifted: false, fields: Vec::new() }]);
         let mut levels = collection("levels", Some("1.1.0"), Vec::new());
         levels.kept = 1;
         Report {
@@ -152,6 +187,7 @@ mod tests {
                 collections: vec![enemies, items, levels],
                 packs: Counts { new: 1, unchanged: 2 },
                 manifests: Counts { new: 2, unchanged: 0 },
+                rollbacks: Vec::new(),
             },
             build: None,
             committed: true,
@@ -170,6 +206,39 @@ mod tests {
     #[test]
     fn plan_for_people_with_details() {
         insta::assert_snapshot!(plan(&report(), true));
+    }
+
+    /// A deploy that repairs drift: a row edited outside seedc (hp 999 back to 12), one
+    /// deleted, one added and kept by --no-prune, beside a change of the seeds.
+    fn drift_report() -> Report {
+        let mut r = report();
+        let edited = json!({"hp": 999, "name": "Goblin Scout"});
+        let seeds = json!({"hp": 12, "name": "Goblin Scout"});
+        let change = |id: &str, op, drifted, fields| RecordChange { id: id.to_owned(), op, drifted, fields };
+        let mut enemies = collection(
+            "enemies",
+            Some("1.1.0"),
+            vec![
+                change("cave_rat", Op::Update, false, field_changes(&json!({"hp": 4}), &json!({"hp": 5}))),
+                change("goblin_scout", Op::Update, true, field_changes(&edited, &seeds)),
+                change("intruder", Op::Keep, true, Vec::new()),
+                change("rusty_dagger", Op::Insert, true, Vec::new()),
+            ],
+        );
+        enemies.foreign_kept = vec!["intruder".to_owned()];
+        enemies.kept = 1;
+        enemies.unchanged = 25;
+        r.plan.collections = vec![enemies];
+        r.plan.packs = Counts { new: 0, unchanged: 4 };
+        r.plan.manifests = Counts { new: 0, unchanged: 1 };
+        r.flush = FlushReport { deploys: vec![7], keys_removed: 2, version: Some("sha256:0123abcd".to_owned()) };
+        r
+    }
+
+    #[test]
+    fn plan_with_drift_for_people() {
+        let r = drift_report();
+        insta::assert_snapshot!(format!("{}{}\n---\n{}", plan(&r, false), outcome(&r), plan(&r, true)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::build::write::Report as BuildReport;
+use crate::db::sql::DriftMarker;
 use crate::diag::{Sink, Sources};
 use crate::fielddiff::{self, FieldChange};
 use crate::flush::FlushReport;
@@ -46,6 +47,20 @@ pub struct Plan {
     pub collections: Vec<CollectionPlan>,
     pub packs: Counts,
     pub manifests: Counts,
+    /// Collections deployed at a lower version than the database's, or at its version with
+    /// other content: refused unless `--allow-rollback`, and then recorded as a rollback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rollbacks: Vec<Rollback>,
+}
+
+/// One collection a deploy rolls back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollback {
+    pub collection: String,
+    /// The version the database holds.
+    pub from: String,
+    /// The version deployed.
+    pub to: String,
 }
 
 impl Plan {
@@ -78,6 +93,15 @@ pub struct CollectionPlan {
     /// Rows whose record left the seed file, kept by `--no-prune`.
     pub kept: usize,
     pub unchanged: usize,
+    /// Of the rows above, those written (or kept) to repair drift: edited, deleted or added
+    /// outside seedc, not changed in the seeds.
+    pub drifted: usize,
+    /// What the drift triggers noted since the last deploy, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftMarker>,
+    /// Rows added outside seedc that `--no-prune` keeps (they stay drift).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_kept: Vec<String>,
     /// Rows written, or the collection's version or hash changed: its cache keys are flushed.
     pub changed: bool,
     /// Record-level changes (with `-v`).
@@ -89,6 +113,9 @@ pub struct CollectionPlan {
 pub struct RecordChange {
     pub id: String,
     pub op: Op,
+    /// A repair of a write outside seedc, not a change of the seeds.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drifted: bool,
     /// Serialized as `pointer`, `old`, `new` only, the form deploy's JSON has always had.
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "fielddiff::serialize_plain")]
     pub fields: Vec<FieldChange>,
@@ -100,6 +127,8 @@ pub enum Op {
     Insert,
     Update,
     Delete,
+    /// A row added outside seedc, kept by `--no-prune`.
+    Keep,
 }
 
 /// The summary of a plan kept in the deploy record: counts, never record contents.

@@ -63,9 +63,12 @@ impl Session {
         ExitError::new(
             Exit::Service,
             format!(
-                "another deploy holds the deploy lock of schema {:?}{holder}; gave up after {}s (--lock-timeout); nothing was committed",
+                "another deploy holds the deploy lock of schema {:?}{holder}; {} (--lock-timeout); nothing was committed",
                 self.schema,
-                options.lock_timeout.as_secs()
+                match options.lock_timeout.as_secs() {
+                    0 => "did not wait".to_owned(),
+                    n => format!("gave up after {n}s"),
+                }
             ),
         )
     }
@@ -89,10 +92,15 @@ pub(super) fn begin<'a>(
     schema: &str,
     options: &Options,
 ) -> Result<Option<(postgres::Transaction<'a>, &'a db::Watchdog)>> {
-    db.watchdog.arm("waiting for the deploy lock", options.lock_timeout);
-    let tx = db::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
-    if tx.is_some() {
+    // `--lock-timeout 0` does not wait (pg_try_advisory_xact_lock), but the statement still
+    // needs the time any statement does.
+    let wait = if options.lock_timeout.is_zero() { STATEMENT_TIMEOUT } else { options.lock_timeout };
+    db.watchdog.arm("waiting for the deploy lock", wait);
+    let mut tx = db::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
+    if let Some(tx) = tx.as_mut() {
         db.watchdog.arm("planning", STATEMENT_TIMEOUT);
+        // Its writes are seedc's: the drift triggers let them pass.
+        store::mark_deploy(tx)?;
     }
     Ok(tx.map(|tx| (tx, &db.watchdog)))
 }

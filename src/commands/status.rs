@@ -1,0 +1,35 @@
+//! `seedc status`: does the database mirror the content root? Reads, never writes; exit 0
+//! when it mirrors and no cache flush is pending, 1 when it differs (or the content is
+//! invalid), 3 when the database cannot be read.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::StatusArgs;
+use crate::deploy::status::{self, Options, Outcome};
+use crate::diag::render::Diagnostics;
+use crate::exit::{Exit, ExitError};
+use crate::output::Printer;
+
+pub fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
+    let database_url = args
+        .database_url
+        .clone()
+        .ok_or_else(|| ExitError::new(Exit::Usage, "status needs a database: set --database-url or DATABASE_URL"))?;
+    let options = Options { database_url, full: args.full, on_timeout: crate::output::fatal };
+    match status::status(root, &options)? {
+        Outcome::Invalid { sink, sources } => {
+            printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
+            printer.status("the database was not read: fix the errors above");
+            Ok(Exit::Invalid)
+        }
+        Outcome::Done { status, sink, sources } => {
+            if sink.iter().next().is_some() {
+                printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
+            }
+            printer.report(&*status);
+            Ok(if status.mirrors { Exit::Ok } else { Exit::Invalid })
+        }
+    }
+}
