@@ -9,7 +9,12 @@ use anyhow::{Context, Result, bail, ensure};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::tree::Tree;
+
 pub const CONFIG_FILE: &str = "seedc.toml";
+
+/// The largest `seedc.toml` read: a config is a page of settings, never megabytes.
+pub const CONFIG_LIMIT: u64 = 1 << 20;
 
 /// The whole `seedc.toml`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -245,10 +250,16 @@ pub fn is_identifier(name: &str) -> bool {
 impl Config {
     /// Reads and checks `seedc.toml` under `root`.
     pub fn load(root: &Path) -> Result<Config> {
-        let path = root.join(CONFIG_FILE);
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is --root a seedc content root?)", path.display()))?;
-        Self::parse(&text)
+        Self::load_tree(&Tree::dir(root))
+    }
+
+    /// Reads and checks the `seedc.toml` of a directory or a git revision, through the
+    /// tree's bounded read of regular files only.
+    pub fn load_tree(tree: &Tree) -> Result<Config> {
+        let text = tree
+            .read_optional(CONFIG_FILE, CONFIG_LIMIT)?
+            .with_context(|| format!("there is no {CONFIG_FILE} in {} (is --root a seedc content root?)", tree.label()))?;
+        Self::parse(&text).with_context(|| format!("in {}", tree.label()))
     }
 
     pub fn parse(text: &str) -> Result<Config> {

@@ -5,23 +5,21 @@ use super::json;
 use crate::config::Config;
 use crate::diag::locate;
 use crate::diag::{Code, Diagnostic, Span, Target};
-use crate::tree::Tree;
+use crate::tree::{ReadError, Tree};
 
-/// Reads a file within the size limit and checks it is UTF-8.
+/// Reads a file within the size limit and checks it is UTF-8. Anything that is not a
+/// regular file inside the content root is a located error, never read.
 pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let len = match tree.len(rel) {
-        Ok(len) => len,
-        Err(e) => {
-            diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
+    let bytes = match tree.read_limited(rel, limit) {
+        Ok(b) => b,
+        Err(ReadError::TooLarge { limit, size }) => {
+            let message = match size {
+                Some(size) => format!("file is {size} bytes, over the limit of {limit} bytes"),
+                None => format!("file is over the limit of {limit} bytes"),
+            };
+            diags.push(Diagnostic::error(Code::FileTooLarge, message).in_file(rel));
             return None;
         }
-    };
-    if len > limit {
-        diags.push(Diagnostic::error(Code::FileTooLarge, format!("file is {len} bytes, over the limit of {limit} bytes")).in_file(rel));
-        return None;
-    }
-    let bytes = match tree.read(rel) {
-        Ok(b) => b,
         Err(e) => {
             diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
             return None;

@@ -1,0 +1,197 @@
+//! Hostile content roots (issue 16): what an editor, a sync tool or a pull request can
+//! leave behind never hangs seedc, exhausts its memory, or misleads its user. Every test
+//! runs the real binary under a deadline, so a hang fails the test instead of the suite.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Root, Run, seedc_cmd};
+
+/// Runs seedc on `root`, killed after 60 s: a hang is a failure with a message.
+fn seedc_bounded(root: &Root, args: &[&str]) -> Run {
+    let mut cmd = seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(args);
+    bounded(cmd, root.path())
+}
+
+fn bounded(mut cmd: Command, root: &Path) -> Run {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run seedc");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("seedc {:?} did not finish in 60 s", cmd.get_args().collect::<Vec<_>>());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run::of(child.wait_with_output().expect("output"), root)
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn symlink(target: impl AsRef<Path>, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap_or_else(|e| panic!("symlink {}: {e}", link.display()));
+}
+
+fn codes(run: &Run) -> Vec<(String, String)> {
+    run.json_lines()
+        .into_iter()
+        .filter(|l| l.get("code").is_some())
+        .map(|l| (l["code"].as_str().unwrap().to_owned(), l["file"].as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_fifo_anywhere_seedc_reads_is_a_located_error_not_a_hang() {
+    for (rel, located) in [
+        ("data/seeds/fifo.json", true),
+        ("data/packs/fifo.json", true),
+        ("data/packs/nested/pack.json", true),
+        ("schemas/fifo.json", false),
+        ("seedc.lock", false),
+        ("seedc.toml", false),
+    ] {
+        let root = Root::sample();
+        let path = root.file(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        mkfifo(&path);
+        for command in [&["check", "--format", "json"][..], &["build", "--format", "json"][..]] {
+            let run = seedc_bounded(&root, command);
+            if located {
+                assert_eq!(run.code, 1, "{rel} {command:?}: {}", run.snapshot());
+                let found = codes(&run);
+                assert!(found.contains(&("io".to_owned(), rel.to_owned())), "{rel}: {found:?}");
+                assert!(run.stdout.contains("FIFO"), "{rel}: {}", run.stdout);
+            } else {
+                assert_eq!(run.code, 2, "{rel} {command:?}: {}", run.snapshot());
+                assert!(run.stderr.contains("FIFO") || run.stdout.contains("FIFO"), "{rel}: {}", run.snapshot());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_link_to_a_device_or_outside_the_root_is_refused_before_it_is_read() {
+    for (rel, target) in [
+        ("data/seeds/zero.json", "/dev/zero"),
+        ("data/packs/zero.json", "/dev/zero"),
+        ("data/seeds/passwd.json", "/etc/passwd"),
+        ("data/seeds/up.json", "../../../../../../../../../../etc/passwd"),
+    ] {
+        let root = Root::sample();
+        symlink(target, &root.file(rel));
+        let run = seedc_bounded(&root, &["check", "--format", "json"]);
+        assert_eq!(run.code, 1, "{rel}: {}", run.snapshot());
+        assert!(codes(&run).contains(&("io".to_owned(), rel.to_owned())), "{rel}: {}", run.stdout);
+        assert!(run.stdout.contains("outside the content root"), "{rel}: {}", run.stdout);
+        assert!(!run.stdout.contains("root:x:0"), "a line of the target reached the output: {}", run.stdout);
+    }
+    // The human snippet of a link to /etc/passwd must not quote it either.
+    let root = Root::sample();
+    symlink("/etc/passwd", &root.file("data/seeds/passwd.json"));
+    let run = seedc_bounded(&root, &["check"]);
+    assert!(!run.stdout.contains("root:") && !run.stderr.contains("root:"), "{}", run.snapshot());
+}
+
+#[test]
+fn config_lock_and_schemas_are_bounded_reads() {
+    for (rel, limit_hint) in [("seedc.toml", "limit"), ("seedc.lock", "limit"), ("schemas/zero.json", "")] {
+        let root = Root::sample();
+        let _ = std::fs::remove_file(root.file(rel));
+        // Inside the root, so only the bounded read stops it: a sparse file of 2 GiB that
+        // `stat` reports honestly but that would exhaust memory if read whole.
+        let file = std::fs::File::create(root.file(rel)).unwrap();
+        file.set_len(2 << 30).unwrap();
+        let run = seedc_bounded(&root, &["check"]);
+        assert_eq!(run.code, 2, "{rel}: {}", run.snapshot());
+        assert!(run.stderr.contains(rel) && run.stderr.contains(limit_hint), "{rel}: {}", run.snapshot());
+    }
+}
+
+#[test]
+fn symlink_loops_in_schemas_are_walked_once() {
+    let root = Root::sample();
+    for name in ["a", "b", "c", "d"] {
+        symlink(".", &root.file(&format!("schemas/{name}")));
+    }
+    let run = seedc_bounded(&root, &["check"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    // A link out of the root is refused, not followed.
+    let root = Root::sample();
+    symlink("/usr/share", &root.file("schemas/outside"));
+    let run = seedc_bounded(&root, &["check"]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(run.stderr.contains("schemas/outside") && run.stderr.contains("outside the content root"), "{}", run.snapshot());
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_named_for_what_is_wrong() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let root = Root::sample();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.json");
+    std::fs::write(root.file("data/seeds").join(name), "{}").unwrap();
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(codes(&run).contains(&("io".to_owned(), "data/seeds/bad\\xff.json".to_owned())), "{}", run.stdout);
+    assert!(run.stdout.contains("not valid UTF-8"), "{}", run.stdout);
+    assert!(!run.stdout.contains("No such file"), "{}", run.stdout);
+}
+
+/// How to run seedc where permissions bite: as the unprivileged `seedc-test` user when
+/// running as root (root reads everything, so "permission denied" cannot be observed),
+/// directly otherwise. None (skip) only when root and that user cannot be used.
+fn unprivileged(root: &Root) -> Option<Command> {
+    let exe = env!("CARGO_BIN_EXE_seedc");
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !is_root {
+        return Some(seedc_cmd());
+    }
+    let ok = Command::new("setpriv")
+        .args(["--reuid=seedc-test", "--regid=seedc-test", "--init-groups", exe, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "skipping: running as root and cannot run seedc as user seedc-test (setpriv)");
+        return None;
+    }
+    // The temp root must be reachable by that user; the part under test is then taken away.
+    let chmod = Command::new("chmod").args(["-R", "a+rX"]).arg(root.path()).status().unwrap();
+    assert!(chmod.success());
+    // The same clean environment as `seedc_cmd`, run through setpriv.
+    let cmd = seedc_cmd();
+    let mut wrapped = Command::new("setpriv");
+    wrapped.args(["--reuid=seedc-test", "--regid=seedc-test", "--init-groups", exe]);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    Some(wrapped)
+}
+
+#[test]
+fn unreadable_directories_and_files_are_errors_that_name_them() {
+    use std::os::unix::fs::PermissionsExt as _;
+    for (rel, make_dir) in [("data/packs/locked", true), ("data/seeds/items.json", false), ("data/packs", true)] {
+        let root = Root::sample();
+        if make_dir && rel == "data/packs/locked" {
+            root.write("data/packs/locked/pack.json", root.read("data/packs/artifact.core.json"));
+        }
+        let Some(mut cmd) = unprivileged(&root) else { return };
+        std::fs::set_permissions(root.file(rel), std::fs::Permissions::from_mode(0o000)).unwrap();
+        cmd.arg("--root").arg(root.path()).args(["check", "--format", "json"]);
+        let run = bounded(cmd, root.path());
+        std::fs::set_permissions(root.file(rel), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(run.code, 1, "{rel}: {}", run.snapshot());
+        assert!(codes(&run).contains(&("io".to_owned(), rel.to_owned())), "{rel}: {}", run.stdout);
+        assert!(run.stdout.contains("ermission denied"), "{rel}: {}", run.stdout);
+    }
+}
