@@ -82,3 +82,22 @@ impl Lock {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_lock_is_refused() {
+        let hash = format!("sha256:{}", "0".repeat(64));
+        let good = format!(r#"{{"v":1,"collections":{{"a":{{"version":"1.0.0","hash":"{hash}"}}}},"packs":{{}}}}"#);
+        Lock::parse(&good).unwrap();
+        for bad in [
+            good.replace("\"v\":1", "\"v\":99"),
+            good.replace("1.0.0", "banana"),
+            good.replace("\"packs\":{}", "\"packs\":{\"p\":{\"x\":\"sha256:00\"}}"),
+        ] {
+            assert!(format!("{:#}", Lock::parse(&bad).unwrap_err()).contains("corrupt"), "{bad}");
+        }
+    }
+}

@@ -195,3 +195,92 @@ fn unreadable_directories_and_files_are_errors_that_name_them() {
         assert!(run.stdout.contains("ermission denied"), "{rel}: {}", run.stdout);
     }
 }
+
+fn diagnostics(run: &Run) -> Vec<serde_json::Value> {
+    run.json_lines().into_iter().filter(|l| l.get("code").is_some()).collect()
+}
+
+#[test]
+fn each_repeat_of_a_key_is_reported_where_it_stands() {
+    let root = Root::sample();
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 12,\n      \"hp\": 13,\n      \"hp\": 14,");
+    root.edit(
+        "data/seeds/enemies.json",
+        "\"version\": \"1.3.0\",",
+        "\"version\": \"1.3.0\",\n  \"version\": \"1.3.0\",\n  \"version\": \"1.3.0\",",
+    );
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    let lines: Vec<(u64, u64)> = diagnostics(&run)
+        .iter()
+        .filter(|d| d["code"] == "duplicate-key")
+        .map(|d| (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(lines, [(4, 3), (5, 3), (12, 7), (13, 7)], "{}", run.stdout);
+}
+
+#[test]
+fn valid_json_that_is_not_an_object_is_an_envelope_error_at_the_value() {
+    for (rel, text) in [("data/seeds/enemies.json", "null"), ("data/seeds/enemies.json", " []"), ("data/packs/protocol.core.json", "42")] {
+        let root = Root::sample();
+        root.write(rel, text);
+        let run = seedc_bounded(&root, &["check", "--format", "json"]);
+        let found = diagnostics(&run);
+        assert!(
+            found.iter().any(|d| d["code"] == "invalid-envelope" && d["file"] == rel && d["pointer"] == "" && d["line"] == 1),
+            "{text}: {}",
+            run.stdout
+        );
+        assert!(!found.iter().any(|d| d["code"] == "syntax"), "{}", run.stdout);
+    }
+    let root = Root::sample();
+    let mut pack: serde_json::Value = serde_json::from_str(&root.read("data/packs/protocol.core.json")).unwrap();
+    pack["$schema"] = 5.into();
+    root.write("data/packs/protocol.core.json", serde_json::to_string_pretty(&pack).unwrap());
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    assert!(
+        diagnostics(&run).iter().any(|d| d["code"] == "invalid-envelope" && d["pointer"] == "/$schema" && d["line"] == 2),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn updated_at_offsets_and_fractions_follow_rfc_3339() {
+    let root = Root::sample();
+    root.edit("data/seeds/enemies.json", "2026-01-13T00:00:00Z", "2026-01-13T00:00:00+25:00");
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    assert!(diagnostics(&run).iter().any(|d| d["code"] == "invalid-envelope" && d["pointer"] == "/updated_at"), "{}", run.stdout);
+    let root = Root::sample();
+    root.edit("data/seeds/enemies.json", "2026-01-13T00:00:00Z", "2026-01-13T00:00:00.123456789123-23:59");
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    assert!(!run.stdout.contains("updated_at"), "{}", run.stdout);
+}
+
+#[test]
+fn a_damaged_lock_is_an_error_never_a_reason_to_check_less() {
+    for (from, to, says) in [("\"v\": 1", "\"v\": 99", "format version"), ("\"version\": \"", "\"version\": \"banana", "semantic version")]
+    {
+        let root = Root::sample();
+        root.edit("seedc.lock", from, to);
+        let run = seedc_bounded(&root, &["check"]);
+        assert_eq!(run.code, 2, "{to}: {}", run.snapshot());
+        assert!(run.stderr.contains("seedc.lock is corrupt") && run.stderr.contains(says), "{}", run.snapshot());
+    }
+}
+
+#[test]
+fn config_is_validated_in_full_at_load_for_every_command() {
+    for (from, to, says) in [
+        ("compat_window = 2 ", "compat_window = 4294967295 ", "compat_window must be between"),
+        ("packs = [\"protocol.core\"", "packs = [\"../../etc/passwd\", \"protocol.core\"", "is not a pack id"),
+        ("[collections.enemies]", "[collections.enemies]\ntable = \"pg_type\"", "PostgreSQL reserves"),
+    ] {
+        let root = Root::sample();
+        root.edit("seedc.toml", from, to);
+        for command in [&["check"][..], &["build"][..], &["diff", "."][..]] {
+            let run = seedc_bounded(&root, command);
+            assert_eq!(run.code, 2, "{to} {command:?}: {}", run.snapshot());
+            assert!(run.stderr.contains(says) && !run.stderr.contains("panicked"), "{}", run.snapshot());
+        }
+    }
+}

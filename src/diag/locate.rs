@@ -116,6 +116,26 @@ fn find_member(text: &str, pos: usize, name: &str) -> Option<((usize, usize), us
     found
 }
 
+/// Every member key of the object at `pos`, in order: (name, key span).
+pub fn member_keys(text: &str, pos: usize) -> impl Iterator<Item = (String, (usize, usize))> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = if bytes.get(pos) == Some(&b'{') { Some(skip_ws(bytes, pos + 1)) } else { None };
+    std::iter::from_fn(move || {
+        let at = i.take()?;
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(bytes, at)?;
+        let key: String = serde_json::from_str(&text[at..key_end]).ok()?;
+        let value = skip_ws(bytes, skip_ws(bytes, key_end) + 1);
+        let after = skip_ws(bytes, value_end(bytes, value)?);
+        if bytes.get(after) == Some(&b',') {
+            i = Some(skip_ws(bytes, after + 1));
+        }
+        Some((key, (at, key_end - at)))
+    })
+}
+
 fn nth_element(bytes: &[u8], pos: usize, index: usize) -> Option<usize> {
     let mut i = skip_ws(bytes, pos + 1);
     if bytes.get(i) == Some(&b']') {

@@ -44,8 +44,12 @@ pub enum Target {
     File,
     /// The value at this JSON pointer.
     Value(Pointer),
-    /// The key of the member at this JSON pointer (for unknown or duplicate properties).
+    /// The key of the member at this JSON pointer (for unknown properties).
     Key(Pointer),
+    /// The `occurrence`-th key (1-based) of the member name at this JSON pointer, for a
+    /// duplicate key: each repeat is placed where it stands. Every such target of one
+    /// object is placed in one pass over it.
+    KeyAt { pointer: Pointer, occurrence: usize },
     /// An already known position (invalid UTF-8, where no text is kept).
     At(Span),
     /// A byte offset into the file's text (syntax errors).
@@ -130,7 +134,7 @@ impl Diagnostic {
     /// The JSON pointer of the value this diagnostic is about, if any.
     pub fn pointer(&self) -> Option<&str> {
         match &self.target {
-            Target::Value(p) | Target::Key(p) => Some(p.as_str()),
+            Target::Value(p) | Target::Key(p) | Target::KeyAt { pointer: p, .. } => Some(p.as_str()),
             Target::File | Target::At(_) | Target::Offset(_) => None,
         }
     }

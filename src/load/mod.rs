@@ -14,6 +14,7 @@ mod file;
 pub mod json;
 mod pack;
 mod seed;
+pub mod time;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
