@@ -16,17 +16,32 @@ fn seedc_bounded(root: &Root, args: &[&str]) -> Run {
 }
 
 fn bounded(mut cmd: Command, root: &Path) -> Run {
+    use std::io::Read as _;
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run seedc");
+    // Drained while it runs: a full pipe would otherwise stop seedc, not a hang of its own.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
             panic!("seedc {:?} did not finish in 60 s", cmd.get_args().collect::<Vec<_>>());
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    Run::of(child.wait_with_output().expect("output"), root)
+    };
+    let output = std::process::Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() };
+    Run::of(output, root)
 }
 
 fn mkfifo(path: &Path) {
@@ -282,5 +297,101 @@ fn config_is_validated_in_full_at_load_for_every_command() {
             assert_eq!(run.code, 2, "{to} {command:?}: {}", run.snapshot());
             assert!(run.stderr.contains(says) && !run.stderr.contains("panicked"), "{}", run.snapshot());
         }
+    }
+}
+
+/// A seed file of `n` copies of the collection's first record, each changed by `edit`.
+fn many_records(root: &Root, rel: &str, n: usize, edit: impl Fn(usize, &mut serde_json::Value)) {
+    let mut file: serde_json::Value = serde_json::from_str(&root.read(rel)).unwrap();
+    let first = file["data"][0].clone();
+    file["data"] = (0..n)
+        .map(|i| {
+            let mut r = first.clone();
+            edit(i, &mut r);
+            r
+        })
+        .collect();
+    root.write(rel, serde_json::to_string(&file).unwrap());
+}
+
+#[test]
+fn thousands_of_findings_cost_near_linear_work_and_bounded_output() {
+    // 20,000 repeats of one key in a record: each is located in one pass over the record.
+    let root = Root::sample();
+    let repeats: String = (0..20_000).map(|i| format!("\"hp\": {i},")).collect();
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", &repeats);
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    let dups = diagnostics(&run).iter().filter(|d| d["code"] == "duplicate-key").count();
+    assert_eq!(dups, 19_999, "every repeat, each placed");
+    assert!(diagnostics(&run).iter().filter(|d| d["code"] == "duplicate-key").all(|d| d["line"].is_u64()));
+    let human = seedc_bounded(&root, &["check", "--color", "never"]);
+    assert!(human.stdout.contains("and 19,949 more duplicate-key diagnostics"), "{}", &human.stdout[human.stdout.len() - 500..]);
+    assert!(human.stdout.len() < 100_000, "{} bytes", human.stdout.len());
+
+    // 10,000 dangling references against 10,000 keys: suggestions are bounded.
+    let root = Root::sample();
+    many_records(&root, "data/seeds/elements.json", 10_000, |i, r| {
+        r["id"] = format!("element_{i}").into();
+        r["strong_against"] = serde_json::json!([format!("elemant_{i}")]);
+        r["weak_against"] = serde_json::json!([]);
+    });
+    let run = seedc_bounded(&root, &["check", "--format", "json"]);
+    let dangling: Vec<_> =
+        diagnostics(&run).into_iter().filter(|d| d["code"] == "dangling-reference" && d["file"] == "data/seeds/elements.json").collect();
+    assert_eq!(dangling.len(), 10_000);
+    assert!(dangling[0]["help"].as_str().unwrap().contains("did you mean \"element_0\""), "{}", dangling[0]);
+    let github = seedc_bounded(&root, &["check", "--format", "github"]);
+    assert_eq!(
+        github.stdout.lines().filter(|l| l.starts_with("::error") && l.contains("title=dangling-reference")).count(),
+        50,
+        "capped per code"
+    );
+    assert!(github.stdout.contains("more dangling-reference diagnostics"));
+}
+
+#[test]
+fn a_huge_value_is_quoted_short() {
+    let root = Root::sample();
+    let huge = "x".repeat(1_500_000);
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", &format!("\"hp\": \"{huge}\","));
+    for format in ["human", "json", "github"] {
+        let run = seedc_bounded(&root, &["check", "--format", format, "--color", "never"]);
+        assert_eq!(run.code, 1, "{}", &run.stdout[..run.stdout.len().min(2000)]);
+        assert!(run.stdout.contains("schema-violation"), "{format}");
+        assert!(run.stdout.len() < 20_000, "{format}: {} bytes of output", run.stdout.len());
+        assert!(run.stdout.contains('…'), "{format}: the value is cut with an ellipsis");
+    }
+}
+
+#[test]
+fn control_characters_from_the_content_are_escaped_in_every_format() {
+    let root = Root::sample();
+    // A key with ESC and a forged annotation after a newline, an unknown field with BEL.
+    root.edit("data/seeds/enemies.json", "\"goblin_scout\"", "\"gob\\u001b[2J\\n::error file=x::forged\"");
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 12, \"bell\\u0007\": 1,");
+    std::fs::write(root.file("data/seeds/esc\u{1b}[31m.json"), "{}").unwrap();
+    for format in ["human", "github", "json"] {
+        let run = seedc_bounded(&root, &["check", "--format", format, "--color", "never"]);
+        assert_eq!(run.code, 1, "{format}: {}", run.snapshot());
+        for c in ['\u{1b}', '\u{7}'] {
+            assert!(!run.stdout.contains(c), "{format}: raw {c:?} in {}", run.stdout);
+        }
+        assert!(!run.stdout.lines().any(|l| l.starts_with("::error file=x")), "{format}: a forged line: {}", run.stdout);
+    }
+    let json = seedc_bounded(&root, &["check", "--format", "json"]);
+    assert!(json.stdout.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+}
+
+#[test]
+fn format_json_prints_a_json_object_for_usage_and_config_errors() {
+    let root = Root::sample();
+    root.edit("seedc.toml", "compat_window = 2 ", "compat_window = -1 ");
+    for args in [&["check", "--format", "json"][..], &["check", "--format=json", "--no-such-flag"][..]] {
+        let run = seedc_bounded(&root, args);
+        assert_eq!(run.code, 2, "{}", run.snapshot());
+        let lines = run.json_lines();
+        assert_eq!(lines.len(), 1, "{}", run.stdout);
+        assert_eq!(lines[0]["error"]["exit"], 2);
+        assert!(lines[0]["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
