@@ -395,3 +395,29 @@ fn format_json_prints_a_json_object_for_usage_and_config_errors() {
         assert!(lines[0]["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
+
+#[test]
+fn diff_renderers_escape_control_characters_from_the_content() {
+    let base = Root::sample();
+    let head = Root::sample();
+    // Keys must match their schema; a description may hold anything.
+    let text = head.read("data/seeds/items.json");
+    let at = text.find("\"description\": \"").expect("an item has a description") + "\"description\": \"".len();
+    let text = text.replacen("\"version\": \"1.1.0\"", "\"version\": \"1.2.0\"", 1);
+    let at = text.find("\"description\": \"").unwrap() + "\"description\": \"".len();
+    head.write(
+        "data/seeds/items.json",
+        format!("{}health\\u001b[2J\\u009b2J\\u202e\\n::error file=x::forged {}", &text[..at], &text[at..]),
+    );
+    for format in ["human", "markdown", "github", "json"] {
+        let mut cmd = seedc_cmd();
+        cmd.arg("--root").arg(head.path()).args(["diff", "--format", format, "--color", "never"]).arg(base.path());
+        let run = bounded(cmd, head.path());
+        assert!(format == "github" || run.stdout.contains("health"), "{format}: {}", run.snapshot());
+        assert_eq!(run.code, 0, "{format}: {}", run.snapshot());
+        for c in ['\u{1b}', '\u{9b}', '\u{202e}'] {
+            assert!(!run.stdout.contains(c), "{format}: raw {c:?} in {}", run.stdout);
+        }
+        assert!(!run.stdout.lines().any(|l| l.starts_with("::error file=x")), "{format}: {}", run.stdout);
+    }
+}
