@@ -192,12 +192,13 @@ impl Tree {
         Ok(out)
     }
 
-    /// Whether `rel` is a file (of any kind: reading it says whether it is a regular one);
-    /// an error other than its absence, e.g. an unreadable directory, is returned.
+    /// Whether anything stands at `rel` (of any kind: reading it says whether it is a
+    /// regular file); an error other than its absence, e.g. an unreadable directory, is
+    /// returned.
     pub fn exists(&self, rel: &str) -> io::Result<bool> {
         match self {
             Tree::Dir(root) => match std::fs::metadata(root.join(rel)) {
-                Ok(meta) => Ok(!meta.is_dir()),
+                Ok(_) => Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e),
             },
@@ -206,7 +207,10 @@ impl Tree {
     }
 
     pub fn is_file(&self, rel: &str) -> bool {
-        self.exists(rel).unwrap_or(false)
+        match self {
+            Tree::Dir(root) => root.join(rel).is_file(),
+            Tree::Git(_) => self.exists(rel).unwrap_or(false),
+        }
     }
 
     /// Opens a regular file of a directory tree for reading, after making sure it is one

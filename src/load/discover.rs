@@ -58,6 +58,12 @@ fn list_json(tree: &Tree, dir: &str, nested_pack: bool, problems: &mut Vec<Diagn
             }
             continue;
         }
+        if entry.is_dir && name.ends_with(".json") {
+            // Named like an input but a directory (or a link to one, a loop included):
+            // skipping it would check one file fewer without a word.
+            problems.push(Diagnostic::error(Code::Io, "cannot read file: it is a directory, not a file").in_file(rel));
+            continue;
+        }
         if entry.is_dir {
             if !nested_pack {
                 continue;
