@@ -402,9 +402,8 @@ fn diff_renderers_escape_control_characters_from_the_content() {
     let head = Root::sample();
     // Keys must match their schema; a description may hold anything.
     let text = head.read("data/seeds/items.json");
-    let at = text.find("\"description\": \"").expect("an item has a description") + "\"description\": \"".len();
     let text = text.replacen("\"version\": \"1.1.0\"", "\"version\": \"1.2.0\"", 1);
-    let at = text.find("\"description\": \"").unwrap() + "\"description\": \"".len();
+    let at = text.find("\"description\": \"").expect("an item has a description") + "\"description\": \"".len();
     head.write(
         "data/seeds/items.json",
         format!("{}health\\u001b[2J\\u009b2J\\u202e\\n::error file=x::forged {}", &text[..at], &text[at..]),

@@ -53,7 +53,7 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
             continue;
         }
         let k = known.get(name.as_str()).copied();
-        let found: Vec<(Vec<(Diagnostic, usize, String)>, Vec<OutRef>)> =
+        let found: Vec<(Vec<Dangling>, Vec<OutRef>)> =
             seed.records.par_iter().map(|record| check_record(name, &seed.file, record, k, &declared, keep)).collect();
         let mut kept = Vec::with_capacity(if keep { found.len() } else { 0 });
         // Hints for the first few dangling references of each declared reference, in
@@ -78,6 +78,10 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
     (diags, refs)
 }
 
+/// A dangling reference's diagnostic, with the index of its declared reference and the
+/// missing key, for the hint added afterwards.
+type Dangling = (Diagnostic, usize, String);
+
 /// One declared reference of a collection, ready to check.
 struct Declared<'c> {
     target: &'c str,
@@ -95,7 +99,7 @@ fn check_record(
     known: Option<&KnownCollection>,
     declared: &[Declared],
     keep: bool,
-) -> (Vec<(Diagnostic, usize, String)>, Vec<OutRef>) {
+) -> (Vec<Dangling>, Vec<OutRef>) {
     let mut diags = Vec::new();
     let mut kept = Vec::new();
     let mut check = |reference: usize, pointer: &dyn Fn() -> Pointer, key: &str| {
