@@ -108,20 +108,8 @@ pub fn prepare(tree: &Tree) -> Result<Prepared> {
 /// [`prepare`], leaving unparsed every record whose bytes a record of `known` has, where
 /// `known` applies: the check must then be finished with the same index.
 pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
-    let (config, lock) = match tree.root() {
-        Some(root) => (Config::load(root)?, Lock::load(root)?),
-        None => {
-            let text = tree
-                .read_optional(crate::config::CONFIG_FILE)?
-                .with_context(|| format!("there is no {} in {} (is it a seedc content root?)", crate::config::CONFIG_FILE, tree.label()))?;
-            let config = Config::parse(&text).with_context(|| format!("in {}", tree.label()))?;
-            let lock = match tree.read_optional(crate::lock::LOCK_FILE)? {
-                Some(text) => Lock::parse(&text)?,
-                None => Lock { v: 1, ..Lock::default() },
-            };
-            (config, lock)
-        }
-    };
+    let config = Config::load_tree(tree)?;
+    let lock = Lock::load_tree(tree)?;
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
     let (content, load_diags) = load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)))

@@ -9,7 +9,12 @@ use anyhow::{Context, Result, bail, ensure};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::tree::Tree;
+
 pub const CONFIG_FILE: &str = "seedc.toml";
+
+/// The largest `seedc.toml` read: a config is a page of settings, never megabytes.
+pub const CONFIG_LIMIT: u64 = 1 << 20;
 
 /// The whole `seedc.toml`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -235,6 +240,26 @@ pub fn timeout_secs(what: &str, secs: f64) -> Result<std::time::Duration> {
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
+/// Whether PostgreSQL reserves a name or resolves it to a schema of its own: `pg_*` names
+/// (every system catalog, `pg_catalog` first on every search path, so a table `pg_type`
+/// would be the catalog's) and `information_schema`.
+pub fn is_reserved_by_postgres(name: &str) -> bool {
+    name.starts_with("pg_") || name == "information_schema"
+}
+
+/// A pack id as named in `daily.packs`: the name of a file under `data/packs/`, so only
+/// letters, digits, `.`, `_` and `-`, not starting with `.` (no `..`, no `/`).
+pub fn is_pack_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && !id.contains("..")
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The largest `packs.compat_window`: far beyond any real release cadence, and small enough
+/// that `minor + window` can never overflow.
+pub const MAX_COMPAT_WINDOW: u32 = 10_000;
+
 /// A name usable as a collection, table or schema: lowercase ASCII, digits and `_`,
 /// starting with a letter, at most 63 bytes (PostgreSQL's identifier limit).
 pub fn is_identifier(name: &str) -> bool {
@@ -242,13 +267,27 @@ pub fn is_identifier(name: &str) -> bool {
     matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_')) && name.len() <= 63
 }
 
+/// Whether `text` is a JSON pointer (RFC 6901): empty or `/`-led, every `~` escaping `0` or `1`.
+pub fn is_json_pointer(text: &str) -> bool {
+    (text.is_empty() || text.starts_with('/')) && text.split('~').skip(1).all(|rest| rest.starts_with(['0', '1']))
+}
+
 impl Config {
     /// Reads and checks `seedc.toml` under `root`.
     pub fn load(root: &Path) -> Result<Config> {
-        let path = root.join(CONFIG_FILE);
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is --root a seedc content root?)", path.display()))?;
-        Self::parse(&text)
+        Self::load_tree(&Tree::dir(root))
+    }
+
+    /// Reads and checks the `seedc.toml` of a directory or a git revision, through the
+    /// tree's bounded read of regular files only.
+    pub fn load_tree(tree: &Tree) -> Result<Config> {
+        let text = tree
+            .read_optional(CONFIG_FILE, CONFIG_LIMIT)?
+            .with_context(|| format!("there is no {CONFIG_FILE} in {} (is --root a seedc content root?)", tree.label()))?;
+        match tree.root() {
+            Some(_) => Self::parse(&text),
+            None => Self::parse(&text).with_context(|| format!("in {}", tree.label())),
+        }
     }
 
     pub fn parse(text: &str) -> Result<Config> {
@@ -257,9 +296,34 @@ impl Config {
         Ok(config)
     }
 
+    /// Every rule of the config, checked once at load, the same for every command: later
+    /// stages trust names, paths and numbers.
     fn check(&self) -> Result<()> {
         ensure!(self.limits.max_depth >= 2 && self.limits.max_depth <= 512, "limits.max_depth must be between 2 and 512");
+        ensure!(
+            (1..=4 << 30).contains(&self.limits.max_file_bytes),
+            "limits.max_file_bytes must be between 1 and 4294967296 (4 GiB), not {}",
+            self.limits.max_file_bytes
+        );
+        ensure!(
+            (1..=4 << 30).contains(&self.limits.max_record_bytes),
+            "limits.max_record_bytes must be between 1 and 4294967296 (4 GiB), not {}",
+            self.limits.max_record_bytes
+        );
+        ensure!(
+            self.packs.compat_window <= MAX_COMPAT_WINDOW,
+            "packs.compat_window must be between 0 and {MAX_COMPAT_WINDOW}, not {}",
+            self.packs.compat_window
+        );
         ensure!(is_identifier(&self.deploy.schema), "deploy.schema {:?} is not a valid identifier", self.deploy.schema);
+        ensure!(
+            !is_reserved_by_postgres(&self.deploy.schema),
+            "deploy.schema {:?} is a name PostgreSQL reserves (pg_* and information_schema)",
+            self.deploy.schema
+        );
+        for id in self.daily.packs.iter().flatten() {
+            ensure!(is_pack_id(id), "daily.packs: {id:?} is not a pack id (letters, digits, '.', '_' and '-', not starting with '.')");
+        }
         timeout_secs("cache.connect_timeout", self.cache.connect_timeout)?;
         timeout_secs("cache.reply_timeout", self.cache.reply_timeout)?;
         timeout_secs("publish.timeout", self.publish.timeout)?;
@@ -276,6 +340,10 @@ impl Config {
             ensure!(is_identifier(name), "collection name {name:?} must match [a-z][a-z0-9_]* (at most 63 bytes)");
             let table = self.table(name);
             ensure!(is_identifier(table), "collections.{name}.table {table:?} must match [a-z][a-z0-9_]*");
+            ensure!(
+                !is_reserved_by_postgres(table),
+                "collections.{name}.table {table:?} is a name PostgreSQL reserves or resolves to its own catalog (pg_* and information_schema); set another `table`"
+            );
             ensure!(!c.key.is_empty(), "collections.{name}.key must not be empty");
             for r in &c.references {
                 ensure!(
@@ -285,6 +353,11 @@ impl Config {
                     r.collection
                 );
                 ensure!(r.path.starts_with('/'), "collections.{name}.references: path {:?} must start with '/'", r.path);
+                ensure!(
+                    is_json_pointer(&r.path),
+                    "collections.{name}.references: path {:?} is not a valid JSON pointer ('~' must be followed by 0 or 1)",
+                    r.path
+                );
             }
         }
         let mut tables: BTreeMap<&str, &str> = BTreeMap::new();
@@ -388,6 +461,31 @@ mod tests {
         for bad in ["concurrency = 0", "timeout = 0", "retries = 100", "cache_control = \"\"", "bucket = \"x\""] {
             assert!(Config::parse(&format!("{MINIMAL}[publish]\n{bad}\n")).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_rule_holds_at_load() {
+        let collection = "[collections.a]\nschema = \"s\"\n";
+        for (bad, says) in [
+            ("[packs]\ncompat_window = 4294967295\n".to_owned(), "compat_window"),
+            ("[limits]\nmax_file_bytes = 0\n".to_owned(), "max_file_bytes"),
+            ("[limits]\nmax_record_bytes = 0\n".to_owned(), "max_record_bytes"),
+            ("[daily]\npacks = [\"../../etc/passwd\"]\n".to_owned(), "daily.packs"),
+            ("[daily]\npacks = [\"a/b\"]\n".to_owned(), "daily.packs"),
+            (format!("{collection}table = \"pg_type\"\n"), "reserves"),
+            (format!("{collection}table = \"information_schema\"\n"), "reserves"),
+            ("[collections.pg_class]\nschema = \"s\"\n".to_owned(), "reserves"),
+            ("[deploy]\nschema = \"pg_catalog\"\n".to_owned(), "reserves"),
+            (format!("{collection}references = [{{ path = \"/ele~2ment\", collection = \"a\" }}]\n"), "JSON pointer"),
+            (format!("{collection}references = [{{ path = \"/x~\", collection = \"a\" }}]\n"), "JSON pointer"),
+        ] {
+            let err = format!("{:#}", Config::parse(&format!("{MINIMAL}{bad}")).unwrap_err());
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let good = format!(
+            "{MINIMAL}[packs]\ncompat_window = 10000\n[daily]\npacks = [\"voice.core.en\"]\n{collection}references = [{{ path = \"/a~0b~1c/*\", collection = \"a\" }}]\n"
+        );
+        Config::parse(&good).unwrap();
     }
 
     #[test]

@@ -34,17 +34,26 @@ pub mod tree;
 pub mod validate;
 pub mod verify;
 
-use clap::Parser;
+use clap::Parser as _;
 
 /// Runs seedc with the process's arguments; returns the process exit code.
-pub fn main() -> exit::Exit {
-    let cli = cli::Cli::parse();
+pub fn main() -> std::process::ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Told from the raw arguments: clap could not parse them into `Global`.
+            let args: Vec<String> = std::env::args().collect();
+            let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json");
+            return std::process::ExitCode::from(output::usage_error(&err, json));
+        }
+    };
     let printer = output::Printer::new(&cli.global);
     match commands::run(&cli, &printer) {
-        Ok(code) => code,
+        Ok(code) => code.into(),
         Err(err) => {
-            printer.error(&err);
-            exit::exit_of(&err)
+            let exit = exit::exit_of(&err);
+            printer.failure(&err, exit as u8);
+            exit.into()
         }
     }
 }

@@ -5,13 +5,18 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::canon::ContentHash;
+use crate::tree::Tree;
 
 pub const LOCK_FILE: &str = "seedc.lock";
+
+/// The largest `seedc.lock` read: generous (every pack version ever built is in it), but
+/// a bound, so a device or a runaway file cannot exhaust memory.
+pub const LOCK_LIMIT: u64 = 256 << 20;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,16 +40,39 @@ pub struct LockedCollection {
 impl Lock {
     /// Reads the lock under `root`; a missing lock is an empty one (a new project).
     pub fn load(root: &Path) -> Result<Lock> {
-        let path = root.join(LOCK_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock { v: 1, ..Lock::default() }),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Self::load_tree(&Tree::dir(root))
+    }
+
+    /// Reads the lock of a directory or a git revision, at most [`LOCK_LIMIT`] bytes; a
+    /// missing lock is an empty one (a new project).
+    pub fn load_tree(tree: &Tree) -> Result<Lock> {
+        match tree.read_optional(LOCK_FILE, LOCK_LIMIT)? {
+            Some(text) => Self::parse(&text),
+            None => Ok(Lock { v: 1, ..Lock::default() }),
         }
     }
 
+    /// Parses and checks a lock. A damaged lock is an error, never a reason to check less:
+    /// an unknown format version or a collection version that is not semver would
+    /// otherwise silently turn off the version-bump check.
     pub fn parse(text: &str) -> Result<Lock> {
-        serde_json::from_str(text).with_context(|| format!("{LOCK_FILE} is corrupt; restore it from version control"))
+        let corrupt = || format!("{LOCK_FILE} is corrupt; restore it from version control");
+        let lock: Lock = serde_json::from_str(text).with_context(corrupt)?;
+        lock.validate().with_context(corrupt)?;
+        Ok(lock)
+    }
+
+    fn validate(&self) -> Result<()> {
+        ensure!(self.v == 1, "format version `v` is {}, but this seedc reads version 1 only", self.v);
+        for (name, c) in &self.collections {
+            ensure!(semver::Version::parse(&c.version).is_ok(), "collections.{name}.version {:?} is not a semantic version", c.version);
+        }
+        for (pack, versions) in &self.packs {
+            for v in versions.keys() {
+                ensure!(semver::Version::parse(v).is_ok(), "packs.{pack:?} has version {v:?}, which is not a semantic version");
+            }
+        }
+        Ok(())
     }
 
     /// The file's exact text: sorted keys, two-space indent, final newline.
@@ -52,5 +80,24 @@ impl Lock {
         let mut text = serde_json::to_string_pretty(self).expect("the lock always serializes");
         text.push('\n');
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_lock_is_refused() {
+        let hash = format!("sha256:{}", "0".repeat(64));
+        let good = format!(r#"{{"v":1,"collections":{{"a":{{"version":"1.0.0","hash":"{hash}"}}}},"packs":{{}}}}"#);
+        Lock::parse(&good).unwrap();
+        for bad in [
+            good.replace("\"v\":1", "\"v\":99"),
+            good.replace("1.0.0", "banana"),
+            good.replace("\"packs\":{}", "\"packs\":{\"p\":{\"x\":\"sha256:00\"}}"),
+        ] {
+            assert!(format!("{:#}", Lock::parse(&bad).unwrap_err()).contains("corrupt"), "{bad}");
+        }
     }
 }

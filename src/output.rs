@@ -68,6 +68,40 @@ impl Printer {
     }
 }
 
+impl Printer {
+    /// The error that ends a command, with its exit code: on stderr for people, and under
+    /// `--format json` also as one JSON object on stdout, so a CI script that parses stdout
+    /// sees why (a usage or config error included) instead of nothing.
+    pub fn failure(&self, err: &anyhow::Error, exit: u8) {
+        self.error(err);
+        if self.format == Format::Json {
+            self.stdout(&error_json(&err.to_string(), err.chain().skip(1).map(|c| c.to_string()).collect(), exit));
+        }
+    }
+}
+
+/// `{"error":{"message":…,"causes":[…],"exit":2}}` and a newline.
+fn error_json(message: &str, causes: Vec<String>, exit: u8) -> String {
+    let value = serde_json::json!({ "error": { "message": message, "causes": causes, "exit": exit } });
+    let mut line = crate::render::json_safe(value.to_string());
+    line.push('\n');
+    line
+}
+
+/// A command line clap refused. Under `--format json` (as far as it can be told from the
+/// raw arguments) also one JSON object on stdout; clap's own text goes to stderr as always.
+pub fn usage_error(err: &clap::Error, json: bool) -> u8 {
+    let code = err.exit_code() as u8;
+    let _ = err.print();
+    if json && err.use_stderr() {
+        let rendered = err.to_string();
+        let text = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(error_json(text, Vec::new(), code).as_bytes());
+    }
+    code
+}
+
 /// An error reported from outside any command (the database watchdog, just before it ends
 /// the process), on stderr.
 pub fn fatal(text: &str) {

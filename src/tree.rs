@@ -2,9 +2,17 @@
 //! from the object store (`git ls-tree` once, then one `git cat-file --batch` process for
 //! every blob), so `seedc diff main` needs no checkout and no temporary clone. Paths are
 //! relative to the content root and `/`-separated, whichever the source.
+//!
+//! Every read of a content root goes through here, and here alone it is made safe against
+//! what an editor, a sync tool or a hostile pull request can leave in a directory: only
+//! regular files are read (a FIFO would block, a device never end), every read stops at
+//! its limit while reading (a size from `stat` can lie), nothing that resolves outside the
+//! root is opened, and a walk visits each directory once (symlink loops).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
@@ -21,8 +29,78 @@ pub enum Tree {
 /// One entry of a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The name; when it is not UTF-8, its bytes with each invalid one written `\xNN`.
     pub name: String,
     pub is_dir: bool,
+    /// False when the name is not UTF-8: such a file cannot be named in a message or a
+    /// manifest, so it is reported instead of read.
+    pub utf8: bool,
+}
+
+/// Why a file of the content root was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A FIFO, device or socket: reading it could block or never end.
+    #[error("it is a {0}, not a regular file")]
+    NotRegular(&'static str),
+    /// Over `limit` bytes; `size` is the whole size when it is known.
+    #[error("it is over the limit of {limit} bytes")]
+    TooLarge { limit: u64, size: Option<u64> },
+    /// A symlink (or a path with `..`) that leads out of the content root.
+    #[error("it resolves outside the content root")]
+    Outside,
+}
+
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// What kind of file a file type is, for messages; None for a regular file or directory.
+fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
+    if t.is_fifo() {
+        Some("FIFO (named pipe)")
+    } else if t.is_char_device() {
+        Some("character device")
+    } else if t.is_block_device() {
+        Some("block device")
+    } else if t.is_socket() {
+        Some("socket")
+    } else if t.is_file() || t.is_dir() {
+        None
+    } else {
+        Some("special file")
+    }
+}
+
+/// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN`.
+pub fn name_text(name: &std::ffi::OsStr) -> (String, bool) {
+    match name.to_str() {
+        Some(s) => (s.to_owned(), true),
+        None => {
+            let mut out = String::new();
+            for chunk in name.as_bytes().utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            (out, false)
+        }
+    }
+}
+
+/// Reads at most `limit` bytes; one more means the file is over it.
+fn read_bounded(mut r: impl Read, limit: u64, hint: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::with_capacity(hint.min(limit).min(64 << 20) as usize);
+    r.by_ref().take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit, size: (hint > limit).then_some(hint) });
+    }
+    Ok(bytes)
 }
 
 impl Tree {
@@ -53,33 +131,60 @@ impl Tree {
     }
 
     /// The entries of directory `dir`, unsorted; `NotFound` when there is no such directory.
+    /// A directory that resolves outside the root is refused like a file would be.
     pub fn read_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
         match self {
             Tree::Dir(root) => {
-                let mut out = Vec::new();
-                for entry in std::fs::read_dir(root.join(dir))? {
-                    let entry = entry?;
-                    // Follows symlinks, as a checkout would be read.
-                    out.push(Entry { name: entry.file_name().to_string_lossy().into_owned(), is_dir: entry.path().is_dir() });
+                let canonical_root = std::fs::canonicalize(root)?;
+                let path = std::fs::canonicalize(root.join(dir))?;
+                if !path.starts_with(&canonical_root) {
+                    return Err(io::Error::other(format!("{dir} resolves outside the content root")));
                 }
-                Ok(out)
+                dir_entries(&path)
             }
             Tree::Git(git) => git.read_dir(dir),
         }
     }
 
-    /// Every file below `dir`, recursively, as relative paths, sorted.
+    /// Every file below `dir`, recursively, as relative paths, sorted. Each directory is
+    /// visited once (by device and inode), so symlink loops end; a directory that resolves
+    /// outside the root, or a name that is not UTF-8, is an error that names it.
     pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
+        let canonical_root = match self {
+            Tree::Dir(root) => Some(std::fs::canonicalize(root)?),
+            Tree::Git(_) => None,
+        };
+        let mut visited: HashSet<(u64, u64)> = HashSet::new();
         let mut pending = vec![dir.to_owned()];
         while let Some(d) = pending.pop() {
-            let entries = match self.read_dir(&d) {
-                Ok(e) => e,
-                Err(e) if e.kind() == io::ErrorKind::NotFound && d == dir => return Ok(out),
-                Err(e) => return Err(e),
+            let entries = match (self, &canonical_root) {
+                (Tree::Dir(root), Some(canonical_root)) => {
+                    let path = match std::fs::canonicalize(root.join(&d)) {
+                        Ok(p) => p,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound && d == dir => return Ok(out),
+                        Err(e) => return Err(io::Error::new(e.kind(), format!("{d}: {e}"))),
+                    };
+                    if !path.starts_with(canonical_root) {
+                        return Err(io::Error::other(format!("{d} resolves outside the content root")));
+                    }
+                    let meta = std::fs::metadata(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?;
+                    if !visited.insert((meta.dev(), meta.ino())) {
+                        continue;
+                    }
+                    dir_entries(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?
+                }
+                _ => match self.read_dir(&d) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound && d == dir => return Ok(out),
+                    Err(e) => return Err(e),
+                },
             };
             for e in entries {
                 let rel = format!("{d}/{}", e.name);
+                if !e.utf8 {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: the file name is not valid UTF-8")));
+                }
                 if e.is_dir { pending.push(rel) } else { out.push(rel) }
             }
         }
@@ -87,36 +192,88 @@ impl Tree {
         Ok(out)
     }
 
+    /// Whether anything stands at `rel` (of any kind: reading it says whether it is a
+    /// regular file); an error other than its absence, e.g. an unreadable directory, is
+    /// returned.
+    pub fn exists(&self, rel: &str) -> io::Result<bool> {
+        match self {
+            Tree::Dir(root) => match std::fs::metadata(root.join(rel)) {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            },
+            Tree::Git(git) => Ok(normalize(rel).is_some_and(|r| git.files.contains_key(&r))),
+        }
+    }
+
     pub fn is_file(&self, rel: &str) -> bool {
         match self {
             Tree::Dir(root) => root.join(rel).is_file(),
-            Tree::Git(git) => normalize(rel).is_some_and(|r| git.files.contains_key(&r)),
+            Tree::Git(_) => self.exists(rel).unwrap_or(false),
         }
     }
 
-    /// The size of a file in bytes, without reading it.
-    pub fn len(&self, rel: &str) -> io::Result<u64> {
+    /// Opens a regular file of a directory tree for reading, after making sure it is one
+    /// and lies inside the root: a FIFO is never opened for reading without O_NONBLOCK, and
+    /// its type is checked again on the open file.
+    pub fn open_regular(root: &Path, rel: &str) -> Result<std::fs::File, ReadError> {
+        let canonical_root = std::fs::canonicalize(root)?;
+        let path = match normalize(rel) {
+            Some(rel) => std::fs::canonicalize(root.join(rel))?,
+            None => return Err(ReadError::Outside),
+        };
+        if !path.starts_with(&canonical_root) {
+            return Err(ReadError::Outside);
+        }
+        if let Some(kind) = special_kind(std::fs::metadata(&path)?.file_type()) {
+            return Err(ReadError::NotRegular(kind));
+        }
+        let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&path)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a directory").into());
+        }
+        if let Some(kind) = special_kind(meta.file_type()) {
+            return Err(ReadError::NotRegular(kind));
+        }
+        Ok(file)
+    }
+
+    /// A file's bytes, at most `limit` of them (counted while reading: a size from `stat`
+    /// can lie, as a device's does).
+    pub fn read_limited(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
         match self {
-            Tree::Dir(root) => Ok(std::fs::metadata(root.join(rel))?.len()),
-            Tree::Git(git) => Ok(git.blob(rel)?.size),
+            Tree::Dir(root) => {
+                let file = Self::open_regular(root, rel)?;
+                let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+                read_bounded(file, limit, hint)
+            }
+            Tree::Git(git) => git.read(rel, limit),
         }
     }
 
-    pub fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
-        match self {
-            Tree::Dir(root) => std::fs::read(root.join(rel)),
-            Tree::Git(git) => git.read(rel),
-        }
-    }
-
-    /// A file's text; `Ok(None)` when it does not exist.
-    pub fn read_optional(&self, rel: &str) -> Result<Option<String>> {
-        match self.read(rel) {
+    /// A file's text, at most `limit` bytes; `Ok(None)` when it does not exist.
+    pub fn read_optional(&self, rel: &str, limit: u64) -> Result<Option<String>> {
+        match self.read_limited(rel, limit) {
             Ok(bytes) => Ok(Some(String::from_utf8(bytes).with_context(|| format!("{rel} is not UTF-8"))?)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {rel} in {}", self.label())),
         }
     }
+}
+
+/// The entries of a directory on disk, with whether each is (or links to) a directory.
+fn dir_entries(path: &Path) -> io::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let (name, utf8) = name_text(&entry.file_name());
+        // Follows symlinks, as a checkout would be read; a broken or unreadable link is
+        // listed as a file, so reading it reports why.
+        let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        out.push(Entry { name, is_dir, utf8 });
+    }
+    Ok(out)
 }
 
 /// Resolves `.` and `..` in a relative path; `None` if it leaves the root.
@@ -223,7 +380,7 @@ impl GitTree {
                 None => (rest, false),
             };
             if out.last().is_none_or(|e| e.name != name) {
-                out.push(Entry { name: name.to_owned(), is_dir });
+                out.push(Entry { name: name.to_owned(), is_dir, utf8: true });
             }
         }
         if out.is_empty() {
@@ -232,8 +389,11 @@ impl GitTree {
         Ok(out)
     }
 
-    fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
+    fn read(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
         let blob = self.blob(rel)?;
+        if blob.size > limit {
+            return Err(ReadError::TooLarge { limit, size: Some(blob.size) });
+        }
         let mut guard = self.batch.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
             let mut child = git(&self.repo_dir)
@@ -258,6 +418,9 @@ impl GitTree {
                 .nth(2)
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| io::Error::other(format!("git cat-file: unexpected reply {:?} for {rel}", header.trim())))?;
+            if size as u64 != blob.size {
+                return Err(io::Error::other(format!("git cat-file: {rel} changed size")));
+            }
             let mut bytes = vec![0; size + 1];
             batch.stdout.read_exact(&mut bytes)?;
             bytes.pop();
@@ -267,7 +430,7 @@ impl GitTree {
             // The stream may be out of step now: start afresh next time.
             *guard = None;
         }
-        result
+        Ok(result?)
     }
 }
 

@@ -138,7 +138,11 @@ fn a_missing_or_invalid_config_is_a_usage_error() {
     root.edit("seedc.toml", "max_depth = 64", "max_dept = 64");
     let run = root.seedc(&["check", "--format", "json"]);
     assert_eq!(run.code, 2, "{}", run.snapshot());
-    assert!(run.stdout.is_empty());
+    // Under --format json the error is also one JSON object on stdout, for CI scripts.
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert_eq!(lines[0]["error"]["exit"], 2);
+    assert!(lines[0]["error"]["message"].as_str().unwrap().contains("max_dept"), "{}", run.stdout);
     insta::assert_snapshot!("config_unknown_key", run.snapshot());
 
     let root = Root::sample();

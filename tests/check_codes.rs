@@ -177,6 +177,22 @@ pub(crate) const CASES: &[Case] = &[
         setup: |r| r.edit(ENEMIES, "\"xp\": 5,", "\"xp\": -100000000000000000000,"),
     },
     Case {
+        name: "number_out_of_range",
+        code: "number-out-of-range",
+        file: ENEMIES,
+        at: Some((13, 13)),
+        lock: false,
+        setup: |r| r.edit(ENEMIES, "\"xp\": 5,", "\"xp\": 1e400,"),
+    },
+    Case {
+        name: "nul_character",
+        code: "nul-character",
+        file: ENEMIES,
+        at: Some((8, 15)),
+        lock: false,
+        setup: |r| r.edit(ENEMIES, "\"Goblin Scout\"", "\"Goblin\\u0000Scout\""),
+    },
+    Case {
         // The 62nd bracket is level 65 of the file (envelope, data, record, then 62 arrays).
         name: "nesting_too_deep",
         code: "nesting-too-deep",

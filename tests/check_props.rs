@@ -2,6 +2,8 @@
 //! the file as invalid with at least one located diagnostic, and every position it reports
 //! lies inside the file; every renderer handles those diagnostics. The library is called
 //! directly on a small content root, so each case costs well under a millisecond of setup.
+//! Hostile trees too: FIFOs, device links, symlink loops and unreadable paths wherever seedc
+//! reads never hang the check, panic it, or go unreported.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -161,4 +163,106 @@ fn damaged_seed_files() {
 #[test]
 fn damaged_packs() {
     run(PACK, mutated(VALID_PACK, VALID_SEED), 300);
+}
+
+/// What a hostile tree can hold where seedc reads: anything but a regular file.
+#[derive(Debug, Clone, Copy)]
+enum Hostile {
+    Fifo,
+    DeviceLink,
+    LinkOutside,
+    LinkLoop,
+    SelfLink,
+    Unreadable,
+    UnreadableDir,
+}
+
+fn hostile() -> impl Strategy<Value = (Hostile, &'static str)> {
+    let kind = proptest::sample::select(vec![
+        Hostile::Fifo,
+        Hostile::DeviceLink,
+        Hostile::LinkOutside,
+        Hostile::LinkLoop,
+        Hostile::SelfLink,
+        Hostile::Unreadable,
+        Hostile::UnreadableDir,
+    ]);
+    let place = proptest::sample::select(vec![
+        "data/seeds/hostile.json",
+        "data/packs/hostile.json",
+        "data/packs/hostile/pack.json",
+        "schemas/hostile.json",
+        "schemas/nested/hostile",
+        "seedc.lock",
+    ]);
+    (kind, place)
+}
+
+/// Puts `kind` at `rel` under `root`.
+fn plant(root: &std::path::Path, kind: Hostile, rel: &str) {
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    match kind {
+        Hostile::Fifo => assert!(std::process::Command::new("mkfifo").arg(&path).status().unwrap().success()),
+        Hostile::DeviceLink => symlink("/dev/zero", &path).unwrap(),
+        Hostile::LinkOutside => symlink("/etc/passwd", &path).unwrap(),
+        Hostile::LinkLoop => symlink(".", &path).unwrap(),
+        Hostile::SelfLink => symlink(&path, &path).unwrap(),
+        Hostile::Unreadable => {
+            std::fs::write(&path, VALID_PACK).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        Hostile::UnreadableDir => {
+            std::fs::create_dir_all(&path).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+    }
+}
+
+/// Whatever stands where seedc reads, `check` ends (within a deadline), never panics, and
+/// is either a tool error (config, lock, schemas: exit 2) or diagnostics that every
+/// renderer handles, with an error naming the entry when it stands under `data/`. Run in
+/// process, so a hang is caught by the deadline rather than by the suite's timeout. As root,
+/// permission bits deny nothing: the unreadable cases then check only the first part.
+#[test]
+fn fifos_device_links_loops_and_unreadable_paths_never_hang_or_mislead() {
+    let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&hostile(), |(kind, rel)| {
+        let root = small_root();
+        plant(root.path(), kind, rel);
+        let dir = root.path().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(|| {
+                seedc::check::check(&dir).map(|(checked, sink)| {
+                    let human = Human::new(false);
+                    for d in sink.iter() {
+                        human.render(d, &checked.content.sources);
+                        render_json::render(d);
+                        render_github::render(d);
+                    }
+                    sink.into_vec()
+                })
+            });
+            let _ = tx.send(outcome.map_err(|_| ()));
+        });
+        let outcome = rx.recv_timeout(std::time::Duration::from_secs(30));
+        // Restore the bits, so the temp dir can be removed.
+        let _ = std::process::Command::new("chmod").args(["-R", "u+rwX"]).arg(root.path()).status();
+        let outcome = outcome.map_err(|_| TestCaseError::fail(format!("{kind:?} at {rel}: check did not finish in 30 s")))?;
+        let result = outcome.map_err(|()| TestCaseError::fail(format!("{kind:?} at {rel}: check panicked")))?;
+        if let Ok(diags) = result {
+            let readable = matches!(kind, Hostile::Unreadable | Hostile::UnreadableDir);
+            let named =
+                |d: &Diagnostic| d.file.as_deref().is_some_and(|f| rel.starts_with(f) || f.starts_with(rel.trim_end_matches("/pack.json")));
+            if rel.starts_with("data/") && !readable {
+                prop_assert!(diags.iter().any(|d| d.severity == seedc::diag::Severity::Error && named(d)), "{kind:?} at {rel}: {diags:?}");
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }

@@ -14,5 +14,6 @@ mod diff;
 mod docs;
 mod drift;
 mod flush;
+mod hostile;
 mod publish;
 mod tidy;

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::PackIndex;
 use crate::check::Checked;
-use crate::config::CONFIG_FILE;
-use crate::lock::LOCK_FILE;
+use crate::config::{CONFIG_FILE, CONFIG_LIMIT};
+use crate::lock::{LOCK_FILE, LOCK_LIMIT};
+use crate::tree::Tree;
 use crate::validate::schemas::SCHEMAS_DIR;
 
 /// The cache file, relative to `out/`.
@@ -45,12 +46,10 @@ impl Fingerprint {
         global.update(b"seedc-build-cache\0");
         global.update(&FORMAT.to_le_bytes());
         framed(&mut global, env!("CARGO_PKG_VERSION").as_bytes());
-        let config = std::fs::read(root.join(CONFIG_FILE)).with_context(|| format!("cannot read {CONFIG_FILE}"))?;
+        let tree = Tree::dir(root);
+        let config = tree.read_limited(CONFIG_FILE, CONFIG_LIMIT).with_context(|| format!("cannot read {CONFIG_FILE}"))?;
         framed(&mut global, &config);
-        let mut schema_files = Vec::new();
-        list_files(&root.join(SCHEMAS_DIR), SCHEMAS_DIR, &mut schema_files)
-            .with_context(|| format!("cannot list {}", root.join(SCHEMAS_DIR).display()))?;
-        schema_files.sort();
+        let schema_files = tree.files_under(SCHEMAS_DIR).with_context(|| format!("cannot list {}", root.join(SCHEMAS_DIR).display()))?;
         for (rel, hash) in hash_files(root, &schema_files) {
             framed(&mut global, rel.as_bytes());
             framed(&mut global, hash.as_bytes());
@@ -65,9 +64,9 @@ impl Fingerprint {
 
 /// The fingerprint of seedc.lock as it is now on disk.
 pub fn lock_hash(root: &Path) -> Result<String> {
-    match std::fs::read(root.join(LOCK_FILE)) {
+    match Tree::dir(root).read_limited(LOCK_FILE, LOCK_LIMIT) {
         Ok(bytes) => Ok(blake3::hash(&bytes).to_hex().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("absent".to_owned()),
+        Err(e) if e.is_not_found() => Ok("absent".to_owned()),
         Err(e) => Err(e).with_context(|| format!("cannot read {LOCK_FILE}")),
     }
 }
@@ -112,7 +111,8 @@ impl Cache {
 
     /// Reads `out/.cache/build.json`; anything unreadable or of another format is a miss.
     pub fn load(out: &Path) -> Option<Cache> {
-        let bytes = std::fs::read(out.join(CACHE_FILE)).ok()?;
+        // Bounded like every read: a cache entry is a few kilobytes per pack.
+        let bytes = Tree::dir(out).read_limited(CACHE_FILE, 1 << 30).ok()?;
         serde_json::from_slice::<Cache>(&bytes).ok().filter(|c| c.format == FORMAT)
     }
 
@@ -135,37 +135,20 @@ fn framed(h: &mut blake3::Hasher, bytes: &[u8]) {
 }
 
 /// BLAKE3 of each file; a file that cannot be read gets a marker instead (the check that
-/// follows a miss reports it as a diagnostic, with the content's other problems).
+/// follows a miss reports it as a diagnostic, with the content's other problems). Opened
+/// through the tree: regular files inside the root only, so a FIFO cannot block a build.
 fn hash_files(root: &Path, rels: &[String]) -> Vec<(String, String)> {
     rels.par_iter()
         .map(|rel| {
             // Streamed: reading whole files would cost fresh memory the size of the content.
-            let hash = match std::fs::File::open(root.join(rel)).and_then(|f| blake3::Hasher::new().update_reader(f).map(|h| h.finalize()))
-            {
+            let hash = Tree::open_regular(root, rel)
+                .map_err(|e| e.to_string())
+                .and_then(|f| blake3::Hasher::new().update_reader(f).map(|h| h.finalize()).map_err(|e| e.to_string()));
+            let hash = match hash {
                 Ok(hash) => hash.to_hex().to_string(),
-                Err(e) => format!("unreadable: {:?}", e.kind()),
+                Err(e) => format!("unreadable: {e}"),
             };
             (rel.clone(), hash)
         })
         .collect()
-}
-
-/// Every file under `dir` (recursively), as `/`-separated paths relative to the root.
-fn list_files(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let child = format!("{rel}/{name}");
-        if entry.file_type()?.is_dir() {
-            list_files(&entry.path(), &child, out)?;
-        } else {
-            out.push(child);
-        }
-    }
-    Ok(())
 }

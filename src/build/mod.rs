@@ -227,8 +227,8 @@ pub fn content_time(checked: &Checked) -> i64 {
         .content
         .seeds
         .values()
-        .filter_map(|s| s.updated_at.as_deref()?.parse::<jiff::Timestamp>().ok())
-        .map(|t| t.as_second())
+        // The check's own parser: what it accepted is what the build reads.
+        .filter_map(|s| crate::load::time::parse_rfc3339(s.updated_at.as_deref()?))
         .max()
         .unwrap_or(0)
 }

@@ -30,6 +30,7 @@ use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
 use crate::lock::LOCK_FILE;
 use crate::progress::Progress;
+use crate::tree::{ReadError, Tree};
 
 /// The output directory under the content root.
 pub const OUT_DIR: &str = "out";
@@ -143,7 +144,7 @@ fn write_checked(
     let out = root.join(OUT_DIR);
     let next_lock = checked.next_lock();
     let lock_text = next_lock.to_text();
-    let lock_on_disk = std::fs::read_to_string(root.join(LOCK_FILE)).ok();
+    let lock_on_disk = Tree::dir(root).read_optional(LOCK_FILE, crate::lock::LOCK_LIMIT)?;
     let write_lock = match lock_on_disk.as_deref() {
         Some(text) if text == lock_text => false,
         _ if options.locked && (next_lock != checked.lock || lock_on_disk.is_none()) => {
@@ -207,7 +208,8 @@ impl OutState {
             if name.starts_with(TMP_PREFIX) || !name.ends_with(".json") {
                 continue;
             }
-            let bytes = std::fs::read(dir.join(&name)).with_context(|| format!("cannot read {}", dir.join(&name).display()))?;
+            let bytes = read_out(out, &format!("{MANIFESTS_DIR}/{name}"), OUT_FILE_LIMIT)
+                .with_context(|| format!("cannot read {}", dir.join(&name).display()))?;
             let existing = match serde_json::from_slice::<super::Manifest>(&bytes) {
                 Ok(manifest) => Existing::Parsed(ManifestFile { manifest, hash: ContentHash::of(&bytes), bytes }),
                 Err(_) => Existing::Corrupt,
@@ -308,7 +310,7 @@ impl Plan {
 /// The index row of a bundle kept from an older build, read back from the bundle itself
 /// (it is the pack document). None if it is missing, damaged or not a pack.
 fn old_bundle_meta(out: &Path, hash: &ContentHash) -> Option<PackIndex> {
-    let bytes = std::fs::read(out.join(bundle_path(hash))).ok()?;
+    let bytes = read_out(out, &bundle_path(hash), OUT_FILE_LIMIT).ok()?;
     if ContentHash::of(&bytes) != *hash {
         return None;
     }
@@ -329,7 +331,10 @@ fn old_bundle_meta(out: &Path, hash: &ContentHash) -> Option<PackIndex> {
 /// The hashes whose bundle is on disk with exactly the right bytes (re-hashed in parallel).
 fn intact_bundles(out: &Path, hashes: impl Iterator<Item = ContentHash>) -> Vec<ContentHash> {
     let hashes: Vec<ContentHash> = hashes.collect();
-    hashes.into_par_iter().filter(|h| std::fs::read(out.join(bundle_path(h))).is_ok_and(|bytes| ContentHash::of(&bytes) == *h)).collect()
+    hashes
+        .into_par_iter()
+        .filter(|h| read_out(out, &bundle_path(h), OUT_FILE_LIMIT).is_ok_and(|bytes| ContentHash::of(&bytes) == *h))
+        .collect()
 }
 
 /// Writes what differs from the plan, in crash-safe order. `bundles` holds the content of
@@ -343,7 +348,7 @@ fn apply(out: &Path, plan: &Plan, bundles: &[Bundle], report: &mut Report, optio
     create_dir(&manifest_dir)?;
 
     let stale: Vec<&Bundle> =
-        bundles.par_iter().filter(|b| std::fs::read(out.join(b.path())).map_or(true, |on_disk| on_disk != b.bytes)).collect();
+        bundles.par_iter().filter(|b| read_out(out, &b.path(), b.bytes.len() as u64).map_or(true, |on_disk| on_disk != b.bytes)).collect();
     report.bundles_reused += bundles.len() - stale.len();
     let progress = Progress::new(options.progress, stale.len() as u64, "writing bundles");
     stale.par_iter().try_for_each(|b| {
@@ -355,8 +360,9 @@ fn apply(out: &Path, plan: &Plan, bundles: &[Bundle], report: &mut Report, optio
     report.bundles_written = stale.len();
 
     for m in &plan.manifests {
-        let path = out.join(manifest_path(&m.manifest.manifest_id));
-        if std::fs::read(&path).is_ok_and(|on_disk| on_disk == m.bytes) {
+        let rel = manifest_path(&m.manifest.manifest_id);
+        let path = out.join(&rel);
+        if read_out(out, &rel, m.bytes.len() as u64).is_ok_and(|on_disk| on_disk == m.bytes) {
             report.manifests_reused += 1;
         } else {
             write_atomic(&path, &m.bytes)?;
@@ -365,7 +371,7 @@ fn apply(out: &Path, plan: &Plan, bundles: &[Bundle], report: &mut Report, optio
     }
 
     let index = out.join(INDEX_FILE);
-    if !std::fs::read(&index).is_ok_and(|on_disk| on_disk == plan.index_bytes) {
+    if !read_out(out, INDEX_FILE, plan.index_bytes.len() as u64).is_ok_and(|on_disk| on_disk == plan.index_bytes) {
         write_atomic(&index, &plan.index_bytes)?;
         report.index_written = true;
     }
@@ -394,6 +400,15 @@ fn remove_temporaries(out: &Path) -> Result<usize> {
 
 fn file_name(manifest_id: &str) -> String {
     format!("{manifest_id}.json")
+}
+
+/// The largest file of `out/` read back when its size is not known beforehand (an old
+/// bundle or manifest): a bound, so a device or FIFO left there cannot hang or exhaust a build.
+const OUT_FILE_LIMIT: u64 = 1 << 30;
+
+/// A file of `out/`, through the tree's bounded read of regular files only.
+fn read_out(out: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+    Tree::dir(out).read_limited(rel, limit)
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<String>> {

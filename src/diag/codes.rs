@@ -56,6 +56,18 @@ codes! {
          RFC 8785 canonical JSON (used for content hashes) writes numbers the same way. An integer \
          whose magnitude exceeds 2^53 - 1 = 9007199254740991 would silently change value, so seedc \
          refuses it.";
+    NumberOutOfRange = "number-out-of-range", "a number is too large for an IEEE-754 double",
+        help: Some("write a smaller number, or a string if it is an identifier"),
+        "A number such as `1e400` is valid JSON grammar, but its magnitude overflows a double: a \
+         JavaScript client reads it as Infinity, and canonical JSON (RFC 8785) cannot write it. \
+         seedc refuses it. Numbers written with an exponent or a fraction that stay within range \
+         (`1E22`, `-1.0e+28`) are accepted: they are doubles in the source already.";
+    NulCharacter = "nul-character", "a string or key contains the character U+0000",
+        help: Some("remove the `\\u0000` escape"),
+        "PostgreSQL's `jsonb`, where `seedc deploy` stores every record, cannot hold U+0000 in a \
+         string or a member name, so a deploy of such content would fail far from its cause. \
+         `seedc check` refuses it where it stands, as it refuses other content PostgreSQL \
+         cannot store.";
     NestingTooDeep = "nesting-too-deep", "arrays and objects are nested deeper than the limit",
         help: Some("flatten the structure or raise `limits.max_depth` in seedc.toml"),
         "Deeply nested documents are almost always a mistake and can exhaust the stack of the \

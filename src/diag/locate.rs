@@ -116,6 +116,26 @@ fn find_member(text: &str, pos: usize, name: &str) -> Option<((usize, usize), us
     found
 }
 
+/// Every member key of the object at `pos`, in order: (name, key span).
+pub fn member_keys(text: &str, pos: usize) -> impl Iterator<Item = (String, (usize, usize))> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = if bytes.get(pos) == Some(&b'{') { Some(skip_ws(bytes, pos + 1)) } else { None };
+    std::iter::from_fn(move || {
+        let at = i.take()?;
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(bytes, at)?;
+        let key: String = serde_json::from_str(&text[at..key_end]).ok()?;
+        let value = skip_ws(bytes, skip_ws(bytes, key_end) + 1);
+        let after = skip_ws(bytes, value_end(bytes, value)?);
+        if bytes.get(after) == Some(&b',') {
+            i = Some(skip_ws(bytes, after + 1));
+        }
+        Some((key, (at, key_end - at)))
+    })
+}
+
 fn nth_element(bytes: &[u8], pos: usize, index: usize) -> Option<usize> {
     let mut i = skip_ws(bytes, pos + 1);
     if bytes.get(i) == Some(&b']') {
@@ -135,13 +155,36 @@ fn nth_element(bytes: &[u8], pos: usize, index: usize) -> Option<usize> {
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// Every `CHECKPOINT` bytes (on a character boundary): (byte offset, characters before
+    /// it). A column is then counted from the nearest checkpoint, not from the line start,
+    /// so placing 10,000 diagnostics on one minified 80 MB line stays linear.
+    checkpoints: Vec<(usize, usize)>,
 }
+
+const CHECKPOINT: usize = 1 << 14;
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        let mut checkpoints = vec![(0, 0)];
+        let (mut at, mut chars) = (0, 0);
+        while at + CHECKPOINT < text.len() {
+            let mut next = at + CHECKPOINT;
+            while !text.is_char_boundary(next) {
+                next += 1;
+            }
+            chars += text[at..next].chars().count();
+            at = next;
+            checkpoints.push((at, chars));
+        }
+        LineIndex { starts, checkpoints }
+    }
+
+    /// Characters in `text[..offset]`, `offset` on a character boundary.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let (at, chars) = self.checkpoints[self.checkpoints.partition_point(|&(o, _)| o <= offset) - 1];
+        chars + text[at..offset].chars().count()
     }
 
     /// 1-based line and 1-based column in characters of the byte `offset`.
@@ -149,7 +192,11 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let column = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let column = if text.is_char_boundary(offset) && offset - start > CHECKPOINT {
+            self.chars_before(text, offset) - self.chars_before(text, start)
+        } else {
+            text.get(start..offset).map_or(offset - start, |s| s.chars().count())
+        };
         (line + 1, column + 1)
     }
 
@@ -174,6 +221,16 @@ mod tests {
 
     const DOC: &str =
         "{\n  \"data\": [\n    {\"id\": \"a\", \"hp\": 0},\n    {\"id\": \"b\\\"]\", \"tags\": [1, [2]], \"hp\": 3, \"hp\": 4}\n  ]\n}\n";
+
+    #[test]
+    fn columns_on_a_long_line_count_characters() {
+        let text = format!("{}{}x", "é".repeat(20_000), "a".repeat(30_000));
+        let index = LineIndex::new(&text);
+        let offset = text.len() - 1;
+        assert_eq!(index.line_col(&text, offset), (1, 50_001));
+        let text = format!("\n{text}");
+        assert_eq!(LineIndex::new(&text).line_col(&text, text.len() - 1), (2, 50_001));
+    }
 
     fn at(pointer: &str) -> (usize, usize) {
         let l = locate(DOC, pointer).unwrap();

@@ -17,6 +17,11 @@ use serde::Serialize;
 
 use crate::pointer::Pointer;
 
+/// The longest message or help, in characters; longer ones end in an ellipsis.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+/// The longest record label (it holds the record's key, which may be anything).
+pub const MAX_LABEL_CHARS: usize = 120;
+
 /// How bad a finding is. Errors make the command exit 1; warnings never change the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,8 +49,12 @@ pub enum Target {
     File,
     /// The value at this JSON pointer.
     Value(Pointer),
-    /// The key of the member at this JSON pointer (for unknown or duplicate properties).
+    /// The key of the member at this JSON pointer (for unknown properties).
     Key(Pointer),
+    /// The `occurrence`-th key (1-based) of the member name at this JSON pointer, for a
+    /// duplicate key: each repeat is placed where it stands. Every such target of one
+    /// object is placed in one pass over it.
+    KeyAt { pointer: Pointer, occurrence: usize },
     /// An already known position (invalid UTF-8, where no text is kept).
     At(Span),
     /// A byte offset into the file's text (syntax errors).
@@ -81,10 +90,16 @@ impl Diagnostic {
     }
 
     fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
+        let message: String = message.into();
         Diagnostic {
             severity,
             code,
-            message: message.into(),
+            // A message may quote a value of any size (a schema violation quotes the
+            // instance): bounded here, once, for every renderer.
+            message: match crate::render::shorten(&message, MAX_MESSAGE_CHARS) {
+                std::borrow::Cow::Borrowed(_) => message,
+                std::borrow::Cow::Owned(short) => short,
+            },
             file: None,
             target: Target::File,
             span: None,
@@ -113,7 +128,8 @@ impl Diagnostic {
     }
 
     pub fn record(mut self, label: impl Into<String>) -> Self {
-        self.record = Some(label.into());
+        let label: String = label.into();
+        self.record = Some(crate::render::shorten(&label, MAX_LABEL_CHARS).into_owned());
         self
     }
 
@@ -123,14 +139,15 @@ impl Diagnostic {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        let help: String = help.into();
+        self.help = Some(crate::render::shorten(&help, MAX_MESSAGE_CHARS).into_owned());
         self
     }
 
     /// The JSON pointer of the value this diagnostic is about, if any.
     pub fn pointer(&self) -> Option<&str> {
         match &self.target {
-            Target::Value(p) | Target::Key(p) => Some(p.as_str()),
+            Target::Value(p) | Target::Key(p) | Target::KeyAt { pointer: p, .. } => Some(p.as_str()),
             Target::File | Target::At(_) | Target::Offset(_) => None,
         }
     }

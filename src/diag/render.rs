@@ -1,8 +1,44 @@
 //! A sink's diagnostics and their summary, in each format: the report every command that
 //! checks something prints (the per-diagnostic renderers are the `render_*` files).
 
-use super::{Severity, Sink, Sources, Summary, render_github, render_human::Human, render_json};
+use std::collections::BTreeMap;
+
+use super::{Code, Diagnostic, Severity, Sink, Sources, Summary, render_github, render_human::Human, render_json};
 use crate::render::{Render, Style};
+
+/// How many diagnostics of one code the human and github formats show; past it they say
+/// how many more there are. `--format json` carries every one.
+pub const PER_CODE: usize = 50;
+
+/// Splits diagnostics into those shown and, per code, how many were left out.
+fn capped<'a>(diagnostics: impl Iterator<Item = &'a Diagnostic>) -> (Vec<&'a Diagnostic>, BTreeMap<Code, usize>) {
+    let mut shown = Vec::new();
+    let mut seen: BTreeMap<Code, usize> = BTreeMap::new();
+    let mut left_out: BTreeMap<Code, usize> = BTreeMap::new();
+    for d in diagnostics {
+        let n = seen.entry(d.code).or_default();
+        *n += 1;
+        if *n > PER_CODE {
+            *left_out.entry(d.code).or_default() += 1;
+        } else {
+            shown.push(d);
+        }
+    }
+    (shown, left_out)
+}
+
+/// "and 99,950 more duplicate-id diagnostics".
+fn left_out_line(code: Code, n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("and {grouped} more {code} diagnostic{} (`--format json` lists every one)", super::plural(n))
+}
 
 /// Every diagnostic in `sink`, located in `sources`, then a summary over `files` files.
 pub struct Diagnostics<'a> {
@@ -33,8 +69,13 @@ impl Render for Diagnostics<'_> {
     /// notice only without it.
     fn github(&self, style: &Style) -> String {
         let mut out = String::new();
-        for d in self.sink.iter() {
+        let (shown, left_out) = capped(self.sink.iter());
+        for d in shown {
             out.push_str(&render_github::render_in(d, style.github_prefix));
+            out.push('\n');
+        }
+        for (code, n) in left_out {
+            out.push_str(&render_github::notice("seedc", None, &left_out_line(code, n)));
             out.push('\n');
         }
         if !style.quiet {
@@ -48,12 +89,13 @@ impl Render for Diagnostics<'_> {
     fn human(&self, style: &Style) -> String {
         let human = Human::new(style.color);
         let mut out = String::new();
-        for d in self.sink.iter() {
-            if style.quiet && d.severity == Severity::Warning {
-                continue;
-            }
+        let (shown, left_out) = capped(self.sink.iter().filter(|d| !(style.quiet && d.severity == Severity::Warning)));
+        for d in shown {
             out.push_str(&human.render(d, self.sources));
             out.push_str("\n\n");
+        }
+        for (code, n) in left_out {
+            out.push_str(&format!("note: {}\n\n", left_out_line(code, n)));
         }
         if !style.quiet {
             out.push_str(&human.render_summary(&self.summary()));

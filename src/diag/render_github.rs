@@ -24,12 +24,13 @@ pub fn render_in(d: &Diagnostic, prefix: &str) -> String {
         props.push(format!("col={}", span.column));
     }
     props.push(format!("title={}", escape_property(d.code.name())));
-    let mut message = d.message.clone();
+    // Each part is one line of its own: a newline inside one came from the content.
+    let mut message = crate::render::printable(&d.message).into_owned();
     if let Some(pointer) = d.pointer().filter(|p| !p.is_empty()) {
-        message.push_str(&format!(" (at {pointer})"));
+        message.push_str(&format!(" (at {})", crate::render::printable(&crate::render::shorten(pointer, 200))));
     }
     if let Some(help) = &d.help {
-        message.push_str(&format!("\nhelp: {help}"));
+        message.push_str(&format!("\nhelp: {}", crate::render::printable(help)));
     }
     format!("::{level} {}::{}", props.join(","), escape_data(&message))
 }
@@ -49,12 +50,17 @@ pub fn render_summary(summary: &Summary) -> String {
 /// A notice (for `seedc diff`), optionally on a file.
 pub fn notice(title: &str, file: Option<&str>, message: &str) -> String {
     let file = file.map_or_else(String::new, |f| format!("file={},", escape_property(f)));
-    format!("::notice {file}title={}::{}", escape_property(title), escape_data(message))
+    // `message` is one line of text from seedc: any newline in it came from the content.
+    let message = crate::render::printable(message);
+    format!("::notice {file}title={}::{}", escape_property(title), escape_data(&message))
 }
 
-/// Escaping of a workflow command's message, as the runner's toolkit does it.
+/// Escaping of a workflow command's message, as the runner's toolkit does it. Lines are
+/// split at `\n` first and each made printable, so the content's own control characters
+/// (a newline in a key, ESC) can forge no command and no terminal sequence.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let lines: Vec<String> = s.split('\n').map(|l| crate::render::printable(l).replace('%', "%25")).collect();
+    lines.join("%0A")
 }
 
 /// Escaping of a property value: also `:` and `,`, which delimit properties.

@@ -5,6 +5,12 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Diagnostic, Severity, Summary};
 use crate::diag::Sources;
+use crate::render::{printable, shorten};
+
+/// A source line longer than this is not quoted: the position and label are shown instead
+/// (a minified file, or a 100 MB string on one line). annotate-snippets cuts long lines to
+/// the width it shows, but it still reads each whole, once per diagnostic.
+const MAX_SNIPPET_LINE: usize = 4096;
 
 pub struct Human {
     renderer: Renderer,
@@ -22,17 +28,27 @@ impl Human {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = level.primary_title(d.message.as_str()).id(d.code.name());
-        let label = match (d.pointer().filter(|p| !p.is_empty()), &d.record) {
+        // Everything from the content is made printable: a file must not drive the terminal.
+        let message = printable(&d.message);
+        let title = level.primary_title(message.as_ref()).id(d.code.name());
+        let pointer = d.pointer().filter(|p| !p.is_empty()).map(|p| shorten(p, 200));
+        let label = match (pointer, &d.record) {
             (Some(p), Some(r)) => format!("at {p} ({r})"),
             (Some(p), None) => format!("at {p}"),
             (None, Some(r)) => r.clone(),
             (None, None) => String::new(),
         };
+        let label = printable(&label).into_owned();
+        let file = d.file.as_deref().map(|f| printable(f).into_owned());
         let source = d.file.as_deref().and_then(|f| sources.get(f));
-        let mut group = match (&d.file, d.span, source) {
-            (Some(file), Some(span), Some(source)) => {
-                let range = source.lines().line_range(&source.text, span.line);
+        let line_of = |span: crate::diag::Span, source: &crate::diag::SourceFile| source.lines().line_range(&source.text, span.line);
+        let quotable = match (d.span, source) {
+            (Some(span), Some(source)) => line_of(span, source).len() <= MAX_SNIPPET_LINE,
+            _ => false,
+        };
+        let mut group = match (&file, d.span, source) {
+            (Some(file), Some(span), Some(source)) if quotable => {
+                let range = line_of(span, source);
                 let line_text = &source.text[range.clone()];
                 // A span from a byte position (a syntax error) may start or end inside a
                 // multibyte character: widen it to whole characters before slicing.
@@ -44,6 +60,11 @@ impl Human {
                 while !line_text.is_char_boundary(end) {
                     end += 1;
                 }
+                // The line made printable, the span moved to match.
+                let (before, inside, after) =
+                    (printable(&line_text[..start]), printable(&line_text[start..end]), printable(&line_text[end..]));
+                let (start, end) = (before.len(), before.len() + inside.len());
+                let line_text = format!("{before}{inside}{after}");
                 let snippet = Snippet::source(line_text)
                     .line_start(span.line)
                     .path(file.as_str())
@@ -61,10 +82,10 @@ impl Human {
             (None, _, _) => Group::with_title(title),
         };
         if let Some(schema) = &d.schema {
-            group = group.element(Level::NOTE.with_name("schema").message(schema.as_str()));
+            group = group.element(Level::NOTE.with_name("schema").message(printable(schema).into_owned()));
         }
         if let Some(help) = &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+            group = group.element(Level::HELP.message(printable(help).into_owned()));
         }
         self.renderer.render(&[group])
     }

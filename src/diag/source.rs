@@ -51,6 +51,28 @@ impl SourceFile {
         Some(self.span(base.start + offset, len))
     }
 
+    /// Places the `occurrence`-th key of every (member pointer, occurrence) given, all of
+    /// one object, in one pass over that object.
+    fn locate_keys(&self, object: &str, wanted: &[(&str, usize)]) -> Vec<Option<Span>> {
+        let (base, rest) = self.record_slice(object).unwrap_or((0..self.text.len(), object));
+        let slice = &self.text[base.clone()];
+        let Some(found) = locate::locate(slice, rest) else { return vec![None; wanted.len()] };
+        let names: std::collections::HashSet<&str> = wanted.iter().map(|(n, _)| *n).collect();
+        let mut seen: std::collections::HashMap<String, Vec<(usize, usize)>> = std::collections::HashMap::new();
+        for (name, span) in locate::member_keys(slice, found.value.0) {
+            if names.contains(name.as_str()) {
+                seen.entry(name).or_default().push(span);
+            }
+        }
+        wanted
+            .iter()
+            .map(|(name, n)| {
+                let (offset, len) = *seen.get(*name)?.get(n.checked_sub(1)?)?;
+                Some(self.span(base.start + offset, len))
+            })
+            .collect()
+    }
+
     fn record_slice<'p>(&self, pointer: &'p str) -> Option<(Range<usize>, &'p str)> {
         let rest = pointer.strip_prefix("/data/")?;
         let (index, rest) = rest.split_once('/').map_or((rest, ""), |(i, r)| (i, r));
@@ -86,6 +108,7 @@ impl Sources {
 
     /// Fills in the span of every diagnostic from its target.
     pub fn resolve(&self, diagnostics: &mut [Diagnostic]) {
+        self.resolve_repeated_keys(diagnostics);
         for d in diagnostics {
             if d.span.is_some() {
                 continue;
@@ -102,7 +125,35 @@ impl Sources {
                 Target::Offset(offset) => Some(file.span(*offset, 1)),
                 Target::Value(p) => file.locate(p.as_str(), false),
                 Target::Key(p) => file.locate(p.as_str(), true),
+                // Placed by `resolve_repeated_keys`; unplaceable ones stay unplaced.
+                Target::KeyAt { .. } => None,
             };
+        }
+    }
+
+    /// Places every duplicate key, grouped by file and object, one pass per object: 20,000
+    /// repeats of one key cost one scan of their object, not 20,000.
+    fn resolve_repeated_keys(&self, diagnostics: &mut [Diagnostic]) {
+        type Group = Vec<(usize, String, usize)>;
+        let mut groups: BTreeMap<(&str, String), Group> = BTreeMap::new();
+        for (i, d) in diagnostics.iter().enumerate() {
+            if let (Target::KeyAt { pointer, occurrence }, Some(file), None) = (&d.target, d.file.as_deref(), d.span) {
+                let p = pointer.as_str();
+                let Some(cut) = p.rfind('/') else { continue };
+                let name = crate::pointer::unescape(&p[cut + 1..]).into_owned();
+                groups.entry((file, p[..cut].to_owned())).or_default().push((i, name, *occurrence));
+            }
+        }
+        let mut placed = Vec::new();
+        for ((file, object), members) in groups {
+            let Some(source) = self.get(file) else { continue };
+            let wanted: Vec<(&str, usize)> = members.iter().map(|(_, n, o)| (n.as_str(), *o)).collect();
+            for ((i, _, _), span) in members.iter().zip(source.locate_keys(&object, &wanted)) {
+                placed.push((*i, span));
+            }
+        }
+        for (i, span) in placed {
+            diagnostics[i].span = span;
         }
     }
 }

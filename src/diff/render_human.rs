@@ -1,6 +1,8 @@
 //! The human rendering of a diff: one block per collection and pack, the changed fields of
 //! each record aligned in columns, coloured on a TTY.
 
+use crate::render::printable;
+
 use super::{Diff, FieldChange, FieldStatus, Status, VersionChange, delta_text, dotted, short_hash, short_value, summary_line};
 
 const VALUE_WIDTH: usize = 48;
@@ -29,7 +31,8 @@ impl Paint {
 
 pub fn render(diff: &Diff, color: bool) -> String {
     let p = Paint { color };
-    let mut out = format!("{} {} → {}\n", p.bold("diff"), diff.base, diff.head);
+    // Keys and pack ids come from the content: printed escaped (values are JSON already).
+    let mut out = format!("{} {} → {}\n", p.bold("diff"), printable(&diff.base), printable(&diff.head));
     for c in &diff.collections {
         let status = match c.status {
             Status::Added => p.added("added"),
@@ -42,16 +45,16 @@ pub fn render(diff: &Diff, color: bool) -> String {
             out.push_str(&format!("  {}\n", counts.join(", ")));
         }
         for key in &c.added {
-            out.push_str(&format!("  {} {key}\n", p.added("+")));
+            out.push_str(&format!("  {} {}\n", p.added("+"), printable(key)));
         }
         for key in &c.removed {
-            out.push_str(&format!("  {} {key}\n", p.removed("-")));
+            out.push_str(&format!("  {} {}\n", p.removed("-"), printable(key)));
         }
         for r in &c.renamed {
-            out.push_str(&format!("  {} {} → {} (renamed, content unchanged)\n", p.changed("~"), r.old, r.new));
+            out.push_str(&format!("  {} {} → {} (renamed, content unchanged)\n", p.changed("~"), printable(&r.old), printable(&r.new)));
         }
         for r in &c.changed {
-            out.push_str(&format!("  {} {}\n", p.changed("~"), r.key));
+            out.push_str(&format!("  {} {}\n", p.changed("~"), printable(&r.key)));
             fields(&mut out, &p, &r.fields);
         }
     }
@@ -61,12 +64,18 @@ pub fn render(diff: &Diff, color: bool) -> String {
             Status::Removed => p.removed("removed"),
             Status::Changed => p.changed("changed"),
         };
-        out.push_str(&format!("\n{} {} {}{}\n", p.bold("pack"), p.bold(&pack.pack_id), version(&pack.version), with_space(&status)));
+        out.push_str(&format!(
+            "\n{} {} {}{}\n",
+            p.bold("pack"),
+            p.bold(&printable(&pack.pack_id)),
+            version(&pack.version),
+            with_space(&status)
+        ));
         fields(&mut out, &p, &pack.fields);
     }
     if !diff.daily_pack_refs.is_empty() {
         out.push_str(&format!("\n{}\n", p.bold("daily manifest pack refs")));
-        let width = diff.daily_pack_refs.iter().map(|r| r.pack_id.chars().count()).max().unwrap_or(0);
+        let width = diff.daily_pack_refs.iter().map(|r| printable(&r.pack_id).chars().count()).max().unwrap_or(0);
         for r in &diff.daily_pack_refs {
             let side = |r: &Option<crate::build::PackRef>| match r {
                 Some(r) => format!("{} ({})", r.version, short_hash(&r.hash)),
@@ -77,7 +86,7 @@ pub fn render(diff: &Diff, color: bool) -> String {
                 (_, None) => p.removed("-"),
                 _ => p.changed("~"),
             };
-            out.push_str(&format!("  {mark} {:<width$}  {} → {}\n", r.pack_id, side(&r.old), side(&r.new)));
+            out.push_str(&format!("  {mark} {:<width$}  {} → {}\n", printable(&r.pack_id), side(&r.old), side(&r.new)));
         }
     }
     out.push_str(&format!("\n{}\n", summary_line(&diff.summary)));
@@ -97,8 +106,11 @@ fn fields(out: &mut String, p: &Paint, fields: &[FieldChange]) {
     let rows: Vec<(String, String, String, Option<String>, FieldStatus)> = fields
         .iter()
         .map(|f| {
-            let show = |v: &Option<serde_json::Value>| v.as_ref().map_or_else(|| "(none)".to_owned(), |v| short_value(v, VALUE_WIDTH));
-            (dotted(&f.pointer), show(&f.old), show(&f.new), delta_text(f), f.status)
+            // JSON text escapes C0 controls but not C1 or bidi overrides: printable does.
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref().map_or_else(|| "(none)".to_owned(), |v| printable(&short_value(v, VALUE_WIDTH)).into_owned())
+            };
+            (printable(&dotted(&f.pointer)).into_owned(), show(&f.old), show(&f.new), delta_text(f), f.status)
         })
         .collect();
     let path_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);

@@ -139,9 +139,10 @@ fn version(v: &VersionChange) -> String {
     v.text(|b| format!("**{b}**"))
 }
 
-/// A code span that survives a table cell: pipes escaped, backticks fenced.
+/// A code span that survives a table cell: control characters escaped (a newline would end
+/// the table, ESC would reach a terminal), pipes escaped, backticks fenced.
 fn code(text: &str) -> String {
-    let text = text.replace('|', "\\|");
+    let text = crate::render::printable(text).replace('|', "\\|");
     if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
 }
 

@@ -1,45 +1,83 @@
-//! Discovery: which files of a content root are seed files and which are packs.
+//! Discovery: which files of a content root are seed files and which are packs. What
+//! cannot be listed (an unreadable directory, a name that is not UTF-8) is a diagnostic
+//! that names it, never a silently shorter list.
 
 use std::path::{Path, PathBuf};
 
 use super::{PACKS_DIR, SEEDS_DIR};
+use crate::diag::{Code, Diagnostic};
 use crate::tree::Tree;
 
 /// Files found under a directory of the content root: (absolute path, relative path).
 pub type Listing = Vec<(PathBuf, String)>;
 
+/// The input files of a content root, as sorted relative paths.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub seeds: Vec<String>,
+    pub packs: Vec<String>,
+    /// Entries that could not be listed or named.
+    pub problems: Vec<Diagnostic>,
+}
+
 /// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
 pub fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
-    let (seeds, packs) = discover_tree(&Tree::dir(root))?;
+    let found = discover_tree(&Tree::dir(root))?;
     let abs = |rels: Vec<String>| rels.into_iter().map(|rel| (root.join(&rel), rel)).collect();
-    Ok((abs(seeds), abs(packs)))
+    Ok((abs(found.seeds), abs(found.packs)))
 }
 
-/// Lists the seed files and packs of a tree, sorted, as relative paths.
-pub fn discover_tree(tree: &Tree) -> std::io::Result<(Vec<String>, Vec<String>)> {
-    let seeds = list_json(tree, SEEDS_DIR, false)?;
-    let packs = list_json(tree, PACKS_DIR, true)?;
-    Ok((seeds, packs))
+/// Lists the seed files and packs of a tree.
+pub fn discover_tree(tree: &Tree) -> std::io::Result<Discovered> {
+    let mut found = Discovered::default();
+    found.seeds = list_json(tree, SEEDS_DIR, false, &mut found.problems);
+    found.packs = list_json(tree, PACKS_DIR, true, &mut found.problems);
+    Ok(found)
 }
 
-fn list_json(tree: &Tree, dir: &str, nested_pack: bool) -> std::io::Result<Vec<String>> {
+fn list_json(tree: &Tree, dir: &str, nested_pack: bool, problems: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut out = Vec::new();
     let entries = match tree.read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
+        Err(e) => {
+            problems.push(Diagnostic::error(Code::Io, format!("cannot read directory: {e}")).in_file(dir));
+            return out;
+        }
     };
     for entry in entries {
         let name = entry.name;
+        let rel = format!("{dir}/{name}");
+        if !entry.utf8 {
+            if entry.is_dir || name.ends_with(".json") {
+                problems.push(
+                    Diagnostic::error(Code::Io, "the file name is not valid UTF-8 (shown with `\\xNN` for each invalid byte)")
+                        .in_file(rel)
+                        .help("rename it: seedc names every file in messages, manifests and the lock as UTF-8"),
+                );
+            }
+            continue;
+        }
+        if entry.is_dir && name.ends_with(".json") {
+            // Named like an input but a directory (or a link to one, a loop included):
+            // skipping it would check one file fewer without a word.
+            problems.push(Diagnostic::error(Code::Io, "cannot read file: it is a directory, not a file").in_file(rel));
+            continue;
+        }
         if entry.is_dir {
-            let pack = format!("{dir}/{name}/pack.json");
-            if nested_pack && tree.is_file(&pack) {
-                out.push(pack);
+            if !nested_pack {
+                continue;
+            }
+            let pack = format!("{rel}/pack.json");
+            match tree.exists(&pack) {
+                Ok(true) => out.push(pack),
+                Ok(false) => {}
+                Err(e) => problems.push(Diagnostic::error(Code::Io, format!("cannot read directory: {e}")).in_file(rel)),
             }
         } else if name.ends_with(".json") {
-            out.push(format!("{dir}/{name}"));
+            out.push(rel);
         }
     }
     out.sort();
-    Ok(out)
+    out
 }

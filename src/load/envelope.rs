@@ -10,7 +10,10 @@ use serde_json::value::RawValue;
 pub(super) struct Envelope<'a> {
     pub(super) members: Vec<(String, &'a RawValue)>,
     pub(super) data: Option<Result<Vec<&'a RawValue>, &'static str>>,
-    pub(super) duplicates: Vec<String>,
+    /// Repeated member names, with which occurrence each repeat is (2 for the first).
+    pub(super) duplicates: Vec<(String, usize)>,
+    /// What the file is when it is valid JSON but not an object.
+    pub(super) not_object: Option<&'static str>,
 }
 
 pub(super) struct EnvelopeVisitor;
@@ -24,24 +27,57 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
         let mut env = Envelope::default();
+        // A set, not a scan of the members: 20,000 repeats of a key stay linear.
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         while let Some(key) = map.next_key::<String>()? {
-            let seen = key == "data" && env.data.is_some() || env.members.iter().any(|(k, _)| *k == key);
+            let count = seen.entry(key.clone()).or_insert(0);
+            *count += 1;
+            let occurrence = *count;
             if key == "data" {
                 let data = map.next_value::<DataField>()?.0;
-                if !seen {
+                if occurrence == 1 {
                     env.data = Some(data);
                 }
             } else {
                 let raw = map.next_value::<&RawValue>()?;
-                if !seen {
+                if occurrence == 1 {
                     env.members.push((key.clone(), raw));
                 }
             }
-            if seen {
-                env.duplicates.push(key);
+            if occurrence > 1 {
+                env.duplicates.push((key, occurrence));
             }
         }
         Ok(env)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Envelope<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Envelope { not_object: Some("an array"), ..Envelope::default() })
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("a string"), ..Envelope::default() })
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("a boolean"), ..Envelope::default() })
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("a number"), ..Envelope::default() })
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("a number"), ..Envelope::default() })
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("a number"), ..Envelope::default() })
+    }
+
+    fn visit_unit<E>(self) -> Result<Envelope<'de>, E> {
+        Ok(Envelope { not_object: Some("null"), ..Envelope::default() })
     }
 }
 

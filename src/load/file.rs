@@ -5,23 +5,21 @@ use super::json;
 use crate::config::Config;
 use crate::diag::locate;
 use crate::diag::{Code, Diagnostic, Span, Target};
-use crate::tree::Tree;
+use crate::tree::{ReadError, Tree};
 
-/// Reads a file within the size limit and checks it is UTF-8.
+/// Reads a file within the size limit and checks it is UTF-8. Anything that is not a
+/// regular file inside the content root is a located error, never read.
 pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let len = match tree.len(rel) {
-        Ok(len) => len,
-        Err(e) => {
-            diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
+    let bytes = match tree.read_limited(rel, limit) {
+        Ok(b) => b,
+        Err(ReadError::TooLarge { limit, size }) => {
+            let message = match size {
+                Some(size) => format!("file is {size} bytes, over the limit of {limit} bytes"),
+                None => format!("file is over the limit of {limit} bytes"),
+            };
+            diags.push(Diagnostic::error(Code::FileTooLarge, message).in_file(rel));
             return None;
         }
-    };
-    if len > limit {
-        diags.push(Diagnostic::error(Code::FileTooLarge, format!("file is {len} bytes, over the limit of {limit} bytes")).in_file(rel));
-        return None;
-    }
-    let bytes = match tree.read(rel) {
-        Ok(b) => b,
         Err(e) => {
             diags.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")).in_file(rel));
             return None;
@@ -50,6 +48,10 @@ pub(super) fn fatal_diagnostic(fatal: json::Fatal, source: &str, base: usize, re
     let offset_in = |line: usize, column_bytes: usize| base + locate::LineIndex::new(source).offset(line, column_bytes);
     let (d, offset) = match fatal {
         json::Fatal::Syntax { message, line, column_bytes } => (Diagnostic::error(Code::Syntax, message), offset_in(line, column_bytes)),
+        json::Fatal::NumberOutOfRange { line, column_bytes } => (
+            Diagnostic::error(Code::NumberOutOfRange, "number is too large for a double (it would be read as infinity)"),
+            offset_in(line, column_bytes),
+        ),
         json::Fatal::TooDeep { limit, line, column_bytes } => {
             (Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than the limit of {limit}")), offset_in(line, column_bytes))
         }
@@ -69,8 +71,15 @@ pub(super) fn whole_file_limit(fatal: json::Fatal, config: &Config) -> json::Fat
 pub(super) fn findings_to_diags(findings: Vec<json::Finding>, rel: &str, record: Option<&str>) -> impl Iterator<Item = Diagnostic> {
     findings.into_iter().map(move |f| {
         let d = match f {
-            json::Finding::DuplicateKey { pointer, key } => {
-                Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).at_key(pointer.key(&key))
+            json::Finding::DuplicateKey { pointer, key, occurrence } => {
+                Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
+                    .at(Target::KeyAt { pointer: pointer.key(&key), occurrence })
+            }
+            json::Finding::NulCharacter { pointer, key: true } => {
+                Diagnostic::error(Code::NulCharacter, "member name contains U+0000, which PostgreSQL cannot store").at_key(pointer)
+            }
+            json::Finding::NulCharacter { pointer, key: false } => {
+                Diagnostic::error(Code::NulCharacter, "string contains U+0000, which PostgreSQL cannot store").at_value(pointer)
             }
             json::Finding::UnsafeInteger { pointer, literal } => {
                 Diagnostic::error(Code::UnsafeInteger, format!("integer {literal} is beyond ±(2^53 - 1)")).at_value(pointer)

@@ -1,7 +1,8 @@
 //! Strict JSON: serde_json's grammar (no comments, no trailing commas, no NaN) plus the
 //! checks serde_json does not make: duplicate object keys, integers beyond ±(2^53-1) and a
 //! nesting limit. Findings that do not stop parsing are collected, not raised, so one file
-//! reports all of its duplicate keys at once.
+//! reports all of its duplicate keys at once. Also refused: U+0000 in a string or key
+//! (PostgreSQL's `jsonb` cannot store it) and a number too large for a double (`1e400`).
 
 use std::fmt;
 
@@ -16,17 +17,33 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// A problem found while parsing that does not stop the parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
-    /// The object at `pointer` has `key` more than once (the first value is kept).
-    DuplicateKey { pointer: Pointer, key: String },
-    /// The number at `pointer` is an integer beyond ±(2^53-1).
+    /// The object at `pointer` has `key` more than once (the first value is kept); this is
+    /// its `occurrence`-th member of that name (2 for the first repeat).
+    DuplicateKey { pointer: Pointer, key: String, occurrence: usize },
+    /// The number at `pointer` is an integer literal beyond ±(2^53-1).
     UnsafeInteger { pointer: Pointer, literal: String },
+    /// The string at `pointer` (or, with `key`, the member name there) contains U+0000.
+    NulCharacter { pointer: Pointer, key: bool },
 }
 
 /// A problem that stops the parse. Offsets are in bytes from the start of the parsed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fatal {
-    Syntax { message: String, line: usize, column_bytes: usize },
-    TooDeep { limit: usize, line: usize, column_bytes: usize },
+    Syntax {
+        message: String,
+        line: usize,
+        column_bytes: usize,
+    },
+    TooDeep {
+        limit: usize,
+        line: usize,
+        column_bytes: usize,
+    },
+    /// A number whose magnitude overflows a double (`1e400`): no reader can hold it.
+    NumberOutOfRange {
+        line: usize,
+        column_bytes: usize,
+    },
 }
 
 const TOO_DEEP: &str = "\u{0}seedc:too-deep";
@@ -34,13 +51,24 @@ const TOO_DEEP: &str = "\u{0}seedc:too-deep";
 /// Parses `text` strictly. `base` is the JSON pointer prefix of the parsed value inside its
 /// file (e.g. `/data/3` for a record parsed on its own); findings carry full pointers.
 pub fn parse(text: &str, base: &str, max_depth: usize) -> Result<(Value, Vec<Finding>), Fatal> {
-    let mut ctx = Ctx { path: Vec::new(), findings: Vec::new(), depth: 0, max_depth, base };
+    let mut ctx = Ctx { path: Vec::new(), findings: Vec::new(), large: Vec::new(), depth: 0, max_depth, base };
     let mut de = serde_json::Deserializer::from_str(text);
     // Our own limit is the one that matters; serde_json's fixed 128 would pre-empt a higher one.
     de.disable_recursion_limit();
     let result = Seed { ctx: &mut ctx }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     match result {
-        Ok(value) => Ok((value, ctx.findings)),
+        Ok(value) => {
+            let mut findings = ctx.findings;
+            // Only an integer *literal* is an unsafe integer: `1E22` or `1.5e30` is a double in
+            // the source already, and every reader takes it as the same one.
+            for (relative, pointer) in ctx.large {
+                let literal = crate::diag::locate::locate(text, relative.as_str()).map(|l| &text[l.value.0..l.value.0 + l.value.1]);
+                if let Some(literal) = literal.filter(|l| !l.contains(['.', 'e', 'E'])) {
+                    findings.push(Finding::UnsafeInteger { pointer, literal: literal.to_owned() });
+                }
+            }
+            Ok((value, findings))
+        }
         Err(err) => Err(match fatal(err, max_depth) {
             // serde_json's position for an error raised on entering a container depends on
             // what follows the bracket, so find the offending bracket ourselves.
@@ -52,6 +80,19 @@ pub fn parse(text: &str, base: &str, max_depth: usize) -> Result<(Value, Vec<Fin
                 }
                 None => Fatal::TooDeep { limit, line, column_bytes },
             },
+            // serde_json stops at the number's end: point at its start, where it is read.
+            Fatal::NumberOutOfRange { line, column_bytes } => {
+                let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+                let mut offset = (line_start + column_bytes).min(text.len());
+                let number = |b: u8| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-');
+                while offset > line_start && !text.as_bytes().get(offset).is_some_and(|b| number(*b)) {
+                    offset -= 1;
+                }
+                while offset > line_start && number(text.as_bytes()[offset - 1]) {
+                    offset -= 1;
+                }
+                Fatal::NumberOutOfRange { line, column_bytes: offset - line_start + 1 }
+            }
             syntax => syntax,
         }),
     }
@@ -84,6 +125,9 @@ fn too_deep_at(text: &str, limit: usize) -> Option<usize> {
 fn fatal(err: serde_json::Error, limit: usize) -> Fatal {
     let (line, column_bytes) = (err.line(), err.column());
     let message = err.to_string();
+    if message.starts_with("number out of range") {
+        return Fatal::NumberOutOfRange { line, column_bytes };
+    }
     if message.starts_with(TOO_DEEP) || message.starts_with("recursion limit exceeded") {
         // serde_json reports the position after the bracket that went one level too deep.
         return Fatal::TooDeep { limit, line, column_bytes: column_bytes.saturating_sub(1).max(1) };
@@ -105,6 +149,9 @@ enum Seg {
 struct Ctx<'b> {
     path: Vec<Seg>,
     findings: Vec<Finding>,
+    /// Integral doubles beyond 2^63, (pointer inside the text, full pointer): an unsafe
+    /// integer if the literal has no fraction or exponent (decided from the text, after).
+    large: Vec<(Pointer, Pointer)>,
     depth: usize,
     max_depth: usize,
     base: &'b str,
@@ -112,7 +159,10 @@ struct Ctx<'b> {
 
 impl Ctx<'_> {
     fn pointer(&self) -> Pointer {
-        let mut p = Pointer::from(self.base);
+        self.pointer_from(Pointer::from(self.base))
+    }
+
+    fn pointer_from(&self, mut p: Pointer) -> Pointer {
         for seg in &self.path {
             match seg {
                 Seg::Key(k) => p.push_key(k),
@@ -120,6 +170,11 @@ impl Ctx<'_> {
             }
         }
         p
+    }
+
+    fn nul(&mut self, key: bool) {
+        let pointer = self.pointer();
+        self.findings.push(Finding::NulCharacter { pointer, key });
     }
 
     fn unsafe_integer(&mut self, literal: String) {
@@ -175,19 +230,28 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         // Integer literals that fit 64 bits arrive through visit_i64/visit_u64; one that reaches
-        // here integral and this large was written beyond 64 bits and has already lost precision.
+        // here integral and this large may be an integer literal beyond 64 bits (unsafe) or
+        // a literal with an exponent (fine): the text decides, after the parse.
         if v.fract() == 0.0 && v.abs() >= 2f64.powi(63) {
-            self.ctx.unsafe_integer(format!("{v:e}"));
+            let relative = self.ctx.pointer_from(Pointer::root());
+            let full = self.ctx.pointer();
+            self.ctx.large.push((relative, full));
         }
         // serde_json never yields NaN or infinity from text, so this always succeeds.
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        if v.contains('\0') {
+            self.ctx.nul(false);
+        }
         Ok(Value::String(v.to_owned()))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        if v.contains('\0') {
+            self.ctx.nul(false);
+        }
         Ok(Value::String(v))
     }
 
@@ -214,9 +278,14 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         self.ctx.enter()?;
         let mut map = Map::new();
+        // How often each repeated name has been seen; allocated only once one repeats.
+        let mut repeats: Option<std::collections::HashMap<String, usize>> = None;
         while let Some(key) = access.next_key::<String>()? {
             // The key is moved onto the path and back, so tracking it costs no allocation.
             self.ctx.path.push(Seg::Key(key));
+            if matches!(self.ctx.path.last(), Some(Seg::Key(k)) if k.contains('\0')) {
+                self.ctx.nul(true);
+            }
             let value = access.next_value_seed(Seed { ctx: &mut *self.ctx });
             let Some(Seg::Key(key)) = self.ctx.path.pop() else { unreachable!("pushed a key") };
             let value = value?;
@@ -226,8 +295,11 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
                 }
                 serde_json::map::Entry::Occupied(e) => {
                     let key = e.key().clone();
+                    let seen = repeats.get_or_insert_default().entry(key.clone()).or_insert(1);
+                    *seen += 1;
+                    let occurrence = *seen;
                     let pointer = self.ctx.pointer();
-                    self.ctx.findings.push(Finding::DuplicateKey { pointer, key });
+                    self.ctx.findings.push(Finding::DuplicateKey { pointer, key, occurrence });
                 }
             }
         }
@@ -247,8 +319,8 @@ mod tests {
         assert_eq!(
             f,
             vec![
-                Finding::DuplicateKey { pointer: "/b".into(), key: "c".into() },
-                Finding::DuplicateKey { pointer: "".into(), key: "a".into() },
+                Finding::DuplicateKey { pointer: "/b".into(), key: "c".into(), occurrence: 2 },
+                Finding::DuplicateKey { pointer: "".into(), key: "a".into(), occurrence: 2 },
             ]
         );
     }
@@ -265,6 +337,47 @@ mod tests {
             })
             .collect();
         assert_eq!(pointers, ["/x/2", "/x/3", "/x/4"]);
+    }
+
+    #[test]
+    fn numbers_with_an_exponent_or_fraction_are_doubles_not_unsafe_integers() {
+        let text = r#"[1E22, 123e65, 123.456e78, -1.0e+28, 100000000000000000000, {"k": -100000000000000000000}]"#;
+        let (_, f) = parse(text, "/x", 64).unwrap();
+        assert_eq!(
+            f,
+            vec![
+                Finding::UnsafeInteger { pointer: "/x/4".into(), literal: "100000000000000000000".into() },
+                Finding::UnsafeInteger { pointer: "/x/5/k".into(), literal: "-100000000000000000000".into() },
+            ]
+        );
+        assert!(matches!(parse("[1, 1e400]", "", 64), Err(Fatal::NumberOutOfRange { line: 1, .. })));
+        assert!(matches!(parse("-1e400", "", 64), Err(Fatal::NumberOutOfRange { .. })));
+    }
+
+    #[test]
+    fn nul_characters_are_found_in_values_and_keys() {
+        let (_, f) = parse(r#"{"a":"x\u0000y","b\u0000":1,"c":["\u0000"]}"#, "/d", 64).unwrap();
+        assert_eq!(
+            f,
+            vec![
+                Finding::NulCharacter { pointer: "/d/a".into(), key: false },
+                Finding::NulCharacter { pointer: "/d/b\u{0}".into(), key: true },
+                Finding::NulCharacter { pointer: "/d/c/0".into(), key: false },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_repeat_of_a_key_counts_its_occurrence() {
+        let (_, f) = parse(r#"{"a":1,"a":2,"a":3}"#, "", 64).unwrap();
+        let occurrences: Vec<usize> = f
+            .iter()
+            .map(|f| match f {
+                Finding::DuplicateKey { occurrence, .. } => *occurrence,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(occurrences, [2, 3]);
     }
 
     #[test]
@@ -297,6 +410,6 @@ mod tests {
     #[test]
     fn pointer_tokens_are_escaped() {
         let (_, f) = parse(r#"{"a/b":{"~":1,"~":2}}"#, "", 64).unwrap();
-        assert_eq!(f, vec![Finding::DuplicateKey { pointer: "/a~1b".into(), key: "~".into() }]);
+        assert_eq!(f, vec![Finding::DuplicateKey { pointer: "/a~1b".into(), key: "~".into(), occurrence: 2 }]);
     }
 }

@@ -14,6 +14,7 @@ mod file;
 pub mod json;
 mod pack;
 mod seed;
+pub mod time;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use crate::diag::{Code, Diagnostic, SourceFile, Sources};
 use crate::known::{Known, RawDigest};
 use crate::tree::Tree;
 
-pub use discover::{Listing, discover, discover_tree};
+pub use discover::{Discovered, Listing, discover, discover_tree};
 
 pub const SEEDS_DIR: &str = "data/seeds";
 pub const PACKS_DIR: &str = "data/packs";
@@ -116,8 +117,8 @@ pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<
 /// [`load_tree`], leaving unparsed every record whose bytes are a known record's
 /// ([`Body::Known`]), where `known` applies under schemas with this fingerprint.
 pub fn load_tree_with(tree: &Tree, config: &Config, known: Option<(&Known, ContentHash)>) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    let (seed_paths, pack_paths) = discover_tree(tree)?;
-    let mut diags = Vec::new();
+    let discover::Discovered { seeds: seed_paths, packs: pack_paths, problems } = discover_tree(tree)?;
+    let mut diags = problems;
     let mut content = Content::default();
 
     let seeds: Vec<_> = seed_paths

@@ -27,12 +27,27 @@ pub(super) fn load_pack(tree: &Tree, rel: &str, config: &Config) -> (Loaded<Opti
     let had_findings = !findings.is_empty();
     diags.extend(findings_to_diags(findings, rel, None));
     let Value::Object(map) = &mut value else {
-        diags.push(Diagnostic::error(Code::InvalidEnvelope, "a pack must be a JSON object").in_file(rel).at_value(""));
+        let what = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => unreachable!("matched above"),
+        };
+        diags.push(
+            Diagnostic::error(Code::InvalidEnvelope, format!("a pack must be a JSON object, found {what}")).in_file(rel).at_value(""),
+        );
         return (Some((None, source)), diags);
     };
+    // The same rule as a seed file's: `$schema` is a string or absent.
     let schema_ref = match map.remove("$schema") {
         Some(Value::String(s)) => Some(s),
-        _ => None,
+        Some(_) => {
+            diags.push(Diagnostic::error(Code::InvalidEnvelope, "`$schema` must be a string").in_file(rel).at_value("/$schema"));
+            return (Some((None, source)), diags);
+        }
+        None => None,
     };
     let mut field = |name: &str| -> Option<String> {
         match map.get(name) {

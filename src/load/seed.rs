@@ -12,7 +12,7 @@ use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
 use super::{Body, Loaded, Record, SeedFile, json, key_of, record_label};
 use crate::config::Config;
-use crate::diag::{Code, Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile, Target};
 use crate::known::{self, KnownCollection};
 use crate::pointer::Pointer;
 use crate::tree::Tree;
@@ -50,9 +50,20 @@ pub(super) fn load_seed_file(
         }
     };
 
+    if let Some(what) = env.not_object {
+        diags.push(
+            Diagnostic::error(Code::InvalidEnvelope, format!("a seed file must be a JSON object, found {what}")).in_file(rel).at_value(""),
+        );
+        let seed = SeedFile { complete: false, ..empty_seed(collection, rel) };
+        return (rel.to_owned(), Some((seed, Arc::new(source))), diags);
+    }
     let mut seed = empty_seed(collection, rel);
-    for key in &env.duplicates {
-        diags.push(Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`")).in_file(rel).at_key(Pointer::root().key(key)));
+    for (key, occurrence) in &env.duplicates {
+        diags.push(
+            Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
+                .in_file(rel)
+                .at(Target::KeyAt { pointer: Pointer::root().key(key), occurrence: *occurrence }),
+        );
     }
     for (key, raw) in &env.members {
         let pointer = Pointer::root().key(key);
@@ -73,9 +84,9 @@ pub(super) fn load_seed_file(
                 Ok(v) => seed.version = Some(v),
                 Err(e) => diags.push(envelope_error(format!("`version` {s:?} is not a semantic version: {e}"))),
             },
-            ("updated_at", Value::String(s)) => match s.parse::<jiff::Timestamp>() {
-                Ok(_) if is_rfc3339(s) => seed.updated_at = Some(s.clone()),
-                _ => diags.push(envelope_error(format!("`updated_at` {s:?} is not an RFC 3339 timestamp"))),
+            ("updated_at", Value::String(s)) => match super::time::parse_rfc3339(s) {
+                Some(_) => seed.updated_at = Some(s.clone()),
+                None => diags.push(envelope_error(format!("`updated_at` {s:?} is not an RFC 3339 timestamp"))),
             },
             ("$schema" | "version" | "updated_at", _) => diags.push(envelope_error(format!("`{key}` must be a string"))),
             _ => diags.push(
@@ -175,17 +186,4 @@ impl SeedFile {
         self.complete = true;
         self
     }
-}
-
-/// RFC 3339 requires a date, `T` (or `t`/space), a time and an explicit offset; jiff's
-/// parser is lenient about some of these, so check the shape too.
-fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && matches!(b[10], b'T' | b't' | b' ')
-        && b[13] == b':'
-        && b[16] == b':'
-        && (s.ends_with(['Z', 'z']) || matches!(b[b.len() - 6], b'+' | b'-'))
 }

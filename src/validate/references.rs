@@ -53,11 +53,20 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
             continue;
         }
         let k = known.get(name.as_str()).copied();
-        let found: Vec<(Vec<Diagnostic>, Vec<OutRef>)> =
+        let found: Vec<(Vec<Dangling>, Vec<OutRef>)> =
             seed.records.par_iter().map(|record| check_record(name, &seed.file, record, k, &declared, keep)).collect();
         let mut kept = Vec::with_capacity(if keep { found.len() } else { 0 });
+        // Hints for the first few dangling references of each declared reference, in
+        // record order, so the work is bounded and the output deterministic.
+        let mut hinted = vec![0usize; declared.len()];
         for (d, r) in found {
-            diags.extend(d);
+            for (mut diag, reference, key) in d {
+                if hinted[reference] < super::SUGGESTIONS {
+                    hinted[reference] += 1;
+                    diag = suggest(diag, &declared[reference], &key);
+                }
+                diags.push(diag);
+            }
             if keep {
                 kept.push(r);
             }
@@ -68,6 +77,10 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
     }
     (diags, refs)
 }
+
+/// A dangling reference's diagnostic, with the index of its declared reference and the
+/// missing key, for the hint added afterwards.
+type Dangling = (Diagnostic, usize, String);
 
 /// One declared reference of a collection, ready to check.
 struct Declared<'c> {
@@ -86,7 +99,7 @@ fn check_record(
     known: Option<&KnownCollection>,
     declared: &[Declared],
     keep: bool,
-) -> (Vec<Diagnostic>, Vec<OutRef>) {
+) -> (Vec<Dangling>, Vec<OutRef>) {
     let mut diags = Vec::new();
     let mut kept = Vec::new();
     let mut check = |reference: usize, pointer: &dyn Fn() -> Pointer, key: &str| {
@@ -94,7 +107,7 @@ fn check_record(
         if let Some(target_keys) = d.target_keys
             && !target_keys.contains(key)
         {
-            diags.push(dangling(name, file, record, d, &pointer(), key));
+            diags.push((dangling(name, file, record, d, &pointer(), key), reference, key.to_owned()));
         }
     };
     match (&record.body, known) {
@@ -133,10 +146,14 @@ fn dangling(name: &str, file: &str, record: &Record, d: &Declared, pointer: &Poi
         .in_file(file)
         .at_value(Pointer::from("/data").index(record.index).join(pointer))
         .record(label);
-    let target_keys = d.target_keys.map(|k| k.iter().copied());
-    match target_keys.and_then(|keys| super::did_you_mean(key, keys)) {
+    diag.help(format!("no record in {} has key {key:?}", d.target_file))
+}
+
+/// Adds a "did you mean" to a dangling reference's help, when a target key is close.
+fn suggest(diag: Diagnostic, d: &Declared, key: &str) -> Diagnostic {
+    match d.target_keys.and_then(|keys| super::did_you_mean(key, keys.iter().copied())) {
         Some(s) => diag.help(format!("no record in {} has key {key:?}; did you mean {s:?}?", d.target_file)),
-        None => diag.help(format!("no record in {} has key {key:?}", d.target_file)),
+        None => diag,
     }
 }
 

@@ -34,7 +34,7 @@ impl Schemas {
     /// Compiles the schemas of a directory or a git revision.
     pub fn compile_tree(tree: &Tree, config: &Config) -> Result<Schemas> {
         let mut documents = BTreeMap::new();
-        collect(tree, SCHEMAS_DIR, &mut documents)?;
+        collect(tree, SCHEMAS_DIR, config.limits.max_file_bytes, &mut documents)?;
         let mut builder = Registry::new().draft(Draft::Draft202012);
         for (rel, value) in &documents {
             builder = builder
@@ -73,10 +73,10 @@ impl Schemas {
 }
 
 /// Reads every `*.json` below `dir` (relative to the root), keyed by relative path.
-fn collect(tree: &Tree, dir: &str, out: &mut BTreeMap<String, Value>) -> Result<()> {
+fn collect(tree: &Tree, dir: &str, limit: u64, out: &mut BTreeMap<String, Value>) -> Result<()> {
     let files = tree.files_under(dir).with_context(|| format!("cannot list {dir}/ in {}", tree.label()))?;
     for rel in files.into_iter().filter(|f| f.ends_with(".json")) {
-        let bytes = tree.read(&rel).with_context(|| format!("cannot read schema {rel}"))?;
+        let bytes = tree.read_limited(&rel, limit).with_context(|| format!("cannot read schema {rel}"))?;
         let value = serde_json::from_slice(&bytes).with_context(|| format!("schema {rel} is not valid JSON"))?;
         out.insert(rel, value);
     }
