@@ -18,7 +18,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-build.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
 cargo build --release --quiet
-seedc=target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 root=$work/content
 if [[ -n ${SEEDC_BENCH_CONTENT:-} ]]; then
     cp -R -- "$SEEDC_BENCH_CONTENT" "$root"
@@ -47,7 +48,7 @@ bytes=$(find "$bundles" -name '*.json' -printf '%s\n' | awk '{ s += $1 } END { p
 # Enough rounds over the bundles to hash ~512 MB, so timer and start-up noise vanish.
 rounds=$(awk -v b="$bytes" 'BEGIN { r = int(512e6 / (b + 1)) + 1; print r }')
 cargo build --release --quiet --example hash_bundles
-read -r hashed single parallel < <(target/release/examples/hash_bundles "$bundles" "$rounds" | tr '=' ' ' | awk '{ print $2, $4, $6 }')
+read -r hashed single parallel < <("$release"/examples/hash_bundles "$bundles" "$rounds" | tr '=' ' ' | awk '{ print $2, $4, $6 }')
 # sha256sum over the same files, the same number of times, from the page cache.
 sha=$(timed sh -c 'for _ in $(seq "$2"); do find "$1" -name "*.json" -print0 | xargs -0 sha256sum; done' _ "$bundles" "$rounds")
 # And sha256sum's raw speed: the same bytes as one stream, so no per-file cost.

@@ -31,7 +31,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-check.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
 cargo build --release --quiet --bin seedc --example parse_baseline --example gen
-release=${CARGO_TARGET_DIR:-target}/release
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
 seedc=$release/seedc
 baseline=$release/examples/parse_baseline
 if [[ -n ${SEEDC_BENCH_CONTENT:-} ]]; then

@@ -39,7 +39,8 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet
-seedc=$PWD/target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 root=$work/content
 cargo run --release --quiet --example gen -- --out "$root" --records "$records" --packs 4 >/dev/null
 services_env=$(scripts/services start "$services" 2>"$work/services.log") || { cat "$work/services.log" >&2; exit 1; }

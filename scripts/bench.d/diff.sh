@@ -17,7 +17,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-diff.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
 cargo build --release --quiet
-seedc=$PWD/target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 base=$work/base
 head=$work/head
 if [[ -n ${SEEDC_BENCH_CONTENT:-} ]]; then

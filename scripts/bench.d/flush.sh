@@ -29,7 +29,8 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet
-seedc=$PWD/target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 services_env=$(scripts/services start "$services" 2>"$work/services.log") || { cat "$work/services.log" >&2; exit 1; }
 eval "$services_env"
 psql_q() { PGOPTIONS="-c client_min_messages=warning" "$SEEDC_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }

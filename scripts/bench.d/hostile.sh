@@ -18,11 +18,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-hostile.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
 cargo build --release --quiet --bin seedc --example gen
-seedc=target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 export CI=1 # no progress bar in the figures
 
 clean=$work/clean
-target/release/examples/gen --out "$clean" --records "$records" >/dev/null 2>&1
+"$release"/examples/gen --out "$clean" --records "$records" >/dev/null 2>&1
 "$seedc" --root "$clean" check -q || { echo "hostile: the generated content does not check" >&2; exit 1; }
 damaged=$work/damaged
 cp -r -- "$clean" "$damaged"

@@ -24,7 +24,8 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet
-seedc=$PWD/target/release/seedc
+release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
+seedc=$release/seedc
 services_env=$(scripts/services start "$services" 2>"$work/services.log") || { cat "$work/services.log" >&2; exit 1; }
 eval "$services_env"
 py=${SEEDC_MOTO_PY:-$services/py}   # boto3 came with moto
