@@ -420,3 +420,91 @@ fn diff_renderers_escape_control_characters_from_the_content() {
         assert!(!run.stdout.lines().any(|l| l.starts_with("::error file=x")), "{format}: {}", run.stdout);
     }
 }
+
+/// What can stand in place of a file of `out/`: a FIFO, or a link to a device.
+#[derive(Debug, Clone, Copy)]
+enum Impostor {
+    Fifo,
+    DevZero,
+}
+
+impl Impostor {
+    fn place(self, path: &Path) {
+        let _ = std::fs::remove_file(path);
+        match self {
+            Impostor::Fifo => mkfifo(path),
+            Impostor::DevZero => symlink("/dev/zero", path),
+        }
+    }
+
+    /// What the diagnostic must say about it.
+    fn said(self) -> &'static str {
+        match self {
+            Impostor::Fifo => "FIFO",
+            Impostor::DevZero => "outside",
+        }
+    }
+}
+
+/// A built sample root and, relative to it, one bundle, one manifest and the index.
+fn built_out() -> (Root, Vec<String>) {
+    let root = Root::sample();
+    let run = seedc_bounded(&root, &["build", "--date", "2026-01-25"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let first = |dir: &str| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(root.file(dir)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        format!("{dir}/{}", names[0])
+    };
+    let rels = vec![first("out/packs/sha256"), first("out/manifests"), "out/index.json".to_owned()];
+    (root, rels)
+}
+
+#[test]
+fn a_fifo_or_device_link_in_out_is_a_located_diagnostic_for_verify_and_publish() {
+    for impostor in [Impostor::Fifo, Impostor::DevZero] {
+        let (root, rels) = built_out();
+        for rel in &rels {
+            let saved = std::fs::read(root.file(rel)).unwrap();
+            impostor.place(&root.file(rel));
+            let cdn = tempfile::tempdir().unwrap();
+            let url = format!("file://{}/cdn", cdn.path().display());
+            for command in [&["verify", "--format", "json"][..], &["publish", &url, "--format", "json"][..]] {
+                let run = seedc_bounded(&root, command);
+                assert_eq!(run.code, 1, "{impostor:?} {rel} {command:?}: {}", run.snapshot());
+                let here: Vec<serde_json::Value> =
+                    diagnostics(&run).into_iter().filter(|d| d["file"].as_str() == Some(rel.as_str())).collect();
+                assert!(
+                    here.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains(impostor.said()))),
+                    "{impostor:?} {rel} {command:?}: {}",
+                    run.snapshot()
+                );
+            }
+            assert!(!cdn.path().join("cdn/index.json").exists(), "{impostor:?} {rel}: publish wrote to the store");
+            std::fs::remove_file(root.file(rel)).unwrap();
+            std::fs::write(root.file(rel), saved).unwrap();
+        }
+        // Put back, the same out/ verifies clean: the impostor was all that was wrong.
+        let run = seedc_bounded(&root, &["verify"]);
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+    }
+}
+
+/// The record memo is only a shortcut: a FIFO or a device link in its place is a miss,
+/// and the deploy checks in full, neither hanging nor reading without end.
+#[test]
+fn a_fifo_or_device_link_as_the_record_memo_is_a_miss() {
+    let Some(env) = crate::deploy::Env::new("hostile_memo") else { return };
+    let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let memo = env.root.file("out/.cache/records.bin");
+    assert!(memo.is_file(), "a deploy leaves its record memo");
+    for (i, impostor) in [Impostor::Fifo, Impostor::DevZero].into_iter().enumerate() {
+        impostor.place(&memo);
+        env.edit_records("enemies", |r| crate::deploy::set_field(r, "goblin_scout", "hp", (13 + i).into()));
+        let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
+        assert_eq!(run.code, 0, "{impostor:?}: {}", run.snapshot());
+        assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13 + i, "{impostor:?}");
+    }
+}
