@@ -509,3 +509,40 @@ fn a_fifo_or_device_link_as_the_record_memo_is_a_miss() {
         assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13 + i, "{impostor:?}");
     }
 }
+
+/// Runs git in `dir` with an identity and no user or system config.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A git revision is read like a directory: a file name that is not UTF-8 is reported for
+/// what is wrong with it, not turned into U+FFFD and then "not found" or read.
+#[test]
+fn a_file_name_that_is_not_utf8_in_a_git_revision_is_named_for_what_is_wrong() {
+    use std::os::unix::ffi::OsStrExt as _;
+    for (dir, rel) in
+        [("data/seeds", "data/seeds/bad\\xff.json"), ("data/packs", "data/packs/bad\\xff.json"), ("schemas", "schemas/bad\\xff.json")]
+    {
+        let root = Root::sample();
+        let bad = root.file(dir).join(std::ffi::OsStr::from_bytes(b"bad\xff.json"));
+        std::fs::write(&bad, "{}").unwrap();
+        git(root.path(), &["init", "-q", "-b", "main"]);
+        git(root.path(), &["add", "-A"]);
+        git(root.path(), &["commit", "-q", "-m", "a bad name"]);
+        // Only the revision has it: the working tree side checks clean.
+        std::fs::remove_file(&bad).unwrap();
+        let run = seedc_bounded(&root, &["diff", "HEAD", "--format", "json"]);
+        assert!(run.code == 1 || run.code == 2, "{rel}: {}", run.snapshot());
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains(rel) && all.contains("not valid UTF-8"), "{rel}: {}", run.snapshot());
+        assert!(!all.contains('\u{fffd}') && !all.contains("is not in"), "{rel}: {}", run.snapshot());
+    }
+}
