@@ -549,3 +549,34 @@ fn a_file_name_that_is_not_utf8_in_a_git_revision_is_named_for_what_is_wrong() {
         assert!(!all.contains('\u{fffd}') && !all.contains("is not in"), "{rel}: {}", run.snapshot());
     }
 }
+
+/// A published copy in a directory (`file://`) is read through the same reader as `out/`:
+/// a FIFO or a device link where an object should be fails `verify URL` in bounded time,
+/// naming what stands there.
+#[test]
+fn a_fifo_or_device_link_in_a_file_url_copy_is_not_read() {
+    let (root, rels) = built_out();
+    let cdn = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/cdn", cdn.path().display());
+    let run = seedc_bounded(&root, &["publish", &url]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    for impostor in [Impostor::Fifo, Impostor::DevZero] {
+        for rel in &rels {
+            let published = cdn.path().join("cdn").join(rel.strip_prefix("out/").unwrap());
+            let saved = std::fs::read(&published).unwrap();
+            impostor.place(&published);
+            let run = seedc_bounded(&root, &["verify", &url]);
+            assert_ne!(run.code, 0, "{impostor:?} {rel}: {}", run.snapshot());
+            let said = impostor.said();
+            // The local store's listing leaves out what is not a regular file, so a bundle
+            // or manifest is reported missing; the index is read by name.
+            if rel == "out/index.json" {
+                assert!(run.stdout.contains(said) || run.stderr.contains(said), "{impostor:?} {rel}: {}", run.snapshot());
+            }
+            std::fs::remove_file(&published).unwrap();
+            std::fs::write(&published, saved).unwrap();
+        }
+    }
+    let run = seedc_bounded(&root, &["verify", &url]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+}
