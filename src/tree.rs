@@ -291,6 +291,26 @@ pub fn normalize(rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// A path of `git ls-tree -z` as text: exact when it is UTF-8, else each component as
+/// [`name_text`] writes it, the components that are not UTF-8 noted in `not_utf8`.
+fn git_path(path: &[u8], not_utf8: &mut HashSet<String>) -> String {
+    if let Ok(path) = std::str::from_utf8(path) {
+        return path.to_owned();
+    }
+    let mut text = String::new();
+    for part in path.split(|b| *b == b'/') {
+        if !text.is_empty() {
+            text.push('/');
+        }
+        let (name, utf8) = name_text(std::ffi::OsStr::from_bytes(part));
+        text.push_str(&name);
+        if !utf8 {
+            not_utf8.insert(text.clone());
+        }
+    }
+    text
+}
+
 #[derive(Debug, Clone)]
 struct Blob {
     oid: String,
@@ -302,6 +322,9 @@ struct Blob {
 pub struct GitTree {
     pub rev: String,
     files: BTreeMap<String, Blob>,
+    /// The paths (of files and of directories) whose last component is not UTF-8, as
+    /// [`name_text`] writes them: listed as such, as a directory's are, never read.
+    not_utf8: HashSet<String>,
     batch: Mutex<Option<Batch>>,
     repo_dir: PathBuf,
 }
@@ -345,9 +368,11 @@ impl GitTree {
             bail!("git ls-tree {rev} failed: {}", String::from_utf8_lossy(&listing.stderr).trim());
         }
         let mut files = BTreeMap::new();
+        let mut not_utf8 = HashSet::new();
         for entry in listing.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            let entry = String::from_utf8_lossy(entry);
-            let Some((meta, path)) = entry.split_once('\t') else { continue };
+            let Some(tab) = entry.iter().position(|b| *b == b'\t') else { continue };
+            let meta = String::from_utf8_lossy(&entry[..tab]);
+            let path = git_path(&entry[tab + 1..], &mut not_utf8);
             let mut meta = meta.split_whitespace();
             let (Some(mode), Some(kind), Some(oid), Some(size)) = (meta.next(), meta.next(), meta.next(), meta.next()) else { continue };
             // Symlinks and submodules have no content of their own to read.
@@ -355,15 +380,22 @@ impl GitTree {
                 continue;
             }
             let Ok(size) = size.parse() else { continue };
-            files.insert(path.to_owned(), Blob { oid: oid.to_owned(), size });
+            files.insert(path, Blob { oid: oid.to_owned(), size });
         }
-        Ok(GitTree { rev: rev.to_owned(), files, batch: Mutex::new(None), repo_dir: dir.to_owned() })
+        Ok(GitTree { rev: rev.to_owned(), files, not_utf8, batch: Mutex::new(None), repo_dir: dir.to_owned() })
     }
 
     fn blob(&self, rel: &str) -> io::Result<&Blob> {
-        normalize(rel)
-            .and_then(|r| self.files.get(&r))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{rel} is not in {}", self.rev)))
+        let path = normalize(rel).unwrap_or_default();
+        // A name written with `\xNN` escapes stands for other bytes: it is not that file.
+        let mut prefix = path.as_str();
+        while !prefix.is_empty() {
+            if self.not_utf8.contains(prefix) {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: the file name is not valid UTF-8")));
+            }
+            prefix = prefix.rsplit_once('/').map_or("", |(p, _)| p);
+        }
+        self.files.get(&path).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{rel} is not in {}", self.rev)))
     }
 
     fn read_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
@@ -380,7 +412,8 @@ impl GitTree {
                 None => (rest, false),
             };
             if out.last().is_none_or(|e| e.name != name) {
-                out.push(Entry { name: name.to_owned(), is_dir, utf8: true });
+                let utf8 = !self.not_utf8.contains(&format!("{prefix}{name}"));
+                out.push(Entry { name: name.to_owned(), is_dir, utf8 });
             }
         }
         if out.is_empty() {

@@ -7,23 +7,43 @@
 //!
 //! The same checks run on a published copy (`seedc verify URL`): [`verify_copy`] reads
 //! through [`Copy`], which `out/` ([`OutDir`]) and the publish stage's store implement.
+//! `out/` is read through [`Tree`] like any file of a content root: a FIFO, a device link
+//! or a file over [`OUT_FILE_LIMIT`] standing where a bundle, a manifest or the index
+//! should be is a diagnostic naming it ([`Found::Unreadable`]), never a hang.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::build::write::{BUNDLES_DIR, INDEX_FILE, MANIFESTS_DIR, OUT_DIR};
+use crate::build::write::{BUNDLES_DIR, INDEX_FILE, MANIFESTS_DIR, OUT_DIR, OUT_FILE_LIMIT};
 use crate::build::{Index, Manifest, bundle_path, manifest_path};
 use crate::build_support::TMP_PREFIX;
 use crate::canon::{self, ContentHash};
 use crate::diag::{Code, Diagnostic, Sink};
+use crate::tree::{ReadError, Tree};
 
 /// The findings of a verification and how many files it read.
 pub struct Verified {
     pub sink: Sink,
     pub files: usize,
+}
+
+/// What reading one file of a copy found.
+pub enum Found<T> {
+    Present(T),
+    /// Not there (or gone since the listing).
+    Absent,
+    /// Something stands there that is not read: why, e.g. "it is a FIFO (named pipe), not a
+    /// regular file".
+    Unreadable(String),
+}
+
+impl<T> From<Option<T>> for Found<T> {
+    fn from(found: Option<T>) -> Self {
+        found.map_or(Found::Absent, Found::Present)
+    }
 }
 
 /// A built copy to verify: `out/` on disk, or a published one.
@@ -33,43 +53,73 @@ pub trait Copy {
     /// The file names of one of its directories (`packs/sha256`, `manifests`), sorted,
     /// without temporaries.
     fn list(&self, dir: &str) -> Result<Vec<String>>;
-    /// SHA-256 and length of each bundle of `packs/sha256` named, in that order (`None`: it
-    /// vanished since the listing).
-    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>>;
-    /// A file's bytes, by path relative to the copy (`None`: absent).
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+    /// SHA-256 and length of each bundle of `packs/sha256` named, in that order (`Absent`:
+    /// it vanished since the listing).
+    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Found<(ContentHash, u64)>>>;
+    /// A file's bytes, by path relative to the copy.
+    fn read(&self, path: &str) -> Result<Found<Vec<u8>>>;
 }
 
-/// `out/` under a content root.
-pub struct OutDir(pub std::path::PathBuf);
+/// `out/` under a content root, read as a [`Tree`] of its own: regular files inside it only,
+/// at most [`OUT_FILE_LIMIT`] bytes each.
+pub struct OutDir(pub Tree);
+
+impl OutDir {
+    pub fn new(out: std::path::PathBuf) -> OutDir {
+        OutDir(Tree::dir(out))
+    }
+
+    /// A file of `out/`: a FIFO, a device, a link out of `out/` or a file over the limit is
+    /// `Unreadable`; any other failure to read is an error.
+    fn read_file(&self, rel: &str) -> Result<Found<Vec<u8>>> {
+        match self.0.read_limited(rel, OUT_FILE_LIMIT) {
+            Ok(bytes) => Ok(Found::Present(bytes)),
+            Err(e) if e.is_not_found() => Ok(Found::Absent),
+            Err(e @ (ReadError::NotRegular(_) | ReadError::Outside | ReadError::TooLarge { .. })) => Ok(Found::Unreadable(e.to_string())),
+            Err(e) => Err(e).with_context(|| format!("cannot read {OUT_DIR}/{rel}")),
+        }
+    }
+}
 
 impl Copy for OutDir {
     fn base(&self) -> String {
         OUT_DIR.to_owned()
     }
 
+    /// Every entry that is not a directory (a FIFO or a link too, so that it is reported
+    /// rather than skipped), without temporaries.
     fn list(&self, dir: &str) -> Result<Vec<String>> {
-        list(&self.0.join(dir))
+        let entries = match self.0.read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("cannot list {OUT_DIR}/{dir}")),
+        };
+        let mut names = Vec::new();
+        for entry in entries.into_iter().filter(|e| !e.is_dir && !e.name.starts_with(TMP_PREFIX)) {
+            if !entry.utf8 {
+                bail!("{OUT_DIR}/{dir}/{}: the file name is not valid UTF-8, and seedc writes none such", entry.name);
+            }
+            names.push(entry.name);
+        }
+        names.sort();
+        Ok(names)
     }
 
-    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>> {
+    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Found<(ContentHash, u64)>>> {
         names
             .par_iter()
             .map(|name| {
-                let path = self.0.join(BUNDLES_DIR).join(name);
-                let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                Ok(Some((ContentHash::of(&bytes), bytes.len() as u64)))
+                Ok(match self.read_file(&format!("{BUNDLES_DIR}/{name}"))? {
+                    Found::Present(bytes) => Found::Present((ContentHash::of(&bytes), bytes.len() as u64)),
+                    Found::Absent => Found::Absent,
+                    Found::Unreadable(why) => Found::Unreadable(why),
+                })
             })
             .collect()
     }
 
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let path = self.0.join(path);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+    fn read(&self, path: &str) -> Result<Found<Vec<u8>>> {
+        self.read_file(path)
     }
 }
 
@@ -79,11 +129,13 @@ struct BundleFile {
     named: Option<ContentHash>,
     len: u64,
     intact: bool,
+    /// Why it was not read, when something other than a regular file stands there.
+    unreadable: Option<String>,
 }
 
 /// Verifies `out/` under a content root.
 pub fn verify(root: &Path) -> Result<Verified> {
-    verify_copy(&OutDir(root.join(OUT_DIR)))
+    verify_copy(&OutDir::new(root.join(OUT_DIR)))
 }
 
 /// Verifies a built copy: `out/`, or a published one.
@@ -98,16 +150,21 @@ pub fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
         .into_iter()
         .zip(hashes)
         .filter_map(|(name, hashed)| {
-            let (hash, len) = hashed?;
             let named = name.strip_suffix(".json").and_then(ContentHash::parse_hex);
-            let intact = named.is_some_and(|h| hash == h);
-            Some((name, BundleFile { named, len, intact }))
+            let (intact, len, unreadable) = match hashed {
+                Found::Present((hash, len)) => (named.is_some_and(|h| hash == h), len, None),
+                Found::Absent => return None,
+                Found::Unreadable(why) => (false, 0, Some(why)),
+            };
+            Some((name, BundleFile { named, len, intact, unreadable }))
         })
         .collect();
     let intact: BTreeSet<ContentHash> = bundles.values().filter(|b| b.intact).filter_map(|b| b.named).collect();
     for (name, b) in &bundles {
         let file = rel(&format!("{BUNDLES_DIR}/{name}"));
-        if b.named.is_none() {
+        if let Some(why) = &b.unreadable {
+            sink.push(Diagnostic::error(Code::CorruptBundle, format!("bundle cannot be read: {why}")).in_file(file));
+        } else if b.named.is_none() {
             sink.push(
                 Diagnostic::error(Code::CorruptBundle, "file name is not `<sha256 hex>.json`, so nothing can verify it")
                     .in_file(file)
@@ -120,21 +177,33 @@ pub fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
 
     let mut manifests: BTreeMap<String, (ContentHash, bool)> = BTreeMap::new();
     for name in copy.list(MANIFESTS_DIR)? {
-        let Some(bytes) = copy.read(&format!("{MANIFESTS_DIR}/{name}"))? else { continue };
         let file = rel(&format!("{MANIFESTS_DIR}/{name}"));
+        let bytes = match copy.read(&format!("{MANIFESTS_DIR}/{name}"))? {
+            Found::Present(bytes) => bytes,
+            Found::Absent => continue,
+            Found::Unreadable(why) => {
+                sink.push(Diagnostic::error(Code::CorruptManifest, format!("manifest cannot be read: {why}")).in_file(file));
+                // Listed as corrupt, so the index's row is not also reported as missing.
+                manifests.insert(name, (ContentHash::of(b""), false));
+                continue;
+            }
+        };
         let ok = check_manifest(&name, &bytes, &file, &intact, &mut sink);
         manifests.insert(name, (ContentHash::of(&bytes), ok));
     }
 
     let index_file = rel(INDEX_FILE);
     match copy.read(INDEX_FILE)? {
-        None => {
+        Found::Unreadable(why) => {
+            sink.push(Diagnostic::error(Code::IndexMismatch, format!("index.json cannot be read: {why}")).in_file(&index_file))
+        }
+        Found::Absent => {
             sink.push(
                 Diagnostic::error(Code::IndexMismatch, format!("index.json is missing: {base}/ holds no complete build"))
                     .in_file(&index_file),
             );
         }
-        Some(bytes) => match serde_json::from_slice::<Index>(&bytes) {
+        Found::Present(bytes) => match serde_json::from_slice::<Index>(&bytes) {
             Err(e) => {
                 sink.push(Diagnostic::error(Code::IndexMismatch, format!("index.json is not a valid index: {e}")).in_file(&index_file))
             }
@@ -252,24 +321,4 @@ fn check_index(
                 .in_file(format!("{base}/{MANIFESTS_DIR}/{name}")),
         );
     }
-}
-
-/// Regular files of a directory, sorted, without the temporaries of a running or killed
-/// build (they never carry a final name, so they are not outputs).
-fn list(dir: &Path) -> Result<Vec<String>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().is_ok_and(|t| t.is_file()) && !name.starts_with(TMP_PREFIX) {
-            names.push(name);
-        }
-    }
-    names.sort();
-    Ok(names)
 }

@@ -420,3 +420,163 @@ fn diff_renderers_escape_control_characters_from_the_content() {
         assert!(!run.stdout.lines().any(|l| l.starts_with("::error file=x")), "{format}: {}", run.stdout);
     }
 }
+
+/// What can stand in place of a file of `out/`: a FIFO, or a link to a device.
+#[derive(Debug, Clone, Copy)]
+enum Impostor {
+    Fifo,
+    DevZero,
+}
+
+impl Impostor {
+    fn place(self, path: &Path) {
+        let _ = std::fs::remove_file(path);
+        match self {
+            Impostor::Fifo => mkfifo(path),
+            Impostor::DevZero => symlink("/dev/zero", path),
+        }
+    }
+
+    /// What the diagnostic must say about it.
+    fn said(self) -> &'static str {
+        match self {
+            Impostor::Fifo => "FIFO",
+            Impostor::DevZero => "outside",
+        }
+    }
+}
+
+/// A built sample root and, relative to it, one bundle, one manifest and the index.
+fn built_out() -> (Root, Vec<String>) {
+    let root = Root::sample();
+    let run = seedc_bounded(&root, &["build", "--date", "2026-01-25"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let first = |dir: &str| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(root.file(dir)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        format!("{dir}/{}", names[0])
+    };
+    let rels = vec![first("out/packs/sha256"), first("out/manifests"), "out/index.json".to_owned()];
+    (root, rels)
+}
+
+#[test]
+fn a_fifo_or_device_link_in_out_is_a_located_diagnostic_for_verify_and_publish() {
+    for impostor in [Impostor::Fifo, Impostor::DevZero] {
+        let (root, rels) = built_out();
+        for rel in &rels {
+            let saved = std::fs::read(root.file(rel)).unwrap();
+            impostor.place(&root.file(rel));
+            let cdn = tempfile::tempdir().unwrap();
+            let url = format!("file://{}/cdn", cdn.path().display());
+            for command in [&["verify", "--format", "json"][..], &["publish", &url, "--format", "json"][..]] {
+                let run = seedc_bounded(&root, command);
+                assert_eq!(run.code, 1, "{impostor:?} {rel} {command:?}: {}", run.snapshot());
+                let here: Vec<serde_json::Value> =
+                    diagnostics(&run).into_iter().filter(|d| d["file"].as_str() == Some(rel.as_str())).collect();
+                assert!(
+                    here.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains(impostor.said()))),
+                    "{impostor:?} {rel} {command:?}: {}",
+                    run.snapshot()
+                );
+            }
+            assert!(!cdn.path().join("cdn/index.json").exists(), "{impostor:?} {rel}: publish wrote to the store");
+            // The next build replaces the impostor with the file it stands for.
+            let run = seedc_bounded(&root, &["build", "--date", "2026-01-25"]);
+            assert_eq!(run.code, 0, "{impostor:?} {rel}: {}", run.snapshot());
+            assert_eq!(std::fs::read(root.file(rel)).unwrap(), saved, "{impostor:?} {rel}");
+            let run = seedc_bounded(&root, &["verify"]);
+            assert_eq!(run.code, 0, "{impostor:?} {rel}: {}", run.snapshot());
+        }
+    }
+}
+
+/// The record memo is only a shortcut: a FIFO or a device link in its place is a miss,
+/// and the deploy checks in full, neither hanging nor reading without end.
+#[test]
+fn a_fifo_or_device_link_as_the_record_memo_is_a_miss() {
+    let Some(env) = crate::deploy::Env::new("hostile_memo") else { return };
+    let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let memo = env.root.file("out/.cache/records.bin");
+    assert!(memo.is_file(), "a deploy leaves its record memo");
+    for (i, impostor) in [Impostor::Fifo, Impostor::DevZero].into_iter().enumerate() {
+        impostor.place(&memo);
+        env.edit_records("enemies", |r| crate::deploy::set_field(r, "goblin_scout", "hp", (13 + i).into()));
+        let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
+        assert_eq!(run.code, 0, "{impostor:?}: {}", run.snapshot());
+        assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13 + i, "{impostor:?}");
+    }
+}
+
+/// Runs git in `dir` with an identity and no user or system config.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A git revision is read like a directory: a file name that is not UTF-8 is reported for
+/// what is wrong with it, not turned into U+FFFD and then "not found" or read.
+#[test]
+fn a_file_name_that_is_not_utf8_in_a_git_revision_is_named_for_what_is_wrong() {
+    use std::os::unix::ffi::OsStrExt as _;
+    for (dir, rel) in
+        [("data/seeds", "data/seeds/bad\\xff.json"), ("data/packs", "data/packs/bad\\xff.json"), ("schemas", "schemas/bad\\xff.json")]
+    {
+        let root = Root::sample();
+        let bad = root.file(dir).join(std::ffi::OsStr::from_bytes(b"bad\xff.json"));
+        std::fs::write(&bad, "{}").unwrap();
+        git(root.path(), &["init", "-q", "-b", "main"]);
+        git(root.path(), &["add", "-A"]);
+        git(root.path(), &["commit", "-q", "-m", "a bad name"]);
+        // Only the revision has it: the working tree side checks clean.
+        std::fs::remove_file(&bad).unwrap();
+        let run = seedc_bounded(&root, &["diff", "HEAD", "--format", "json"]);
+        assert!(run.code == 1 || run.code == 2, "{rel}: {}", run.snapshot());
+        let located =
+            diagnostics(&run).iter().any(|d| d["file"] == rel && d["message"].as_str().is_some_and(|m| m.contains("not valid UTF-8")));
+        let named = run.stderr.contains(rel) && run.stderr.contains("not valid UTF-8");
+        assert!(located || named, "{rel}: {}", run.snapshot());
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(!all.contains('\u{fffd}') && !all.contains("is not in"), "{rel}: {}", run.snapshot());
+    }
+}
+
+/// A published copy in a directory (`file://`) is read through the same reader as `out/`:
+/// a FIFO or a device link where an object should be fails `verify URL` in bounded time,
+/// naming what stands there.
+#[test]
+fn a_fifo_or_device_link_in_a_file_url_copy_is_not_read() {
+    let (root, rels) = built_out();
+    let cdn = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/cdn", cdn.path().display());
+    let run = seedc_bounded(&root, &["publish", &url]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    for impostor in [Impostor::Fifo, Impostor::DevZero] {
+        for rel in &rels {
+            let published = cdn.path().join("cdn").join(rel.strip_prefix("out/").unwrap());
+            let saved = std::fs::read(&published).unwrap();
+            impostor.place(&published);
+            let run = seedc_bounded(&root, &["verify", &url]);
+            assert_ne!(run.code, 0, "{impostor:?} {rel}: {}", run.snapshot());
+            let said = impostor.said();
+            // The local store's listing leaves out what is not a regular file, so a bundle
+            // or manifest is reported missing; the index is read by name.
+            if rel == "out/index.json" {
+                assert!(run.stdout.contains(said) || run.stderr.contains(said), "{impostor:?} {rel}: {}", run.snapshot());
+            }
+            std::fs::remove_file(&published).unwrap();
+            std::fs::write(&published, saved).unwrap();
+        }
+    }
+    let run = seedc_bounded(&root, &["verify", &url]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+}

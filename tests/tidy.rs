@@ -1,5 +1,6 @@
 //! Tidy: the few code rules that matter, enforced (after rust-analyzer's `tidy.rs`).
-//! Every source file says what it is for in its first line; only `src/output.rs` prints.
+//! Every source file says what it is for in its first line; only `src/output.rs` prints;
+//! only `src/tree.rs` reads the files of a content root.
 
 use std::path::Path;
 
@@ -145,4 +146,25 @@ fn layers_only_point_down() {
 fn the_layer_test_reads_grouped_imports() {
     let paths = crate_paths("use crate::{check::{self, Keep}, diag::Sink};\nlet x = crate::known::raw_digest(b);");
     assert_eq!(paths, ["check", "diag", "known"]);
+}
+
+/// ARCHITECTURE.md: every read of a content root, `out/` included, goes through `Tree`, the
+/// one reader that refuses FIFOs, devices and links out of the root and bounds every read.
+/// Outside `src/tree.rs` only files that are no part of a content root are read with
+/// `std::fs` (an AWS profile, TLS files, `seedc schema`'s output, a directory opened to
+/// fsync it), and tests.
+#[test]
+fn only_the_tree_reads_files_of_a_content_root() {
+    let allowed = ["src/tree.rs", "src/publish/profile.rs", "src/flush/cache.rs", "src/commands/schema.rs", "src/build_support.rs"];
+    let reads = ["fs::read(", "fs::read_to_string(", "File::open(", "OpenOptions::new().read("];
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("src/") && !allowed.contains(&rel.as_str()))
+        .filter(|(_, text)| {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            reads.iter().any(|r| code.contains(r))
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(offenders.is_empty(), "read files of a content root (or out/) through tree::Tree: {offenders:?}");
 }

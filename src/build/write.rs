@@ -402,9 +402,9 @@ fn file_name(manifest_id: &str) -> String {
     format!("{manifest_id}.json")
 }
 
-/// The largest file of `out/` read back when its size is not known beforehand (an old
-/// bundle or manifest): a bound, so a device or FIFO left there cannot hang or exhaust a build.
-const OUT_FILE_LIMIT: u64 = 1 << 30;
+/// The largest file of `out/` read back (an old bundle or manifest, by `build`, `verify`
+/// and `publish`): a bound, so a device or FIFO left there cannot hang or exhaust seedc.
+pub const OUT_FILE_LIMIT: u64 = 1 << 30;
 
 /// A file of `out/`, through the tree's bounded read of regular files only.
 fn read_out(out: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {

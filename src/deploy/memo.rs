@@ -29,6 +29,7 @@ use crate::check::{Checked, CheckedRecord};
 use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest, RecordBytes};
 use crate::load::SeedFile;
 use crate::pointer::Pointer;
+use crate::tree::Tree;
 
 /// The memo, relative to `out/`.
 pub const MEMO_FILE: &str = ".cache/records.bin";
@@ -37,10 +38,16 @@ pub const MEMO_FILE: &str = ".cache/records.bin";
 /// meaning changes, so an old memo is a miss.
 const MAGIC: &[u8; 16] = b"seedc-records\0\0\x02";
 
+/// The largest memo read: one over it is a miss (the deploy checks in full), so a device or
+/// a huge sparse file standing there costs a bounded read at most.
+const MEMO_LIMIT: u64 = 4 << 30;
+
 /// The memo under `out/`, if there is one made under the global fingerprint `global`
-/// (seedc version, seedc.toml, every schema) and intact; None otherwise.
+/// (seedc version, seedc.toml, every schema) and intact; None otherwise. Read through
+/// [`Tree`], like every file seedc reads: a FIFO, a device link or a link out of `out/` is
+/// refused unread, so it is a miss.
 pub fn load(out: &Path, global: &str) -> Option<Known> {
-    let bytes = std::fs::read(out.join(MEMO_FILE)).ok()?;
+    let bytes = Tree::dir(out).read_limited(MEMO_FILE, MEMO_LIMIT).ok()?;
     decode(Bytes::from(bytes), global)
 }
 

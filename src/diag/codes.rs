@@ -144,7 +144,9 @@ codes! {
         "A bundle `out/packs/sha256/<hex>.json` is named by the SHA-256 of exactly its bytes, so \
          clients and `sha256sum` can verify it. `seedc verify` re-hashes every bundle; one whose \
          hash differs from its name was damaged after it was written (by hand, a tool or the \
-         disk). `seedc build` rewrites every bundle of the current content that is damaged.";
+         disk). Something other than a regular file in its place (a FIFO, a device, a link out \
+         of `out/`) or a file over 1 GiB is not read and is reported the same way. `seedc \
+         build` rewrites every bundle of the current content that is damaged.";
     MissingBundle = "missing-bundle", "index.json lists a bundle that is not in out/",
         help: Some("run `seedc build` to write it again"),
         "`out/index.json` lists every bundle of the build. A listed bundle that is absent from \
@@ -158,7 +160,9 @@ codes! {
         help: None,
         "A file under `out/manifests/` must parse as a seedc manifest (see \
          schemas/manifest.schema.json), be in RFC 8785 canonical form, and be named after its \
-         `manifest_id`. A truncated or edited manifest fails these checks. `seedc build` \
+         `manifest_id`. A truncated or edited manifest fails these checks, and so does \
+         something other than a regular file in its place (a FIFO, a device, a link out of \
+         `out/`) or a file over 1 GiB, which is not read. `seedc build` \
          rewrites the manifests it emits; a damaged daily of another date must be restored \
          from where it was published.";
     MissingManifest = "missing-manifest", "index.json lists a manifest that is not in out/",
@@ -168,8 +172,9 @@ codes! {
     IndexMismatch = "index-mismatch", "index.json does not describe exactly what is in out/",
         help: Some("run `seedc build` to rewrite the index"),
         "`out/index.json` lists every bundle and manifest in `out/`, with their hashes and sizes. \
-         It is missing, damaged, not canonical, lists a file with another hash or size, or a file \
-         in `out/` is not listed.";
+         It is missing, damaged, not canonical, not a regular file (a FIFO, a device, a link out \
+         of `out/`: not read), lists a file with another hash or size, or a file in `out/` is \
+         not listed.";
 }
 
 impl Serialize for Code {

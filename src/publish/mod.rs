@@ -29,12 +29,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::build::Index;
-use crate::build::write::{INDEX_FILE, MANIFESTS_DIR, OUT_DIR};
+use crate::build::write::{INDEX_FILE, MANIFESTS_DIR, OUT_DIR, OUT_FILE_LIMIT};
 use crate::canon::ContentHash;
 use crate::config::PublishConfig;
 use crate::diag::Sink;
 use crate::exit::{Exit, ExitError};
 use crate::progress::Progress;
+use crate::tree::Tree;
+use crate::verify::Found;
 pub use store::{Kind, Listed, Store, Target};
 
 /// What the user asked for.
@@ -308,8 +310,10 @@ fn refused(url: &str, manifests: &[&str]) -> anyhow::Error {
     )
 }
 
+/// A file of the verified `out/`, read as `verify` read it (through [`Tree`]: a regular file
+/// inside `out/`, bounded), so a FIFO swapped in since is an error, not a hang.
 fn read_local(out: &Path, rel: &str) -> Result<Vec<u8>> {
-    std::fs::read(out.join(rel)).with_context(|| format!("cannot read {}", out.join(rel).display()))
+    Tree::dir(out).read_limited(rel, OUT_FILE_LIMIT).with_context(|| format!("cannot read {}", out.join(rel).display()))
 }
 
 /// The objects of a verified `out/`: every bundle and manifest its index lists, then the
@@ -356,13 +360,14 @@ impl crate::verify::Copy for RemoteCopy {
         Ok(self.listed.keys().filter_map(|k| k.strip_prefix(&prefix)).filter(|name| !name.contains('/')).map(str::to_owned).collect())
     }
 
-    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Option<(ContentHash, u64)>>> {
+    fn hash_bundles(&self, names: &[String]) -> Result<Vec<Found<(ContentHash, u64)>>> {
         let rels: Vec<String> = names.iter().map(|n| format!("{}/{n}", crate::build::write::BUNDLES_DIR)).collect();
-        self.store.read_each(&rels, |_, bytes| bytes.map(|b| (ContentHash::of(&b), b.len() as u64)))
+        let hashed = self.store.read_each(&rels, |_, bytes| bytes.map(|b| (ContentHash::of(&b), b.len() as u64)))?;
+        Ok(hashed.into_iter().map(Found::from).collect())
     }
 
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.store.read(path)?.map(|b| b.to_vec()))
+    fn read(&self, path: &str) -> Result<Found<Vec<u8>>> {
+        Ok(self.store.read(path)?.map(|b| b.to_vec()).into())
     }
 }
 

@@ -18,8 +18,10 @@ use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
 };
 
+use crate::build::write::OUT_FILE_LIMIT;
 use crate::config::{PublishConfig, timeout_secs};
 use crate::exit::{Exit, ExitError};
+use crate::tree::Tree;
 
 /// Where a copy is published, as the user wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,15 +293,30 @@ impl Store {
         f: impl Fn(&str, Option<Bytes>) -> T + Send + Sync + 'static,
     ) -> Result<Vec<T>> {
         let f = Arc::new(f);
+        // A directory is read as a content root's files are (`Tree`: regular files inside
+        // it only, bounded), not by the local store, which would open a FIFO and block.
+        let local = match &self.target {
+            Target::File { dir } => Some(dir.clone()),
+            Target::S3 { .. } => None,
+        };
         let jobs: Vec<_> = rels
             .iter()
             .map(|rel| {
                 let (inner, path, rel, f) = (Arc::clone(&self.inner), self.path(rel), rel.clone(), Arc::clone(&f));
+                let local = local.clone();
                 async move {
-                    let bytes = match inner.get(&path).await {
-                        Ok(r) => Some(r.bytes().await.map_err(|e| (rel.clone(), e))?),
-                        Err(object_store::Error::NotFound { .. }) => None,
-                        Err(e) => return Err((rel, e)),
+                    let bytes = if let Some(dir) = local {
+                        match Tree::dir(dir).read_limited(&rel, OUT_FILE_LIMIT) {
+                            Ok(bytes) => Some(Bytes::from(bytes)),
+                            Err(e) if e.is_not_found() => None,
+                            Err(e) => return Err((rel, e.to_string())),
+                        }
+                    } else {
+                        match inner.get(&path).await {
+                            Ok(r) => Some(r.bytes().await.map_err(|e| (rel.clone(), e.to_string()))?),
+                            Err(object_store::Error::NotFound { .. }) => None,
+                            Err(e) => return Err((rel, e.to_string())),
+                        }
                     };
                     Ok(f(&rel, bytes))
                 }
