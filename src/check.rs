@@ -25,9 +25,11 @@ pub struct Checked {
     pub root: PathBuf,
     pub config: Config,
     pub content: Content,
-    /// Content hash of every complete collection (see [`canon::hash_collection`]).
+    /// Content hash of every complete collection (see [`canon::hash_collection`]); with
+    /// [`Hashes::Pinned`], only of those `seedc.lock` pins.
     pub collection_hashes: BTreeMap<String, ContentHash>,
-    /// Hash of each pack's canonical bytes, parallel to `content.packs`.
+    /// Hash of each pack's canonical bytes, parallel to `content.packs` (packs are small:
+    /// always all of them).
     pub pack_hashes: Vec<ContentHash>,
     pub lock: Lock,
     /// With [`Keep::records`]: what the check found of each record of every complete
@@ -53,6 +55,19 @@ pub struct Keep {
     pub records: bool,
 }
 
+/// Which collections a check hashes: the choice of the command that runs it, made explicit
+/// because hashing (canonical writing and SHA-256 of every record) is a fifth of a check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hashes {
+    /// Every complete collection: `build` writes them to `seedc.lock`, `deploy` and `diff`
+    /// compare them.
+    #[default]
+    All,
+    /// Only collections `seedc.lock` pins: the version-bump check is the one consumer in
+    /// `seedc check`, and it compares only those.
+    Pinned,
+}
+
 impl Checked {
     /// The lock this content would write: current collections, every pack version ever seen.
     pub fn next_lock(&self) -> Lock {
@@ -72,6 +87,12 @@ impl Checked {
 /// Runs every check over the content root at `root`.
 pub fn check(root: &Path) -> Result<(Checked, Sink)> {
     check_tree(&Tree::dir(root), Keep::default())
+}
+
+/// [`check`] for a verdict only (`seedc check`): the same diagnostics, but hashes only of
+/// the collections `seedc.lock` pins ([`Hashes::Pinned`]).
+pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
+    finish_for(prepare(&Tree::dir(root))?, Keep::default(), None, Hashes::Pinned)
 }
 
 /// Runs every check over a content root in a directory or a git revision.
@@ -127,6 +148,11 @@ pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
 /// diagnostics are the same as without it. `known` must be the index the content was
 /// prepared with, if any.
 pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(Checked, Sink)> {
+    finish_for(prepared, keep, known, Hashes::All)
+}
+
+/// [`finish`], hashing the collections `hashes` names.
+pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes) -> Result<(Checked, Sink)> {
     let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink } = prepared;
     let known: BTreeMap<&str, &KnownCollection> = match known {
         Some(k) => {
@@ -149,7 +175,8 @@ pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let hashes = collection_hashes(&content, keep, &known);
+                    let wanted = |name: &str| hashes == Hashes::All || keep.records || lock.collections.contains_key(name);
+                    let hashes = collection_hashes(&content, keep, &known, wanted);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
                     (hashes, pack_hashes)
                 },
@@ -198,13 +225,18 @@ fn match_known(content: &mut Content, known: &BTreeMap<&str, &KnownCollection>) 
 
 type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
 
-/// The hash of every complete collection whose records all have keys, and, if asked, its
+/// The hash of every `wanted` complete collection whose records all have keys, and, if asked, its
 /// records in canonical form. A known record's canonical form is not written again.
-fn collection_hashes(content: &Content, keep: Keep, known: &BTreeMap<&str, &KnownCollection>) -> CollectionHashes {
+fn collection_hashes(
+    content: &Content,
+    keep: Keep,
+    known: &BTreeMap<&str, &KnownCollection>,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> CollectionHashes {
     let hashed: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = content
         .seeds
         .par_iter()
-        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
+        .filter(|(name, s)| wanted(name) && s.complete && s.records.iter().all(|r| r.key.is_some()))
         .map(|(name, s)| {
             let k = known.get(name.as_str()).copied();
             // Nothing to keep and nothing known: hash straight from the values.
