@@ -173,12 +173,20 @@ fn verdict_hashes_only_pinned_collections_and_reports_the_same() {
     root.write("seedc.lock", serde_json::to_string_pretty(&lock).unwrap());
     root.edit("data/seeds/items.json", "\"value\": ", "\"value\": 1");
     root.edit("data/seeds/enemies.json", "\"hp\": ", "\"hp\": 1");
+    // And what the reduced records must still answer for: a schema violation, a dangling
+    // reference (with its hint) and a duplicate key.
+    root.edit("data/seeds/enemies.json", "\"attack\": 4", "\"attack\": \"4\"");
+    root.edit("data/seeds/bosses.json", "\"item\": \"", "\"item\": \"x");
+    root.edit("data/seeds/items.json", "\"id\": \"", "\"id\": \"health_potion\", \"_x\": \"");
 
     let (full, full_sink) = seedc::check::check(root.path()).unwrap();
     let (verdict, verdict_sink) = seedc::check::verdict(root.path()).unwrap();
     let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
     assert_eq!(diags(&verdict_sink), diags(&full_sink));
-    assert!(verdict_sink.iter().any(|d| d.code.to_string() == "version-not-bumped"), "{:?}", diags(&verdict_sink));
+    for code in ["version-not-bumped", "schema-violation", "dangling-reference"] {
+        assert!(verdict_sink.iter().any(|d| d.code.to_string() == code), "{code}: {:?}", diags(&verdict_sink));
+    }
+    assert!(verdict.content.seeds.values().flat_map(|s| &s.records).all(|r| r.value().is_none()), "every record reduced");
 
     assert!(full.collection_hashes.contains_key("items"), "{:?}", full.collection_hashes.keys());
     assert!(!verdict.collection_hashes.contains_key("items"), "{:?}", verdict.collection_hashes.keys());
