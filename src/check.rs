@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -25,9 +25,11 @@ pub struct Checked {
     pub root: PathBuf,
     pub config: Config,
     pub content: Content,
-    /// Content hash of every complete collection (see [`canon::hash_collection`]).
+    /// Content hash of every complete collection (see [`canon::hash_collection`]); with
+    /// [`Hashes::Pinned`], only of those `seedc.lock` pins.
     pub collection_hashes: BTreeMap<String, ContentHash>,
-    /// Hash of each pack's canonical bytes, parallel to `content.packs`.
+    /// Hash of each pack's canonical bytes, parallel to `content.packs` (packs are small:
+    /// always all of them).
     pub pack_hashes: Vec<ContentHash>,
     pub lock: Lock,
     /// With [`Keep::records`]: what the check found of each record of every complete
@@ -53,6 +55,19 @@ pub struct Keep {
     pub records: bool,
 }
 
+/// Which collections a check hashes: the choice of the command that runs it, made explicit
+/// because hashing (canonical writing and SHA-256 of every record) is a fifth of a check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hashes {
+    /// Every complete collection: `build` writes them to `seedc.lock`, `deploy` and `diff`
+    /// compare them.
+    #[default]
+    All,
+    /// Only collections `seedc.lock` pins: the version-bump check is the one consumer in
+    /// `seedc check`, and it compares only those.
+    Pinned,
+}
+
 impl Checked {
     /// The lock this content would write: current collections, every pack version ever seen.
     pub fn next_lock(&self) -> Lock {
@@ -74,6 +89,16 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
     check_tree(&Tree::dir(root), Keep::default())
 }
 
+/// [`check`] for a verdict only (`seedc check`): the same diagnostics, but hashes only of
+/// the collections `seedc.lock` pins ([`Hashes::Pinned`]), and no record kept parsed: each
+/// seed file is validated and hashed as soon as it is loaded, then reduced to its keys and
+/// outgoing references ([`load::Body::Reduced`]), which bounds the memory by the files in
+/// flight instead of the whole content. Its `Checked` has no record values.
+pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
+    let hashes = Hashes::Pinned;
+    finish_for(prepare_reduced(&Tree::dir(root), hashes)?, Keep::default(), None, hashes)
+}
+
 /// Runs every check over a content root in a directory or a git revision.
 pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
     finish(prepare(tree)?, keep, None)
@@ -88,6 +113,8 @@ pub struct Prepared {
     schemas_fingerprint: ContentHash,
     content: Content,
     sink: Sink,
+    /// The hashes of the collections reduced while loading ([`load::Body::Reduced`]).
+    reduced_hashes: BTreeMap<String, ContentHash>,
 }
 
 impl Prepared {
@@ -108,17 +135,52 @@ pub fn prepare(tree: &Tree) -> Result<Prepared> {
 /// [`prepare`], leaving unparsed every record whose bytes a record of `known` has, where
 /// `known` applies: the check must then be finished with the same index.
 pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
+    prepare_inner(tree, known, None)
+}
+
+/// [`prepare`], validating and hashing each seed file as soon as it is loaded and
+/// reducing its records ([`load::Reduce`]).
+fn prepare_reduced(tree: &Tree, hashes: Hashes) -> Result<Prepared> {
+    prepare_inner(tree, None, Some(hashes))
+}
+
+fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<Hashes>) -> Result<Prepared> {
     let config = Config::load_tree(tree)?;
     let lock = Lock::load_tree(tree)?;
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let (content, load_diags) = load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)))
+    let reduced = Mutex::new(BTreeMap::new());
+    // What `finish` would do with a collection's values, done while the other files load:
+    // its schema check, its outgoing references and its hash. Key checks, reference
+    // checks and everything else need only what is left, and stay in `finish`.
+    let reduce = |seed: &mut load::SeedFile| {
+        let name = seed.collection.clone();
+        let diags = validate::records::against_schema(&name, seed, &schemas);
+        let wanted = reduce_for == Some(Hashes::All) || lock.collections.contains_key(&name);
+        if wanted && seed.complete && seed.records.iter().all(|r| r.key.is_some()) {
+            let hash = canon::hash_collection(seed.records.iter().filter_map(|r| Some((record_key(r), r.value()?))));
+            reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone(), hash);
+        }
+        let mut refs = config.collections.get(&name).map(|c| validate::references::out_refs(seed, c)).unwrap_or_default();
+        if refs.is_empty() {
+            refs = vec![Vec::new(); seed.records.len()];
+        }
+        // Dropped on every core: freeing the values is a tenth of the work.
+        seed.records.par_iter_mut().zip(refs).for_each(|(r, refs)| r.body = Body::Reduced { refs });
+        diags
+    };
+    let reducer: Option<load::Reduce> = match reduce_for {
+        Some(_) => Some(&reduce),
+        None => None,
+    };
+    let (content, load_diags) = load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)), reducer)
         .with_context(|| format!("cannot list the content of {}", tree.label()))?;
     let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
     sink.extend(schema_refs(tree, &content));
-    Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink })
+    let reduced_hashes = reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink, reduced_hashes })
 }
 
 /// The second half of a check: every validation, then the hashes. A record byte-identical
@@ -127,7 +189,12 @@ pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
 /// diagnostics are the same as without it. `known` must be the index the content was
 /// prepared with, if any.
 pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(Checked, Sink)> {
-    let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink } = prepared;
+    finish_for(prepared, keep, known, Hashes::All)
+}
+
+/// [`finish`], hashing the collections `hashes` names.
+pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes) -> Result<(Checked, Sink)> {
+    let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink, reduced_hashes } = prepared;
     let known: BTreeMap<&str, &KnownCollection> = match known {
         Some(k) => {
             config.collections.keys().filter_map(|name| Some((name.as_str(), k.applicable(name, &config, schemas_fingerprint)?))).collect()
@@ -149,14 +216,16 @@ pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let hashes = collection_hashes(&content, keep, &known);
+                    let wanted = |name: &str| hashes == Hashes::All || keep.records || lock.collections.contains_key(name);
+                    let hashes = collection_hashes(&content, keep, &known, wanted);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
                     (hashes, pack_hashes)
                 },
             )
         },
     );
-    let (collection_hashes, mut canonical) = collection_hashes;
+    let (mut collection_hashes, mut canonical) = collection_hashes;
+    collection_hashes.extend(reduced_hashes);
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
@@ -198,13 +267,22 @@ fn match_known(content: &mut Content, known: &BTreeMap<&str, &KnownCollection>) 
 
 type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
 
-/// The hash of every complete collection whose records all have keys, and, if asked, its
+/// The hash of every `wanted` complete collection whose records all have keys, and, if asked, its
 /// records in canonical form. A known record's canonical form is not written again.
-fn collection_hashes(content: &Content, keep: Keep, known: &BTreeMap<&str, &KnownCollection>) -> CollectionHashes {
+fn collection_hashes(
+    content: &Content,
+    keep: Keep,
+    known: &BTreeMap<&str, &KnownCollection>,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> CollectionHashes {
     let hashed: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = content
         .seeds
         .par_iter()
-        .filter(|(_, s)| s.complete && s.records.iter().all(|r| r.key.is_some()))
+        .filter(|(name, s)| {
+            // A reduced collection was hashed while loading, if at all.
+            let reduced = s.records.first().is_some_and(|r| matches!(r.body, Body::Reduced { .. }));
+            wanted(name) && !reduced && s.complete && s.records.iter().all(|r| r.key.is_some())
+        })
         .map(|(name, s)| {
             let k = known.get(name.as_str()).copied();
             // Nothing to keep and nothing known: hash straight from the values.

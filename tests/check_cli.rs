@@ -161,3 +161,36 @@ fn a_bad_flag_is_a_usage_error() {
     assert_eq!(run.code, 2, "{}", run.snapshot());
     assert!(run.stderr.contains("only for `seedc diff`"), "{}", run.stderr);
 }
+
+/// `seedc check` hashes only what `seedc.lock` pins (its one use of a hash), and reports
+/// exactly what a full check reports: here a collection left out of the lock changed,
+/// and a pinned one changed without a version bump.
+#[test]
+fn verdict_hashes_only_pinned_collections_and_reports_the_same() {
+    let root = Root::sample();
+    let mut lock: serde_json::Value = serde_json::from_str(&root.read("seedc.lock")).unwrap();
+    lock["collections"].as_object_mut().unwrap().remove("items").expect("the sample lock pins items");
+    root.write("seedc.lock", serde_json::to_string_pretty(&lock).unwrap());
+    root.edit("data/seeds/items.json", "\"value\": ", "\"value\": 1");
+    root.edit("data/seeds/enemies.json", "\"hp\": ", "\"hp\": 1");
+    // And what the reduced records must still answer for: a schema violation, a dangling
+    // reference (with its hint) and a duplicate key.
+    root.edit("data/seeds/enemies.json", "\"attack\": 4", "\"attack\": \"4\"");
+    root.edit("data/seeds/bosses.json", "\"item\": \"", "\"item\": \"x");
+    root.edit("data/seeds/items.json", "\"id\": \"", "\"id\": \"health_potion\", \"_x\": \"");
+
+    let (full, full_sink) = seedc::check::check(root.path()).unwrap();
+    let (verdict, verdict_sink) = seedc::check::verdict(root.path()).unwrap();
+    let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
+    assert_eq!(diags(&verdict_sink), diags(&full_sink));
+    for code in ["version-not-bumped", "schema-violation", "dangling-reference"] {
+        assert!(verdict_sink.iter().any(|d| d.code.to_string() == code), "{code}: {:?}", diags(&verdict_sink));
+    }
+    assert!(verdict.content.seeds.values().flat_map(|s| &s.records).all(|r| r.value().is_none()), "every record reduced");
+
+    assert!(full.collection_hashes.contains_key("items"), "{:?}", full.collection_hashes.keys());
+    assert!(!verdict.collection_hashes.contains_key("items"), "{:?}", verdict.collection_hashes.keys());
+    assert_eq!(verdict.collection_hashes["enemies"], full.collection_hashes["enemies"]);
+    let pinned: Vec<&String> = lock["collections"].as_object().unwrap().keys().collect();
+    assert_eq!(verdict.collection_hashes.keys().collect::<Vec<_>>(), pinned);
+}

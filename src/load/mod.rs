@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::canon::ContentHash;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Sources};
-use crate::known::{Known, RawDigest};
+use crate::known::{Known, OutRef, RawDigest};
 use crate::tree::Tree;
 
 pub use discover::{Discovered, Listing, discover, discover_tree};
@@ -53,14 +53,24 @@ pub enum Body {
     Parsed { value: Value, known: Option<usize> },
     /// Not parsed: its bytes are those of this record of the collection's [`KnownCollection`].
     Known(usize),
+    /// Parsed, validated and hashed while loading, then its value dropped ([`Reduce`]):
+    /// what the reference check needs of it, the keys it names at its collection's
+    /// reference paths, is all that is left.
+    Reduced { refs: Vec<OutRef> },
 }
+
+/// Called on each seed file of a declared collection right after its records are parsed,
+/// while other files are still loading: a check that keeps no records validates and
+/// hashes the file there and reduces its records ([`Body::Reduced`]), so that only the
+/// files in flight are held parsed. Returns the file's diagnostics.
+pub type Reduce<'a> = &'a (dyn Fn(&mut SeedFile) -> Vec<Diagnostic> + Sync);
 
 impl Record {
     /// The parsed value; None for a record left unparsed because it is known.
     pub fn value(&self) -> Option<&Value> {
         match &self.body {
             Body::Parsed { value, .. } => Some(value),
-            Body::Known(_) => None,
+            Body::Known(_) | Body::Reduced { .. } => None,
         }
     }
 
@@ -69,6 +79,7 @@ impl Record {
         match self.body {
             Body::Parsed { known, .. } => known,
             Body::Known(j) => Some(j),
+            Body::Reduced { .. } => None,
         }
     }
 }
@@ -111,12 +122,18 @@ pub struct Content {
 
 /// Loads a content root from a directory or a git revision.
 pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    load_tree_with(tree, config, None)
+    load_tree_with(tree, config, None, None)
 }
 
 /// [`load_tree`], leaving unparsed every record whose bytes are a known record's
-/// ([`Body::Known`]), where `known` applies under schemas with this fingerprint.
-pub fn load_tree_with(tree: &Tree, config: &Config, known: Option<(&Known, ContentHash)>) -> std::io::Result<(Content, Vec<Diagnostic>)> {
+/// ([`Body::Known`]), where `known` applies under schemas with this fingerprint, and
+/// handing each seed file to `reduce` as soon as it is parsed.
+pub fn load_tree_with(
+    tree: &Tree,
+    config: &Config,
+    known: Option<(&Known, ContentHash)>,
+    reduce: Option<Reduce>,
+) -> std::io::Result<(Content, Vec<Diagnostic>)> {
     let discover::Discovered { seeds: seed_paths, packs: pack_paths, problems } = discover_tree(tree)?;
     let mut diags = problems;
     let mut content = Content::default();
@@ -126,7 +143,13 @@ pub fn load_tree_with(tree: &Tree, config: &Config, known: Option<(&Known, Conte
         .map(|rel| {
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
             let known = known.and_then(|(k, schemas)| k.applicable(collection, config, schemas));
-            seed::load_seed_file(tree, rel, collection, config, known)
+            let (rel, mut loaded, mut diags) = seed::load_seed_file(tree, rel, collection, config, known);
+            if let (Some(reduce), Some((seed, _))) = (reduce, loaded.as_mut())
+                && config.collections.contains_key(collection)
+            {
+                diags.extend(reduce(seed));
+            }
+            (rel, loaded, diags)
         })
         .collect();
     let mut present = Vec::new();

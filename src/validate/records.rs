@@ -15,25 +15,32 @@ use crate::pointer::Pointer;
 pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {
-        let Some(schema) = schemas.collections.get(name) else { continue };
-        // The label costs a formatted string: only records with errors need one.
-        diags.extend(
-            seed.records
-                .par_iter()
-                .filter_map(|r| match &r.body {
-                    Body::Parsed { value, known: None } => Some((r, value)),
-                    _ => None,
-                })
-                .filter(|(_, value)| !schema.validator.is_valid(value))
-                .flat_map_iter(|(r, value)| {
-                    let label = record_label(name, r.key.as_deref(), r.index);
-                    schema_violations(schemas, schema, value, &format!("/data/{}", r.index), &seed.file, &label)
-                })
-                .collect::<Vec<_>>(),
-        );
+        if !schemas.collections.contains_key(name) {
+            continue;
+        }
+        diags.extend(against_schema(name, seed, schemas));
         diags.extend(keys(seed, key_fields.get(name.as_str()).copied().unwrap_or("id")));
     }
     diags
+}
+
+/// The records of one seed file that are parsed and not known, against the collection's
+/// schema (a reduced record was checked so while loading, by this same function).
+pub fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Diagnostic> {
+    let Some(schema) = schemas.collections.get(name) else { return Vec::new() };
+    // The label costs a formatted string: only records with errors need one.
+    seed.records
+        .par_iter()
+        .filter_map(|r| match &r.body {
+            Body::Parsed { value, known: None } => Some((r, value)),
+            _ => None,
+        })
+        .filter(|(_, value)| !schema.validator.is_valid(value))
+        .flat_map_iter(|(r, value)| {
+            let label = record_label(name, r.key.as_deref(), r.index);
+            schema_violations(schemas, schema, value, &format!("/data/{}", r.index), &seed.file, &label)
+        })
+        .collect()
 }
 
 /// Every way `value` violates `schema`, as diagnostics at `base` + the instance path.

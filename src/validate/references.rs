@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::{CollectionConfig, Config};
 use crate::diag::{Code, Diagnostic};
 use crate::known::{KnownCollection, OutRef};
-use crate::load::{Body, Content, Record, record_label};
+use crate::load::{Body, Content, Record, SeedFile, record_label};
 use crate::pointer::Pointer;
 
 /// Each record's outgoing references, per collection, in the order of its `records`.
@@ -78,6 +78,21 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
     (diags, refs)
 }
 
+/// Every record's outgoing references (the keys at the collection's reference paths), in
+/// the order of its `records`; empty when the collection declares none. What a reduced
+/// record ([`Body::Reduced`]) keeps for [`check`].
+pub fn out_refs(seed: &SeedFile, collection: &CollectionConfig) -> Vec<Vec<OutRef>> {
+    if collection.references.is_empty() {
+        return Vec::new();
+    }
+    let declared: Vec<Declared> = collection
+        .references
+        .iter()
+        .map(|r| Declared { target: &r.collection, target_file: "", target_keys: None, tokens: tokens(&r.path) })
+        .collect();
+    seed.records.par_iter().map(|record| check_record(&seed.collection, &seed.file, record, None, &declared, true).1).collect()
+}
+
 /// A dangling reference's diagnostic, with the index of its declared reference and the
 /// missing key, for the hint added afterwards.
 type Dangling = (Diagnostic, usize, String);
@@ -127,6 +142,14 @@ fn check_record(
         }
         (Body::Known(j), Some(k)) => {
             let refs = &k.records[*j].refs;
+            for r in refs {
+                check(r.reference as usize, &|| r.pointer.clone(), &r.key);
+            }
+            if keep {
+                kept = refs.clone();
+            }
+        }
+        (Body::Reduced { refs }, _) => {
             for r in refs {
                 check(r.reference as usize, &|| r.pointer.clone(), &r.key);
             }
