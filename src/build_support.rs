@@ -7,13 +7,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// Prefix of temporary files; a later build removes strays left by a killed one.
-pub const TMP_PREFIX: &str = ".seedc-tmp-";
+pub(crate) const TMP_PREFIX: &str = ".seedc-tmp-";
 
 /// Replaces `path` with `bytes` atomically: a reader (or a crash) sees the old content or
 /// the new, never a mix. The temporary lives in the same directory so the rename never
 /// crosses a file system; the file is fsynced before the rename so the name can never
 /// point at unwritten blocks after a power loss.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(TMP_PREFIX);

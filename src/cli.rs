@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "seedc", version, about = "Validate, bundle and deploy versioned game content", long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
     #[command(flatten)]
@@ -15,7 +15,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// The content root (the directory holding seedc.toml)
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
@@ -34,7 +34,7 @@ pub struct Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// rustc-style text
     Human,
     /// one JSON object per line
@@ -46,14 +46,14 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate the whole content root; writes nothing
     Check,
     /// Check, then write out/ and update seedc.lock
@@ -77,7 +77,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// Emit a daily manifest for this date (YYYY-MM-DD); repeatable
     #[arg(long = "date", value_name = "YYYY-MM-DD")]
     pub dates: Vec<String>,
@@ -90,7 +90,7 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ServiceArgs {
+pub(crate) struct ServiceArgs {
     /// PostgreSQL connection URL
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -119,7 +119,7 @@ pub struct ServiceArgs {
 
 impl ServiceArgs {
     /// The cache options of these flags and `[cache]`, if a Redis URL was given.
-    pub fn cache(&self, config: &crate::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
+    pub(crate) fn cache(&self, config: &crate::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
         let Some(url) = self.redis_url.clone() else { return Ok(None) };
         let timeout = |flag: &str, given: Option<f64>, configured: f64| {
             crate::config::timeout_secs(flag, given.unwrap_or(configured))
@@ -140,7 +140,7 @@ impl ServiceArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     #[command(flatten)]
     pub build: BuildArgs,
     #[command(flatten)]
@@ -165,7 +165,7 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// PostgreSQL connection URL
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -176,13 +176,13 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// A published copy to verify instead of out/: s3://bucket/prefix or file:///dir
     pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// Where to publish: s3://bucket/prefix or file:///dir (default: [publish] url)
     pub url: Option<String>,
     /// List what would be uploaded and write nothing
@@ -191,7 +191,7 @@ pub struct PublishArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The old side: a content root directory or a git revision
     pub base: String,
     /// The new side (default: the working tree of --root)
@@ -202,7 +202,7 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Where to write the schemas (default: schemas/ under --root)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -212,7 +212,7 @@ pub struct SchemaArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The code, e.g. schema-violation
     #[arg(required_unless_present = "list")]
     pub code: Option<String>,

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use crate::tree::Tree;
 
-pub const CONFIG_FILE: &str = "seedc.toml";
+pub(crate) const CONFIG_FILE: &str = "seedc.toml";
 
 /// The largest `seedc.toml` read: a config is a page of settings, never megabytes.
-pub const CONFIG_LIMIT: u64 = 1 << 20;
+pub(crate) const CONFIG_LIMIT: u64 = 1 << 20;
 
 /// The whole `seedc.toml`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -235,7 +235,7 @@ pub enum CacheMode {
 }
 
 /// A timeout in seconds from seedc.toml or a flag: positive, at most an hour.
-pub fn timeout_secs(what: &str, secs: f64) -> Result<std::time::Duration> {
+pub(crate) fn timeout_secs(what: &str, secs: f64) -> Result<std::time::Duration> {
     ensure!(secs.is_finite() && secs > 0.0 && secs <= 3600.0, "{what} must be a number of seconds above 0 and at most 3600, not {secs}");
     Ok(std::time::Duration::from_secs_f64(secs))
 }
@@ -243,13 +243,13 @@ pub fn timeout_secs(what: &str, secs: f64) -> Result<std::time::Duration> {
 /// Whether PostgreSQL reserves a name or resolves it to a schema of its own: `pg_*` names
 /// (every system catalog, `pg_catalog` first on every search path, so a table `pg_type`
 /// would be the catalog's) and `information_schema`.
-pub fn is_reserved_by_postgres(name: &str) -> bool {
+pub(crate) fn is_reserved_by_postgres(name: &str) -> bool {
     name.starts_with("pg_") || name == "information_schema"
 }
 
 /// A pack id as named in `daily.packs`: the name of a file under `data/packs/`, so only
 /// letters, digits, `.`, `_` and `-`, not starting with `.` (no `..`, no `/`).
-pub fn is_pack_id(id: &str) -> bool {
+pub(crate) fn is_pack_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
         && !id.contains("..")
@@ -258,17 +258,17 @@ pub fn is_pack_id(id: &str) -> bool {
 
 /// The largest `packs.compat_window`: far beyond any real release cadence, and small enough
 /// that `minor + window` can never overflow.
-pub const MAX_COMPAT_WINDOW: u32 = 10_000;
+pub(crate) const MAX_COMPAT_WINDOW: u32 = 10_000;
 
 /// A name usable as a collection, table or schema: lowercase ASCII, digits and `_`,
 /// starting with a letter, at most 63 bytes (PostgreSQL's identifier limit).
-pub fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_')) && name.len() <= 63
 }
 
 /// Whether `text` is a JSON pointer (RFC 6901): empty or `/`-led, every `~` escaping `0` or `1`.
-pub fn is_json_pointer(text: &str) -> bool {
+pub(crate) fn is_json_pointer(text: &str) -> bool {
     (text.is_empty() || text.starts_with('/')) && text.split('~').skip(1).all(|rest| rest.starts_with(['0', '1']))
 }
 
@@ -394,13 +394,13 @@ impl Config {
 
 /// A `pack_schema_v`: `"major.minor"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SchemaVersion {
+pub(crate) struct SchemaVersion {
     pub major: u32,
     pub minor: u32,
 }
 
 impl SchemaVersion {
-    pub fn parse(s: &str) -> Option<SchemaVersion> {
+    pub(crate) fn parse(s: &str) -> Option<SchemaVersion> {
         let (major, minor) = s.split_once('.')?;
         let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
         if !digits(major) || !digits(minor) {

@@ -34,19 +34,19 @@ impl From<Exit> for ExitCode {
 /// `Err(ExitError::new(Exit::Service, err))`, or attach with `.context(...)` around it.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct ExitError {
+pub(crate) struct ExitError {
     pub exit: Exit,
     pub message: String,
 }
 
 impl ExitError {
     #[expect(clippy::new_ret_no_self, reason = "every caller needs the anyhow::Error that carries it")]
-    pub fn new(exit: Exit, message: impl Into<String>) -> anyhow::Error {
+    pub(crate) fn new(exit: Exit, message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(ExitError { exit, message: message.into() })
     }
 }
 
 /// The exit code an error maps to: the first [`ExitError`] in its chain, else usage (2).
-pub fn exit_of(err: &anyhow::Error) -> Exit {
+pub(crate) fn exit_of(err: &anyhow::Error) -> Exit {
     err.chain().find_map(|e| e.downcast_ref::<ExitError>()).map_or(Exit::Usage, |e| e.exit)
 }

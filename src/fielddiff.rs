@@ -34,7 +34,7 @@ pub struct FieldChange {
 }
 
 /// Every value that differs between `old` and `new`, in pointer order (members sorted).
-pub fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
+pub(crate) fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk(&mut Pointer::root(), Some(old), Some(new), &mut out);
     out
@@ -77,7 +77,7 @@ fn walk(pointer: &mut Pointer, old: Option<&Value>, new: Option<&Value>, out: &m
 }
 
 /// new - old (an integer when both are integers and it fits), and the change in percent.
-pub fn number_delta(old: &Number, new: &Number) -> (Option<Number>, Option<f64>) {
+pub(crate) fn number_delta(old: &Number, new: &Number) -> (Option<Number>, Option<f64>) {
     let (Some(a), Some(b)) = (old.as_f64(), new.as_f64()) else { return (None, None) };
     let delta = match (old.as_i64(), new.as_i64()) {
         (Some(x), Some(y)) => y.checked_sub(x).map(Number::from),
@@ -96,7 +96,7 @@ fn round(x: f64, scale: f64) -> f64 {
 
 /// The form `deploy --format json` has always written: `pointer`, `old`, `new` (the absent
 /// side left out), without the diff's status and delta.
-pub fn serialize_plain<S: serde::Serializer>(fields: &[FieldChange], serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_plain<S: serde::Serializer>(fields: &[FieldChange], serializer: S) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     struct Plain<'a> {
         pointer: &'a Pointer,

@@ -5,12 +5,12 @@ use crate::flush::FlushReport;
 use crate::render::{Render, Style};
 
 /// `{"flush": ...}` under `--format json`.
-pub fn json(report: &FlushReport) -> String {
+pub(crate) fn json(report: &FlushReport) -> String {
     serde_json::json!({ "flush": report }).to_string()
 }
 
 /// One line for people: which deploys' flushes completed, how many keys went.
-pub fn outcome(report: &FlushReport) -> String {
+pub(crate) fn outcome(report: &FlushReport) -> String {
     match &report.version {
         None => "no cache flush was pending".to_owned(),
         Some(v) => format!(

@@ -24,9 +24,9 @@ use crate::diag::SourceFile;
 use crate::pointer::Pointer;
 
 /// A BLAKE3 digest of a record's bytes as they stand in its seed file.
-pub type RawDigest = [u8; 32];
+pub(crate) type RawDigest = [u8; 32];
 
-pub fn raw_digest(raw: &str) -> RawDigest {
+pub(crate) fn raw_digest(raw: &str) -> RawDigest {
     *blake3::hash(raw.as_bytes()).as_bytes()
 }
 
@@ -144,7 +144,7 @@ impl Known {
 
 /// What a record's verdict depends on besides its bytes and the schema documents: its
 /// collection's schema, key field and references, and the size and depth limits.
-pub fn identity(config: &Config, collection: &str) -> Option<ContentHash> {
+pub(crate) fn identity(config: &Config, collection: &str) -> Option<ContentHash> {
     let c = config.collections.get(collection)?;
     let mut text = format!("{}\0{}\0{}\0{}\0", c.schema, c.key, config.limits.max_record_bytes, config.limits.max_depth);
     for r in &c.references {

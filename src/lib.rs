@@ -6,33 +6,33 @@
 //! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
 
 pub mod build;
-pub mod build_support;
+mod build_support;
 pub mod canon;
 pub mod check;
-pub mod cli;
-pub mod commands;
-pub mod config;
+mod cli;
+mod commands;
+mod config;
 pub mod db;
 pub mod deploy;
 pub mod diag;
-pub mod diff;
-pub mod exit;
-pub mod fielddiff;
-pub mod flush;
-pub mod flush_render;
+mod diff;
+mod exit;
+mod fielddiff;
+mod flush;
+mod flush_render;
 pub mod formats;
-pub mod known;
-pub mod load;
+mod known;
+mod load;
 pub mod lock;
-pub mod output;
-pub mod pointer;
-pub mod progress;
-pub mod publish;
-pub mod render;
-pub mod summary;
+mod output;
+mod pointer;
+mod progress;
+mod publish;
+mod render;
+mod summary;
 pub mod tree;
-pub mod validate;
-pub mod verify;
+mod validate;
+mod verify;
 
 use clap::Parser as _;
 

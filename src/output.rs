@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::{Color, Format, Global};
 use crate::render::{Render, Style};
 
-pub struct Printer {
+pub(crate) struct Printer {
     pub format: Format,
     pub color: bool,
     pub quiet: bool,
@@ -17,7 +17,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(global: &Global) -> Self {
+    pub(crate) fn new(global: &Global) -> Self {
         let color = match global.color {
             Color::Always => true,
             Color::Never => false,
@@ -28,7 +28,7 @@ impl Printer {
     }
 
     /// Prints a report in the chosen format on stdout, then (for people) its status line.
-    pub fn report(&self, report: &dyn Render) {
+    pub(crate) fn report(&self, report: &dyn Render) {
         let style = Style { color: self.color, quiet: self.quiet, verbose: self.verbose > 0, github_prefix: &self.github_prefix };
         let text = match self.format {
             Format::Json => report.json(),
@@ -44,21 +44,21 @@ impl Printer {
     }
 
     /// Writes to stdout; a closed pipe (`seedc check | head`) is not an error worth a panic.
-    pub fn stdout(&self, text: &str) {
+    pub(crate) fn stdout(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
 
     /// A status line for people, on stderr; silent under `-q` and in machine formats.
-    pub fn status(&self, text: &str) {
+    pub(crate) fn status(&self, text: &str) {
         if !self.quiet && self.format == Format::Human {
             let _ = writeln!(std::io::stderr().lock(), "{text}");
         }
     }
 
     /// An error of the tool itself (not of the content), on stderr, always.
-    pub fn error(&self, err: &anyhow::Error) {
+    pub(crate) fn error(&self, err: &anyhow::Error) {
         let prefix = if self.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
         let mut text = format!("{prefix}: {err}");
         for cause in err.chain().skip(1) {
@@ -72,7 +72,7 @@ impl Printer {
     /// The error that ends a command, with its exit code: on stderr for people, and under
     /// `--format json` also as one JSON object on stdout, so a CI script that parses stdout
     /// sees why (a usage or config error included) instead of nothing.
-    pub fn failure(&self, err: &anyhow::Error, exit: u8) {
+    pub(crate) fn failure(&self, err: &anyhow::Error, exit: u8) {
         self.error(err);
         if self.format == Format::Json {
             self.stdout(&error_json(&err.to_string(), err.chain().skip(1).map(|c| c.to_string()).collect(), exit));
@@ -90,7 +90,7 @@ fn error_json(message: &str, causes: Vec<String>, exit: u8) -> String {
 
 /// A command line clap refused. Under `--format json` (as far as it can be told from the
 /// raw arguments) also one JSON object on stdout; clap's own text goes to stderr as always.
-pub fn usage_error(err: &clap::Error, json: bool) -> u8 {
+pub(crate) fn usage_error(err: &clap::Error, json: bool) -> u8 {
     let code = err.exit_code() as u8;
     let _ = err.print();
     if json && err.use_stderr() {
@@ -104,13 +104,13 @@ pub fn usage_error(err: &clap::Error, json: bool) -> u8 {
 
 /// An error reported from outside any command (the database watchdog, just before it ends
 /// the process), on stderr.
-pub fn fatal(text: &str) {
+pub(crate) fn fatal(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
 
 /// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the
 /// variable is set and the root is inside it; else empty (paths stay root-relative).
-pub fn workspace_prefix(root: &std::path::Path) -> String {
+pub(crate) fn workspace_prefix(root: &std::path::Path) -> String {
     let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) else { return String::new() };
     let (Ok(workspace), Ok(root)) = (std::fs::canonicalize(workspace), std::fs::canonicalize(root)) else { return String::new() };
     match root.strip_prefix(&workspace) {

@@ -120,18 +120,18 @@ impl serde::Serialize for Pointer {
 }
 
 /// Escapes one reference token; borrowed when there is nothing to escape (nearly always).
-pub fn escape(token: &str) -> Cow<'_, str> {
+pub(crate) fn escape(token: &str) -> Cow<'_, str> {
     if token.contains(['~', '/']) { Cow::Owned(token.replace('~', "~0").replace('/', "~1")) } else { Cow::Borrowed(token) }
 }
 
 /// Unescapes one reference token (`~1` first, so `~01` stays `~1`, as RFC 6901 says).
-pub fn unescape(token: &str) -> Cow<'_, str> {
+pub(crate) fn unescape(token: &str) -> Cow<'_, str> {
     if token.contains('~') { Cow::Owned(token.replace("~1", "/").replace("~0", "~")) } else { Cow::Borrowed(token) }
 }
 
 /// The unescaped reference tokens of pointer text; `None` when it is neither empty nor
 /// starts with `/`.
-pub fn tokens(text: &str) -> Option<impl Iterator<Item = Cow<'_, str>>> {
+pub(crate) fn tokens(text: &str) -> Option<impl Iterator<Item = Cow<'_, str>>> {
     let rest = if text.is_empty() { None } else { Some(text.strip_prefix('/')?) };
     Some(rest.into_iter().flat_map(|r| r.split('/')).map(unescape))
 }

@@ -9,15 +9,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const MIN_STEPS: u64 = 64;
 
 /// Whether progress may be drawn at all, given the output settings.
-pub fn allowed(human_format: bool, quiet: bool) -> bool {
+pub(crate) fn allowed(human_format: bool, quiet: bool) -> bool {
     human_format && !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
 }
 
 /// A progress bar that is a no-op when hidden; safe to share across rayon threads.
-pub struct Progress(Option<ProgressBar>);
+pub(crate) struct Progress(Option<ProgressBar>);
 
 impl Progress {
-    pub fn new(allowed: bool, steps: u64, label: &'static str) -> Progress {
+    pub(crate) fn new(allowed: bool, steps: u64, label: &'static str) -> Progress {
         if !allowed || steps < MIN_STEPS {
             return Progress(None);
         }
@@ -30,14 +30,14 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
         }
     }
 
     /// Clears the bar, so the report that follows starts on a clean line.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }

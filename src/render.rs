@@ -4,7 +4,7 @@
 
 /// What the user asked about the looks of the output, decided once by the Printer.
 #[derive(Debug, Clone, Copy)]
-pub struct Style<'a> {
+pub(crate) struct Style<'a> {
     pub color: bool,
     /// `-q`: each report decides what it leaves out.
     pub quiet: bool,
@@ -16,7 +16,7 @@ pub struct Style<'a> {
 
 /// A report rendered by the stage that made it, one method per format; each returns the
 /// whole text for stdout, every line ending in a newline (or nothing).
-pub trait Render {
+pub(crate) trait Render {
     /// `--format json`: JSON lines.
     fn json(&self) -> String;
     /// `--format github`: workflow commands.
@@ -33,7 +33,7 @@ pub trait Render {
 /// characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides
 /// are written as visible escapes (`\n`, `\u{1b}`), so a file can neither rewrite the
 /// user's terminal nor forge a CI log line or annotation. Borrowed when nothing changes.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_hazard) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -57,7 +57,7 @@ fn is_hazard(c: char) -> bool {
 /// A line of JSON made safe for a terminal: serde_json escapes C0 controls but writes DEL,
 /// C1 controls, separators and bidi overrides raw. Such characters can only stand inside
 /// strings there, so replacing each with its `\uXXXX` escape keeps the JSON equal.
-pub fn json_safe(json: String) -> String {
+pub(crate) fn json_safe(json: String) -> String {
     if !json.chars().any(is_hazard) {
         return json;
     }
@@ -74,7 +74,7 @@ pub fn json_safe(json: String) -> String {
 
 /// At most `max` characters of `text`, cut on a character boundary with an ellipsis and
 /// the size left out: a 100 MB value quoted in a message stays a line.
-pub fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => std::borrow::Cow::Borrowed(text),
         Some((cut, _)) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &text[..cut], text.len() - cut)),

@@ -8,14 +8,14 @@ use anyhow::{Context, Result};
 
 use crate::diag::{Severity, Sink, plural};
 
-pub const ENV: &str = "GITHUB_STEP_SUMMARY";
+pub(crate) const ENV: &str = "GITHUB_STEP_SUMMARY";
 
 /// Errors listed in full before the rest are only counted: a summary is for reading.
 const MAX_LISTED: usize = 50;
 
 /// Appends the Markdown that `markdown` makes to the step summary, if there is one; the
 /// text is only made when there is.
-pub fn append(markdown: impl FnOnce() -> String) -> Result<()> {
+pub(crate) fn append(markdown: impl FnOnce() -> String) -> Result<()> {
     let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else { return Ok(()) };
     let markdown = markdown();
     let mut file = std::fs::OpenOptions::new()
@@ -28,7 +28,7 @@ pub fn append(markdown: impl FnOnce() -> String) -> Result<()> {
 }
 
 /// The summary of a check or build: counts, then a table of the diagnostics.
-pub fn diagnostics(command: &str, sink: &Sink, files: usize) -> String {
+pub(crate) fn diagnostics(command: &str, sink: &Sink, files: usize) -> String {
     let (errors, warnings) = (sink.errors(), sink.warnings());
     let verdict = if errors == 0 { "✅" } else { "❌" };
     let mut out = format!(

@@ -25,13 +25,13 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::tree::{ReadError, Tree};
 
 /// The findings of a verification and how many files it read.
-pub struct Verified {
+pub(crate) struct Verified {
     pub sink: Sink,
     pub files: usize,
 }
 
 /// What reading one file of a copy found.
-pub enum Found<T> {
+pub(crate) enum Found<T> {
     Present(T),
     /// Not there (or gone since the listing).
     Absent,
@@ -47,7 +47,7 @@ impl<T> From<Option<T>> for Found<T> {
 }
 
 /// A built copy to verify: `out/` on disk, or a published one.
-pub trait Copy {
+pub(crate) trait Copy {
     /// How diagnostics name its files: `out`, `s3://bucket/prefix`.
     fn base(&self) -> String;
     /// The file names of one of its directories (`packs/sha256`, `manifests`), sorted,
@@ -62,10 +62,10 @@ pub trait Copy {
 
 /// `out/` under a content root, read as a [`Tree`] of its own: regular files inside it only,
 /// at most [`OUT_FILE_LIMIT`] bytes each.
-pub struct OutDir(pub Tree);
+pub(crate) struct OutDir(pub Tree);
 
 impl OutDir {
-    pub fn new(out: std::path::PathBuf) -> OutDir {
+    pub(crate) fn new(out: std::path::PathBuf) -> OutDir {
         OutDir(Tree::dir(out))
     }
 
@@ -134,12 +134,12 @@ struct BundleFile {
 }
 
 /// Verifies `out/` under a content root.
-pub fn verify(root: &Path) -> Result<Verified> {
+pub(crate) fn verify(root: &Path) -> Result<Verified> {
     verify_copy(&OutDir::new(root.join(OUT_DIR)))
 }
 
 /// Verifies a built copy: `out/`, or a published one.
-pub fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
+pub(crate) fn verify_copy(copy: &dyn Copy) -> Result<Verified> {
     let base = copy.base();
     let mut sink = Sink::default();
     let rel = |p: &str| format!("{base}/{p}");

@@ -65,7 +65,7 @@ pub struct DailyInfo {
 /// The daily seed: the first 8 bytes of SHA-256("seedc-daily-v1" NUL salt NUL date), big
 /// endian, shifted right by 11 bits: an integer in [0, 2^53). Stable forever: changing it
 /// would change every published daily.
-pub fn daily_seed(salt: &str, date: jiff::civil::Date) -> u64 {
+pub(crate) fn daily_seed(salt: &str, date: jiff::civil::Date) -> u64 {
     let mut h = Sha256::new();
     h.update(b"seedc-daily-v1\0");
     h.update(salt.as_bytes());
@@ -78,11 +78,11 @@ pub fn daily_seed(salt: &str, date: jiff::civil::Date) -> u64 {
 }
 
 /// Midnight UTC of a date, in epoch seconds.
-pub fn midnight_utc(date: jiff::civil::Date) -> i64 {
+pub(crate) fn midnight_utc(date: jiff::civil::Date) -> i64 {
     date.to_zoned_datetime(jiff::tz::TimeZone::UTC).map(|z| z.timestamp().as_second()).unwrap_or(0)
 }
 
-pub fn daily(config: &Config, date: jiff::civil::Date, pack_refs: Vec<PackRef>) -> Manifest {
+pub(crate) fn daily(config: &Config, date: jiff::civil::Date, pack_refs: Vec<PackRef>) -> Manifest {
     Manifest {
         v: 1,
         manifest_id: format!("manifest_{date}_daily"),
@@ -98,7 +98,7 @@ pub fn daily(config: &Config, date: jiff::civil::Date, pack_refs: Vec<PackRef>) 
 /// The FREEPLAY manifest: every current pack. Its id carries a prefix of the hash of the
 /// rest of the manifest, so a given id always denotes the same bytes (a new salt or
 /// SOURCE_DATE_EPOCH gives a new id, never a changed manifest under an old one).
-pub fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64) -> Manifest {
+pub(crate) fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64) -> Manifest {
     let refs = crate::canon::canonical_of(&pack_refs).expect("pack refs always canonicalize");
     let mut h = Sha256::new();
     h.update(b"seedc-freeplay-v1\0");

@@ -8,9 +8,9 @@
 //! - `index.json`: every pack as a PackIndex row (D19 §3.5) and every manifest
 
 pub mod cache;
-pub mod manifest;
-pub mod render;
-pub mod write;
+pub(crate) mod manifest;
+pub(crate) mod render;
+pub(crate) mod write;
 
 use std::collections::BTreeMap;
 

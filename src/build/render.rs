@@ -5,7 +5,7 @@ use super::write::Report;
 use crate::render::{Render, Style};
 
 /// `{"build": ...}` under `--format json`, fields in the report's order.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     #[derive(serde::Serialize)]
     struct Line<'a> {
         build: &'a Report,
@@ -14,12 +14,12 @@ pub fn json(report: &Report) -> String {
 }
 
 /// The `::notice` line under `--format github`.
-pub fn github(report: &Report) -> String {
+pub(crate) fn github(report: &Report) -> String {
     format!("::notice title=seedc build::{}", outcome(report))
 }
 
 /// One line: what was written, reused, removed and cleaned.
-pub fn outcome(report: &Report) -> String {
+pub(crate) fn outcome(report: &Report) -> String {
     if report.nothing_done() {
         return format!("nothing to do: reused everything ({} bundles, {} manifests)", report.bundles_reused, report.manifests_reused);
     }

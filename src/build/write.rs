@@ -33,10 +33,10 @@ use crate::progress::Progress;
 use crate::tree::{ReadError, Tree};
 
 /// The output directory under the content root.
-pub const OUT_DIR: &str = "out";
-pub const INDEX_FILE: &str = "index.json";
-pub const BUNDLES_DIR: &str = "packs/sha256";
-pub const MANIFESTS_DIR: &str = "manifests";
+pub(crate) const OUT_DIR: &str = "out";
+pub(crate) const INDEX_FILE: &str = "index.json";
+pub(crate) const BUNDLES_DIR: &str = "packs/sha256";
+pub(crate) const MANIFESTS_DIR: &str = "manifests";
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -79,7 +79,7 @@ impl Report {
 }
 
 /// How a build ended, short of a tool error.
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The content has errors: nothing was written.
     Invalid { sink: Sink, sources: Sources },
     /// Written; `sink` holds the check's warnings (empty when the cache answered).
@@ -87,7 +87,7 @@ pub enum Outcome {
 }
 
 /// Runs a whole build of the content root at `root`.
-pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
+pub(crate) fn build(root: &Path, options: &Options) -> Result<Outcome> {
     let config = Config::load(root)?;
     let out = root.join(OUT_DIR);
     let fingerprint = Fingerprint::compute(root)?;
@@ -119,7 +119,7 @@ pub fn build(root: &Path, options: &Options) -> Result<Outcome> {
 /// already checked (without errors) and compiled for `options.dates`: `deploy` publishes
 /// the same values it writes. `fingerprint` must be taken before the check, so an input
 /// edited meanwhile can never be cached as checked.
-pub fn build_checked(
+pub(crate) fn build_checked(
     root: &Path,
     options: &Options,
     fingerprint: Fingerprint,
@@ -404,7 +404,7 @@ fn file_name(manifest_id: &str) -> String {
 
 /// The largest file of `out/` read back (an old bundle or manifest, by `build`, `verify`
 /// and `publish`): a bound, so a device or FIFO left there cannot hang or exhaust seedc.
-pub const OUT_FILE_LIMIT: u64 = 1 << 30;
+pub(crate) const OUT_FILE_LIMIT: u64 = 1 << 30;
 
 /// A file of `out/`, through the tree's bounded read of regular files only.
 fn read_out(out: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {

@@ -14,12 +14,12 @@ use crate::output::Printer;
 
 /// Pins "today" for `--days` (YYYY-MM-DD), so tests and reproducible pipelines do not
 /// depend on the clock.
-pub const TODAY_ENV: &str = "SEEDC_TODAY";
+pub(super) const TODAY_ENV: &str = "SEEDC_TODAY";
 
 /// Ten years of dailies: more in one build is a typo, not a plan.
 const MAX_DAYS: u32 = 3660;
 
-pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
     let options = Options {
         dates: dates(args)?,
         locked: args.locked,
@@ -46,7 +46,7 @@ pub fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
 }
 
 /// The daily dates asked for: every `--date`, then `--days N` from today (UTC).
-pub fn dates(args: &BuildArgs) -> Result<Vec<jiff::civil::Date>> {
+pub(super) fn dates(args: &BuildArgs) -> Result<Vec<jiff::civil::Date>> {
     let mut dates = Vec::new();
     for text in &args.dates {
         dates.push(parse_date(text).map_err(|why| ExitError::new(Exit::Usage, format!("invalid --date {text:?}: {why}")))?);

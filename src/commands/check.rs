@@ -8,7 +8,7 @@ use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
 use crate::output::Printer;
 
-pub fn run(root: &Path, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, printer: &Printer) -> Result<Exit> {
     let (checked, sink) = crate::check::verdict(root)?;
     printer.report(&Diagnostics { sink: &sink, sources: &checked.content.sources, files: checked.content.sources.len() });
     crate::summary::append(|| crate::summary::diagnostics("check", &sink, checked.content.sources.len()))?;

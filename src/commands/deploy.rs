@@ -13,7 +13,7 @@ use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
-pub fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
     let database_url = args
         .services
         .database_url

@@ -16,9 +16,9 @@ use crate::output::Printer;
 use crate::tree::Tree;
 
 /// How the default new side is named.
-pub const WORKING_TREE: &str = "working tree";
+pub(super) const WORKING_TREE: &str = "working tree";
 
-pub fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exit> {
     let base = side(root, &args.base)?;
     let head = match &args.head {
         Some(h) => side(root, h)?,

@@ -7,7 +7,7 @@ use crate::diag::Code;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
-pub fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
     if args.list {
         let width = Code::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
         let text: String = Code::ALL.iter().map(|c| format!("{:width$}  {}\n", c.name(), c.summary())).collect();
@@ -23,7 +23,7 @@ pub fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
 }
 
 /// The text of `seedc explain CODE`, also the section of docs/codes.md for that code.
-pub fn explain(code: Code) -> String {
+pub(super) fn explain(code: Code) -> String {
     let mut text = format!("{}: {}\n\n{}\n", code.name(), code.summary(), wrap(code.explanation(), 88));
     if let Some(help) = code.default_help() {
         text.push_str(&format!("\nhelp: {help}\n"));

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
-pub fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
     let database_url = args
         .database_url

@@ -18,7 +18,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
-pub fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
+pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let root = &cli.global.root;
     if printer.format == crate::cli::Format::Markdown && !matches!(cli.command, Command::Diff(_)) {
         return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));

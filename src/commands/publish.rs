@@ -13,7 +13,7 @@ use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 use crate::publish::{Options, Outcome, Target};
 
-pub fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
     let url = args.url.clone().or_else(|| config.publish.url.clone()).ok_or_else(|| {
         ExitError::new(

@@ -9,7 +9,7 @@ use crate::cli::SchemaArgs;
 use crate::exit::Exit;
 use crate::output::Printer;
 
-pub fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
     let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas"));
     let mut stale = Vec::new();
     for (name, schema) in crate::formats::all() {

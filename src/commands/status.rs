@@ -12,7 +12,7 @@ use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::output::Printer;
 
-pub fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
     let database_url = args
         .database_url
         .clone()

@@ -11,7 +11,7 @@ use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
 use crate::output::Printer;
 
-pub fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<Exit> {
     let verified = match &args.url {
         None => crate::verify::verify(root)?,
         Some(url) => {

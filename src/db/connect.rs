@@ -14,7 +14,7 @@ use postgres_openssl::MakeTlsConnector;
 use crate::exit::{Exit, ExitError};
 
 /// How long establishing the connection (TCP, TLS, authentication) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Any one statement: far above what a deploy needs, low enough that a stuck server is noticed.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Unacknowledged data on the socket for this long means the server is gone.
@@ -22,7 +22,7 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     Disable,
     Allow,
     Prefer,
@@ -33,7 +33,7 @@ pub enum SslMode {
 
 /// A database URL split into what the `postgres` crate parses and what seedc handles.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The URL without `sslmode`/`sslrootcert`, with the `postgres` crate's sslmode set.
     pub url: String,
     pub sslmode: SslMode,
@@ -43,7 +43,7 @@ pub struct Target {
 impl Target {
     /// Accepts a URL (`postgres://...?sslmode=require`) or a key=value string
     /// (`host=h dbname=d sslmode=require`).
-    pub fn parse(url: &str) -> Result<Target> {
+    pub(crate) fn parse(url: &str) -> Result<Target> {
         let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let (base, params): (&str, Vec<&str>) = if is_url {
             let (base, query) = url.split_once('?').unwrap_or((url, ""));
@@ -117,7 +117,7 @@ impl Target {
 
 /// Opens a connection with every timeout set. Failure is a service error (exit 3).
 /// `watchdog` bounds the whole handshake: the crate's own timeout covers only the TCP connect.
-pub fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Watchdog) -> Result<postgres::Client> {
+pub(crate) fn connect(url: &str, application_name: &str, watchdog: &super::watchdog::Watchdog) -> Result<postgres::Client> {
     let target = Target::parse(url)?;
     let mut config: postgres::Config = target.url.parse().map_err(|e| ExitError::new(Exit::Usage, format!("invalid database url: {e}")))?;
     if config.get_connect_timeout().is_none() {

@@ -2,9 +2,9 @@
 //! [`connect`]), the client-side deadline ([`watchdog`]), the advisory locks, and the
 //! classification of database errors into exit codes. Every statement is in [`sql`].
 
-pub mod connect;
+pub(crate) mod connect;
 pub mod sql;
-pub mod watchdog;
+pub(crate) mod watchdog;
 
 use std::time::Duration;
 

@@ -13,7 +13,7 @@ use crate::exit::Exit;
 
 /// Added to every phase's own limit (up to doubling it), so the server's own timeouts fire
 /// first whenever the server is able to.
-pub const SLACK: Duration = Duration::from_secs(15);
+pub(crate) const SLACK: Duration = Duration::from_secs(15);
 
 #[derive(Default)]
 struct State {

@@ -16,12 +16,12 @@
 mod apply;
 pub mod memo;
 mod noop;
-pub mod plan;
-pub mod render;
+pub(crate) mod plan;
+pub(crate) mod render;
 mod report;
 mod session;
-pub mod status;
-pub mod status_render;
+pub(crate) mod status;
+pub(crate) mod status_render;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -14,7 +14,7 @@ use rustc_hash::FxBuildHasher;
 
 /// What happens to one collection's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RowDiff {
+pub(crate) struct RowDiff {
     /// Indexes into the new records: not in the table yet.
     pub insert: Vec<usize>,
     /// Indexes into the new records: in the table with another hash.
@@ -30,7 +30,7 @@ pub struct RowDiff {
 }
 
 impl RowDiff {
-    pub fn writes(&self) -> usize {
+    pub(crate) fn writes(&self) -> usize {
         self.insert.len() + self.update.len() + self.delete.len()
     }
 
@@ -48,7 +48,7 @@ impl RowDiff {
 
 /// Where the plan of one collection takes the deployed rows from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowSource {
+pub(crate) enum RowSource {
     /// The recorded hash is the new content's: every row is unchanged, and the rows kept by
     /// an earlier `--no-prune` stay. No row is read.
     Recorded { kept: usize },
@@ -70,7 +70,7 @@ pub enum RowSource {
 /// recorded hash is trusted as the no-op proof trusts it; the memo only when the record says
 /// the table holds exactly its records (none kept by `--no-prune`). Neither is trusted for a
 /// table that `drifted` (its triggers noted a write outside seedc): its data is compared.
-pub fn row_source(
+pub(crate) fn row_source(
     recorded: Option<&StoredCollection>,
     exists: bool,
     drifted: bool,
@@ -96,7 +96,7 @@ pub fn row_source(
 }
 
 /// Compares the new records (key and hash, in file order) with the stored ones.
-pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
+pub(crate) fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
     new: impl IntoIterator<Item = (&'a str, ContentHash)>,
     stored: &HashMap<K, ContentHash, S>,
     prune: bool,
@@ -123,7 +123,7 @@ pub fn diff_rows<'a, K: Borrow<str> + Eq + Hash, S: BuildHasher>(
 /// What is known of a drifted table's writes outside seedc, to tell drift from the seeds'
 /// own changes.
 #[derive(Debug, Clone, Copy)]
-pub struct Drift<'a> {
+pub(crate) struct Drift<'a> {
     /// The keys the drift triggers noted; None when unknown (too many, a TRUNCATE, or
     /// `status --full` with no marker).
     pub keys: Option<&'a HashSet<String, FxBuildHasher>>,
@@ -135,7 +135,7 @@ pub struct Drift<'a> {
 
 /// A stored row reduced to what the comparison needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoredHashes {
+pub(crate) struct StoredHashes {
     /// Its `content_hash` column (None: does not parse).
     pub column: Option<ContentHash>,
     /// The content hash of its `data` column, computed from the data.
@@ -146,7 +146,7 @@ pub struct StoredHashes {
 /// hash column are the new record's. A row whose data no longer matches its own hash column
 /// was edited outside seedc; so was any row the triggers named, and every difference in a
 /// collection whose seeds did not change.
-pub fn diff_stored<'a, S: BuildHasher>(
+pub(crate) fn diff_stored<'a, S: BuildHasher>(
     new: impl IntoIterator<Item = (&'a str, ContentHash)>,
     stored: &HashMap<String, StoredHashes, S>,
     drift: Drift,
@@ -189,7 +189,7 @@ pub fn diff_stored<'a, S: BuildHasher>(
 /// only the named rows are compared by their data (`stored`: those of them that exist), so
 /// a repair costs what the drift is, not what the table is. Every named row that differs is
 /// drift.
-pub fn overlay_named<S: BuildHasher, T: BuildHasher>(
+pub(crate) fn overlay_named<S: BuildHasher, T: BuildHasher>(
     mut base: RowDiff,
     new: &[(&str, ContentHash)],
     named: &HashSet<String, S>,
@@ -238,7 +238,7 @@ pub fn overlay_named<S: BuildHasher, T: BuildHasher>(
 /// [`diff_rows`] against stored rows known record by record (the deploy memo): `same[i]`
 /// is the index in `stored` of a row new record `i` is byte-identical to, so unchanged; only
 /// the other records are looked up, by position first, then by key.
-pub fn diff_known<'a>(
+pub(crate) fn diff_known<'a>(
     new: impl IntoIterator<Item = (&'a str, ContentHash)>,
     same: &[Option<usize>],
     stored: &[(&str, ContentHash)],

@@ -5,17 +5,17 @@ use super::{CollectionPlan, Op, RecordChange, Report};
 use crate::render::{Render, Style};
 
 /// `{"deploy": ...}` under `--format json`.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     serde_json::json!({ "deploy": report }).to_string()
 }
 
 /// The `::notice` line under `--format github`.
-pub fn github(report: &Report) -> String {
+pub(crate) fn github(report: &Report) -> String {
     format!("::notice title=seedc deploy::{}", outcome(report))
 }
 
 /// The plan, one line per collection; `details` (`-v`) adds each record and field change.
-pub fn plan(report: &Report, details: bool) -> String {
+pub(crate) fn plan(report: &Report, details: bool) -> String {
     let plan = &report.plan;
     let width = plan.collections.iter().map(|c| c.collection.len()).max().unwrap_or(0);
     let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
@@ -83,7 +83,7 @@ fn version_change(c: &CollectionPlan) -> String {
 }
 
 /// One line saying what happened: nothing, a dry run, or the deploy and its cache flush.
-pub fn outcome(report: &Report) -> String {
+pub(crate) fn outcome(report: &Report) -> String {
     let plan = &report.plan;
     if plan.dry_run {
         return "dry run: nothing was written".to_owned();

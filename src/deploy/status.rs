@@ -19,7 +19,7 @@ use crate::diag::{Sink, Sources};
 
 /// What the user asked of `seedc status`.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub database_url: String,
     /// Compare every row's data with the seeds, not only the drifted collections'.
     pub full: bool,
@@ -27,7 +27,7 @@ pub struct Options {
 }
 
 /// How `status` ended, short of an error.
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The content has errors: the database was not read.
     Invalid {
         sink: Sink,
@@ -42,7 +42,7 @@ pub enum Outcome {
 
 /// Whether the database mirrors the content root, for people and machines.
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     /// Every collection mirrors its seeds and no cache flush is pending.
     pub mirrors: bool,
     /// Every row's data was compared (`--full`).
@@ -58,7 +58,7 @@ pub struct Status {
 
 /// One collection: deployed against the seeds.
 #[derive(Debug, Clone, Serialize)]
-pub struct CollectionStatus {
+pub(crate) struct CollectionStatus {
     pub collection: String,
     pub table: String,
     pub version: String,
@@ -84,7 +84,7 @@ pub struct CollectionStatus {
 }
 
 /// Checks the content root (leaning on the deploy memo), then reads the database.
-pub fn status(root: &Path, options: &Options) -> Result<Outcome> {
+pub(crate) fn status(root: &Path, options: &Options) -> Result<Outcome> {
     let fingerprint = Fingerprint::compute(root)?;
     let root_checked = match super::check(root, &fingerprint, true)? {
         Ok(c) => c,

@@ -11,12 +11,12 @@ use crate::render::{Render, Style};
 const SHOWN: usize = 20;
 
 /// `{"status": ...}` under `--format json`.
-pub fn json(status: &Status) -> String {
+pub(crate) fn json(status: &Status) -> String {
     serde_json::json!({ "status": status }).to_string()
 }
 
 /// The verdict in one line.
-pub fn outcome(status: &Status) -> String {
+pub(crate) fn outcome(status: &Status) -> String {
     if status.mirrors {
         return format!("the database mirrors the content root{}", if status.full { " (every row compared)" } else { "" });
     }
@@ -33,7 +33,7 @@ pub fn outcome(status: &Status) -> String {
 
 /// The report for people: the last deploy, one line per collection, the records that
 /// differ (with `details`, their fields), the pending flushes.
-pub fn human(status: &Status, details: bool) -> String {
+pub(crate) fn human(status: &Status, details: bool) -> String {
     let mut out = match &status.last_deploy {
         None => format!("no deploy recorded in schema {:?}\n", status.schema),
         Some(d) => format!(

@@ -4,7 +4,7 @@
 
 /// Where a pointer's value (and the key naming it, if it is an object member) starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Located {
+pub(crate) struct Located {
     /// Byte offset of the key's opening quote, when the value is an object member.
     pub key: Option<(usize, usize)>,
     /// Byte offset and length of the value; a container's length covers its first line only.
@@ -14,7 +14,7 @@ pub struct Located {
 /// Finds the value at `pointer` (RFC 6901) in `text`, which must be valid JSON. When an object
 /// has the same key twice, the *last* occurrence wins, which is the one a duplicate-key
 /// diagnostic points at. Returns `None` if the pointer does not resolve.
-pub fn locate(text: &str, pointer: &str) -> Option<Located> {
+pub(crate) fn locate(text: &str, pointer: &str) -> Option<Located> {
     let bytes = text.as_bytes();
     let mut pos = skip_ws(bytes, 0);
     let mut key = None;
@@ -117,7 +117,7 @@ fn find_member(text: &str, pos: usize, name: &str) -> Option<((usize, usize), us
 }
 
 /// Every member key of the object at `pos`, in order: (name, key span).
-pub fn member_keys(text: &str, pos: usize) -> impl Iterator<Item = (String, (usize, usize))> + '_ {
+pub(crate) fn member_keys(text: &str, pos: usize) -> impl Iterator<Item = (String, (usize, usize))> + '_ {
     let bytes = text.as_bytes();
     let mut i = if bytes.get(pos) == Some(&b'{') { Some(skip_ws(bytes, pos + 1)) } else { None };
     std::iter::from_fn(move || {

@@ -2,9 +2,9 @@
 //! [`Diagnostic`] with a stable [`Code`], collected into a [`Sink`], rendered by one of the
 //! renderers in `diag/render_*.rs`. Nothing else in the crate prints.
 
-pub mod codes;
-pub mod locate;
-pub mod render;
+pub(crate) mod codes;
+pub(crate) mod locate;
+pub(crate) mod render;
 pub mod render_github;
 pub mod render_human;
 pub mod render_json;

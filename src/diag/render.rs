@@ -8,7 +8,7 @@ use crate::render::{Render, Style};
 
 /// How many diagnostics of one code the human and github formats show; past it they say
 /// how many more there are. `--format json` carries every one.
-pub const PER_CODE: usize = 50;
+pub(crate) const PER_CODE: usize = 50;
 
 /// Splits diagnostics into those shown and, per code, how many were left out.
 fn capped<'a>(diagnostics: impl Iterator<Item = &'a Diagnostic>) -> (Vec<&'a Diagnostic>, BTreeMap<Code, usize>) {
@@ -41,7 +41,7 @@ fn left_out_line(code: Code, n: usize) -> String {
 }
 
 /// Every diagnostic in `sink`, located in `sources`, then a summary over `files` files.
-pub struct Diagnostics<'a> {
+pub(crate) struct Diagnostics<'a> {
     pub sink: &'a Sink,
     pub sources: &'a Sources,
     pub files: usize,

@@ -9,10 +9,10 @@
 //! the key are reported as one rename. A record that was renamed *and* changed has no sound
 //! identity, so it shows as removed + added.
 
-pub mod render_github;
-pub mod render_human;
-pub mod render_json;
-pub mod render_markdown;
+pub(crate) mod render_github;
+pub(crate) mod render_human;
+pub(crate) mod render_json;
+pub(crate) mod render_markdown;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,13 +26,13 @@ use crate::canon::{self, ContentHash};
 use crate::check::Checked;
 use crate::diag::SourceFile;
 use crate::fielddiff::field_changes;
-pub use crate::fielddiff::{FieldChange, FieldStatus};
+pub(crate) use crate::fielddiff::{FieldChange, FieldStatus};
 use crate::load::{Pack, Record, SeedFile};
 use crate::pointer::Pointer;
 
 /// Everything that differs between two content roots.
 #[derive(Debug, Clone, Serialize)]
-pub struct Diff {
+pub(crate) struct Diff {
     /// How the old side was named on the command line.
     pub base: String,
     /// How the new side was named (`working tree` by default).
@@ -48,14 +48,14 @@ pub struct Diff {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Added,
     Removed,
     Changed,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CollectionDiff {
+pub(crate) struct CollectionDiff {
     pub collection: String,
     pub status: Status,
     /// The seed file (the new side's, unless the collection was removed).
@@ -72,19 +72,19 @@ pub struct CollectionDiff {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VersionChange {
+pub(crate) struct VersionChange {
     pub old: Option<String>,
     pub new: Option<String>,
 }
 
 impl VersionChange {
-    pub fn bumped(&self) -> bool {
+    pub(crate) fn bumped(&self) -> bool {
         self.old != self.new
     }
 
     /// `old → new` when the version moved (the new one passed through `emphasize`), else
     /// the one version there is.
-    pub fn text(&self, emphasize: impl Fn(&str) -> String) -> String {
+    pub(crate) fn text(&self, emphasize: impl Fn(&str) -> String) -> String {
         match (&self.old, &self.new) {
             (Some(a), Some(b)) if a == b => a.clone(),
             (Some(a), Some(b)) => format!("{a} → {}", emphasize(b)),
@@ -97,7 +97,7 @@ impl VersionChange {
 
 impl CollectionDiff {
     /// The non-zero record counts, e.g. `["2 added", "1 changed"]`.
-    pub fn counts(&self) -> Vec<String> {
+    pub(crate) fn counts(&self) -> Vec<String> {
         [(self.added.len(), "added"), (self.removed.len(), "removed"), (self.renamed.len(), "renamed"), (self.changed.len(), "changed")]
             .into_iter()
             .filter(|(n, _)| *n > 0)
@@ -107,19 +107,19 @@ impl CollectionDiff {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rename {
+pub(crate) struct Rename {
     pub old: String,
     pub new: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RecordDiff {
+pub(crate) struct RecordDiff {
     pub key: String,
     pub fields: Vec<FieldChange>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PackDiff {
+pub(crate) struct PackDiff {
     pub pack_id: String,
     pub status: Status,
     pub file: String,
@@ -130,20 +130,20 @@ pub struct PackDiff {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HashChange {
+pub(crate) struct HashChange {
     pub old: Option<ContentHash>,
     pub new: Option<ContentHash>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PackRefChange {
+pub(crate) struct PackRefChange {
     pub pack_id: String,
     pub old: Option<PackRef>,
     pub new: Option<PackRef>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DiffSummary {
+pub(crate) struct DiffSummary {
     /// True when anything at all differs.
     pub changed: bool,
     pub collections: usize,
@@ -158,7 +158,7 @@ pub struct DiffSummary {
 }
 
 /// Compares two checked content roots (each must have checked without errors).
-pub fn diff<'a>(base: &'a Checked, head: &'a Checked, base_label: &str, head_label: &str) -> Result<Diff> {
+pub(crate) fn diff<'a>(base: &'a Checked, head: &'a Checked, base_label: &str, head_label: &str) -> Result<Diff> {
     let names: std::collections::BTreeSet<&String> = base.content.seeds.keys().chain(head.content.seeds.keys()).collect();
     let collections: Vec<CollectionDiff> = names
         .into_par_iter()
@@ -371,7 +371,7 @@ fn ref_changes(old: &[PackRef], new: &[PackRef]) -> Vec<PackRefChange> {
 }
 
 /// A JSON pointer as a path for people: `/loot/0/item` → `loot[0].item`.
-pub fn dotted(pointer: &Pointer) -> String {
+pub(crate) fn dotted(pointer: &Pointer) -> String {
     let mut out = String::new();
     for part in pointer.tokens().into_iter().flatten() {
         if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
@@ -389,7 +389,7 @@ pub fn dotted(pointer: &Pointer) -> String {
 }
 
 /// A value in one line, cut to `max` characters.
-pub fn short_value(value: &Value, max: usize) -> String {
+pub(crate) fn short_value(value: &Value, max: usize) -> String {
     let text = value.to_string();
     if text.chars().count() <= max {
         return text;
@@ -400,7 +400,7 @@ pub fn short_value(value: &Value, max: usize) -> String {
 }
 
 /// `+3 (+25%)`, `-0.5 (-10%)`, `+2`: the delta and percent of a numeric change.
-pub fn delta_text(change: &FieldChange) -> Option<String> {
+pub(crate) fn delta_text(change: &FieldChange) -> Option<String> {
     let delta = change.delta.as_ref()?;
     let sign = if delta.as_f64().is_some_and(|d| d > 0.0) { "+" } else { "" };
     let mut text = format!("{sign}{delta}");
@@ -412,12 +412,12 @@ pub fn delta_text(change: &FieldChange) -> Option<String> {
 }
 
 /// `sha256:0123456789ab`: a hash short enough to read.
-pub fn short_hash(hash: &ContentHash) -> String {
+pub(crate) fn short_hash(hash: &ContentHash) -> String {
     format!("sha256:{}", &hash.hex()[..12])
 }
 
 /// One line saying what changed, or that nothing did.
-pub fn summary_line(s: &DiffSummary) -> String {
+pub(crate) fn summary_line(s: &DiffSummary) -> String {
     if !s.changed {
         return "no changes".to_owned();
     }

@@ -4,7 +4,7 @@
 use super::{Diff, Status, summary_line};
 use crate::diag::render_github::notice;
 
-pub fn render(diff: &Diff, prefix: &str) -> String {
+pub(crate) fn render(diff: &Diff, prefix: &str) -> String {
     let mut out = String::new();
     for c in &diff.collections {
         let file = (c.status != Status::Removed).then(|| format!("{prefix}{}", c.file));

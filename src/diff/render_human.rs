@@ -29,7 +29,7 @@ impl Paint {
     }
 }
 
-pub fn render(diff: &Diff, color: bool) -> String {
+pub(crate) fn render(diff: &Diff, color: bool) -> String {
     let p = Paint { color };
     // Keys and pack ids come from the content: printed escaped (values are JSON already).
     let mut out = format!("{} {} → {}\n", p.bold("diff"), printable(&diff.base), printable(&diff.head));

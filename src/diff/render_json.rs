@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Diff;
 
-pub fn render(diff: &Diff) -> String {
+pub(crate) fn render(diff: &Diff) -> String {
     #[derive(Serialize)]
     struct Line<'a> {
         diff: &'a Diff,

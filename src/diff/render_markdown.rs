@@ -5,13 +5,13 @@
 use super::{Diff, FieldChange, Status, VersionChange, delta_text, short_hash, short_value, summary_line};
 
 /// Rows above which a section is collapsed.
-pub const FOLD: usize = 10;
+pub(crate) const FOLD: usize = 10;
 /// Rows in the whole report: GitHub refuses a comment over 65,536 characters, and a
 /// review of thousands of rows is read in the JSON anyway.
-pub const MAX_ROWS: usize = 300;
+pub(crate) const MAX_ROWS: usize = 300;
 const VALUE_WIDTH: usize = 60;
 
-pub fn render(diff: &Diff) -> String {
+pub(crate) fn render(diff: &Diff) -> String {
     let mut out = format!("### seedc diff: {} → {}\n\n", code(&diff.base), code(&diff.head));
     if !diff.summary.changed {
         out.push_str("No changes.\n");

@@ -54,7 +54,7 @@ impl Default for Timeouts {
 /// A cache URL and TLS files that parsed and read: what connecting needs, no I/O left but
 /// the network.
 #[derive(Clone)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     pub(super) info: redis::ConnectionInfo,
     /// `host:port` (or the socket path) for messages.
     pub(super) addr: String,
@@ -65,7 +65,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// Checks the URL and reads the TLS files: exit 2 on anything malformed, before any
     /// connection is made.
-    pub fn parse(options: &CacheOptions) -> Result<Endpoint> {
+    pub(crate) fn parse(options: &CacheOptions) -> Result<Endpoint> {
         let usage = |m: String| ExitError::new(Exit::Usage, m);
         let url = options.url.trim();
         let scheme = url.split_once("://").map(|(s, _)| s);
@@ -122,7 +122,7 @@ impl Endpoint {
     }
 
     /// The address in the URL, for messages.
-    pub fn addr(&self) -> &str {
+    pub(crate) fn addr(&self) -> &str {
         &self.addr
     }
 
@@ -163,7 +163,7 @@ fn redacted(url: &str) -> String {
 
 /// Why the cache failed, and where.
 #[derive(Debug, Clone)]
-pub struct CacheError {
+pub(crate) struct CacheError {
     /// The node, `host:port`.
     pub node: String,
     pub cause: String,
@@ -220,12 +220,12 @@ impl CacheError {
     }
 
     /// As an error of a deploy that has not begun: exit 3.
-    pub fn before_commit(self) -> anyhow::Error {
+    pub(crate) fn before_commit(self) -> anyhow::Error {
         ExitError::new(Exit::Service, format!("cannot reach the cache: {self}; nothing was committed"))
     }
 
     /// As an error of a flush: exit 5, the outbox rows stay pending.
-    pub fn pending(self) -> anyhow::Error {
+    pub(crate) fn pending(self) -> anyhow::Error {
         ExitError::new(
             Exit::FlushPending,
             format!("cache flush failed: {self}; the flush stays pending: run `seedc flush` once the cache answers"),
@@ -263,7 +263,7 @@ impl Node {
     /// timeout. The crate bounds neither a TLS handshake with a server that never answers
     /// nor the sum over a host's addresses, so the whole of it runs on a thread of its own
     /// that is given up on at the deadline (left to end with the process).
-    pub fn connect(endpoint: &Endpoint) -> Result<Node, CacheError> {
+    pub(super) fn connect(endpoint: &Endpoint) -> Result<Node, CacheError> {
         let (tx, rx) = mpsc::channel();
         let (info, timeouts, addr) = (endpoint.info.clone(), endpoint.timeouts, endpoint.addr.clone());
         std::thread::spawn(move || {
@@ -302,13 +302,13 @@ impl Node {
         }
     }
 
-    pub fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Result<T, CacheError> {
+    pub(super) fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Result<T, CacheError> {
         cmd.query(&mut self.con).map_err(|e| CacheError::of(&self.addr, &e, &self.timeouts))
     }
 
     /// One pipeline of UNLINKs, each of at most [`UNLINK_BATCH`] keys; every reply, errors
     /// included, so the caller can follow a redirect of one batch without losing the rest.
-    pub fn unlink_batches(&mut self, batches: &[&[Vec<u8>]]) -> Result<Vec<redis::RedisResult<u64>>, CacheError> {
+    pub(super) fn unlink_batches(&mut self, batches: &[&[Vec<u8>]]) -> Result<Vec<redis::RedisResult<u64>>, CacheError> {
         // An empty pipeline is an error to the crate, and there is nothing to send.
         if batches.is_empty() {
             return Ok(Vec::new());
@@ -322,13 +322,13 @@ impl Node {
     }
 
     /// One SCAN step on this node.
-    pub fn scan(&mut self, cursor: u64, pattern: &str) -> Result<(u64, Vec<Vec<u8>>), CacheError> {
+    pub(super) fn scan(&mut self, cursor: u64, pattern: &str) -> Result<(u64, Vec<Vec<u8>>), CacheError> {
         self.query(redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT))
     }
 }
 
 /// A connected cache: one server, or every primary of a cluster.
-pub struct Cache {
+pub(crate) struct Cache {
     pub(super) kind: Kind,
 }
 
@@ -340,7 +340,7 @@ pub(super) enum Kind {
 impl Cache {
     /// Connects, authenticates and PINGs the cache (every primary of a cluster), and
     /// finds out whether it is a cluster unless `[cache] mode` says.
-    pub fn connect(endpoint: &Endpoint) -> Result<Cache, CacheError> {
+    pub(crate) fn connect(endpoint: &Endpoint) -> Result<Cache, CacheError> {
         let mut node = Node::connect(endpoint)?;
         let kind = match endpoint.mode {
             CacheMode::Standalone => Kind::Standalone(node),
@@ -355,11 +355,6 @@ impl Cache {
             },
         };
         Ok(Cache { kind })
-    }
-
-    /// True for a Redis Cluster.
-    pub fn is_cluster(&self) -> bool {
-        matches!(self.kind, Kind::Cluster(_))
     }
 
     /// UNLINKs exact keys; the number removed.

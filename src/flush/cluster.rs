@@ -57,7 +57,7 @@ pub(super) fn slots(node: &mut Node) -> Result<Vec<(i64, i64, String, u16)>, Cac
 
 impl Cluster {
     /// The primaries of the cluster `node` belongs to, each connected and PINGed.
-    pub fn discover(seed: &Endpoint, mut node: Node) -> Result<Cluster, CacheError> {
+    pub(super) fn discover(seed: &Endpoint, mut node: Node) -> Result<Cluster, CacheError> {
         let map = slot_map(seed, &mut node)?;
         if map.is_empty() {
             return Err(CacheError::new(&node.addr, "CLUSTERDOWN: the cluster serves no slots yet"));
@@ -101,7 +101,7 @@ impl Cluster {
         Err(last.unwrap_or_else(|| CacheError::new(self.seed.addr(), "the cluster has no primaries")))
     }
 
-    pub fn unlink_exact(&mut self, keys: &[&str]) -> Result<u64, CacheError> {
+    pub(super) fn unlink_exact(&mut self, keys: &[&str]) -> Result<u64, CacheError> {
         let mut removed = 0;
         for key in keys {
             let reply = self.routed(redis::cmd("UNLINK").arg(*key), None)?;
@@ -110,7 +110,7 @@ impl Cluster {
         Ok(removed)
     }
 
-    pub fn unlink_matching(&mut self, patterns: &[&str]) -> Result<u64, CacheError> {
+    pub(super) fn unlink_matching(&mut self, patterns: &[&str]) -> Result<u64, CacheError> {
         let mut removed = 0;
         for pass in 1..=MAX_PASSES {
             self.redirected = false;
@@ -178,7 +178,7 @@ impl Cluster {
 
     /// Runs a single-key command where its slot lives, starting at `start` (default: any
     /// primary) and following MOVED and ASK.
-    pub fn routed(&mut self, cmd: &redis::Cmd, start: Option<&str>) -> Result<Value, CacheError> {
+    pub(super) fn routed(&mut self, cmd: &redis::Cmd, start: Option<&str>) -> Result<Value, CacheError> {
         let mut addr = match start {
             Some(a) => a.to_owned(),
             None => self.primaries().into_iter().next().unwrap_or_else(|| self.seed.addr().to_owned()),

@@ -8,7 +8,7 @@
 //! Flushes are serialized by a session advisory lock of their own, so two flushes (say
 //! `seedc flush` and a deploy's) never set the version key out of order.
 
-pub mod cache;
+pub(crate) mod cache;
 mod cluster;
 
 use std::time::Duration;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-pub use cache::{Cache, CacheError, CacheOptions, Endpoint, Timeouts};
+pub(crate) use cache::{Cache, CacheError, CacheOptions, Endpoint, Timeouts};
 
 use crate::db::{self, sql};
 use crate::exit::{Exit, ExitError};
@@ -35,13 +35,13 @@ pub struct FlushReport {
 /// The cache a flush writes to: connected already (a deploy proves it reachable before it
 /// begins), or connected on first use (`seedc flush`, which has nothing to prove when
 /// nothing is pending).
-pub enum Target<'a> {
+pub(crate) enum Target<'a> {
     Connected(&'a mut Cache),
     Lazy(&'a Endpoint),
 }
 
 /// Flushes everything pending. `lock_timeout` bounds the wait for another flush.
-pub fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'_>, lock_timeout: Duration) -> Result<FlushReport> {
+pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'_>, lock_timeout: Duration) -> Result<FlushReport> {
     // Nothing pending: no lock to wait for, and nothing to ask the cache.
     if !sql::outbox_exists(client, schema)? || sql::pending_flushes(client, schema)?.is_empty() {
         return Ok(FlushReport::default());

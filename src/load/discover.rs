@@ -9,11 +9,11 @@ use crate::diag::{Code, Diagnostic};
 use crate::tree::Tree;
 
 /// Files found under a directory of the content root: (absolute path, relative path).
-pub type Listing = Vec<(PathBuf, String)>;
+pub(crate) type Listing = Vec<(PathBuf, String)>;
 
 /// The input files of a content root, as sorted relative paths.
 #[derive(Debug, Default)]
-pub struct Discovered {
+pub(crate) struct Discovered {
     pub seeds: Vec<String>,
     pub packs: Vec<String>,
     /// Entries that could not be listed or named.
@@ -21,14 +21,14 @@ pub struct Discovered {
 }
 
 /// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
-pub fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
+pub(crate) fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
     let found = discover_tree(&Tree::dir(root))?;
     let abs = |rels: Vec<String>| rels.into_iter().map(|rel| (root.join(&rel), rel)).collect();
     Ok((abs(found.seeds), abs(found.packs)))
 }
 
 /// Lists the seed files and packs of a tree.
-pub fn discover_tree(tree: &Tree) -> std::io::Result<Discovered> {
+pub(crate) fn discover_tree(tree: &Tree) -> std::io::Result<Discovered> {
     let mut found = Discovered::default();
     found.seeds = list_json(tree, SEEDS_DIR, false, &mut found.problems);
     found.packs = list_json(tree, PACKS_DIR, true, &mut found.problems);

@@ -12,11 +12,11 @@ use serde_json::{Map, Value};
 use crate::pointer::Pointer;
 
 /// The largest integer magnitude that survives a round trip through an IEEE-754 double.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// A problem found while parsing that does not stop the parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
+pub(crate) enum Finding {
     /// The object at `pointer` has `key` more than once (the first value is kept); this is
     /// its `occurrence`-th member of that name (2 for the first repeat).
     DuplicateKey { pointer: Pointer, key: String, occurrence: usize },
@@ -28,7 +28,7 @@ pub enum Finding {
 
 /// A problem that stops the parse. Offsets are in bytes from the start of the parsed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fatal {
+pub(crate) enum Fatal {
     Syntax {
         message: String,
         line: usize,
@@ -50,7 +50,7 @@ const TOO_DEEP: &str = "\u{0}seedc:too-deep";
 
 /// Parses `text` strictly. `base` is the JSON pointer prefix of the parsed value inside its
 /// file (e.g. `/data/3` for a record parsed on its own); findings carry full pointers.
-pub fn parse(text: &str, base: &str, max_depth: usize) -> Result<(Value, Vec<Finding>), Fatal> {
+pub(crate) fn parse(text: &str, base: &str, max_depth: usize) -> Result<(Value, Vec<Finding>), Fatal> {
     let mut ctx = Ctx { path: Vec::new(), findings: Vec::new(), large: Vec::new(), depth: 0, max_depth, base };
     let mut de = serde_json::Deserializer::from_str(text);
     // Our own limit is the one that matters; serde_json's fixed 128 would pre-empt a higher one.

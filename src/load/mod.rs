@@ -4,17 +4,17 @@
 //! Every problem becomes a diagnostic; a file that cannot be read at all is left out of
 //! later stages, and so are the checks that depend on it.
 //!
-//! This file holds the content model and the entry ([`load_tree`]); `discover` lists the
+//! This file holds the content model and the entry ([`load_tree_with`]); `discover` lists the
 //! files, `file` reads one, `envelope` splits a seed file's top level, `seed` and `pack`
 //! turn one file into its part of the model.
 
 mod discover;
 mod envelope;
 mod file;
-pub mod json;
+pub(crate) mod json;
 mod pack;
 mod seed;
-pub mod time;
+pub(crate) mod time;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,10 +28,10 @@ use crate::diag::{Code, Diagnostic, SourceFile, Sources};
 use crate::known::{Known, OutRef, RawDigest};
 use crate::tree::Tree;
 
-pub use discover::{Discovered, Listing, discover, discover_tree};
+pub(crate) use discover::{discover, discover_tree};
 
-pub const SEEDS_DIR: &str = "data/seeds";
-pub const PACKS_DIR: &str = "data/packs";
+pub(crate) const SEEDS_DIR: &str = "data/seeds";
+pub(crate) const PACKS_DIR: &str = "data/packs";
 
 /// One record of a collection.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub enum Body {
 /// while other files are still loading: a check that keeps no records validates and
 /// hashes the file there and reduces its records ([`Body::Reduced`]), so that only the
 /// files in flight are held parsed. Returns the file's diagnostics.
-pub type Reduce<'a> = &'a (dyn Fn(&mut SeedFile) -> Vec<Diagnostic> + Sync);
+pub(crate) type Reduce<'a> = &'a (dyn Fn(&mut SeedFile) -> Vec<Diagnostic> + Sync);
 
 impl Record {
     /// The parsed value; None for a record left unparsed because it is known.
@@ -120,15 +120,10 @@ pub struct Content {
     pub unavailable: Vec<String>,
 }
 
-/// Loads a content root from a directory or a git revision.
-pub fn load_tree(tree: &Tree, config: &Config) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    load_tree_with(tree, config, None, None)
-}
-
-/// [`load_tree`], leaving unparsed every record whose bytes are a known record's
-/// ([`Body::Known`]), where `known` applies under schemas with this fingerprint, and
-/// handing each seed file to `reduce` as soon as it is parsed.
-pub fn load_tree_with(
+/// Loads a content root from a directory or a git revision, leaving unparsed every record
+/// whose bytes are a known record's ([`Body::Known`]), where `known` applies under schemas
+/// with this fingerprint, and handing each seed file to `reduce` as soon as it is parsed.
+pub(crate) fn load_tree_with(
     tree: &Tree,
     config: &Config,
     known: Option<(&Known, ContentHash)>,
@@ -197,7 +192,7 @@ pub fn load_tree_with(
 }
 
 /// A human label for a record in messages: `enemies "goblin_scout"` or `enemies[3]`.
-pub fn record_label(collection: &str, key: Option<&str>, index: usize) -> String {
+pub(crate) fn record_label(collection: &str, key: Option<&str>, index: usize) -> String {
     match key {
         Some(k) => format!("{collection} {k:?}"),
         None => format!("{collection}[{index}]"),
@@ -205,7 +200,7 @@ pub fn record_label(collection: &str, key: Option<&str>, index: usize) -> String
 }
 
 /// A record's key as a string: a non-empty string or an integer.
-pub fn key_of(value: &Value, field: &str) -> Option<String> {
+pub(crate) fn key_of(value: &Value, field: &str) -> Option<String> {
     match value.get(field)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),

@@ -4,7 +4,7 @@
 
 /// The instant an RFC 3339 timestamp names, in whole seconds since the Unix epoch (the
 /// fraction is dropped; a leap second `:60` counts as `:59`). None when `s` is not one.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = b.get(range)?;

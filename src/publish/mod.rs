@@ -15,8 +15,8 @@
 //! [`verify_remote`] checks a published copy with the checks of `seedc verify`.
 
 mod profile;
-pub mod render;
-pub mod store;
+pub(crate) mod render;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ use crate::exit::{Exit, ExitError};
 use crate::progress::Progress;
 use crate::tree::Tree;
 use crate::verify::Found;
-pub use store::{Kind, Listed, Store, Target};
+pub(crate) use store::{Kind, Listed, Store, Target};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub struct Options {
 
 /// One object of `out/` to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Local {
+pub(crate) struct Local {
     /// Path relative to `out/` and to the remote prefix (the layouts are the same).
     pub rel: String,
     pub kind: Kind,
@@ -63,7 +63,7 @@ pub struct Local {
 
 /// What to do with one object, decided before anything is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Absent remotely: create it (only if still absent, for bundles and manifests).
     Upload,
     /// There with the same bytes: leave it alone.
@@ -78,7 +78,7 @@ pub enum Action {
 }
 
 /// Decides every object from the one listing; pure.
-pub fn plan(local: &[Local], remote: &BTreeMap<String, Listed>) -> Vec<Action> {
+pub(crate) fn plan(local: &[Local], remote: &BTreeMap<String, Listed>) -> Vec<Action> {
     local
         .iter()
         .map(|l| {
@@ -94,7 +94,7 @@ pub fn plan(local: &[Local], remote: &BTreeMap<String, Listed>) -> Vec<Action> {
 
 /// The action for an object whose remote bytes were read: `remote` is their SHA-256 (`None`:
 /// it vanished since the listing).
-pub fn settle(local: &Local, remote: Option<ContentHash>) -> Action {
+pub(crate) fn settle(local: &Local, remote: Option<ContentHash>) -> Action {
     match remote {
         None => Action::Upload,
         Some(h) if h == local.sha256 => Action::Present,
@@ -145,7 +145,7 @@ pub struct Report {
 }
 
 /// A publish in progress: decided, and written as far as its phases went.
-pub struct Publication {
+pub(crate) struct Publication {
     store: Store,
     out: PathBuf,
     local: Vec<Local>,
@@ -155,14 +155,14 @@ pub struct Publication {
 }
 
 /// How a publish can end short of a tool or service error.
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// `out/` is damaged (diagnostics in the sink): nothing was contacted.
     Invalid(Sink),
     Done(Report),
 }
 
 /// Runs a whole publish of `root`'s `out/`.
-pub fn publish(root: &Path, options: &Options) -> Result<Outcome> {
+pub(crate) fn publish(root: &Path, options: &Options) -> Result<Outcome> {
     let mut publication = match Publication::prepare(root, options)? {
         Ok(p) => p,
         Err(sink) => return Ok(Outcome::Invalid(sink)),
@@ -178,7 +178,7 @@ pub fn publish(root: &Path, options: &Options) -> Result<Outcome> {
 impl Publication {
     /// Steps 1 and 2: verifies `out/`, lists the store, decides; refuses (exit 4) a
     /// published manifest that differs. Damage in `out/` comes back as its diagnostics.
-    pub fn prepare(root: &Path, options: &Options) -> Result<Result<Publication, Sink>> {
+    pub(crate) fn prepare(root: &Path, options: &Options) -> Result<Result<Publication, Sink>> {
         let verified = crate::verify::verify(root)?;
         if verified.sink.has_errors() {
             return Ok(Err(verified.sink));
@@ -222,18 +222,18 @@ impl Publication {
 
     /// Steps 3 and 4: bundles, then manifests. After this every manifest of `out/` is in
     /// the store with every bundle it names.
-    pub fn content(&mut self) -> Result<()> {
+    pub(crate) fn content(&mut self) -> Result<()> {
         self.write_kind(Kind::Bundle)?;
         self.write_kind(Kind::Manifest)
     }
 
     /// Step 5: `index.json`, replaced only when it differs.
-    pub fn index(&mut self) -> Result<()> {
+    pub(crate) fn index(&mut self) -> Result<()> {
         self.write_kind(Kind::Index)
     }
 
     /// What was done so far.
-    pub fn report(&self) -> &Report {
+    pub(crate) fn report(&self) -> &Report {
         &self.report
     }
 
@@ -372,7 +372,7 @@ impl crate::verify::Copy for RemoteCopy {
 }
 
 /// `seedc verify URL`: the checks of `seedc verify` on a published copy.
-pub fn verify_remote(target: Target, config: &PublishConfig) -> Result<crate::verify::Verified> {
+pub(crate) fn verify_remote(target: Target, config: &PublishConfig) -> Result<crate::verify::Verified> {
     let store = Store::open(target, config, store::Open::Verify)?;
     let listed = store.list()?;
     crate::verify::verify_copy(&RemoteCopy { store, listed })

@@ -11,7 +11,7 @@ use crate::exit::{Exit, ExitError};
 
 /// What a profile sets; each value is `None` when the profile does not set it.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Profile {
+pub(super) struct Profile {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
@@ -20,7 +20,7 @@ pub struct Profile {
 }
 
 /// Loads profile `name`; a profile in neither file is a usage error (exit 2).
-pub fn load(name: &str) -> Result<Profile> {
+pub(super) fn load(name: &str) -> Result<Profile> {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
     let file = |var: &str, default: &str| std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default));
     let credentials = std::fs::read_to_string(file("AWS_SHARED_CREDENTIALS_FILE", "credentials")).unwrap_or_default();

@@ -5,7 +5,7 @@ use super::{Counts, Report};
 use crate::render::{Render, Style};
 
 /// `{"publish": ...}` under `--format json`.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     serde_json::json!({ "publish": report }).to_string()
 }
 
@@ -22,7 +22,7 @@ fn counts(c: &Counts) -> String {
 }
 
 /// Bytes for people: `812 B`, `48.2 KiB`, `97.7 MiB`.
-pub fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
         b if b < 1 << 20 => format!("{:.1} KiB", b as f64 / 1024.0),
@@ -31,7 +31,7 @@ pub fn size(bytes: u64) -> String {
 }
 
 /// One line for people: what went where.
-pub fn outcome(report: &Report) -> String {
+pub(crate) fn outcome(report: &Report) -> String {
     let verb = if report.dry_run { "would upload" } else { "uploaded" };
     let up = &report.uploaded;
     let upload = if up.bundles + up.manifests + up.index == 0 {

@@ -74,7 +74,7 @@ impl Target {
 
 /// The kind of object, which decides its headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Bundle,
     Manifest,
     Index,
@@ -82,7 +82,7 @@ pub enum Kind {
 
 /// An object as the one listing saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub size: u64,
     /// The MD5 of the bytes, when the store's ETag is one (S3 and most S3-compatible
     /// stores, for objects not uploaded in parts); `None` means only a read can tell.
@@ -90,7 +90,7 @@ pub struct Listed {
 }
 
 /// One object to write: its path under the prefix and how.
-pub struct Put {
+pub(crate) struct Put {
     pub rel: String,
     pub kind: Kind,
     /// `Create`: only if absent (conditional create); `Overwrite`: replace.
@@ -99,7 +99,7 @@ pub struct Put {
 
 /// How a write ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     Created,
     /// A create found the object already there (another publisher, or a retry of our own
     /// request that had landed): the caller decides whether its bytes are right.
@@ -108,7 +108,7 @@ pub enum Written {
 
 /// What a store is opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Open {
+pub(crate) enum Open {
     /// Publishing: a `file://` directory is created if absent.
     Write,
     /// `--dry-run`: a missing `file://` directory is an empty store.
@@ -118,7 +118,7 @@ pub enum Open {
 }
 
 /// A published copy: the store, the prefix inside it, and the runtime its requests run on.
-pub struct Store {
+pub(crate) struct Store {
     runtime: tokio::runtime::Runtime,
     inner: Arc<dyn ObjectStore>,
     prefix: Option<StorePath>,
@@ -135,7 +135,7 @@ pub struct Store {
 impl Store {
     /// Opens the store of `target` with `[publish]`'s settings and the AWS environment.
     /// No request is made yet.
-    pub fn open(target: Target, config: &PublishConfig, mode: Open) -> Result<Store> {
+    pub(crate) fn open(target: Target, config: &PublishConfig, mode: Open) -> Result<Store> {
         let usage = |e: anyhow::Error| ExitError::new(Exit::Usage, format!("{e:#}"));
         let timeout = timeout_secs("publish.timeout", config.timeout).map_err(usage)?;
         let connect_timeout = timeout_secs("publish.connect_timeout", config.connect_timeout).map_err(usage)?;
@@ -249,7 +249,7 @@ impl Store {
     }
 
     /// How diagnostics and reports name the copy.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.target.url()
     }
 
@@ -266,7 +266,7 @@ impl Store {
     }
 
     /// Every object under the prefix, by path relative to it: the one listing a publish makes.
-    pub fn list(&self) -> Result<BTreeMap<String, Listed>> {
+    pub(crate) fn list(&self) -> Result<BTreeMap<String, Listed>> {
         let inner = Arc::clone(&self.inner);
         let prefix = self.prefix.clone();
         let strip = self.prefix.as_ref().map(|p| format!("{p}/"));
@@ -287,7 +287,7 @@ impl Store {
 
     /// Reads objects, at most `concurrency` at once, and hands each one's bytes (`None`: it
     /// is not there) to `f`; the results come back in the order of `rels`.
-    pub fn read_each<T: Send + 'static>(
+    pub(crate) fn read_each<T: Send + 'static>(
         &self,
         rels: &[String],
         f: impl Fn(&str, Option<Bytes>) -> T + Send + Sync + 'static,
@@ -327,14 +327,14 @@ impl Store {
     }
 
     /// Reads one object (`None`: it is not there).
-    pub fn read(&self, rel: &str) -> Result<Option<Bytes>> {
+    pub(crate) fn read(&self, rel: &str) -> Result<Option<Bytes>> {
         Ok(self.read_each(&[rel.to_owned()], |_, b| b)?.pop().flatten())
     }
 
     /// Writes objects, at most `concurrency` at once, each with the bytes `load` gives for
     /// it; `done` is called as each one lands (the progress bar). Stops at the first
     /// failure (the others in flight finish or are dropped; each object is whole or absent).
-    pub fn write_each(
+    pub(crate) fn write_each(
         &self,
         puts: Vec<Put>,
         load: impl Fn(&str) -> Result<Vec<u8>> + Send + Sync + 'static,
@@ -411,7 +411,7 @@ fn transient(e: &object_store::Error) -> bool {
 
 /// The MD5 in an ETag, when it is one: 32 hex digits, quoted or not. A multipart upload's
 /// ETag (`<hex>-<parts>`) and a local file's are not.
-pub fn etag_md5(etag: &str) -> Option<[u8; 16]> {
+pub(crate) fn etag_md5(etag: &str) -> Option<[u8; 16]> {
     let hex = etag.trim_start_matches("W/").trim_matches('"');
     if hex.len() != 32 {
         return None;
@@ -422,7 +422,7 @@ pub fn etag_md5(etag: &str) -> Option<[u8; 16]> {
 }
 
 /// `text` with every secret replaced, so no credential reaches a message.
-pub fn redact(text: &str, secrets: &[String]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "[redacted]"))
 }
 

@@ -7,14 +7,14 @@
 //! - [`packs`]: `pack_schema_v` compatibility and each pack against its schema
 //! - [`versions`]: version discipline against seedc.lock
 
-pub mod packs;
-pub mod records;
-pub mod references;
-pub mod schemas;
-pub mod versions;
+pub(crate) mod packs;
+pub(crate) mod records;
+pub(crate) mod references;
+pub(crate) mod schemas;
+pub(crate) mod versions;
 
 /// Edit distance, for "did you mean" hints on short names.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -32,14 +32,14 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 /// How many diagnostics of one kind (per collection and reference, say) get a "did you
 /// mean" hint: each costs a pass over the candidates, so 10,000 dangling references against
 /// 10,000 keys would otherwise be 10^8 edit distances.
-pub const SUGGESTIONS: usize = 20;
+pub(crate) const SUGGESTIONS: usize = 20;
 
 /// Names longer than this get no suggestion: the edit distance is quadratic in length.
 const SUGGEST_MAX_CHARS: usize = 64;
 
 /// The closest candidate within a third of the name's length, if any. Candidates whose
 /// length alone puts them out of reach are skipped before any distance is computed.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let len = name.chars().count();
     if len > SUGGEST_MAX_CHARS {
         return None;

@@ -12,7 +12,7 @@ use crate::config::{Config, SchemaVersion};
 use crate::diag::{Code, Diagnostic};
 use crate::load::Content;
 
-pub fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagnostic> {
+pub(crate) fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for pack in &content.packs {
@@ -59,7 +59,7 @@ pub fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagn
 }
 
 /// The versions a kind accepts: per major, the newest known minor and `window` before it.
-pub fn accepted(known: &[SchemaVersion], window: u32) -> Vec<SchemaVersion> {
+pub(crate) fn accepted(known: &[SchemaVersion], window: u32) -> Vec<SchemaVersion> {
     known.iter().copied().filter(|v| newest_minor(known, v.major).is_some_and(|n| v.minor + window >= n)).collect()
 }
 
@@ -68,7 +68,7 @@ fn newest_minor(known: &[SchemaVersion], major: u32) -> Option<u32> {
 }
 
 /// Why a `pack_schema_v` is refused, or the version whose schema to use.
-pub fn supported(known: &[SchemaVersion], window: u32, requested: &str) -> Result<SchemaVersion, String> {
+pub(crate) fn supported(known: &[SchemaVersion], window: u32, requested: &str) -> Result<SchemaVersion, String> {
     let Some(v) = SchemaVersion::parse(requested) else {
         return Err("is not a \"major.minor\" version".to_owned());
     };

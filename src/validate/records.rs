@@ -12,7 +12,7 @@ use crate::load::{Body, Content, SeedFile, record_label};
 use crate::pointer::Pointer;
 
 /// A record known to be valid ([`crate::known`]) is not validated again.
-pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
+pub(crate) fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {
         if !schemas.collections.contains_key(name) {
@@ -26,7 +26,7 @@ pub fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &s
 
 /// The records of one seed file that are parsed and not known, against the collection's
 /// schema (a reduced record was checked so while loading, by this same function).
-pub fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Diagnostic> {
+pub(crate) fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Diagnostic> {
     let Some(schema) = schemas.collections.get(name) else { return Vec::new() };
     // The label costs a formatted string: only records with errors need one.
     seed.records
@@ -44,7 +44,7 @@ pub fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Dia
 }
 
 /// Every way `value` violates `schema`, as diagnostics at `base` + the instance path.
-pub fn schema_violations(
+pub(crate) fn schema_violations(
     schemas: &Schemas,
     schema: &CompiledSchema,
     value: &serde_json::Value,

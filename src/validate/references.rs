@@ -14,13 +14,13 @@ use crate::load::{Body, Content, Record, SeedFile, record_label};
 use crate::pointer::Pointer;
 
 /// Each record's outgoing references, per collection, in the order of its `records`.
-pub type Refs = BTreeMap<String, Vec<Vec<OutRef>>>;
+pub(crate) type Refs = BTreeMap<String, Vec<Vec<OutRef>>>;
 
 /// Checks every declared reference. A known record's references are those `known`
 /// recorded for it (the same keys at the same places, as its bytes are the same), checked
 /// against the target's keys as they are now. With `keep`, also returns every record's
 /// outgoing references.
-pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>, keep: bool) -> (Vec<Diagnostic>, Refs) {
+pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>, keep: bool) -> (Vec<Diagnostic>, Refs) {
     let keys: HashMap<&str, HashSet<&str, rustc_hash::FxBuildHasher>> = content
         .seeds
         .par_iter()
@@ -81,7 +81,7 @@ pub fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCo
 /// Every record's outgoing references (the keys at the collection's reference paths), in
 /// the order of its `records`; empty when the collection declares none. What a reduced
 /// record ([`Body::Reduced`]) keeps for [`check`].
-pub fn out_refs(seed: &SeedFile, collection: &CollectionConfig) -> Vec<Vec<OutRef>> {
+pub(crate) fn out_refs(seed: &SeedFile, collection: &CollectionConfig) -> Vec<Vec<OutRef>> {
     if collection.references.is_empty() {
         return Vec::new();
     }

@@ -13,18 +13,18 @@ use serde_json::Value;
 use crate::config::{Config, SchemaVersion};
 use crate::tree::Tree;
 
-pub const SCHEMAS_DIR: &str = "schemas";
+pub(crate) const SCHEMAS_DIR: &str = "schemas";
 const URI_PREFIX: &str = "file:///";
 
 /// Compiled validators for every collection and every (pack kind, schema version).
-pub struct Schemas {
+pub(crate) struct Schemas {
     pub collections: BTreeMap<String, CompiledSchema>,
     pub packs: BTreeMap<(String, SchemaVersion), CompiledSchema>,
     /// Every schema document by relative path, for hints that read the schema itself.
     pub documents: BTreeMap<String, Value>,
 }
 
-pub struct CompiledSchema {
+pub(crate) struct CompiledSchema {
     /// Relative to the content root.
     pub path: String,
     pub validator: Validator,
@@ -32,7 +32,7 @@ pub struct CompiledSchema {
 
 impl Schemas {
     /// Compiles the schemas of a directory or a git revision.
-    pub fn compile_tree(tree: &Tree, config: &Config) -> Result<Schemas> {
+    pub(crate) fn compile_tree(tree: &Tree, config: &Config) -> Result<Schemas> {
         let mut documents = BTreeMap::new();
         collect(tree, SCHEMAS_DIR, config.limits.max_file_bytes, &mut documents)?;
         let mut builder = Registry::new().draft(Draft::Draft202012);
@@ -85,6 +85,6 @@ fn collect(tree: &Tree, dir: &str, limit: u64, out: &mut BTreeMap<String, Value>
 
 /// Turns a keyword's absolute location (`file:///schemas/x.json#/properties/hp/minimum`)
 /// back into a root-relative one.
-pub fn relative_location(uri: &str) -> String {
+pub(crate) fn relative_location(uri: &str) -> String {
     uri.strip_prefix(URI_PREFIX).unwrap_or(uri).to_owned()
 }

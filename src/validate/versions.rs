@@ -8,7 +8,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::load::Content;
 use crate::lock::Lock;
 
-pub fn check(
+pub(crate) fn check(
     content: &Content,
     lock: &Lock,
     collection_hashes: &BTreeMap<String, ContentHash>,

@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root, which is itself the sample content root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A fresh copy of the sample content root (seedc.toml, seedc.lock, data/, schemas/).
-pub struct Root {
+pub(crate) struct Root {
     pub dir: tempfile::TempDir,
 }
 
 impl Root {
-    pub fn sample() -> Root {
+    pub(crate) fn sample() -> Root {
         let dir = tempfile::tempdir().expect("temp dir");
         for entry in ["seedc.toml", "seedc.lock"] {
             let from = repo().join(entry);
@@ -30,19 +30,19 @@ impl Root {
         Root { dir }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn file(&self, rel: &str) -> PathBuf {
+    pub(crate) fn file(&self, rel: &str) -> PathBuf {
         self.path().join(rel)
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.file(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
-    pub fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
+    pub(crate) fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
         let path = self.file(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
@@ -50,21 +50,21 @@ impl Root {
 
     /// Replaces the first occurrence of `from` in a file; panics if absent, so a fixture
     /// that no longer matches the sample fails loudly instead of testing nothing.
-    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) {
         let text = self.read(rel);
         assert!(text.contains(from), "{rel} does not contain {from:?}");
         self.write(rel, text.replacen(from, to, 1));
     }
 
     /// Runs seedc with `--root` set to this root.
-    pub fn seedc(&self, args: &[&str]) -> Run {
+    pub(crate) fn seedc(&self, args: &[&str]) -> Run {
         let mut cmd = seedc_cmd();
         cmd.arg("--root").arg(self.path()).args(args);
         Run::of(cmd.output().expect("run seedc"), self.path())
     }
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -78,7 +78,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The seedc binary with a clean, deterministic environment.
-pub fn seedc_cmd() -> Command {
+pub(crate) fn seedc_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedc"));
     cmd.env_remove("NO_COLOR")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -90,32 +90,32 @@ pub fn seedc_cmd() -> Command {
 
 /// The outcome of a run, with the temp root replaced by `[ROOT]` for snapshots.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn of(output: Output, root: &Path) -> Run {
+    pub(crate) fn of(output: Output, root: &Path) -> Run {
         let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&root.display().to_string(), "[ROOT]");
         Run { code: output.status.code().unwrap_or(-1), stdout: clean(&output.stdout), stderr: clean(&output.stderr) }
     }
 
     /// Exit code, stdout and stderr in one text, for snapshots.
-    pub fn snapshot(&self) -> String {
+    pub(crate) fn snapshot(&self) -> String {
         format!("exit: {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 
     /// The JSON lines of `--format json`, parsed.
-    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
     }
 }
 
 /// Connection URLs of the test services. Under `scripts/test` (SEEDC_REQUIRE_SERVICES=1)
 /// a missing service fails the test; elsewhere the test is skipped with a message.
-pub fn services() -> Option<(String, String)> {
+pub(crate) fn services() -> Option<(String, String)> {
     let db = std::env::var("DATABASE_URL").ok();
     let redis = std::env::var("REDIS_URL").ok();
     match (db, redis) {
