@@ -4,11 +4,10 @@
 //! revisions read from a temporary repository (also with the content root in a subdirectory).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{self, Run};
+use crate::support::{self, Run, git};
 
 /// A temp dir holding `base/` (the sample) and `head/` (the sample, edited by `edits`).
 struct Pair {
@@ -156,18 +155,6 @@ fn a_side_that_does_not_check_is_reported_not_diffed() {
     let unknown = pair.diff(&["no-such-revision"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("is neither a directory nor a git revision"), "{}", unknown.stderr);
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn diff_in(root: &Path, args: &[&str]) -> Run {

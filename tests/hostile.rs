@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Root, Run, seedc_cmd};
+use crate::support::{Root, Run, git, seedc_cmd};
 
 /// Runs seedc on `root`, killed after 60 s: a hang is a failure with a message.
 fn seedc_bounded(root: &Root, args: &[&str]) -> Run {
@@ -508,19 +508,6 @@ fn a_fifo_or_device_link_as_the_record_memo_is_a_miss() {
         assert_eq!(run.code, 0, "{impostor:?}: {}", run.snapshot());
         assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13 + i, "{impostor:?}");
     }
-}
-
-/// Runs git in `dir` with an identity and no user or system config.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("run git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A git revision is read like a directory: a file name that is not UTF-8 is reported for

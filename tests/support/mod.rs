@@ -77,6 +77,20 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Runs git in `dir` with an identity and no user or system config; fails the test when
+/// git does.
+pub(crate) fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=seedc", "-c", "user.email=seedc@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// The seedc binary with a clean, deterministic environment.
 pub(crate) fn seedc_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedc"));
