@@ -154,7 +154,6 @@ awk -v t="$two_ns" -v o="$one_ns" 'BEGIN {
     printf "check: %.0f ms on every core, %.0f ms on one thread: %.2fx (target <= 0.6x)\n", t / 1e6, o / 1e6, t / o }'
 
 # 4. Peak memory.
-"$seedc" --root "$root" check -q >/dev/null 2>"$work/rss" || true
 /usr/bin/time -f '%M' -o "$work/rss" "$seedc" --root "$root" check -q >/dev/null 2>&1 || true
 rss_kb=$(tail -n 1 "$work/rss")
 awk -v k="$rss_kb" -v b="$bytes" 'BEGIN {
