@@ -2,6 +2,7 @@
 //! changes), the one-line outcome, the `--format github` notice and the JSON object.
 
 use super::{CollectionPlan, Op, RecordChange, Report};
+use crate::diag::plural;
 use crate::render::{Render, Style};
 
 /// `{"deploy": ...}` under `--format json`.
@@ -93,9 +94,9 @@ pub(crate) fn outcome(report: &Report) -> String {
         Some(id) => {
             let n = plan.changed_collections().count();
             let drifted: usize = plan.collections.iter().map(|c| c.drifted).sum();
-            let mut text = format!("deployed #{id}: {n} collection{} changed", if n == 1 { "" } else { "s" });
+            let mut text = format!("deployed #{id}: {n} collection{} changed", plural(n));
             if drifted > 0 {
-                text.push_str(&format!(", {drifted} drifted row{} repaired", if drifted == 1 { "" } else { "s" }));
+                text.push_str(&format!(", {drifted} drifted row{} repaired", plural(drifted)));
             }
             if !plan.rollbacks.is_empty() {
                 let names: Vec<&str> = plan.rollbacks.iter().map(|r| r.collection.as_str()).collect();

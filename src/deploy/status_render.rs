@@ -5,6 +5,7 @@
 use super::render::{list, record_change};
 use super::status::{CollectionStatus, Status};
 use crate::db::sql::Triggers;
+use crate::diag::plural;
 use crate::render::{Render, Style};
 
 /// At most this many records are listed per collection for people (JSON lists them all).
@@ -65,11 +66,7 @@ pub(crate) fn human(status: &Status, details: bool) -> String {
         out.push_str("  cache flushes: none pending\n");
     } else {
         let ids: Vec<String> = status.pending_flushes.iter().map(|d| format!("#{d}")).collect();
-        out.push_str(&format!(
-            "  cache flushes pending for deploy{} {} (`seedc flush` completes them)\n",
-            if ids.len() == 1 { "" } else { "s" },
-            list(&ids)
-        ));
+        out.push_str(&format!("  cache flushes pending for deploy{} {} (`seedc flush` completes them)\n", plural(ids.len()), list(&ids)));
     }
     out
 }
@@ -83,12 +80,12 @@ fn collection_line(c: &CollectionStatus) -> String {
     };
     let mut parts = vec![version];
     if let Some(m) = &c.drift {
-        let rows = m.rows.map_or("rows".to_owned(), |n| format!("{n} row{}", if n == 1 { "" } else { "s" }));
+        let rows = m.rows.map_or("rows".to_owned(), |n| format!("{n} row{}", plural(n as usize)));
         parts.push(format!(
             "written outside seedc ({} by {} statement{} since {})",
             rows_ops(&rows, &m.ops),
             m.statements,
-            if m.statements == 1 { "" } else { "s" },
+            plural(m.statements as usize),
             m.since
         ));
     }
@@ -96,13 +93,7 @@ fn collection_line(c: &CollectionStatus) -> String {
         parts.push(if c.differ == 0 && c.drifted == 0 {
             "every row's data matches the seeds".to_owned()
         } else {
-            format!(
-                "{} row{} differ{} ({} drifted)",
-                c.differ,
-                if c.differ == 1 { "" } else { "s" },
-                if c.differ == 1 { "s" } else { "" },
-                c.drifted
-            )
+            format!("{} row{} differ{} ({} drifted)", c.differ, plural(c.differ), if c.differ == 1 { "s" } else { "" }, c.drifted)
         });
     }
     match c.triggers {
