@@ -28,8 +28,8 @@ use object_store::PutMode;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::build::Index;
-use crate::build::write::{INDEX_FILE, MANIFESTS_DIR, OUT_DIR, OUT_FILE_LIMIT};
+use crate::build::write::{INDEX_FILE, OUT_DIR, OUT_FILE_LIMIT};
+use crate::build::{Index, manifest_path};
 use crate::canon::ContentHash;
 use crate::config::PublishConfig;
 use crate::diag::Sink;
@@ -321,15 +321,14 @@ fn read_local(out: &Path, rel: &str) -> Result<Vec<u8>> {
 fn local_objects(out: &Path) -> Result<Vec<Local>> {
     let index_bytes = read_local(out, INDEX_FILE)?;
     let index: Index = serde_json::from_slice(&index_bytes).context("out/index.json is not an index")?;
-    // A bundle's SHA-256 is its name, which the verification of `out/` just confirmed.
-    let mut rels: Vec<(String, Kind, Option<ContentHash>)> =
-        index.packs.iter().map(|p| (p.path.clone(), Kind::Bundle, Some(p.pack_hash))).collect();
-    rels.extend(index.manifests.iter().map(|m| (format!("{MANIFESTS_DIR}/{}.json", m.manifest_id), Kind::Manifest, None)));
+    // A bundle's SHA-256 is its name and a manifest's the one the index lists, both of which
+    // the verification of `out/` just confirmed: neither is hashed again.
+    let mut rels: Vec<(String, Kind, ContentHash)> = index.packs.iter().map(|p| (p.path.clone(), Kind::Bundle, p.pack_hash)).collect();
+    rels.extend(index.manifests.iter().map(|m| (manifest_path(&m.manifest_id), Kind::Manifest, m.hash)));
     let mut local: Vec<Local> = rels
         .into_par_iter()
-        .map(|(rel, kind, named)| {
+        .map(|(rel, kind, sha256)| {
             let bytes = read_local(out, &rel)?;
-            let sha256 = named.unwrap_or_else(|| ContentHash::of(&bytes));
             Ok(Local { size: bytes.len() as u64, sha256, md5: Md5::digest(&bytes).into(), rel, kind })
         })
         .collect::<Result<_>>()?;

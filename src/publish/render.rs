@@ -35,7 +35,7 @@ pub(crate) fn outcome(report: &Report) -> String {
     let verb = if report.dry_run { "would upload" } else { "uploaded" };
     let up = &report.uploaded;
     let upload = if up.bundles + up.manifests + up.index == 0 {
-        format!("{} nothing", if report.dry_run { "would upload" } else { "uploaded" })
+        format!("{verb} nothing")
     } else {
         format!("{verb} {} ({})", counts(up), size(report.bytes))
     };
