@@ -55,8 +55,8 @@ impl Fingerprint {
             framed(&mut global, hash.as_bytes());
         }
 
-        let (seeds, packs) = crate::load::discover(root).with_context(|| format!("cannot list the content of {}", root.display()))?;
-        let rels: Vec<String> = seeds.into_iter().chain(packs).map(|(_, rel)| rel).collect();
+        let found = crate::load::discover_tree(&tree);
+        let rels: Vec<String> = found.seeds.into_iter().chain(found.packs).collect();
         let inputs = hash_files(root, &rels).into_iter().collect();
         Ok(Fingerprint { global: global.finalize().to_hex().to_string(), lock: lock_hash(root)?, inputs })
     }
@@ -112,7 +112,7 @@ impl Cache {
     /// Reads `out/.cache/build.json`; anything unreadable or of another format is a miss.
     pub fn load(out: &Path) -> Option<Cache> {
         // Bounded like every read: a cache entry is a few kilobytes per pack.
-        let bytes = Tree::dir(out).read_limited(CACHE_FILE, 1 << 30).ok()?;
+        let bytes = Tree::dir(out).read_limited(CACHE_FILE, crate::build::write::OUT_FILE_LIMIT).ok()?;
         serde_json::from_slice::<Cache>(&bytes).ok().filter(|c| c.format == FORMAT)
     }
 

@@ -2,14 +2,9 @@
 //! cannot be listed (an unreadable directory, a name that is not UTF-8) is a diagnostic
 //! that names it, never a silently shorter list.
 
-use std::path::{Path, PathBuf};
-
 use super::{PACKS_DIR, SEEDS_DIR};
 use crate::diag::{Code, Diagnostic};
 use crate::tree::Tree;
-
-/// Files found under a directory of the content root: (absolute path, relative path).
-pub(crate) type Listing = Vec<(PathBuf, String)>;
 
 /// The input files of a content root, as sorted relative paths.
 #[derive(Debug, Default)]
@@ -20,19 +15,13 @@ pub(crate) struct Discovered {
     pub problems: Vec<Diagnostic>,
 }
 
-/// Lists the seed files and packs under `root`, sorted, as (absolute, relative) paths.
-pub(crate) fn discover(root: &Path) -> std::io::Result<(Listing, Listing)> {
-    let found = discover_tree(&Tree::dir(root))?;
-    let abs = |rels: Vec<String>| rels.into_iter().map(|rel| (root.join(&rel), rel)).collect();
-    Ok((abs(found.seeds), abs(found.packs)))
-}
-
-/// Lists the seed files and packs of a tree.
-pub(crate) fn discover_tree(tree: &Tree) -> std::io::Result<Discovered> {
+/// Lists the seed files and packs of a tree. It cannot fail: what cannot be listed is
+/// among the `problems`.
+pub(crate) fn discover_tree(tree: &Tree) -> Discovered {
     let mut found = Discovered::default();
     found.seeds = list_json(tree, SEEDS_DIR, false, &mut found.problems);
     found.packs = list_json(tree, PACKS_DIR, true, &mut found.problems);
-    Ok(found)
+    found
 }
 
 fn list_json(tree: &Tree, dir: &str, nested_pack: bool, problems: &mut Vec<Diagnostic>) -> Vec<String> {

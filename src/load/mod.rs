@@ -28,7 +28,7 @@ use crate::diag::{Code, Diagnostic, SourceFile, Sources};
 use crate::known::{Known, OutRef, RawDigest};
 use crate::tree::Tree;
 
-pub(crate) use discover::{discover, discover_tree};
+pub(crate) use discover::discover_tree;
 
 pub(crate) const SEEDS_DIR: &str = "data/seeds";
 pub(crate) const PACKS_DIR: &str = "data/packs";
@@ -129,7 +129,7 @@ pub(crate) fn load_tree_with(
     known: Option<(&Known, ContentHash)>,
     reduce: Option<Reduce>,
 ) -> std::io::Result<(Content, Vec<Diagnostic>)> {
-    let discover::Discovered { seeds: seed_paths, packs: pack_paths, problems } = discover_tree(tree)?;
+    let discover::Discovered { seeds: seed_paths, packs: pack_paths, problems } = discover_tree(tree);
     let mut diags = problems;
     let mut content = Content::default();
 
