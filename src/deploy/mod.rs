@@ -499,16 +499,7 @@ fn diff_stored(
     marker: Option<&store::DriftMarker>,
     prune: bool,
 ) -> Result<RowDiff> {
-    use rayon::prelude::*;
-    let rows = store::stored_rows(tx, p.table)?;
-    let stored: HashMap<String, plan::StoredHashes, rustc_hash::FxBuildHasher> = rows
-        .into_par_iter()
-        .map(|r| {
-            // jsonb text always parses; a failure would only make the row differ.
-            let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
-            (r.id, plan::StoredHashes { column: r.hash, data })
-        })
-        .collect();
+    let stored = stored_hashes(store::stored_rows(tx, p.table)?);
     let keys: Option<std::collections::HashSet<String, rustc_hash::FxBuildHasher>> =
         marker.and_then(|m| m.keys.as_ref()).map(|k| k.iter().cloned().collect());
     let recorded = before.filter(|b| b.table == p.table);
@@ -520,15 +511,21 @@ fn diff_stored(
     Ok(plan::diff_stored(p.rows.iter().map(|r| (r.id, r.hash)), &stored, drift, prune))
 }
 
-/// [`plan::overlay_named`]: the rows the drift triggers named, compared by their data.
-fn diff_named(tx: &mut postgres::Transaction, p: &Prepared, base: RowDiff, keys: &[String], prune: bool) -> Result<RowDiff> {
-    let stored: HashMap<String, plan::StoredHashes> = store::stored_rows_with(tx, p.table, keys)?
-        .into_iter()
+/// Each stored row's own hash column and the canonical hash of its data (on every core).
+fn stored_hashes(rows: Vec<store::StoredRow>) -> HashMap<String, plan::StoredHashes, rustc_hash::FxBuildHasher> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
         .map(|r| {
+            // jsonb text always parses; a failure would only make the row differ.
             let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
             (r.id, plan::StoredHashes { column: r.hash, data })
         })
-        .collect();
+        .collect()
+}
+
+/// [`plan::overlay_named`]: the rows the drift triggers named, compared by their data.
+fn diff_named(tx: &mut postgres::Transaction, p: &Prepared, base: RowDiff, keys: &[String], prune: bool) -> Result<RowDiff> {
+    let stored = stored_hashes(store::stored_rows_with(tx, p.table, keys)?);
     let named: std::collections::HashSet<String> = keys.iter().cloned().collect();
     let new: Vec<(&str, ContentHash)> = p.rows.iter().map(|r| (r.id, r.hash)).collect();
     Ok(plan::overlay_named(base, &new, &named, &stored, prune))
