@@ -357,8 +357,7 @@ fn make_plan(
         let memo = known.and_then(|k| k.collections.get(p.name));
         // The triggers named every key written outside seedc: plan as if nothing drifted, then
         // compare only those rows by their data.
-        let named = marker.and_then(|m| m.keys.as_ref()).filter(|_| exists && !options.full);
-        let drifted = (marker.is_some() || options.full) && named.is_none();
+        let (named, drifted) = plan::drift_scope(marker.map(|m| m.keys.as_deref()), exists, options.full);
         let source = plan::row_source(before, exists, drifted, p.table, p.hash, memo.map(|k| (k.hash, k.records.len())), options.prune);
         let diff = match source {
             // The recorded hash vouches for the table: unchanged content reads no row at all.

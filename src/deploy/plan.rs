@@ -64,6 +64,15 @@ pub(crate) enum RowSource {
     Empty,
 }
 
+/// Which rows drift is compared on, as deploy and `status` both decide it: the keys the
+/// drift triggers named (only those rows are read), or, when they could not name them or
+/// `--full` asks, the whole table (`drifted`, [`RowSource::Stored`]).
+pub(crate) fn drift_scope(keys: Option<Option<&[String]>>, exists: bool, full: bool) -> (Option<&[String]>, bool) {
+    let named = keys.flatten().filter(|_| exists && !full);
+    let drifted = (keys.is_some() || full) && named.is_none();
+    (named, drifted)
+}
+
 /// Decides where the rows of a collection come from: `recorded` is what seedc.collections
 /// says of it, `exists` whether its table exists, `table` and `hash` the new content's, and
 /// `memo` the memo's collection hash and record count, if the memo has the collection. The
@@ -271,6 +280,18 @@ mod tests {
 
     fn h(n: u8) -> ContentHash {
         ContentHash([n; 32])
+    }
+
+    #[test]
+    fn drift_is_compared_on_the_named_rows_else_on_the_whole_table() {
+        let keys = vec!["goblin".to_owned()];
+        let named = Some(Some(keys.as_slice()));
+        assert_eq!(drift_scope(None, true, false), (None, false), "no marker: nothing drifted");
+        assert_eq!(drift_scope(named, true, false), (Some(keys.as_slice()), false), "only the named rows");
+        assert_eq!(drift_scope(Some(None), true, false), (None, true), "too many keys to name: the whole table");
+        assert_eq!(drift_scope(named, true, true), (None, true), "--full reads every row");
+        assert_eq!(drift_scope(None, true, true), (None, true), "--full without a marker");
+        assert_eq!(drift_scope(named, false, false), (None, true), "no table: nothing to read by key");
     }
 
     #[test]

@@ -113,8 +113,7 @@ pub(crate) fn status(root: &Path, options: &Options) -> Result<Outcome> {
         let prune = before.is_none_or(|b| b.rows_kept == 0);
         // As a deploy plans it: the rows the triggers named, or every row (`--full`, or
         // when the triggers could not name them).
-        let named = marker.and_then(|m| m.keys.as_ref()).filter(|_| exists && !options.full);
-        let drifted = (marker.is_some() || options.full) && named.is_none();
+        let (named, drifted) = plan::drift_scope(marker.map(|m| m.keys.as_deref()), exists, options.full);
         let source = plan::row_source(before, exists, drifted, p.table, p.hash, None, true);
         let (diff, compared) = match (source, named) {
             (RowSource::Stored, _) => (diff_stored(&mut tx, p, before, marker, prune)?, true),
