@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::canon::{self, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RecordBytes};
+use crate::known::{self, KnownCollection, KnownRecord, RecordBytes};
 use crate::load::{self, Body, Content};
 use crate::lock::Lock;
 use crate::tree::Tree;
@@ -32,26 +32,23 @@ pub struct Checked {
     /// always all of them).
     pub pack_hashes: Vec<ContentHash>,
     pub lock: Lock,
-    /// With [`Keep::records`]: what the check found of each record of every complete
+    /// With [`Keep::records`]: the canonical form of each record of every complete
     /// collection, in the order of its `records`; empty otherwise.
-    pub records: BTreeMap<String, Vec<CheckedRecord>>,
+    pub records: BTreeMap<String, Vec<CanonicalRecord>>,
     /// The hash of every schema document: equal fingerprints validate alike.
     pub schemas_fingerprint: ContentHash,
 }
 
-/// What a check keeps of one record of a complete collection.
-#[derive(Debug, Clone)]
-pub struct CheckedRecord {
-    pub canonical: CanonicalRecord,
-    /// The keys it names at its collection's reference paths.
-    pub refs: Vec<OutRef>,
-}
+/// The index a check may lean on, and one outgoing reference, as [`Checked`]'s API names them.
+pub use crate::known::{Known, OutRef};
+/// Finds the outgoing references of a checked collection's records ([`Checked::references`]).
+pub use crate::validate::references::Finder;
 
 /// What a check keeps beyond its verdict, for the command that runs it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Keep {
-    /// Every record's canonical bytes and hash (deploy writes both) and outgoing
-    /// references: what [`Checked::take_known`] needs to vouch for the records later.
+    /// Every record's canonical bytes and hash (deploy writes both): what
+    /// [`Checked::take_known`] needs to vouch for the records later.
     pub records: bool,
 }
 
@@ -69,6 +66,14 @@ pub enum Hashes {
 }
 
 impl Checked {
+    /// What finds the outgoing references of `collection`'s records, the content having
+    /// been checked against `known` (None: if it was, the index must be given).
+    pub fn references<'a>(&'a self, collection: &str, known: Option<&'a Known>) -> Option<Finder<'a>> {
+        let c = self.config.collections.get(collection)?;
+        let known = known.and_then(|k| k.applicable(collection, &self.config, self.schemas_fingerprint));
+        Some(Finder::new(c, known))
+    }
+
     /// The lock this content would write: current collections, every pack version ever seen.
     pub fn next_lock(&self) -> Lock {
         let mut lock = Lock { v: 1, collections: BTreeMap::new(), packs: self.lock.packs.clone() };
@@ -205,11 +210,11 @@ pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes:
     let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
     // The stages below only read the content: run them side by side, so that one stage's
     // tail (a last large collection) does not leave the other cores idle.
-    let ((record_diags, (reference_diags, refs)), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
+    let ((record_diags, reference_diags), (pack_diags, (collection_hashes, pack_hashes))) = rayon::join(
         || {
             rayon::join(
                 || validate::records::check(&content, &schemas, &key_fields),
-                || validate::references::check(&content, &config, &known, keep.records),
+                || validate::references::check(&content, &config, &known),
             )
         },
         || {
@@ -224,23 +229,12 @@ pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes:
             )
         },
     );
-    let (mut collection_hashes, mut canonical) = collection_hashes;
+    let (mut collection_hashes, records) = collection_hashes;
     collection_hashes.extend(reduced_hashes);
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
     sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
-
-    let mut records = BTreeMap::new();
-    if keep.records {
-        let mut refs = refs;
-        for (name, canonical) in std::mem::take(&mut canonical) {
-            let mut out_refs = refs.remove(&name).unwrap_or_default().into_iter();
-            let kept =
-                canonical.into_iter().map(|canonical| CheckedRecord { canonical, refs: out_refs.next().unwrap_or_default() }).collect();
-            records.insert(name, kept);
-        }
-    }
 
     let mut diags = std::mem::take(&mut sink).into_vec();
     content.sources.resolve(&mut diags);
@@ -336,7 +330,7 @@ impl Checked {
                     .records
                     .iter()
                     .zip(kept)
-                    .map(|(r, c)| Some(KnownRecord { key: r.key.clone()?, canonical: c.canonical, refs: c.refs }))
+                    .map(|(r, canonical)| Some(KnownRecord { key: r.key.clone()?, canonical }))
                     .collect::<Option<Vec<_>>>()?;
                 let bytes = RecordBytes::Text { source: Arc::clone(source), ranges };
                 Some((name, KnownCollection::new(identity, hash, records, bytes)))

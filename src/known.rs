@@ -5,7 +5,7 @@
 //! A record whose bytes are identical to a known record's, in a collection checked under
 //! the same schemas and the same collection config ([`identity`]), parses to the same value.
 //! So it is valid, has that key and those canonical bytes, and names the same keys at its
-//! reference paths ([`KnownRecord::refs`]). The loader then does not parse it
+//! reference paths ([`KnownCollection::refs`]). The loader then does not parse it
 //! (`load::Body::Known`); the check takes its verdict, canonical form and references
 //! from here and checks those references against the current target keys exactly, so a
 //! check that leans on this index reports what a full check reports.
@@ -46,18 +46,72 @@ pub struct OutRef {
 pub struct KnownRecord {
     pub key: String,
     pub canonical: CanonicalRecord,
-    /// Every key the record names at its collection's reference paths, in walk order.
-    pub refs: Vec<OutRef>,
 }
 
-/// How the bytes of known records are recognised.
+/// How the bytes of known records are recognised, and where their outgoing references
+/// come from.
 #[derive(Debug)]
 pub enum RecordBytes {
-    /// Only a digest of each record's bytes was kept (the deploy memo).
-    Digests(Vec<RawDigest>),
+    /// Only a digest of each record's bytes was kept (the deploy memo), and so the keys each
+    /// record names at its reference paths, which nothing else could tell.
+    Digests { digests: Vec<RawDigest>, refs: RefArena },
     /// The text the records were read from is at hand (the old side of a diff, in memory):
     /// record `i` is `source.text[ranges[i]]`, compared directly, hashed only on demand.
+    /// Its references are found again from its canonical bytes, when they are needed at
+    /// all: a diff parses every record of its new side, so they never are there.
     Text { source: Arc<SourceFile>, ranges: Vec<Range<usize>> },
+}
+
+/// The outgoing references of every record of a collection, in one arena: one string for
+/// all their pointers and keys instead of two allocations per reference.
+#[derive(Debug, Default)]
+pub struct RefArena {
+    text: String,
+    /// Per reference: its position in the collection's `references`, and where its pointer
+    /// and key end in `text` (each starts where the one before it ends).
+    refs: Vec<(u32, u32, u32)>,
+    /// Per record, where its references end in `refs`.
+    ends: Vec<u32>,
+}
+
+impl RefArena {
+    /// Adds one outgoing reference to the record being added. None once the arena is
+    /// beyond what its offsets can count (4 GiB of text).
+    pub fn push(&mut self, reference: u32, pointer: &str, key: &str) -> Option<()> {
+        self.text.push_str(pointer);
+        let pointer_end = u32::try_from(self.text.len()).ok()?;
+        self.text.push_str(key);
+        let key_end = u32::try_from(self.text.len()).ok()?;
+        self.refs.push((reference, pointer_end, key_end));
+        Some(())
+    }
+
+    /// Ends the record being added: the references pushed since the last one are its.
+    pub fn end_record(&mut self) -> Option<()> {
+        self.ends.push(u32::try_from(self.refs.len()).ok()?);
+        Some(())
+    }
+
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Record `j`'s references: position in `references`, pointer, key.
+    pub fn record(&self, j: usize) -> impl Iterator<Item = (u32, &str, &str)> {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] as usize };
+        let end = self.ends[j] as usize;
+        let text_at = |i: usize| if i == 0 { 0 } else { self.refs[i - 1].2 as usize };
+        (start..end).map(move |i| {
+            let (reference, pointer_end, key_end) = self.refs[i];
+            let begin = text_at(i);
+            (reference, &self.text[begin..pointer_end as usize], &self.text[pointer_end as usize..key_end as usize])
+        })
+    }
 }
 
 /// The known records of one collection.
@@ -80,7 +134,7 @@ impl KnownCollection {
         debug_assert_eq!(
             records.len(),
             match &bytes {
-                RecordBytes::Digests(d) => d.len(),
+                RecordBytes::Digests { digests, refs } => digests.len().min(refs.len()),
                 RecordBytes::Text { ranges, .. } => ranges.len(),
             }
         );
@@ -90,8 +144,18 @@ impl KnownCollection {
     /// The digest of known record `j`'s bytes.
     pub fn digest(&self, j: usize) -> RawDigest {
         match &self.bytes {
-            RecordBytes::Digests(digests) => digests[j],
+            RecordBytes::Digests { digests, .. } => digests[j],
             RecordBytes::Text { source, ranges } => raw_digest(&source.text[ranges[j].clone()]),
+        }
+    }
+
+    /// The keys known record `j` names at its collection's reference paths, in walk order
+    /// (position in `references`, pointer, key), when the index kept them; None when they
+    /// are to be found again in its canonical bytes.
+    pub fn refs(&self, j: usize) -> Option<impl Iterator<Item = (u32, &str, &str)>> {
+        match &self.bytes {
+            RecordBytes::Digests { refs, .. } => Some(refs.record(j)),
+            RecordBytes::Text { .. } => None,
         }
     }
 

@@ -255,6 +255,23 @@ fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
     }
 }
 
+/// Each record a check kept, per collection: its hash, canonical bytes and outgoing
+/// references (found as the deploy memo finds them, the check made against `known`).
+fn kept_records(checked: &seedc::check::Checked, known: Option<&seedc::check::Known>) -> Vec<(String, Vec<KeptRecord>)> {
+    checked
+        .records
+        .iter()
+        .map(|(name, canonical)| {
+            let finder = checked.references(name, known).expect("a declared collection");
+            let seed = &checked.content.seeds[name];
+            let kept = canonical.iter().zip(&seed.records).map(|(c, r)| (c.hash, c.bytes.clone(), finder.all(r))).collect();
+            (name.clone(), kept)
+        })
+        .collect()
+}
+
+type KeptRecord = (seedc::canon::ContentHash, bytes::Bytes, Vec<seedc::check::OutRef>);
+
 /// A pair whose base is as its last deploy left it: both sides' seed files rewritten as the
 /// edits write them (so unedited records keep their bytes), the base checked keeping its
 /// records, and its memo written to `head/out`. Returns the pair, the base's check, and
@@ -273,7 +290,7 @@ fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) 
     }
     let (base, sink) = check::check_tree(&Tree::dir(&base_root), Keep { records: true }).unwrap();
     let out = pair.head().join("out");
-    seedc::deploy::memo::prepare(&out, &base, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
+    seedc::deploy::memo::prepare(&out, &base, None, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
     (pair, base, sink, out)
 }
 
@@ -326,11 +343,7 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
         let expect_errors = what.starts_with("a changed record") || what == "a referenced key goes away";
         assert_eq!(full_sink.has_errors(), expect_errors, "{what}");
         assert_eq!(after.collection_hashes, full.collection_hashes, "{what}");
-        for (name, records) in &full.records {
-            let kept: Vec<_> = after.records[name].iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect();
-            let expected: Vec<_> = records.iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect();
-            assert_eq!(kept, expected, "{what}: {name}");
-        }
+        assert_eq!(kept_records(&after, Some(&known)), kept_records(&full, None), "{what}");
         let enemies = &after.content.seeds["enemies"];
         let parsed = enemies.records.iter().filter(|r| r.value().is_some()).count();
         let expected = match what {
@@ -477,27 +490,22 @@ proptest::proptest! {
             apply_step(&pair.head(), step);
         }
         let head = Tree::dir(pair.head());
-        let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink)| {
+        let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink), known: Option<&check::Known>| {
             let diags: Vec<String> = sink.iter().map(|d| format!("{d:?}")).collect();
-            let records: Vec<_> = checked
-                .records
-                .iter()
-                .map(|(name, rs)| (name.clone(), rs.iter().map(|c| (c.canonical.hash, c.canonical.bytes.clone(), c.refs.clone())).collect::<Vec<_>>()))
-                .collect();
-            (diags, checked.collection_hashes.clone(), records)
+            (diags, checked.collection_hashes.clone(), kept_records(checked, known))
         };
-        let full = describe(&check::check_tree(&head, keep).unwrap());
+        let full = describe(&check::check_tree(&head, keep).unwrap(), None);
         // As `diff` does: the new side parsed, finished against the old side's index.
         let known = base.take_known();
-        let after = describe(&check::finish(check::prepare(&head).unwrap(), keep, Some(&known)).unwrap());
+        let after = describe(&check::finish(check::prepare(&head).unwrap(), keep, Some(&known)).unwrap(), Some(&known));
         proptest::prop_assert_eq!(&after, &full, "against the old side's index");
         // The same index, its records left unparsed: found by digest in the old side's text.
-        let after = describe(&check::finish(check::prepare_with(&head, Some(&known)).unwrap(), keep, Some(&known)).unwrap());
+        let after = describe(&check::finish(check::prepare_with(&head, Some(&known)).unwrap(), keep, Some(&known)).unwrap(), Some(&known));
         proptest::prop_assert_eq!(&after, &full, "against the old side's index, records unparsed");
         // As `deploy` does: records the memo knows are not parsed at all.
         if let Some(known) = memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) {
             let prepared = check::prepare_with(&head, Some(&known)).unwrap();
-            let after = describe(&check::finish(prepared, keep, Some(&known)).unwrap());
+            let after = describe(&check::finish(prepared, keep, Some(&known)).unwrap(), Some(&known));
             proptest::prop_assert_eq!(&after, &full, "against the memo");
         }
     }

@@ -25,10 +25,9 @@ use rayon::prelude::*;
 
 use crate::build_support::TMP_PREFIX;
 use crate::canon::{CanonicalRecord, ContentHash};
-use crate::check::{Checked, CheckedRecord};
-use crate::known::{self, Known, KnownCollection, KnownRecord, OutRef, RawDigest, RecordBytes};
+use crate::check::{Checked, Finder};
+use crate::known::{self, Known, KnownCollection, KnownRecord, RawDigest, RecordBytes, RefArena};
 use crate::load::SeedFile;
-use crate::pointer::Pointer;
 use crate::tree::Tree;
 
 /// The memo, relative to `out/`.
@@ -73,23 +72,22 @@ fn decode(bytes: Bytes, global: &str) -> Option<Known> {
         // A record takes at least 76 bytes: a count beyond what is left is not believed.
         let mut records = Vec::with_capacity(n.min((r.bytes.len() - r.at) / 76));
         let mut digests = Vec::with_capacity(records.capacity());
+        let mut refs = RefArena::default();
         for _ in 0..n {
             let digest = r.array()?;
             let hash = ContentHash(r.array()?);
             let key = String::from_utf8(r.chunk()?.to_vec()).ok()?;
             let canonical = CanonicalRecord { bytes: r.chunk()?, hash };
-            let refs = (0..r.u32()?)
-                .map(|_| {
-                    let reference = r.u32()?;
-                    let pointer = Pointer::from(String::from_utf8(r.chunk()?.to_vec()).ok()?);
-                    let key = String::from_utf8(r.chunk()?.to_vec()).ok()?;
-                    Some(OutRef { reference, pointer, key })
-                })
-                .collect::<Option<Vec<_>>>()?;
-            records.push(KnownRecord { key, canonical, refs });
+            for _ in 0..r.u32()? {
+                let reference = r.u32()?;
+                let (pointer, key) = (r.chunk()?, r.chunk()?);
+                refs.push(reference, std::str::from_utf8(&pointer).ok()?, std::str::from_utf8(&key).ok()?)?;
+            }
+            refs.end_record()?;
+            records.push(KnownRecord { key, canonical });
             digests.push(digest);
         }
-        collections.insert(name, KnownCollection::new(identity, hash, records, RecordBytes::Digests(digests)));
+        collections.insert(name, KnownCollection::new(identity, hash, records, RecordBytes::Digests { digests, refs }));
     }
     (r.at == r.bytes.len()).then_some(Known { schemas_fingerprint, collections })
 }
@@ -108,10 +106,12 @@ impl Pending {
     }
 }
 
-/// Writes the memo of a clean check made with every record's canonical form kept, under the
-/// global fingerprint `global`, to a temporary file in `out/.cache/`. Streamed: the memo is
-/// the size of the content, and building it in memory first would cost as much again.
-pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
+/// Writes the memo of a clean check made with every record's canonical form kept (against
+/// `known`, if it was), under the global fingerprint `global`, to a temporary file in
+/// `out/.cache/`. Streamed: the memo is the size of the content, and building it in memory
+/// first would cost as much again. Each record's outgoing references are found as it is
+/// written ([`Finder`]), so the check keeps none of them.
+pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &str) -> Result<Pending> {
     let path = out.join(MEMO_FILE);
     let dir = path.parent().expect("the memo is in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -119,9 +119,9 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
         .prefix(TMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    // Per collection: name, identity, hash, records, what the check kept of them, and each
-    // record's digest.
-    type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CheckedRecord], Cow<'a, [RawDigest]>);
+    // Per collection: name, identity, hash, records, their canonical forms, each record's
+    // digest, and what finds their references.
+    type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CanonicalRecord], Cow<'a, [RawDigest]>, Finder<'a>);
     let collections: Vec<Part> = checked
         .records
         .iter()
@@ -146,7 +146,7 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
                     )
                 }
             };
-            Some((name, identity, hash, seed, kept.as_slice(), digests))
+            Some((name, identity, hash, seed, kept.as_slice(), digests, checked.references(name, known)?))
         })
         .collect();
     let write = || -> std::io::Result<()> {
@@ -156,22 +156,30 @@ pub fn prepare(out: &Path, checked: &Checked, global: &str) -> Result<Pending> {
         body.chunk(global.as_bytes())?;
         body.put(&checked.schemas_fingerprint.0)?;
         body.put(&(collections.len() as u32).to_le_bytes())?;
-        for (name, identity, hash, seed, kept, digests) in &collections {
+        // One record's references, encoded before their count is known.
+        let mut refs = Vec::new();
+        for (name, identity, hash, seed, kept, digests, finder) in &collections {
             body.chunk(name.as_bytes())?;
             body.put(&identity.0)?;
             body.put(&hash.0)?;
             body.put(&(seed.records.len() as u32).to_le_bytes())?;
-            for ((record, c), raw) in seed.records.iter().zip(*kept).zip(digests.iter()) {
+            for ((record, canonical), raw) in seed.records.iter().zip(*kept).zip(digests.iter()) {
                 body.put(raw)?;
-                body.put(&c.canonical.hash.0)?;
+                body.put(&canonical.hash.0)?;
                 body.chunk(record.key.as_deref().unwrap_or_default().as_bytes())?;
-                body.chunk(&c.canonical.bytes)?;
-                body.put(&(c.refs.len() as u32).to_le_bytes())?;
-                for r in &c.refs {
-                    body.put(&r.reference.to_le_bytes())?;
-                    body.chunk(r.pointer.as_str().as_bytes())?;
-                    body.chunk(r.key.as_bytes())?;
-                }
+                body.chunk(&canonical.bytes)?;
+                refs.clear();
+                let mut count = 0u32;
+                finder.each(record, &mut |reference, pointer, key| {
+                    count += 1;
+                    refs.extend_from_slice(&reference.to_le_bytes());
+                    for part in [pointer, key] {
+                        refs.extend_from_slice(&(part.len() as u32).to_le_bytes());
+                        refs.extend_from_slice(part.as_bytes());
+                    }
+                });
+                body.put(&count.to_le_bytes())?;
+                body.put(&refs)?;
             }
         }
         let checksum = body.hasher.finalize();
@@ -244,7 +252,7 @@ mod tests {
         let (checked, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), crate::check::Keep { records: true }).unwrap();
         assert!(!sink.has_errors());
         let out = tempfile::tempdir().unwrap();
-        prepare(out.path(), &checked, "global").unwrap().commit().unwrap();
+        prepare(out.path(), &checked, None, "global").unwrap().commit().unwrap();
         let bytes = std::fs::read(out.path().join(MEMO_FILE)).unwrap();
         let memo = decode(Bytes::from(bytes.clone()), "global").expect("a memo reads back");
         assert_eq!(memo.collections.len(), checked.records.len());
@@ -252,9 +260,14 @@ mod tests {
         let enemies = &memo.collections["enemies"];
         assert_eq!(enemies.hash, checked.collection_hashes["enemies"]);
         assert_eq!(enemies.records.len(), checked.content.seeds["enemies"].records.len());
-        assert_eq!(enemies.records[3].canonical.bytes, checked.records["enemies"][3].canonical.bytes);
-        assert_eq!(enemies.records[3].refs, checked.records["enemies"][3].refs);
-        assert!(!enemies.records[3].refs.is_empty(), "enemies name their element");
+        assert_eq!(enemies.records[3].canonical.bytes, checked.records["enemies"][3].bytes);
+        let finder = checked.references("enemies", None).unwrap();
+        let record = &checked.content.seeds["enemies"].records[3];
+        let refs: Vec<(u32, String, String)> = enemies.refs(3).unwrap().map(|(i, p, k)| (i, p.to_owned(), k.to_owned())).collect();
+        let found: Vec<(u32, String, String)> =
+            finder.all(record).into_iter().map(|r| (r.reference, r.pointer.into_string(), r.key)).collect();
+        assert_eq!(refs, found);
+        assert!(!refs.is_empty(), "enemies name their element");
         let digest = enemies.digest(5);
         assert_eq!(enemies.find(5, &digest), Some(5));
         assert_eq!(enemies.find(0, &digest), Some(5), "a record that moved is found by its bytes");

@@ -99,7 +99,7 @@ fn prepare(checked: &Checked) -> Vec<Prepared<'_>> {
                 .records
                 .iter()
                 .zip(kept)
-                .map(|(r, c)| Row { id: r.key.as_deref().unwrap_or_default(), canonical: &c.canonical.bytes, hash: c.canonical.hash })
+                .map(|(r, c)| Row { id: r.key.as_deref().unwrap_or_default(), canonical: &c.bytes, hash: c.hash })
                 .collect();
             let version = seed.version.as_ref().map(ToString::to_string).unwrap_or_default();
             Some(Prepared { name, table: checked.config.table(name), version, hash, rows, records: &seed.records })
@@ -240,7 +240,6 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     }
 
     let (plan, work) = make_plan(&mut tx, &checked, known.as_ref(), &mut prepared, have_schema, &compiled, options)?;
-    drop(known);
     if options.dry_run {
         tx.rollback().map_err(pg)?;
         let report = session.report(plan, None, None, false);
@@ -268,7 +267,7 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
     let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
-        let memo = scope.spawn(|| memo::prepare(&out, &checked, &global));
+        let memo = scope.spawn(|| memo::prepare(&out, &checked, known.as_ref(), &global));
         // The data of every drifted collection matches the seeds once this commits.
         for (collection, seq) in &work.markers {
             store::clear_drift(&mut tx, &schema, collection, *seq)?;
@@ -297,7 +296,7 @@ fn publish(root: &Path, options: &Options, fingerprint: Fingerprint, mut session
     let sources = std::mem::take(&mut checked.content.sources);
     // Freeing hundreds of thousands of parsed records takes a tenth of a large deploy; do it
     // beside the flush, and let the process end without waiting for it.
-    std::thread::spawn(move || drop(checked));
+    std::thread::spawn(move || drop((checked, known)));
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
     let mut report = session.report(plan, Some(build), deploy_id, migrated);
     if let Some(publication) = &mut publication {

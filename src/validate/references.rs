@@ -13,26 +13,18 @@ use crate::known::{KnownCollection, OutRef};
 use crate::load::{Body, Content, Record, SeedFile, record_label};
 use crate::pointer::Pointer;
 
-/// Each record's outgoing references, per collection, in the order of its `records`.
-pub(crate) type Refs = BTreeMap<String, Vec<Vec<OutRef>>>;
-
 /// Checks every declared reference. A known record's references are those `known`
 /// recorded for it (the same keys at the same places, as its bytes are the same), checked
-/// against the target's keys as they are now. With `keep`, also returns every record's
-/// outgoing references.
-pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>, keep: bool) -> (Vec<Diagnostic>, Refs) {
+/// against the target's keys as they are now.
+pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>) -> Vec<Diagnostic> {
     let keys: HashMap<&str, HashSet<&str, rustc_hash::FxBuildHasher>> = content
         .seeds
         .par_iter()
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))
         .collect();
     let mut diags = Vec::new();
-    let mut refs = Refs::new();
     for (name, seed) in &content.seeds {
         let Some(c) = config.collections.get(name) else { continue };
-        if c.references.is_empty() {
-            continue;
-        }
         let declared: Vec<Declared> = c
             .references
             .iter()
@@ -44,38 +36,27 @@ pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &
                     target,
                     target_file: content.seeds.get(target).map_or("", |s| s.file.as_str()),
                     target_keys: keys.get(target).filter(|_| complete),
-                    // Unescaped once here, not once per record.
-                    tokens: tokens(&reference.path),
                 }
             })
             .collect();
-        if !keep && declared.iter().all(|d| d.target_keys.is_none()) {
+        if declared.iter().all(|d| d.target_keys.is_none()) {
             continue;
         }
-        let k = known.get(name.as_str()).copied();
-        let found: Vec<(Vec<Dangling>, Vec<OutRef>)> =
-            seed.records.par_iter().map(|record| check_record(name, &seed.file, record, k, &declared, keep)).collect();
-        let mut kept = Vec::with_capacity(if keep { found.len() } else { 0 });
+        let finder = Finder::new(c, known.get(name.as_str()).copied());
+        let found: Vec<Vec<Dangling>> =
+            seed.records.par_iter().map(|record| check_record(name, &seed.file, record, &finder, &declared)).collect();
         // Hints for the first few dangling references of each declared reference, in
         // record order, so the work is bounded and the output deterministic.
         let mut hinted = vec![0usize; declared.len()];
-        for (d, r) in found {
-            for (mut diag, reference, key) in d {
-                if hinted[reference] < super::SUGGESTIONS {
-                    hinted[reference] += 1;
-                    diag = suggest(diag, &declared[reference], &key);
-                }
-                diags.push(diag);
+        for (mut diag, reference, key) in found.into_iter().flatten() {
+            if hinted[reference] < super::SUGGESTIONS {
+                hinted[reference] += 1;
+                diag = suggest(diag, &declared[reference], &key);
             }
-            if keep {
-                kept.push(r);
-            }
-        }
-        if keep {
-            refs.insert(name.clone(), kept);
+            diags.push(diag);
         }
     }
-    (diags, refs)
+    diags
 }
 
 /// Every record's outgoing references (the keys at the collection's reference paths), in
@@ -85,12 +66,74 @@ pub(crate) fn out_refs(seed: &SeedFile, collection: &CollectionConfig) -> Vec<Ve
     if collection.references.is_empty() {
         return Vec::new();
     }
-    let declared: Vec<Declared> = collection
-        .references
-        .iter()
-        .map(|r| Declared { target: &r.collection, target_file: "", target_keys: None, tokens: tokens(&r.path) })
-        .collect();
-    seed.records.par_iter().map(|record| check_record(&seed.collection, &seed.file, record, None, &declared, true).1).collect()
+    let finder = Finder::new(collection, None);
+    seed.records.par_iter().map(|record| finder.all(record)).collect()
+}
+
+/// Finds the outgoing references of a collection's records, whatever their body: walked in
+/// a parsed value, kept by a reduced record, or known from the index (kept there, or found
+/// again in the known record's canonical bytes). The one walk the reference check, the
+/// reduced records and the deploy memo share.
+pub struct Finder<'c> {
+    /// Each declared reference's path, unescaped once here, not once per record.
+    tokens: Vec<Vec<Token>>,
+    known: Option<&'c KnownCollection>,
+}
+
+impl<'c> Finder<'c> {
+    /// For the records of a collection configured as `collection`, loaded against `known`
+    /// (the collection's applicable known records, if any).
+    pub(crate) fn new(collection: &CollectionConfig, known: Option<&'c KnownCollection>) -> Self {
+        Finder { tokens: collection.references.iter().map(|r| tokens(&r.path)).collect(), known }
+    }
+
+    /// Calls `found` with each outgoing reference of `record`, in walk order: its position
+    /// in the collection's `references`, its pointer relative to the record, and the key.
+    pub fn each(&self, record: &Record, found: &mut dyn FnMut(u32, &str, &str)) {
+        self.visit(record, &|_| true, &mut |i, pointer, key| found(i as u32, pointer().as_str(), key));
+    }
+
+    /// Every outgoing reference of `record`, in walk order.
+    pub fn all(&self, record: &Record) -> Vec<OutRef> {
+        let mut all = Vec::new();
+        self.visit(record, &|_| true, &mut |i, pointer, key| {
+            all.push(OutRef { reference: i as u32, pointer: pointer(), key: key.to_owned() });
+        });
+        all
+    }
+
+    /// Calls `found` with each outgoing reference of `record` through the declared
+    /// references that are `wanted`; its pointer is made only if asked for, so a walk that
+    /// finds nothing wrong allocates nothing.
+    fn visit(&self, record: &Record, wanted: &dyn Fn(usize) -> bool, found: &mut dyn FnMut(usize, &dyn Fn() -> Pointer, &str)) {
+        let walk_value = |value: &Value, found: &mut dyn FnMut(usize, &dyn Fn() -> Pointer, &str)| {
+            for (i, tokens) in self.tokens.iter().enumerate().filter(|(i, _)| wanted(*i)) {
+                walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|| pointer(path), key));
+            }
+        };
+        match (&record.body, self.known) {
+            (Body::Parsed { value, .. }, _) => walk_value(value, found),
+            (Body::Known(j), Some(k)) => match k.refs(*j) {
+                Some(refs) => {
+                    for (i, p, key) in refs.filter(|(i, _, _)| wanted(*i as usize)) {
+                        found(i as usize, &|| Pointer::from(p.to_owned()), key);
+                    }
+                }
+                // Valid canonical JSON, keys and strings as in the record's own bytes.
+                None => {
+                    if let Ok(value) = serde_json::from_slice::<Value>(&k.records[*j].canonical.bytes) {
+                        walk_value(&value, found);
+                    }
+                }
+            },
+            (Body::Reduced { refs }, _) => {
+                for r in refs.iter().filter(|r| wanted(r.reference as usize)) {
+                    found(r.reference as usize, &|| r.pointer.clone(), &r.key);
+                }
+            }
+            (Body::Known(_), None) => unreachable!("a record left unparsed is known"),
+        }
+    }
 }
 
 /// A dangling reference's diagnostic, with the index of its declared reference and the
@@ -103,63 +146,20 @@ struct Declared<'c> {
     target_file: &'c str,
     /// None when the target is not complete: nothing into it is checked.
     target_keys: Option<&'c HashSet<&'c str, rustc_hash::FxBuildHasher>>,
-    tokens: Vec<Token>,
 }
 
-/// The dangling references of one record and, with `keep`, all its outgoing references.
-fn check_record(
-    name: &str,
-    file: &str,
-    record: &Record,
-    known: Option<&KnownCollection>,
-    declared: &[Declared],
-    keep: bool,
-) -> (Vec<Dangling>, Vec<OutRef>) {
+/// The dangling references of one record.
+fn check_record(name: &str, file: &str, record: &Record, finder: &Finder, declared: &[Declared]) -> Vec<Dangling> {
     let mut diags = Vec::new();
-    let mut kept = Vec::new();
-    let mut check = |reference: usize, pointer: &dyn Fn() -> Pointer, key: &str| {
+    finder.visit(record, &|i| declared[i].target_keys.is_some(), &mut |reference, pointer, key| {
         let d = &declared[reference];
         if let Some(target_keys) = d.target_keys
             && !target_keys.contains(key)
         {
             diags.push((dangling(name, file, record, d, &pointer(), key), reference, key.to_owned()));
         }
-    };
-    match (&record.body, known) {
-        (Body::Parsed { value, .. }, _) => {
-            for (i, d) in declared.iter().enumerate() {
-                if d.target_keys.is_none() && !keep {
-                    continue;
-                }
-                let mut path = Vec::new();
-                walk(value, &d.tokens, &mut path, &mut |path: &[Step], key: &str| {
-                    check(i, &|| pointer(path), key);
-                    if keep {
-                        kept.push(OutRef { reference: i as u32, pointer: pointer(path), key: key.to_owned() });
-                    }
-                });
-            }
-        }
-        (Body::Known(j), Some(k)) => {
-            let refs = &k.records[*j].refs;
-            for r in refs {
-                check(r.reference as usize, &|| r.pointer.clone(), &r.key);
-            }
-            if keep {
-                kept = refs.clone();
-            }
-        }
-        (Body::Reduced { refs }, _) => {
-            for r in refs {
-                check(r.reference as usize, &|| r.pointer.clone(), &r.key);
-            }
-            if keep {
-                kept = refs.clone();
-            }
-        }
-        (Body::Known(_), None) => unreachable!("a record left unparsed is known"),
-    }
-    (diags, kept)
+    });
+    diags
 }
 
 fn dangling(name: &str, file: &str, record: &Record, d: &Declared, pointer: &Pointer, key: &str) -> Diagnostic {
