@@ -105,8 +105,8 @@ impl<'c> Finder<'c> {
     /// Calls `found` with each outgoing reference of `record` through the declared
     /// references that are `wanted`; its pointer is made only if asked for, so a walk that
     /// finds nothing wrong allocates nothing.
-    fn visit(&self, record: &Record, wanted: &dyn Fn(usize) -> bool, found: &mut dyn FnMut(usize, &dyn Fn() -> Pointer, &str)) {
-        let walk_value = |value: &Value, found: &mut dyn FnMut(usize, &dyn Fn() -> Pointer, &str)| {
+    fn visit(&self, record: &Record, wanted: &dyn Fn(usize) -> bool, found: &mut Found) {
+        let walk_value = |value: &Value, found: &mut Found| {
             for (i, tokens) in self.tokens.iter().enumerate().filter(|(i, _)| wanted(*i)) {
                 walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|| pointer(path), key));
             }
@@ -135,6 +135,10 @@ impl<'c> Finder<'c> {
         }
     }
 }
+
+/// What a walk calls with each outgoing reference it finds: the declared reference's
+/// position, the pointer (made on demand) and the key.
+type Found<'f> = dyn FnMut(usize, &dyn Fn() -> Pointer, &str) + 'f;
 
 /// A dangling reference's diagnostic, with the index of its declared reference and the
 /// missing key, for the hint added afterwards.
