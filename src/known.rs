@@ -131,13 +131,10 @@ pub struct KnownCollection {
 impl KnownCollection {
     /// `bytes` must describe exactly `records`, in order.
     pub fn new(identity: ContentHash, hash: ContentHash, records: Vec<KnownRecord>, bytes: RecordBytes) -> Self {
-        debug_assert_eq!(
-            records.len(),
-            match &bytes {
-                RecordBytes::Digests { digests, refs } => digests.len().min(refs.len()),
-                RecordBytes::Text { ranges, .. } => ranges.len(),
-            }
-        );
+        debug_assert!(match &bytes {
+            RecordBytes::Digests { digests, refs } => digests.len() == records.len() && refs.len() == records.len(),
+            RecordBytes::Text { ranges, .. } => ranges.len() == records.len(),
+        });
         KnownCollection { identity, hash, records, bytes, by_digest: OnceLock::new(), by_key: OnceLock::new() }
     }
 
