@@ -144,9 +144,52 @@ impl CanonicalRecord {
     }
 }
 
+/// The canonical bytes of a file's records in one buffer, in order: what a check that keeps
+/// no records holds of a collection it must hash, one allocation instead of one per record.
+#[derive(Debug, Default)]
+pub struct CanonicalParts {
+    bytes: Vec<u8>,
+    /// Where each record's bytes end in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl CanonicalParts {
+    /// Appends the canonical bytes of one more record.
+    pub fn push(&mut self, value: &Value) {
+        write_canonical(value, &mut self.bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Appends every record of `other`, after those already here.
+    pub fn append(&mut self, other: CanonicalParts) {
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.ends.extend(other.ends.iter().map(|end| base + end));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each record's canonical bytes, in the order pushed.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.bytes[start..end])
+    }
+}
+
 /// [`hash_collection`] of records already canonicalized: the same hash, without writing
 /// them again.
 pub fn hash_canonical_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a CanonicalRecord)>) -> ContentHash {
+    hash_canonical_bytes(records.into_iter().map(|(key, record)| (key, &record.bytes[..])))
+}
+
+/// [`hash_collection`] of each record's key and canonical bytes.
+pub fn hash_canonical_bytes<'a>(records: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> ContentHash {
     let mut sorted: Vec<_> = records.into_iter().collect();
     sort_members(&mut sorted);
     let mut hasher = Sha256::new();
@@ -160,7 +203,7 @@ pub fn hash_canonical_collection<'a>(records: impl IntoIterator<Item = (&'a str,
         write_string(k, &mut key);
         key.push(b':');
         hasher.update(&key);
-        hasher.update(&record.bytes);
+        hasher.update(record);
     }
     hasher.update(b"}");
     ContentHash(hasher.finalize().into())

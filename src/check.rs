@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::canon::{self, CanonicalRecord, ContentHash};
+use crate::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::known::{self, KnownCollection, KnownRecord, RecordBytes};
+use crate::known::{self, KnownCollection, KnownRecord, RecordBytes, RefArena};
 use crate::load::{self, Body, Content};
 use crate::lock::Lock;
 use crate::tree::Tree;
@@ -71,7 +71,10 @@ impl Checked {
     pub fn references<'a>(&'a self, collection: &str, known: Option<&'a Known>) -> Option<Finder<'a>> {
         let c = self.config.collections.get(collection)?;
         let known = known.and_then(|k| k.applicable(collection, &self.config, self.schemas_fingerprint));
-        Some(Finder::new(c, known))
+        Some(match self.content.seeds.get(collection) {
+            Some(seed) => Finder::of_seed(c, known, seed),
+            None => Finder::new(c, known),
+        })
     }
 
     /// The lock this content would write: current collections, every pack version ever seen.
@@ -154,38 +157,98 @@ fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<Hashes>)
     let lock = Lock::load_tree(tree)?;
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let reduced = Mutex::new(BTreeMap::new());
-    // What `finish` would do with a collection's values, done while the other files load:
-    // its schema check, its outgoing references and its hash. Key checks, reference
-    // checks and everything else need only what is left, and stay in `finish`.
-    let reduce = |seed: &mut load::SeedFile| {
-        let name = seed.collection.clone();
-        let diags = validate::records::against_schema(&name, seed, &schemas);
-        let wanted = reduce_for == Some(Hashes::All) || lock.collections.contains_key(&name);
-        if wanted && seed.complete && seed.records.iter().all(|r| r.key.is_some()) {
-            let hash = canon::hash_collection(seed.records.iter().filter_map(|r| Some((record_key(r), r.value()?))));
-            reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone(), hash);
-        }
-        let mut refs = config.collections.get(&name).map(|c| validate::references::out_refs(seed, c)).unwrap_or_default();
-        if refs.is_empty() {
-            refs = vec![Vec::new(); seed.records.len()];
-        }
-        // Dropped on every core: freeing the values is a tenth of the work.
-        seed.records.par_iter_mut().zip(refs).for_each(|(r, refs)| r.body = Body::Reduced { refs });
-        diags
-    };
-    let reducer: Option<load::Reduce> = match reduce_for {
-        Some(_) => Some(&reduce),
-        None => None,
-    };
-    let (content, load_diags) = load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)), reducer)
-        .with_context(|| format!("cannot list the content of {}", tree.label()))?;
+    let reducer = reduce_for.map(|hashes| Reducer { config: &config, lock: &lock, schemas: &schemas, hashes, reduced: Mutex::default() });
+    let (content, load_diags) =
+        load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)), reducer.as_ref().map(|r| r as &dyn load::Reduce))
+            .with_context(|| format!("cannot list the content of {}", tree.label()))?;
     let root = tree.root().map_or_else(PathBuf::new, Path::to_owned);
     let mut sink = Sink::default();
     sink.extend(load_diags);
     sink.extend(schema_refs(tree, &content));
-    let reduced_hashes = reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let reduced_hashes = reducer.map(|r| r.reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)).unwrap_or_default();
     Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink, reduced_hashes })
+}
+
+/// What [`finish`] would do with a collection's values, done while its file is read
+/// ([`load::Reduce`]): its schema check, its outgoing references and its hash. Key checks,
+/// reference checks and everything else need only what is left, and stay in `finish`.
+struct Reducer<'a> {
+    config: &'a Config,
+    lock: &'a Lock,
+    schemas: &'a Schemas,
+    hashes: Hashes,
+    /// The hashes of the collections reduced so far.
+    reduced: Mutex<BTreeMap<String, ContentHash>>,
+}
+
+impl load::Reduce for Reducer<'_> {
+    fn hashes(&self, collection: &str) -> bool {
+        self.hashes == Hashes::All || self.lock.collections.contains_key(collection)
+    }
+
+    fn block(
+        &self,
+        collection: &str,
+        file: &str,
+        records: &mut [load::Record],
+        parts: Option<&mut CanonicalParts>,
+        refs: &mut Vec<RefArena>,
+    ) -> Vec<Diagnostic> {
+        let diags = validate::records::records_against_schema(collection, file, records, self.schemas);
+        if let Some(parts) = parts {
+            let written: Vec<CanonicalParts> = records
+                .par_chunks(64)
+                .map(|chunk| {
+                    let mut part = CanonicalParts::default();
+                    chunk.iter().filter_map(load::Record::value).for_each(|v| part.push(v));
+                    part
+                })
+                .collect();
+            written.into_iter().for_each(|part| parts.append(part));
+        }
+        // Each run of records reduced into an arena of its own references, on every core,
+        // their values dropped there (freeing them is a tenth of the work).
+        let finder = self.config.collections.get(collection).map(|c| Finder::new(c, None));
+        let first = refs.len();
+        let arenas: Vec<RefArena> = records
+            .par_chunks_mut(64)
+            .enumerate()
+            .map(|(c, chunk)| {
+                // Beyond what an arena's offsets can count (never, in files under 4 GiB),
+                // the records stay parsed, and are checked from their values.
+                let Some(arena) = out_refs(finder.as_ref(), chunk) else { return RefArena::default() };
+                for (i, r) in chunk.iter_mut().enumerate() {
+                    r.body = Body::Reduced(load::RefsAt { arena: first + c, record: i });
+                }
+                arena
+            })
+            .collect();
+        refs.extend(arenas);
+        diags
+    }
+
+    fn file(&self, seed: &load::SeedFile, parts: Option<CanonicalParts>) {
+        let Some(parts) = parts else { return };
+        if seed.complete && seed.records.iter().all(|r| r.key.is_some()) && parts.len() == seed.records.len() {
+            let hash = canon::hash_canonical_bytes(seed.records.iter().map(record_key).zip(parts.iter()));
+            self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(seed.collection.clone(), hash);
+        }
+    }
+}
+
+/// The outgoing references of `records`, in an arena; None if they do not fit one.
+fn out_refs(finder: Option<&Finder>, records: &[load::Record]) -> Option<RefArena> {
+    let mut arena = RefArena::default();
+    for r in records {
+        if let Some(finder) = finder {
+            let mut fits = true;
+            finder.each(r, &mut |reference, pointer, key| fits &= arena.push(reference, pointer, key).is_some());
+            fits.then_some(())?;
+        }
+        arena.end_record()?;
+    }
+    arena.shrink_to_fit();
+    Some(arena)
 }
 
 /// The second half of a check: every validation, then the hashes. A record byte-identical
@@ -274,8 +337,7 @@ fn collection_hashes(
         .par_iter()
         .filter(|(name, s)| {
             // A reduced collection was hashed while loading, if at all.
-            let reduced = s.records.first().is_some_and(|r| matches!(r.body, Body::Reduced { .. }));
-            wanted(name) && !reduced && s.complete && s.records.iter().all(|r| r.key.is_some())
+            wanted(name) && s.reduced.is_none() && s.complete && s.records.iter().all(|r| r.key.is_some())
         })
         .map(|(name, s)| {
             let k = known.get(name.as_str()).copied();

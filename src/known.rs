@@ -64,7 +64,7 @@ pub enum RecordBytes {
 
 /// The outgoing references of every record of a collection, in one arena: one string for
 /// all their pointers and keys instead of two allocations per reference.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RefArena {
     text: String,
     /// Per reference: its position in the collection's `references`, and where its pointer
@@ -90,6 +90,13 @@ impl RefArena {
     pub fn end_record(&mut self) -> Option<()> {
         self.ends.push(u32::try_from(self.refs.len()).ok()?);
         Some(())
+    }
+
+    /// Gives back the room grown for records that will not come.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.refs.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     /// How many records it holds.

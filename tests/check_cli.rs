@@ -194,3 +194,45 @@ fn verdict_hashes_only_pinned_collections_and_reports_the_same() {
     let pinned: Vec<&String> = lock["collections"].as_object().unwrap().keys().collect();
     assert_eq!(verdict.collection_hashes.keys().collect::<Vec<_>>(), pinned);
 }
+
+/// A seed file of many blocks (`seedc check` parses, validates and reduces a file's records
+/// a block at a time): problems in the first, a middle and the last block, references held
+/// in many arenas, the records reordered so the hash must sort them, and still exactly what
+/// a full check reports, with the same hash.
+#[test]
+fn verdict_of_a_file_of_many_blocks_reports_the_same() {
+    let root = Root::sample();
+    let mut doc: serde_json::Value = serde_json::from_str(&root.read("data/seeds/enemies.json")).unwrap();
+    let template = doc["data"][0].clone();
+    let count = 5000;
+    let records: Vec<serde_json::Value> = (0..count)
+        .rev()
+        .map(|i| {
+            let mut r = template.clone();
+            r["id"] = format!("enemy_{i:05}").into();
+            match i {
+                7 => r["hp"] = "7".into(),
+                2500 => r["drops"][1]["item"] = "no_such_item".into(),
+                4998 => r["themes"][0] = "no_such_theme".into(),
+                4999 => r["attack"] = (-1).into(),
+                _ => {}
+            }
+            r
+        })
+        .collect();
+    doc["data"] = records.into();
+    root.write("data/seeds/enemies.json", serde_json::to_string_pretty(&doc).unwrap());
+
+    let (full, full_sink) = seedc::check::check(root.path()).unwrap();
+    let (verdict, verdict_sink) = seedc::check::verdict(root.path()).unwrap();
+    let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
+    assert_eq!(diags(&verdict_sink), diags(&full_sink));
+    let in_enemies = |d: &&seedc::diag::Diagnostic| d.file.as_deref() == Some("data/seeds/enemies.json");
+    let count_of = |code: &str| verdict_sink.iter().filter(in_enemies).filter(|d| d.code.to_string() == code).count();
+    assert_eq!((count_of("schema-violation"), count_of("dangling-reference")), (2, 2), "{:?}", diags(&verdict_sink));
+    let enemies = &verdict.content.seeds["enemies"];
+    assert_eq!(enemies.records.len(), count);
+    assert!(enemies.records.iter().all(|r| r.value().is_none()), "every record reduced");
+    assert!(enemies.reduced.as_ref().is_some_and(|arenas| arenas.len() > 1), "references in many arenas");
+    assert_eq!(verdict.collection_hashes["enemies"], full.collection_hashes["enemies"]);
+}

@@ -509,6 +509,7 @@ mod tests {
                 })
                 .collect(),
             complete: true,
+            reduced: None,
         }
     }
 

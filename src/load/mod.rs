@@ -22,10 +22,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::canon::ContentHash;
+use crate::canon::{CanonicalParts, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Sources};
-use crate::known::{Known, OutRef, RawDigest};
+use crate::known::{Known, RawDigest, RefArena};
 use crate::tree::Tree;
 
 pub(crate) use discover::discover_tree;
@@ -55,15 +55,34 @@ pub enum Body {
     Known(usize),
     /// Parsed, validated and hashed while loading, then its value dropped ([`Reduce`]):
     /// what the reference check needs of it, the keys it names at its collection's
-    /// reference paths, is all that is left.
-    Reduced { refs: Vec<OutRef> },
+    /// reference paths, is all that is left, in its file's [`SeedFile::reduced`].
+    Reduced(RefsAt),
 }
 
-/// Called on each seed file of a declared collection right after its records are parsed,
-/// while other files are still loading: a check that keeps no records validates and
-/// hashes the file there and reduces its records ([`Body::Reduced`]), so that only the
-/// files in flight are held parsed. Returns the file's diagnostics.
-pub(crate) type Reduce<'a> = &'a (dyn Fn(&mut SeedFile) -> Vec<Diagnostic> + Sync);
+/// What a check that keeps no records does with them while the file is still being read:
+/// the records of a declared collection are parsed a block at a time, and each block is
+/// validated, hashed if need be and reduced ([`Body::Reduced`]) before the next is
+/// parsed, so that only a block per core is ever held parsed, whatever the size of the
+/// file.
+pub(crate) trait Reduce: Sync {
+    /// Whether `collection`'s hash is wanted: its blocks then get a [`CanonicalParts`] to
+    /// add their records' canonical bytes to.
+    fn hashes(&self, collection: &str) -> bool;
+    /// Validates records just parsed from `collection`'s file `file`, adds their canonical
+    /// bytes to `parts` (in order) if given, and reduces them. Returns their diagnostics.
+    /// Each reduced record's references go into an arena of `refs`, which it points at.
+    fn block(
+        &self,
+        collection: &str,
+        file: &str,
+        records: &mut [Record],
+        parts: Option<&mut CanonicalParts>,
+        refs: &mut Vec<RefArena>,
+    ) -> Vec<Diagnostic>;
+    /// The whole file has been read: `parts` holds the canonical bytes of every record of
+    /// `seed` when it is complete.
+    fn file(&self, seed: &SeedFile, parts: Option<CanonicalParts>);
+}
 
 impl Record {
     /// The parsed value; None for a record left unparsed because it is known.
@@ -95,6 +114,18 @@ pub struct SeedFile {
     pub records: Vec<Record>,
     /// False when a record could not be parsed: its content hash is then unknown.
     pub complete: bool,
+    /// Some when the file was reduced while loading ([`Reduce`]): the outgoing references
+    /// of its reduced records, in arenas that [`RefsAt`] points into. Its collection hash,
+    /// if wanted, was taken then too.
+    pub reduced: Option<Vec<RefArena>>,
+}
+
+/// Where a reduced record's outgoing references are: a record of one arena of its file's
+/// [`SeedFile::reduced`].
+#[derive(Debug, Clone, Copy)]
+pub struct RefsAt {
+    pub arena: usize,
+    pub record: usize,
 }
 
 /// A parsed content pack.
@@ -127,7 +158,7 @@ pub(crate) fn load_tree_with(
     tree: &Tree,
     config: &Config,
     known: Option<(&Known, ContentHash)>,
-    reduce: Option<Reduce>,
+    reduce: Option<&dyn Reduce>,
 ) -> std::io::Result<(Content, Vec<Diagnostic>)> {
     let discover::Discovered { seeds: seed_paths, packs: pack_paths, problems } = discover_tree(tree);
     let mut diags = problems;
@@ -138,13 +169,8 @@ pub(crate) fn load_tree_with(
         .map(|rel| {
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
             let known = known.and_then(|(k, schemas)| k.applicable(collection, config, schemas));
-            let (rel, mut loaded, mut diags) = seed::load_seed_file(tree, rel, collection, config, known);
-            if let (Some(reduce), Some((seed, _))) = (reduce, loaded.as_mut())
-                && config.collections.contains_key(collection)
-            {
-                diags.extend(reduce(seed));
-            }
-            (rel, loaded, diags)
+            let reduce = reduce.filter(|_| config.collections.contains_key(collection));
+            seed::load_seed_file(tree, rel, collection, config, known, reduce)
         })
         .collect();
     let mut present = Vec::new();

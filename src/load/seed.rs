@@ -10,7 +10,8 @@ use serde_json::value::RawValue;
 
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
-use super::{Body, Loaded, Record, SeedFile, json, key_of, record_label};
+use super::{Body, Loaded, Record, Reduce, SeedFile, json, key_of, record_label};
+use crate::canon::CanonicalParts;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Target};
 use crate::known::{self, KnownCollection};
@@ -23,6 +24,7 @@ pub(super) fn load_seed_file(
     collection: &str,
     config: &Config,
     known: Option<&KnownCollection>,
+    reduce: Option<&dyn Reduce>,
 ) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
@@ -157,16 +159,39 @@ pub(super) fn load_seed_file(
             Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
         }
     };
-    let parsed: Vec<Parsed> = raws.par_iter().enumerate().map(|(index, raw)| parse(index, raw)).collect();
-    for (record, record_diags) in parsed {
-        diags.extend(record_diags);
-        match record {
-            Some(r) => seed.records.push(r),
-            None => seed.complete = false,
+    let add = |parsed: Vec<Parsed>, seed: &mut SeedFile, diags: &mut Vec<Diagnostic>| {
+        for (record, record_diags) in parsed {
+            diags.extend(record_diags);
+            match record {
+                Some(r) => seed.records.push(r),
+                None => seed.complete = false,
+            }
+        }
+    };
+    match reduce {
+        None => add(raws.par_iter().enumerate().map(|(index, raw)| parse(index, raw)).collect(), &mut seed, &mut diags),
+        Some(reduce) => {
+            // A block per core at a time: enough records to share out, few enough that their
+            // parsed values (several times their text) stay small.
+            let block = REDUCE_BLOCK * rayon::current_num_threads().max(1);
+            let mut parts = reduce.hashes(collection).then(CanonicalParts::default);
+            let mut refs = Vec::new();
+            seed.records.reserve_exact(raws.len());
+            for (b, raws) in raws.chunks(block).enumerate() {
+                let parsed = raws.par_iter().enumerate().map(|(i, raw)| parse(b * block + i, raw)).collect();
+                let start = seed.records.len();
+                add(parsed, &mut seed, &mut diags);
+                diags.extend(reduce.block(collection, rel, &mut seed.records[start..], parts.as_mut(), &mut refs));
+            }
+            seed.reduced = Some(refs);
+            reduce.file(&seed, parts);
         }
     }
     (rel.to_owned(), Some((seed, Arc::new(source))), diags)
 }
+
+/// Records per core in a block of a reduced file ([`Reduce`]).
+const REDUCE_BLOCK: usize = 512;
 
 fn empty_seed(collection: &str, rel: &str) -> SeedFile {
     SeedFile {
@@ -177,6 +202,7 @@ fn empty_seed(collection: &str, rel: &str) -> SeedFile {
         schema_ref: None,
         records: Vec::new(),
         complete: false,
+        reduced: None,
     }
     .with_complete()
 }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::schemas::{CompiledSchema, Schemas, relative_location};
 use crate::diag::{Code, Diagnostic};
-use crate::load::{Body, Content, SeedFile, record_label};
+use crate::load::{Body, Content, Record, SeedFile, record_label};
 use crate::pointer::Pointer;
 
 /// A record known to be valid ([`crate::known`]) is not validated again.
@@ -27,9 +27,14 @@ pub(crate) fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&
 /// The records of one seed file that are parsed and not known, against the collection's
 /// schema (a reduced record was checked so while loading, by this same function).
 pub(crate) fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Diagnostic> {
+    records_against_schema(name, &seed.file, &seed.records, schemas)
+}
+
+/// [`against_schema`] of some of the records of `name`'s seed file `file`.
+pub(crate) fn records_against_schema(name: &str, file: &str, records: &[Record], schemas: &Schemas) -> Vec<Diagnostic> {
     let Some(schema) = schemas.collections.get(name) else { return Vec::new() };
     // The label costs a formatted string: only records with errors need one.
-    seed.records
+    records
         .par_iter()
         .filter_map(|r| match &r.body {
             Body::Parsed { value, known: None } => Some((r, value)),
@@ -38,7 +43,7 @@ pub(crate) fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> 
         .filter(|(_, value)| !schema.validator.is_valid(value))
         .flat_map_iter(|(r, value)| {
             let label = record_label(name, r.key.as_deref(), r.index);
-            schema_violations(schemas, schema, value, &format!("/data/{}", r.index), &seed.file, &label)
+            schema_violations(schemas, schema, value, &format!("/data/{}", r.index), file, &label)
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::config::{CollectionConfig, Config};
 use crate::diag::{Code, Diagnostic};
-use crate::known::{KnownCollection, OutRef};
+use crate::known::{KnownCollection, OutRef, RefArena};
 use crate::load::{Body, Content, Record, SeedFile, record_label};
 use crate::pointer::Pointer;
 
@@ -42,7 +42,7 @@ pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &
         if declared.iter().all(|d| d.target_keys.is_none()) {
             continue;
         }
-        let finder = Finder::new(c, known.get(name.as_str()).copied());
+        let finder = Finder::of_seed(c, known.get(name.as_str()).copied(), seed);
         let found: Vec<Vec<Dangling>> =
             seed.records.par_iter().map(|record| check_record(name, &seed.file, record, &finder, &declared)).collect();
         // Hints for the first few dangling references of each declared reference, in
@@ -59,17 +59,6 @@ pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &
     diags
 }
 
-/// Every record's outgoing references (the keys at the collection's reference paths), in
-/// the order of its `records`; empty when the collection declares none. What a reduced
-/// record ([`Body::Reduced`]) keeps for [`check`].
-pub(crate) fn out_refs(seed: &SeedFile, collection: &CollectionConfig) -> Vec<Vec<OutRef>> {
-    if collection.references.is_empty() {
-        return Vec::new();
-    }
-    let finder = Finder::new(collection, None);
-    seed.records.par_iter().map(|record| finder.all(record)).collect()
-}
-
 /// Finds the outgoing references of a collection's records, whatever their body: walked in
 /// a parsed value, kept by a reduced record, or known from the index (kept there, or found
 /// again in the known record's canonical bytes). The one walk the reference check, the
@@ -78,13 +67,20 @@ pub struct Finder<'c> {
     /// Each declared reference's path, unescaped once here, not once per record.
     tokens: Vec<Vec<Token>>,
     known: Option<&'c KnownCollection>,
+    /// The arenas of the reduced records' references ([`SeedFile::reduced`]).
+    reduced: &'c [RefArena],
 }
 
 impl<'c> Finder<'c> {
     /// For the records of a collection configured as `collection`, loaded against `known`
     /// (the collection's applicable known records, if any).
     pub(crate) fn new(collection: &CollectionConfig, known: Option<&'c KnownCollection>) -> Self {
-        Finder { tokens: collection.references.iter().map(|r| tokens(&r.path)).collect(), known }
+        Finder { tokens: collection.references.iter().map(|r| tokens(&r.path)).collect(), known, reduced: &[] }
+    }
+
+    /// For the records of `seed`, which may have been reduced while loading.
+    pub(crate) fn of_seed(collection: &CollectionConfig, known: Option<&'c KnownCollection>, seed: &'c SeedFile) -> Self {
+        Finder { reduced: seed.reduced.as_deref().unwrap_or_default(), ..Finder::new(collection, known) }
     }
 
     /// Calls `found` with each outgoing reference of `record`, in walk order: its position
@@ -105,8 +101,13 @@ impl<'c> Finder<'c> {
     /// Calls `found` with each outgoing reference of `record` through the declared
     /// references that are `wanted`; its pointer is made only if asked for, so a walk that
     /// finds nothing wrong allocates nothing.
-    fn visit(&self, record: &Record, wanted: &dyn Fn(usize) -> bool, found: &mut Found) {
-        let walk_value = |value: &Value, found: &mut Found| {
+    /// Generic, not `dyn`: this is the reference check's inner loop.
+    fn visit<W, F>(&self, record: &Record, wanted: &W, found: &mut F)
+    where
+        W: Fn(usize) -> bool,
+        F: FnMut(usize, &dyn Fn() -> Pointer, &str),
+    {
+        let walk_value = |value: &Value, found: &mut F| {
             for (i, tokens) in self.tokens.iter().enumerate().filter(|(i, _)| wanted(*i)) {
                 walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|| pointer(path), key));
             }
@@ -126,19 +127,16 @@ impl<'c> Finder<'c> {
                     }
                 }
             },
-            (Body::Reduced { refs }, _) => {
-                for r in refs.iter().filter(|r| wanted(r.reference as usize)) {
-                    found(r.reference as usize, &|| r.pointer.clone(), &r.key);
+            (Body::Reduced(at), _) => {
+                let arena = self.reduced.get(at.arena).expect("a reduced record's file has its arenas");
+                for (i, p, key) in arena.record(at.record).filter(|(i, _, _)| wanted(*i as usize)) {
+                    found(i as usize, &|| Pointer::from(p.to_owned()), key);
                 }
             }
             (Body::Known(_), None) => unreachable!("a record left unparsed is known"),
         }
     }
 }
-
-/// What a walk calls with each outgoing reference it finds: the declared reference's
-/// position, the pointer (made on demand) and the key.
-type Found<'f> = dyn FnMut(usize, &dyn Fn() -> Pointer, &str) + 'f;
 
 /// A dangling reference's diagnostic, with the index of its declared reference and the
 /// missing key, for the hint added afterwards.
@@ -217,7 +215,7 @@ fn tokens(path: &str) -> Vec<Token> {
 /// matches every element of an array or member of an object. Missing paths yield nothing.
 /// The path is kept as borrowed steps so that a record without a dangling reference, the
 /// usual case, allocates nothing.
-fn walk<'v>(value: &'v Value, tokens: &[Token], path: &mut Vec<Step<'v>>, found: &mut dyn FnMut(&[Step<'v>], &'v str)) {
+fn walk<'v, F: FnMut(&[Step<'v>], &'v str)>(value: &'v Value, tokens: &[Token], path: &mut Vec<Step<'v>>, found: &mut F) {
     let Some((token, rest)) = tokens.split_first() else {
         if let Value::String(s) = value {
             found(path, s);
