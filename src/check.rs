@@ -104,7 +104,8 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
 /// flight instead of the whole content. Its `Checked` has no record values.
 pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
     let hashes = Hashes::Pinned;
-    finish_for(prepare_reduced(&Tree::dir(root), hashes)?, Keep::default(), None, hashes)
+    let tree = Tree::dir(root);
+    finish_inner(prepare_reduced(&tree, hashes)?, Keep::default(), None, hashes, Some(&tree))
 }
 
 /// Runs every check over a content root in a directory or a git revision.
@@ -262,6 +263,12 @@ pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(
 
 /// [`finish`], hashing the collections `hashes` names.
 pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes) -> Result<(Checked, Sink)> {
+    finish_inner(prepared, keep, known, hashes, None)
+}
+
+/// [`finish_for`]; `tree` is where the text of files released while loading is read
+/// back from (the content was prepared from it).
+fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes, tree: Option<&Tree>) -> Result<(Checked, Sink)> {
     let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink, reduced_hashes } = prepared;
     let known: BTreeMap<&str, &KnownCollection> = match known {
         Some(k) => {
@@ -300,10 +307,25 @@ pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes:
     sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
 
     let mut diags = std::mem::take(&mut sink).into_vec();
+    if let Some(tree) = tree {
+        restore_released(tree, &config, &mut content, &diags)?;
+    }
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
     Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, records, schemas_fingerprint }, sink))
+}
+
+/// Reads back the text of each released file that a diagnostic falls in. A file that is no
+/// longer what was checked is an error: its diagnostics could not be placed.
+fn restore_released(tree: &Tree, config: &Config, content: &mut Content, diags: &[Diagnostic]) -> Result<()> {
+    for path in content.sources.released_in(diags) {
+        let text = tree.read_limited(&path, config.limits.max_file_bytes).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+        if !text.is_some_and(|text| content.sources.restore(&path, text)) {
+            anyhow::bail!("{path} changed while it was being checked: run the check again");
+        }
+    }
+    Ok(())
 }
 
 /// Marks every parsed record whose bytes a known record has (a diff's new side, prepared

@@ -16,11 +16,27 @@ pub struct SourceFile {
     /// For a seed file: the byte range of each element of `data`.
     pub records: Vec<Range<usize>>,
     lines: OnceLock<locate::LineIndex>,
+    /// Set when `text` was let go to bound memory ([`SourceFile::release`]): the BLAKE3
+    /// and length it had, so that it is read back only if a diagnostic falls in the file,
+    /// and taken back only if unchanged.
+    released: Option<([u8; 32], usize)>,
 }
 
 impl SourceFile {
     pub fn new(path: String, text: String) -> Self {
-        SourceFile { path, text, records: Vec::new(), lines: OnceLock::new() }
+        SourceFile { path, text, records: Vec::new(), lines: OnceLock::new(), released: None }
+    }
+
+    /// Lets go of the text (a check that keeps no records holds no file's text it does not
+    /// need): until [`Sources::restore`] gives it back, nothing in this file can be placed.
+    pub fn release(&mut self) {
+        self.released = Some((*blake3::hash(self.text.as_bytes()).as_bytes(), self.text.len()));
+        self.text = String::new();
+        self.lines = OnceLock::new();
+    }
+
+    pub fn is_released(&self) -> bool {
+        self.released.is_some()
     }
 
     pub fn lines(&self) -> &locate::LineIndex {
@@ -106,6 +122,26 @@ impl Sources {
         self.files.is_empty()
     }
 
+    /// The files whose text was released ([`SourceFile::release`]) that `diagnostics` fall
+    /// in: what must be read back before [`Sources::resolve`].
+    pub fn released_in(&self, diagnostics: &[Diagnostic]) -> Vec<String> {
+        let wanted: std::collections::BTreeSet<&str> = diagnostics.iter().filter_map(|d| d.file.as_deref()).collect();
+        wanted.into_iter().filter(|f| self.files.get(*f).is_some_and(|s| s.is_released())).map(str::to_owned).collect()
+    }
+
+    /// Gives a released file its text back, read again: false (and nothing changed) unless
+    /// it is the very text released.
+    pub fn restore(&mut self, path: &str, text: String) -> bool {
+        let Some(file) = self.files.get_mut(path) else { return false };
+        let same = file.released.is_some_and(|(digest, len)| len == text.len() && *blake3::hash(text.as_bytes()).as_bytes() == digest);
+        if same {
+            let restored =
+                SourceFile { path: file.path.clone(), text, records: file.records.clone(), lines: OnceLock::new(), released: None };
+            *file = Arc::new(restored);
+        }
+        same
+    }
+
     /// Fills in the span of every diagnostic from its target.
     pub fn resolve(&self, diagnostics: &mut [Diagnostic]) {
         self.resolve_repeated_keys(diagnostics);
@@ -155,5 +191,37 @@ impl Sources {
         for (i, span) in placed {
             diagnostics[i].span = span;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+
+    /// A released file is read back only for the diagnostics in it, and only its own text
+    /// is taken back: an edit made in between, even of the same length, is refused.
+    #[test]
+    fn a_released_file_takes_back_only_its_own_text() {
+        let text = "{\n  \"data\": [1]\n}\n";
+        let mut sources = Sources::default();
+        let mut file = SourceFile::new("data/seeds/a.json".to_owned(), text.to_owned());
+        file.release();
+        assert!(file.is_released() && file.text.is_empty());
+        sources.insert(Arc::new(file));
+        sources.insert(Arc::new(SourceFile::new("data/seeds/b.json".to_owned(), text.to_owned())));
+        let mut diags = vec![
+            Diagnostic::error(Code::Syntax, "x").in_file("data/seeds/a.json").at_value("/data/0"),
+            Diagnostic::error(Code::Syntax, "y").in_file("data/seeds/b.json").at_value("/data/0"),
+        ];
+        assert_eq!(sources.released_in(&diags), ["data/seeds/a.json"]);
+
+        assert!(!sources.restore("data/seeds/a.json", text.replace('1', "2")), "same length, other bytes");
+        assert!(!sources.restore("data/seeds/a.json", format!("{text} ")), "other length");
+        assert!(sources.get("data/seeds/a.json").unwrap().is_released());
+        assert!(sources.restore("data/seeds/a.json", text.to_owned()));
+        assert!(sources.released_in(&diags).is_empty());
+        sources.resolve(&mut diags);
+        assert_eq!(diags.iter().map(|d| d.span.map(|s| (s.line, s.column))).collect::<Vec<_>>(), [Some((2, 12)), Some((2, 12))]);
     }
 }
