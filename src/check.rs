@@ -98,10 +98,12 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
 }
 
 /// [`check`] for a verdict only (`seedc check`): the same diagnostics, but hashes only of
-/// the collections `seedc.lock` pins ([`Hashes::Pinned`]), and no record kept parsed: each
-/// seed file is validated and hashed as soon as it is loaded, then reduced to its keys and
-/// outgoing references ([`load::Body::Reduced`]), which bounds the memory by the files in
-/// flight instead of the whole content. Its `Checked` has no record values.
+/// the collections `seedc.lock` pins ([`Hashes::Pinned`]), and no record kept parsed: a
+/// seed file's records are validated and hashed a block at a time as they are parsed, then
+/// reduced to their keys and outgoing references ([`load::Body::Reduced`]), and the file's
+/// text is let go until a diagnostic needs it. That bounds the memory by the files in
+/// flight, not the whole content. Its `Checked` has no record values. An error (exit 2)
+/// if a file a diagnostic falls in changed while it was checked.
 pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
     let hashes = Hashes::Pinned;
     let tree = Tree::dir(root);
