@@ -65,6 +65,13 @@ pub enum Hashes {
     Pinned,
 }
 
+impl Hashes {
+    /// Whether `collection` is hashed, `lock` being the content root's `seedc.lock`.
+    fn wants(self, lock: &Lock, collection: &str) -> bool {
+        self == Hashes::All || lock.collections.contains_key(collection)
+    }
+}
+
 impl Checked {
     /// What finds the outgoing references of `collection`'s records, the content having
     /// been checked against `known` (None: if it was, the index must be given).
@@ -186,7 +193,7 @@ struct Reducer<'a> {
 
 impl load::Reduce for Reducer<'_> {
     fn hashes(&self, collection: &str) -> bool {
-        self.hashes == Hashes::All || self.lock.collections.contains_key(collection)
+        self.hashes.wants(self.lock, collection)
     }
 
     fn block(
@@ -194,65 +201,53 @@ impl load::Reduce for Reducer<'_> {
         collection: &str,
         file: &str,
         records: &mut [load::Record],
-        parts: Option<&mut CanonicalParts>,
+        mut parts: Option<&mut CanonicalParts>,
         refs: &mut Vec<RefArena>,
     ) -> Vec<Diagnostic> {
         let diags = validate::records::records_against_schema(collection, file, records, self.schemas);
-        if let Some(parts) = parts {
-            let written: Vec<CanonicalParts> = records
-                .par_chunks(64)
-                .map(|chunk| {
-                    let mut part = CanonicalParts::default();
-                    chunk.iter().filter_map(load::Record::value).for_each(|v| part.push(v));
-                    part
-                })
-                .collect();
-            written.into_iter().for_each(|part| parts.append(part));
-        }
-        // Each run of records reduced into an arena of its own references, on every core,
-        // their values dropped there (freeing them is a tenth of the work).
-        let finder = self.config.collections.get(collection).map(|c| Finder::new(c, None));
+        let Some(c) = self.config.collections.get(collection) else { return diags };
+        let finder = Finder::new(c, None);
+        let hashed = parts.is_some();
         let first = refs.len();
-        let arenas: Vec<RefArena> = records
-            .par_chunks_mut(64)
+        // One pass over each run of records, on every core: their canonical bytes if the
+        // collection is hashed, their references into an arena of their own, and their
+        // values dropped there (freeing them is a tenth of the work).
+        let reduced: Vec<(CanonicalParts, RefArena)> = records
+            .par_chunks_mut(REDUCED_RUN)
             .enumerate()
-            .map(|(c, chunk)| {
+            .map(|(run, chunk)| {
+                let mut written = CanonicalParts::default();
+                if hashed {
+                    chunk.iter().filter_map(load::Record::value).for_each(|v| written.push(v));
+                }
                 // Beyond what an arena's offsets can count (never, in files under 4 GiB),
                 // the records stay parsed, and are checked from their values.
-                let Some(arena) = out_refs(finder.as_ref(), chunk) else { return RefArena::default() };
+                let Some(arena) = finder.arena(chunk) else { return (written, RefArena::default()) };
                 for (i, r) in chunk.iter_mut().enumerate() {
-                    r.body = Body::Reduced(load::RefsAt { arena: first + c, record: i });
+                    r.body = Body::Reduced(load::RefsAt { arena: first + run, record: i });
                 }
-                arena
+                (written, arena)
             })
             .collect();
-        refs.extend(arenas);
+        for (written, arena) in reduced {
+            if let Some(parts) = parts.as_deref_mut() {
+                parts.append(written);
+            }
+            refs.push(arena);
+        }
         diags
     }
 
     fn file(&self, seed: &load::SeedFile, parts: Option<CanonicalParts>) {
-        let Some(parts) = parts else { return };
-        if seed.complete && seed.records.iter().all(|r| r.key.is_some()) && parts.len() == seed.records.len() {
-            let hash = canon::hash_canonical_bytes(seed.records.iter().map(record_key).zip(parts.iter()));
-            self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(seed.collection.clone(), hash);
-        }
+        let Some(parts) = parts.filter(|_| seed.is_hashable()) else { return };
+        debug_assert_eq!(parts.len(), seed.records.len(), "a canonical form for every record");
+        let hash = canon::hash_canonical_bytes(seed.records.iter().map(record_key).zip(parts.iter()));
+        self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(seed.collection.clone(), hash);
     }
 }
 
-/// The outgoing references of `records`, in an arena; None if they do not fit one.
-fn out_refs(finder: Option<&Finder>, records: &[load::Record]) -> Option<RefArena> {
-    let mut arena = RefArena::default();
-    for r in records {
-        if let Some(finder) = finder {
-            let mut fits = true;
-            finder.each(r, &mut |reference, pointer, key| fits &= arena.push(reference, pointer, key).is_some());
-            fits.then_some(())?;
-        }
-        arena.end_record()?;
-    }
-    arena.shrink_to_fit();
-    Some(arena)
-}
+/// Records per arena of a reduced file's references ([`load::SeedFile::reduced`]).
+const REDUCED_RUN: usize = 64;
 
 /// The second half of a check: every validation, then the hashes. A record byte-identical
 /// to a record of `known` (where it applies) is not validated again, keeps its canonical
@@ -293,7 +288,7 @@ fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: H
             rayon::join(
                 || validate::packs::check(&content, &config, &schemas),
                 || {
-                    let wanted = |name: &str| hashes == Hashes::All || keep.records || lock.collections.contains_key(name);
+                    let wanted = |name: &str| keep.records || hashes.wants(&lock, name);
                     let hashes = collection_hashes(&content, keep, &known, wanted);
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
                     (hashes, pack_hashes)
@@ -322,7 +317,7 @@ fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: H
 /// longer what was checked is an error: its diagnostics could not be placed.
 fn restore_released(tree: &Tree, config: &Config, content: &mut Content, diags: &[Diagnostic]) -> Result<()> {
     for path in content.sources.released_in(diags) {
-        let text = tree.read_limited(&path, config.limits.max_file_bytes).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+        let text = tree.read_optional(&path, config.limits.max_file_bytes).ok().flatten();
         if !text.is_some_and(|text| content.sources.restore(&path, text)) {
             anyhow::bail!("{path} changed while it was being checked: run the check again");
         }
@@ -361,7 +356,7 @@ fn collection_hashes(
         .par_iter()
         .filter(|(name, s)| {
             // A reduced collection was hashed while loading, if at all.
-            wanted(name) && s.reduced.is_none() && s.complete && s.records.iter().all(|r| r.key.is_some())
+            wanted(name) && s.reduced.is_none() && s.is_hashable()
         })
         .map(|(name, s)| {
             let k = known.get(name.as_str()).copied();

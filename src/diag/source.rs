@@ -30,7 +30,7 @@ impl SourceFile {
     /// Lets go of the text (a check that keeps no records holds no file's text it does not
     /// need): until [`Sources::restore`] gives it back, nothing in this file can be placed.
     pub fn release(&mut self) {
-        self.released = Some((*blake3::hash(self.text.as_bytes()).as_bytes(), self.text.len()));
+        self.released = Some((digest(&self.text), self.text.len()));
         self.text = String::new();
         self.lines = OnceLock::new();
     }
@@ -99,6 +99,11 @@ impl SourceFile {
     }
 }
 
+/// What tells a released text from any other.
+fn digest(text: &str) -> [u8; 32] {
+    *blake3::hash(text.as_bytes()).as_bytes()
+}
+
 /// Every source file, by relative path.
 #[derive(Debug, Default)]
 pub struct Sources {
@@ -133,7 +138,7 @@ impl Sources {
     /// it is the very text released.
     pub fn restore(&mut self, path: &str, text: String) -> bool {
         let Some(file) = self.files.get_mut(path) else { return false };
-        let same = file.released.is_some_and(|(digest, len)| len == text.len() && *blake3::hash(text.as_bytes()).as_bytes() == digest);
+        let same = file.released.is_some_and(|(released, len)| len == text.len() && digest(&text) == released);
         if same {
             let restored =
                 SourceFile { path: file.path.clone(), text, records: file.records.clone(), lines: OnceLock::new(), released: None };

@@ -128,6 +128,13 @@ pub struct RefsAt {
     pub record: usize,
 }
 
+impl SeedFile {
+    /// Whether its collection hash is defined: every record parsed, and each with a key.
+    pub fn is_hashable(&self) -> bool {
+        self.complete && self.records.iter().all(|r| r.key.is_some())
+    }
+}
+
 /// A parsed content pack.
 #[derive(Debug, Clone)]
 pub struct Pack {

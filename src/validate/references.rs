@@ -89,6 +89,20 @@ impl<'c> Finder<'c> {
         self.visit(record, &|_| true, &mut |i, pointer, key| found(i as u32, pointer().as_str(), key));
     }
 
+    /// The outgoing references of `records`, in one arena, in their order; None if they do
+    /// not fit one.
+    pub(crate) fn arena(&self, records: &[Record]) -> Option<RefArena> {
+        let mut arena = RefArena::default();
+        for r in records {
+            let mut fits = true;
+            self.each(r, &mut |reference, pointer, key| fits &= arena.push(reference, pointer, key).is_some());
+            fits.then_some(())?;
+            arena.end_record()?;
+        }
+        arena.shrink_to_fit();
+        Some(arena)
+    }
+
     /// Every outgoing reference of `record`, in walk order.
     pub fn all(&self, record: &Record) -> Vec<OutRef> {
         let mut all = Vec::new();
