@@ -11,7 +11,7 @@ pub mod render_json;
 mod source;
 
 pub use codes::Code;
-pub use source::{SourceFile, Sources};
+pub use source::{SourceFile, Sources, TextDigest};
 
 use serde::Serialize;
 

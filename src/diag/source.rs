@@ -35,6 +35,13 @@ impl SourceFile {
         self.lines = OnceLock::new();
     }
 
+    /// A file that was read a piece at a time and never held whole: released from the
+    /// start, with the digest of the text its pieces made up ([`TextDigest`]).
+    pub fn released(path: String, digest: TextDigest, records: Vec<Range<usize>>) -> Self {
+        let released = Some((*digest.hasher.finalize().as_bytes(), digest.len));
+        SourceFile { path, text: String::new(), records, lines: OnceLock::new(), released }
+    }
+
     pub fn is_released(&self) -> bool {
         self.released.is_some()
     }
@@ -102,6 +109,20 @@ impl SourceFile {
 /// What tells a released text from any other.
 fn digest(text: &str) -> [u8; 32] {
     *blake3::hash(text.as_bytes()).as_bytes()
+}
+
+/// The digest a released file keeps, taken a piece at a time from a text never held whole.
+#[derive(Default)]
+pub struct TextDigest {
+    hasher: blake3::Hasher,
+    len: usize,
+}
+
+impl TextDigest {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.len += bytes.len();
+    }
 }
 
 /// Every source file, by relative path.
@@ -203,6 +224,24 @@ impl Sources {
 mod tests {
     use super::*;
     use crate::diag::Code;
+
+    /// A file read in pieces is as released as one read whole: the same text, and only it,
+    /// is taken back.
+    #[test]
+    fn a_file_read_in_pieces_takes_back_the_text_they_made_up() {
+        let text = "{\n  \"data\": [1, 2]\n}\n";
+        let mut digest = TextDigest::default();
+        for piece in text.as_bytes().chunks(5) {
+            digest.update(piece);
+        }
+        let mut sources = Sources::default();
+        sources.insert(Arc::new(SourceFile::released("a.json".to_owned(), digest, vec![12..13, 15..16])));
+        assert!(sources.get("a.json").unwrap().is_released());
+        assert!(!sources.restore("a.json", text.replace('2', "3")));
+        assert!(sources.restore("a.json", text.to_owned()));
+        let file = sources.get("a.json").unwrap();
+        assert_eq!((file.text.as_str(), &file.records[1]), (text, &(15..16)));
+    }
 
     /// A released file is read back only for the diagnostics in it, and only its own text
     /// is taken back: an edit made in between, even of the same length, is refused.

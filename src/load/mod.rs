@@ -14,6 +14,7 @@ mod file;
 pub(crate) mod json;
 mod pack;
 mod seed;
+mod stream;
 pub(crate) mod time;
 
 use std::collections::BTreeMap;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::de::Deserializer as _;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
@@ -14,7 +13,7 @@ use super::{Body, Loaded, Record, Reduce, SeedFile, json, key_of, record_label};
 use crate::canon::CanonicalParts;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Target};
-use crate::known::{self, KnownCollection};
+use crate::known::{self, KnownCollection, RefArena};
 use crate::pointer::Pointer;
 use crate::tree::Tree;
 
@@ -26,11 +25,18 @@ pub(super) fn load_seed_file(
     known: Option<&KnownCollection>,
     reduce: Option<&dyn Reduce>,
 ) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
+    let parser = RecordParser::new(rel, collection, config, known);
+    // A file that is reduced is read a block at a time, never whole, unless it is one of
+    // the few that need the whole text to be told what is wrong with them.
+    if let Some((reduce, root)) = reduce.zip(tree.root()) {
+        if let Some((seed, source, diags)) = super::stream::load_streamed(root, &parser, reduce) {
+            return (rel.to_owned(), Some((seed, Arc::new(source))), diags);
+        }
+    }
     let mut diags = Vec::new();
     let Some(text) = read_text(tree, rel, config.limits.max_file_bytes, &mut diags) else {
         return (rel.to_owned(), None, diags);
     };
-    let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
     let mut source = SourceFile::new(rel.to_owned(), text);
     let text = &source.text;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -67,43 +73,8 @@ pub(super) fn load_seed_file(
                 .at(Target::KeyAt { pointer: Pointer::root().key(key), occurrence: *occurrence }),
         );
     }
-    for (key, raw) in &env.members {
-        let pointer = Pointer::root().key(key);
-        let value = match json::parse(raw.get(), pointer.as_str(), config.limits.max_depth - 1) {
-            Ok((value, findings)) => {
-                diags.extend(findings_to_diags(findings, rel, None));
-                value
-            }
-            Err(fatal) => {
-                diags.push(fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel));
-                continue;
-            }
-        };
-        let envelope_error = |msg: String| Diagnostic::error(Code::InvalidEnvelope, msg).in_file(rel).at_value(pointer.clone());
-        match (key.as_str(), &value) {
-            ("$schema", Value::String(s)) => seed.schema_ref = Some(s.clone()),
-            ("version", Value::String(s)) => match semver::Version::parse(s) {
-                Ok(v) => seed.version = Some(v),
-                Err(e) => diags.push(envelope_error(format!("`version` {s:?} is not a semantic version: {e}"))),
-            },
-            ("updated_at", Value::String(s)) => match super::time::parse_rfc3339(s) {
-                Some(_) => seed.updated_at = Some(s.clone()),
-                None => diags.push(envelope_error(format!("`updated_at` {s:?} is not an RFC 3339 timestamp"))),
-            },
-            ("$schema" | "version" | "updated_at", _) => diags.push(envelope_error(format!("`{key}` must be a string"))),
-            _ => diags.push(
-                Diagnostic::error(Code::InvalidEnvelope, format!("unknown member `{key}` in a seed file"))
-                    .in_file(rel)
-                    .at_key(pointer)
-                    .help("a seed file has `$schema`, `version`, `updated_at` and `data`; records go inside `data`"),
-            ),
-        }
-    }
-    for required in ["version", "updated_at"] {
-        if !env.members.iter().any(|(k, _)| k == required) {
-            diags.push(Diagnostic::error(Code::InvalidEnvelope, format!("seed file has no `{required}`")).in_file(rel).at_value(""));
-        }
-    }
+    let members: Vec<_> = env.members.iter().map(|(key, raw)| (key.as_str(), raw.get(), offset_in(text, raw))).collect();
+    envelope_members(&members, rel, config, &mut seed, &mut diags);
     let raws = match env.data {
         Some(Ok(raws)) => raws,
         Some(Err(what)) => {
@@ -129,59 +100,21 @@ pub(super) fn load_seed_file(
         })
         .collect();
 
-    let max_record = config.limits.max_record_bytes;
-    let depth = config.limits.max_depth.saturating_sub(2).max(1);
-    type Parsed = (Option<Record>, Vec<Diagnostic>);
-    let parse = |index: usize, raw: &RawValue| -> Parsed {
-        let digest = known.map(|_| known::raw_digest(raw.get()));
-        if let Some((k, j)) = known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
-            let key = Some(k.records[j].key.clone());
-            return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
-        }
-        let pointer = format!("/data/{index}");
-        let len = raw.get().len() as u64;
-        if len > max_record {
-            let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max_record} bytes"))
-                .in_file(rel)
-                .at_value(pointer);
-            return (None, vec![d]);
-        }
-        match json::parse(raw.get(), &pointer, depth) {
-            Ok((value, findings)) => {
-                let key = key_of(&value, key_field);
-                let mut diags = Vec::new();
-                if !findings.is_empty() {
-                    let label = record_label(collection, key.as_deref(), index);
-                    diags.extend(findings_to_diags(findings, rel, Some(&label)));
-                }
-                (Some(Record { index, key, body: Body::Parsed { value, known: None }, digest }), diags)
-            }
-            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, config), raw.get(), offset_in(text, raw), rel)]),
-        }
-    };
-    let add = |parsed: Vec<Parsed>, seed: &mut SeedFile, diags: &mut Vec<Diagnostic>| {
-        for (record, record_diags) in parsed {
-            diags.extend(record_diags);
-            match record {
-                Some(r) => seed.records.push(r),
-                None => seed.complete = false,
-            }
-        }
-    };
     match reduce {
-        None => add(raws.par_iter().enumerate().map(|(index, raw)| parse(index, raw)).collect(), &mut seed, &mut diags),
+        None => {
+            let parsed: Vec<_> =
+                raws.par_iter().enumerate().map(|(index, raw)| parser.parse(index, raw.get(), offset_in(text, raw))).collect();
+            add(parsed, &mut seed, &mut diags);
+        }
         Some(reduce) => {
-            // A block per core at a time: enough records to share out, few enough that their
-            // parsed values (several times their text) stay small.
-            let block = REDUCE_BLOCK * rayon::current_num_threads().max(1);
+            let block = reduce_block_len();
             let mut parts = reduce.hashes(collection).then(CanonicalParts::default);
             let mut refs = Vec::new();
             seed.records.reserve_exact(raws.len());
             for (b, raws) in raws.chunks(block).enumerate() {
-                let parsed = raws.par_iter().enumerate().map(|(i, raw)| parse(b * block + i, raw)).collect();
-                let start = seed.records.len();
-                add(parsed, &mut seed, &mut diags);
-                diags.extend(reduce.block(collection, rel, &mut seed.records[start..], parts.as_mut(), &mut refs));
+                let raws: Vec<_> = raws.iter().map(|raw| (raw.get(), offset_in(text, raw))).collect();
+                let block = Block { first: b * block, raws: &raws };
+                reduce_block(&parser, reduce, block, &mut seed, parts.as_mut(), &mut refs, &mut diags);
             }
             seed.reduced = Some(refs);
             reduce.file(&seed, parts);
@@ -193,10 +126,151 @@ pub(super) fn load_seed_file(
     (rel.to_owned(), Some((seed, Arc::new(source))), diags)
 }
 
+/// The envelope's members other than `data` (name, raw text, offset in the file): each
+/// checked, and those that are known set on `seed`; then the ones that must be there.
+pub(super) fn envelope_members(
+    members: &[(&str, &str, usize)],
+    rel: &str,
+    config: &Config,
+    seed: &mut SeedFile,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for &(key, raw, offset) in members {
+        let pointer = Pointer::root().key(key);
+        let value = match json::parse(raw, pointer.as_str(), config.limits.max_depth - 1) {
+            Ok((value, findings)) => {
+                diags.extend(findings_to_diags(findings, rel, None));
+                value
+            }
+            Err(fatal) => {
+                diags.push(fatal_diagnostic(whole_file_limit(fatal, config), raw, offset, rel));
+                continue;
+            }
+        };
+        let envelope_error = |msg: String| Diagnostic::error(Code::InvalidEnvelope, msg).in_file(rel).at_value(pointer.clone());
+        match (key, &value) {
+            ("$schema", Value::String(s)) => seed.schema_ref = Some(s.clone()),
+            ("version", Value::String(s)) => match semver::Version::parse(s) {
+                Ok(v) => seed.version = Some(v),
+                Err(e) => diags.push(envelope_error(format!("`version` {s:?} is not a semantic version: {e}"))),
+            },
+            ("updated_at", Value::String(s)) => match super::time::parse_rfc3339(s) {
+                Some(_) => seed.updated_at = Some(s.clone()),
+                None => diags.push(envelope_error(format!("`updated_at` {s:?} is not an RFC 3339 timestamp"))),
+            },
+            ("$schema" | "version" | "updated_at", _) => diags.push(envelope_error(format!("`{key}` must be a string"))),
+            _ => diags.push(
+                Diagnostic::error(Code::InvalidEnvelope, format!("unknown member `{key}` in a seed file"))
+                    .in_file(rel)
+                    .at_key(pointer)
+                    .help("a seed file has `$schema`, `version`, `updated_at` and `data`; records go inside `data`"),
+            ),
+        }
+    }
+    for required in ["version", "updated_at"] {
+        if !members.iter().any(|(k, _, _)| *k == required) {
+            diags.push(Diagnostic::error(Code::InvalidEnvelope, format!("seed file has no `{required}`")).in_file(rel).at_value(""));
+        }
+    }
+}
+
+/// A record parsed, or None (its diagnostic says why: too large, or not JSON), with the
+/// diagnostics of its parse.
+type Parsed = (Option<Record>, Vec<Diagnostic>);
+
+/// How one seed file's records are parsed: strictly, each from its own slice.
+pub(super) struct RecordParser<'a> {
+    pub(super) rel: &'a str,
+    pub(super) collection: &'a str,
+    pub(super) config: &'a Config,
+    key_field: &'a str,
+    known: Option<&'a KnownCollection>,
+}
+
+impl<'a> RecordParser<'a> {
+    fn new(rel: &'a str, collection: &'a str, config: &'a Config, known: Option<&'a KnownCollection>) -> Self {
+        let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
+        RecordParser { rel, collection, config, key_field, known }
+    }
+
+    /// Record `index` of the file, whose text `raw` starts at byte `offset` of it.
+    fn parse(&self, index: usize, raw: &str, offset: usize) -> Parsed {
+        let (rel, limits) = (self.rel, &self.config.limits);
+        let digest = self.known.map(|_| known::raw_digest(raw));
+        if let Some((k, j)) = self.known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
+            let key = Some(k.records[j].key.clone());
+            return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
+        }
+        let pointer = format!("/data/{index}");
+        let len = raw.len() as u64;
+        if len > limits.max_record_bytes {
+            let max = limits.max_record_bytes;
+            let d = Diagnostic::error(Code::RecordTooLarge, format!("record is {len} bytes, over the limit of {max} bytes"))
+                .in_file(rel)
+                .at_value(pointer);
+            return (None, vec![d]);
+        }
+        match json::parse(raw, &pointer, limits.max_depth.saturating_sub(2).max(1)) {
+            Ok((value, findings)) => {
+                let key = key_of(&value, self.key_field);
+                let mut diags = Vec::new();
+                if !findings.is_empty() {
+                    let label = record_label(self.collection, key.as_deref(), index);
+                    diags.extend(findings_to_diags(findings, rel, Some(&label)));
+                }
+                (Some(Record { index, key, body: Body::Parsed { value, known: None }, digest }), diags)
+            }
+            Err(fatal) => (None, vec![fatal_diagnostic(whole_file_limit(fatal, self.config), raw, offset, rel)]),
+        }
+    }
+}
+
+fn add(parsed: Vec<Parsed>, seed: &mut SeedFile, diags: &mut Vec<Diagnostic>) {
+    for (record, record_diags) in parsed {
+        diags.extend(record_diags);
+        match record {
+            Some(r) => seed.records.push(r),
+            None => seed.complete = false,
+        }
+    }
+}
+
+/// Records per block of a reduced file: a block per core at a time, enough records to
+/// share out, few enough that their parsed values (several times their text) stay small.
+pub(super) fn reduce_block_len() -> usize {
+    REDUCE_BLOCK * rayon::current_num_threads().max(1)
+}
+
+/// A block of a reduced file's records: the text and offset of each, from record `first`.
+pub(super) struct Block<'a> {
+    pub(super) first: usize,
+    pub(super) raws: &'a [(&'a str, usize)],
+}
+
+/// Parses a block of records on every core, then has `reduce` validate, hash and reduce
+/// them. False when a record could not be parsed (its diagnostic says why).
+pub(super) fn reduce_block(
+    parser: &RecordParser,
+    reduce: &dyn Reduce,
+    block: Block,
+    seed: &mut SeedFile,
+    parts: Option<&mut CanonicalParts>,
+    refs: &mut Vec<RefArena>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let parsed: Vec<Parsed> =
+        block.raws.par_iter().enumerate().map(|(i, &(raw, offset))| parser.parse(block.first + i, raw, offset)).collect();
+    let all = parsed.iter().all(|(record, _)| record.is_some());
+    let start = seed.records.len();
+    add(parsed, seed, diags);
+    diags.extend(reduce.block(parser.collection, parser.rel, &mut seed.records[start..], parts, refs));
+    all
+}
+
 /// Records per core in a block of a reduced file ([`Reduce`]).
 const REDUCE_BLOCK: usize = 512;
 
-fn empty_seed(collection: &str, rel: &str) -> SeedFile {
+pub(super) fn empty_seed(collection: &str, rel: &str) -> SeedFile {
     SeedFile {
         collection: collection.to_owned(),
         file: rel.to_owned(),

@@ -1,0 +1,410 @@
+//! A reduced seed file ([`Reduce`]) read a block of records at a time and never held whole:
+//! a scan of its top level through a bounded buffer finds each record's bytes, and each
+//! block of records is parsed, validated and reduced before the next is read.
+//!
+//! The scan takes only a well-formed file: an object with distinct, unescaped member names,
+//! a `data` array, UTF-8 throughout, and every record and member parsing without a fatal
+//! error. Anything else (a syntax error, a record over the limit, a repeated `data`...) is
+//! left to the whole-text path in `seed`, which reads the file again and says what is wrong
+//! with it; so a file gives the same diagnostics whichever path reads it. Nothing is handed
+//! on until the scan has accepted the whole file.
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+
+use super::json;
+use super::seed::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
+use super::{Reduce, SeedFile};
+use crate::canon::CanonicalParts;
+use crate::diag::{Diagnostic, SourceFile, TextDigest};
+use crate::pointer::Pointer;
+use crate::tree::Tree;
+
+/// Bytes read at a time.
+const CHUNK: u64 = 256 << 10;
+
+/// Loads the seed file `parser.rel` of the directory `root` a block at a time; None when the
+/// scan does not take it (see the module's doc), and it must be read whole.
+pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Reduce) -> Option<(SeedFile, SourceFile, Vec<Diagnostic>)> {
+    let (rel, limits) = (parser.rel, &parser.config.limits);
+    let file = Tree::open_regular(root, rel).ok()?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut reader = file.take(limits.max_file_bytes.saturating_add(1));
+    let mut buf = Vec::new();
+    // The file offset of `buf[0]`.
+    let mut base = 0;
+    let mut scan = Scan::default();
+    let mut digest = TextDigest::default();
+    let mut seed = empty_seed(parser.collection, rel);
+    let (mut diags, mut ranges, mut refs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut parts = reduce.hashes(parser.collection).then(CanonicalParts::default);
+    let block_len = reduce_block_len();
+    loop {
+        let read = buf.len();
+        let eof = (&mut reader).take(CHUNK).read_to_end(&mut buf).ok()? == 0;
+        digest.update(&buf[read..]);
+        if (base + buf.len()) as u64 > limits.max_file_bytes {
+            return None;
+        }
+        scan.advance(&buf, base, eof, limits.max_record_bytes)?;
+        while scan.records.len() >= block_len || (eof && !scan.records.is_empty()) {
+            let take = scan.records.len().min(block_len);
+            let raws = scan.records[..take]
+                .iter()
+                .map(|r| Some((std::str::from_utf8(&buf[r.clone()]).ok()?, base + r.start)))
+                .collect::<Option<Vec<_>>>()?;
+            if ranges.is_empty() {
+                // Room for as many records as the first block says the file holds.
+                let per_record = (base + scan.records[take - 1].end).div_ceil(take).max(1);
+                let expected = usize::try_from(size).unwrap_or(0) / per_record + take;
+                seed.records.reserve_exact(expected);
+                ranges.reserve_exact(expected);
+            }
+            let block = Block { first: ranges.len(), raws: &raws };
+            if !reduce_block(parser, reduce, block, &mut seed, parts.as_mut(), &mut refs, &mut diags) {
+                return None;
+            }
+            ranges.extend(scan.records.drain(..take).map(|r| base + r.start..base + r.end));
+        }
+        if eof {
+            break;
+        }
+        // Let go of what is behind the scan, when that is at least half the buffer: each byte
+        // is moved a bounded number of times, however long a value is.
+        let keep = scan.keep_from();
+        if keep > 0 && keep >= buf.len() / 2 {
+            buf.drain(..keep);
+            base += keep;
+            scan.shift(keep);
+        }
+    }
+    if !(scan.at == At::End && scan.data) {
+        return None;
+    }
+    // The members were taken as text; one that does not parse is the whole-text path's.
+    let max_depth = limits.max_depth - 1;
+    if scan.members.iter().any(|(key, raw, _)| json::parse(raw, Pointer::root().key(key).as_str(), max_depth).is_err()) {
+        return None;
+    }
+    let members: Vec<_> = scan.members.iter().map(|(key, raw, offset)| (key.as_str(), raw.as_str(), *offset)).collect();
+    let mut envelope = Vec::new();
+    envelope_members(&members, rel, parser.config, &mut seed, &mut envelope);
+    envelope.append(&mut diags);
+    seed.reduced = Some(refs);
+    reduce.file(&seed, parts);
+    Some((seed, SourceFile::released(rel.to_owned(), digest, ranges), envelope))
+}
+
+/// A member of the envelope other than `data`: its name, raw text and offset in the file.
+type Member = (String, String, usize);
+
+/// Where the scan of the top level is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Before the opening brace.
+    #[default]
+    Start,
+    /// After the opening brace: a member name or the closing brace.
+    KeyOrEnd,
+    /// After a comma between members: a member name.
+    Key,
+    /// Inside a member name that starts at this index of the buffer.
+    KeyText(usize),
+    Colon,
+    MemberValue,
+    AfterMember,
+    /// After `data`'s opening bracket: a record or the closing bracket.
+    RecordOrEnd,
+    /// After a comma between records.
+    Record,
+    AfterRecord,
+    End,
+}
+
+/// The scan of a file's top level, which may stop anywhere and go on once more is read.
+#[derive(Default)]
+struct Scan {
+    /// The next byte of the buffer to look at.
+    pos: usize,
+    at: At,
+    /// The name of the member whose value comes next.
+    key: String,
+    /// The value being scanned, if one is.
+    value: Option<ValueScan>,
+    /// The records found and not yet handed on, as ranges of the buffer.
+    records: Vec<Range<usize>>,
+    members: Vec<Member>,
+    /// Member names seen so far (a file has a handful).
+    names: Vec<String>,
+    /// Whether `data` was seen (as an array).
+    data: bool,
+}
+
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl Scan {
+    /// Scans `buf` (whose first byte is at `base` in the file) as far as it goes. None when
+    /// the file is not one this scan takes.
+    fn advance(&mut self, buf: &[u8], base: usize, eof: bool, max_record: u64) -> Option<()> {
+        loop {
+            if let Some(value) = &mut self.value {
+                let end = value.step(buf, &mut self.pos, eof);
+                let (start, record) = (value.start, value.record);
+                if record && (self.pos - start) as u64 > max_record {
+                    return None;
+                }
+                let Some(end) = end else {
+                    return (!eof).then_some(());
+                };
+                self.value = None;
+                if record {
+                    self.records.push(start..end);
+                } else {
+                    let text = std::str::from_utf8(&buf[start..end]).ok()?.to_owned();
+                    self.members.push((std::mem::take(&mut self.key), text, base + start));
+                }
+                continue;
+            }
+            let Some(&b) = buf.get(self.pos) else {
+                return (!eof || self.at == At::End).then_some(());
+            };
+            if let At::KeyText(start) = self.at {
+                let Some(i) = memchr::memchr2(b'"', b'\\', &buf[self.pos..]) else {
+                    self.pos = buf.len();
+                    return (!eof).then_some(());
+                };
+                let end = self.pos + i;
+                // An escaped name, or one with a control character, is the whole-text path's.
+                let name = buf[start..end].iter().all(|&c| c >= 0x20).then(|| std::str::from_utf8(&buf[start..end]).ok()).flatten();
+                let name = name.filter(|n| buf[end] == b'"' && !self.names.iter().any(|seen| seen == n))?;
+                self.names.push(name.to_owned());
+                self.key = name.to_owned();
+                self.pos = end + 1;
+                self.at = At::Colon;
+                continue;
+            }
+            if is_whitespace(b) {
+                self.pos += 1;
+                continue;
+            }
+            let pos = self.pos;
+            let value = |record| Some(ValueScan::new(pos, record));
+            self.at = match (self.at, b) {
+                (At::Start, b'{') => At::KeyOrEnd,
+                (At::KeyOrEnd | At::Key, b'"') => At::KeyText(self.pos + 1),
+                (At::KeyOrEnd | At::AfterMember, b'}') => At::End,
+                (At::Colon, b':') => At::MemberValue,
+                (At::MemberValue, b'[') if self.key == "data" => {
+                    self.data = true;
+                    At::RecordOrEnd
+                }
+                (At::RecordOrEnd | At::AfterRecord, b']') => At::AfterMember,
+                // A value never starts with these; no need to scan an empty one.
+                (At::MemberValue | At::RecordOrEnd | At::Record, b',' | b':' | b']' | b'}') => return None,
+                (At::MemberValue, _) if self.key != "data" => {
+                    self.value = value(false);
+                    At::AfterMember
+                }
+                (At::AfterMember, b',') => At::Key,
+                (At::RecordOrEnd | At::Record, _) => {
+                    self.value = value(true);
+                    At::AfterRecord
+                }
+                (At::AfterRecord, b',') => At::Record,
+                _ => return None,
+            };
+            // A value's scan starts at its first byte; every other step takes its byte.
+            if self.value.is_none() {
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// The first byte of the buffer still needed: that of the first record not handed on,
+    /// or of the name or value being scanned.
+    fn keep_from(&self) -> usize {
+        let mut keep = self.pos;
+        if let At::KeyText(start) = self.at {
+            keep = keep.min(start);
+        }
+        if let Some(v) = &self.value {
+            keep = keep.min(v.start);
+        }
+        self.records.first().map_or(keep, |r| keep.min(r.start))
+    }
+
+    /// The first `n` bytes of the buffer were dropped.
+    fn shift(&mut self, n: usize) {
+        self.pos -= n;
+        if let At::KeyText(start) = &mut self.at {
+            *start -= n;
+        }
+        if let Some(v) = &mut self.value {
+            v.start -= n;
+        }
+        for r in &mut self.records {
+            *r = r.start - n..r.end - n;
+        }
+    }
+}
+
+/// The scan of one value (a record, or a member's value), found by its brackets and
+/// strings alone; the parser checks the rest of it.
+struct ValueScan {
+    start: usize,
+    record: bool,
+    /// Brackets open; 0 for a scalar or a string.
+    depth: usize,
+    /// Inside a string, and just after a backslash in it.
+    in_string: bool,
+    escaped: bool,
+    /// Neither a container nor a string: ends before whitespace, a comma or a closing bracket.
+    scalar: bool,
+    started: bool,
+}
+
+impl ValueScan {
+    fn new(start: usize, record: bool) -> Self {
+        ValueScan { start, record, depth: 0, in_string: false, escaped: false, scalar: false, started: false }
+    }
+
+    /// Scans on from `pos`: the end of the value once found, None while it goes on past the
+    /// buffer (or the file, at `eof`; a scalar then ends with it).
+    fn step(&mut self, buf: &[u8], pos: &mut usize, eof: bool) -> Option<usize> {
+        if !self.started {
+            self.started = true;
+            match buf[*pos] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth = 1,
+                _ => self.scalar = true,
+            }
+            if !self.scalar {
+                *pos += 1;
+            }
+        }
+        if self.scalar {
+            while let Some(&b) = buf.get(*pos) {
+                if is_whitespace(b) || matches!(b, b',' | b']' | b'}') {
+                    return Some(*pos);
+                }
+                *pos += 1;
+            }
+            return eof.then_some(*pos);
+        }
+        loop {
+            if self.in_string {
+                if self.escaped {
+                    if *pos >= buf.len() {
+                        return None;
+                    }
+                    *pos += 1;
+                    self.escaped = false;
+                }
+                let Some(i) = memchr::memchr2(b'"', b'\\', &buf[*pos..]) else {
+                    *pos = buf.len();
+                    return None;
+                };
+                *pos += i + 1;
+                if buf[*pos - 1] == b'\\' {
+                    self.escaped = true;
+                    continue;
+                }
+                self.in_string = false;
+                if self.depth == 0 {
+                    return Some(*pos);
+                }
+            }
+            loop {
+                let &b = buf.get(*pos)?;
+                *pos += 1;
+                match b {
+                    b'"' => {
+                        self.in_string = true;
+                        break;
+                    }
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            return Some(*pos);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records and members of `text` scanned `piece` bytes at a time, as the loader
+    /// reads it; None when the scan leaves the file to the whole-text path.
+    fn scan(text: &str, piece: usize) -> Option<(Vec<&str>, Vec<Member>)> {
+        let mut scan = Scan::default();
+        let (mut buf, mut base, mut records) = (Vec::new(), 0, Vec::new());
+        let mut pieces = text.as_bytes().chunks(piece);
+        loop {
+            let next = pieces.next();
+            buf.extend_from_slice(next.unwrap_or_default());
+            scan.advance(&buf, base, next.is_none(), 1 << 20)?;
+            records.extend(scan.records.drain(..).map(|r| &text[base + r.start..base + r.end]));
+            if next.is_none() {
+                break;
+            }
+            let keep = scan.keep_from();
+            buf.drain(..keep);
+            base += keep;
+            scan.shift(keep);
+        }
+        (scan.at == At::End && scan.data).then_some((records, scan.members))
+    }
+
+    #[test]
+    fn records_and_members_are_found_whatever_the_pieces() {
+        let text = "{ \"$schema\" : \"../s.json\",\n \"data\": [ {\"id\":\"a\",\"t\":[1,{\"x\":\"]}\\\"\"}]} ,\n\t\"str\\\\\", 12.5e3 ,true,[],{}],\n\"version\" :{\"v\": [\"1\"]}}\n";
+        let want = vec![r#"{"id":"a","t":[1,{"x":"]}\""}]}"#, r#""str\\""#, "12.5e3", "true", "[]", "{}"];
+        for piece in [1, 2, 3, 7, 64, text.len()] {
+            let (records, members) = scan(text, piece).unwrap_or_else(|| panic!("piece {piece}"));
+            assert_eq!(records, want, "piece {piece}");
+            let members: Vec<_> = members.iter().map(|(k, v, at)| (k.as_str(), v.as_str(), &text[*at..*at + v.len()])).collect();
+            assert_eq!(members, [("$schema", "\"../s.json\"", "\"../s.json\""), ("version", "{\"v\": [\"1\"]}", "{\"v\": [\"1\"]}")]);
+        }
+    }
+
+    #[test]
+    fn whatever_is_not_a_plain_envelope_is_left_to_the_whole_text() {
+        for text in [
+            "[]",
+            "\u{feff}{\"data\": []}",
+            "{\"data\": {}}",
+            "{\"data\": [1,]}",
+            "{\"data\": [1] \"version\": 1}",
+            "{\"data\": [1], \"data\": [2]}",
+            "{\"d\\u0061ta\": [1]}",
+            "{\"data\": [1]}}",
+            "{\"data\": [1]",
+            "{\"data\": [\"open]}",
+            "{\"version\": \"1.0.0\"}",
+            "{\"data\": [1], }",
+        ] {
+            for piece in [1, 4, text.len()] {
+                assert!(scan(text, piece).is_none(), "{text:?} in pieces of {piece}");
+            }
+        }
+        assert!(scan("{}", 1).is_none(), "no data");
+        assert!(scan(" {\"data\": [ ]} ", 1).is_some_and(|(r, m)| r.is_empty() && m.is_empty()));
+    }
+
+    #[test]
+    fn a_record_over_the_limit_stops_the_scan_before_it_is_all_read() {
+        let mut scan = Scan::default();
+        let text = format!("{{\"data\": [\"{}", "x".repeat(100));
+        assert!(scan.advance(text.as_bytes(), 0, false, 50).is_none());
+    }
+}
