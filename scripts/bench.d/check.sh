@@ -69,18 +69,24 @@ alternating_medians_ns() {
 
 q() { printf '%q' "$1"; }
 
-# The minimum wall time in nanoseconds of MIN_RUNS (default 60) runs of one command line:
-# the figure for "how fast can it be", least disturbed by the load of the machine.
+# The minimum wall time in nanoseconds of MIN_RUNS (default 60) runs of a program, started
+# directly, with no shell in between (hyperfine-style: hyperfine subtracts the start of its
+# shell; this has none to subtract): the figure for "how fast can it be", least disturbed
+# by the load of the machine. Leading NAME=value words are set in its environment.
 min_ns() {
-    local i start end best=0
-    bash -c "$1" >/dev/null 2>&1
-    for ((i = 0; i < ${MIN_RUNS:-60}; i++)); do
-        start=$(date +%s%N)
-        bash -c "$1" >/dev/null 2>&1
-        end=$(date +%s%N)
-        if ((best == 0 || end - start < best)); then best=$((end - start)); fi
-    done
-    echo "$best"
+    python3 - "$@" <<'PY'
+import os, subprocess, sys, time
+env, args = dict(os.environ), sys.argv[1:]
+while args and "=" in args[0] and not args[0].startswith("/"):
+    name, value = args.pop(0).split("=", 1)
+    env[name] = value
+def once():
+    start = time.perf_counter_ns()
+    subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter_ns() - start
+once()
+print(min(once() for _ in range(int(os.environ.get("MIN_RUNS", "60")))))
+PY
 }
 
 check_cmd="$(q "$seedc") --root $(q "$root") check -q"
@@ -160,10 +166,9 @@ awk -v k="$rss_kb" -v b="$bytes" 'BEGIN {
     printf "check: peak RSS %.0f MB for %.1f MB of input: %.2fx (target <= 1.5x)\n", k * 1024 / 1e6, b / 1e6, k * 1024 / b }'
 
 # 5. The sample content.
-sample_cmd="$(q "$seedc") --root . check -q"
-sample_ns=$(min_ns "$sample_cmd")
-floor_ns=$(min_ns true)
-sample_one_ns=$(min_ns "RAYON_NUM_THREADS=1 $sample_cmd")
+sample_ns=$(min_ns "$seedc" --root . check -q)
+floor_ns=$(min_ns "$(type -P true)")
+sample_one_ns=$(min_ns RAYON_NUM_THREADS=1 "$seedc" --root . check -q)
 awk -v s="$sample_ns" -v f="$floor_ns" -v o="$sample_one_ns" 'BEGIN {
     printf "check: sample content %.1f ms (min; `true` takes %.1f ms; target <= 12 ms); on one thread %.1f ms: %.2fx (target <= 1x)\n",
         s / 1e6, f / 1e6, o / 1e6, s / o }'

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, anyhow, bail};
 use jsonschema::{Draft, Registry, Resource, Validator};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::{Config, SchemaVersion};
@@ -57,16 +58,29 @@ impl Schemas {
                 .map_err(|e| anyhow!("schema {rel} (used by {used_by}) does not compile: {e}"))?;
             Ok(CompiledSchema { path: rel.to_owned(), validator })
         };
-        let mut collections = BTreeMap::new();
-        for (name, c) in &config.collections {
-            collections.insert(name.clone(), compile(&c.schema, &format!("collections.{name}"))?);
+        // Compiling is most of a small check's time: every schema at once, on every core;
+        // the first that fails, in the config's order, is the error.
+        enum Use {
+            Collection(String),
+            Pack(String, SchemaVersion),
         }
-        let mut packs = BTreeMap::new();
+        let mut jobs = Vec::new();
+        for (name, c) in &config.collections {
+            jobs.push((Use::Collection(name.clone()), c.schema.as_str(), format!("collections.{name}")));
+        }
         for (kind, k) in &config.packs.kinds {
             for (v, path) in &k.schemas {
                 let version = SchemaVersion::parse(v).expect("checked when the config was loaded");
-                packs.insert((kind.clone(), version), compile(path, &format!("packs.kinds.{kind}.schemas.\"{v}\""))?);
+                jobs.push((Use::Pack(kind.clone(), version), path.as_str(), format!("packs.kinds.{kind}.schemas.\"{v}\"")));
             }
+        }
+        let compiled: Vec<Result<CompiledSchema>> = jobs.par_iter().map(|(_, rel, used_by)| compile(rel, used_by)).collect();
+        let (mut collections, mut packs) = (BTreeMap::new(), BTreeMap::new());
+        for ((used, _, _), schema) in jobs.into_iter().zip(compiled) {
+            match used {
+                Use::Collection(name) => collections.insert(name, schema?),
+                Use::Pack(kind, version) => packs.insert((kind, version), schema?),
+            };
         }
         Ok(Schemas { collections, packs, documents })
     }
