@@ -215,14 +215,14 @@ impl load::Reduce for Reducer<'_> {
         let reduced: Vec<(CanonicalParts, RefArena)> = records
             .par_chunks_mut(REDUCED_RUN)
             .enumerate()
-            .map(|(run, chunk)| {
+            .map_init(RefArena::default, |scratch, (run, chunk)| {
                 let mut written = CanonicalParts::default();
                 if hashed {
                     chunk.iter().filter_map(load::Record::value).for_each(|v| written.push(v));
                 }
                 // Beyond what an arena's offsets can count (never, in files under 4 GiB),
                 // the records stay parsed, and are checked from their values.
-                let Some(arena) = finder.arena(chunk) else { return (written, RefArena::default()) };
+                let Some(arena) = finder.arena(chunk, scratch) else { return (written, RefArena::default()) };
                 for (i, r) in chunk.iter_mut().enumerate() {
                     r.body = Body::Reduced(load::RefsAt { arena: first + run, record: i });
                 }

@@ -78,7 +78,12 @@ impl RefArena {
     /// Adds one outgoing reference to the record being added. None once the arena is
     /// beyond what its offsets can count (4 GiB of text).
     pub fn push(&mut self, reference: u32, pointer: &str, key: &str) -> Option<()> {
-        self.text.push_str(pointer);
+        self.push_with(reference, &|out: &mut String| out.push_str(pointer), key)
+    }
+
+    /// [`push`](Self::push), with the pointer written by `pointer` straight into the arena.
+    pub fn push_with(&mut self, reference: u32, pointer: &dyn Fn(&mut String), key: &str) -> Option<()> {
+        pointer(&mut self.text);
         let pointer_end = u32::try_from(self.text.len()).ok()?;
         self.text.push_str(key);
         let key_end = u32::try_from(self.text.len()).ok()?;
@@ -92,11 +97,11 @@ impl RefArena {
         Some(())
     }
 
-    /// Gives back the room grown for records that will not come.
-    pub fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.refs.shrink_to_fit();
-        self.ends.shrink_to_fit();
+    /// Empties it, keeping its room.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.refs.clear();
+        self.ends.clear();
     }
 
     /// How many records it holds.

@@ -25,60 +25,49 @@ use crate::tree::Tree;
 const CHUNK: u64 = 256 << 10;
 
 /// Loads the seed file `parser.rel` of the directory `root` a block at a time; None when the
-/// scan does not take it (see the module's doc), and it must be read whole.
+/// scan does not take it (see the module's doc), and it must be read whole. Reading and
+/// scanning the next block overlaps with parsing and reducing this one, on another core.
 pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Reduce) -> Option<(SeedFile, SourceFile, Vec<Diagnostic>)> {
     let (rel, limits) = (parser.rel, &parser.config.limits);
     let file = Tree::open_regular(root, rel).ok()?;
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut reader = file.take(limits.max_file_bytes.saturating_add(1));
-    let mut buf = Vec::new();
-    // The file offset of `buf[0]`.
-    let mut base = 0;
-    let mut scan = Scan::default();
-    let mut digest = TextDigest::default();
+    let mut reader = Reader {
+        file: file.take(limits.max_file_bytes.saturating_add(1)),
+        limits,
+        buf: Vec::new(),
+        base: 0,
+        scan: Scan::default(),
+        digest: TextDigest::default(),
+        eof: false,
+    };
     let mut seed = empty_seed(parser.collection, rel);
     let (mut diags, mut ranges, mut refs) = (Vec::new(), Vec::new(), Vec::new());
     let mut parts = reduce.hashes(parser.collection).then(CanonicalParts::default);
     let block_len = reduce_block_len();
-    loop {
-        let read = buf.len();
-        let eof = (&mut reader).take(CHUNK).read_to_end(&mut buf).ok()? == 0;
-        digest.update(&buf[read..]);
-        if (base + buf.len()) as u64 > limits.max_file_bytes {
+    let mut reduce_one = |block: ReadBlock| -> bool {
+        let Some(raws) = block.ranges.iter().map(|r| Some((std::str::from_utf8(&block.bytes[r.clone()]).ok()?, block.base + r.start))).collect::<Option<Vec<_>>>() else {
+            return false;
+        };
+        if ranges.is_empty() {
+            // Room for as many records as the first block says the file holds.
+            let per_record = (block.base + block.bytes.len()).div_ceil(raws.len()).max(1);
+            let expected = usize::try_from(size).unwrap_or(0) / per_record + raws.len();
+            seed.records.reserve_exact(expected);
+            ranges.reserve_exact(expected);
+        }
+        let ok = reduce_block(parser, reduce, Block { first: ranges.len(), raws: &raws }, &mut seed, parts.as_mut(), &mut refs, &mut diags);
+        ranges.extend(block.ranges.iter().map(|r| block.base + r.start..block.base + r.end));
+        ok
+    };
+    let mut next = reader.next_block(block_len)?;
+    while !next.ranges.is_empty() {
+        let (reduced, read) = rayon::join(|| reduce_one(next), || reader.next_block(block_len));
+        if !reduced {
             return None;
         }
-        scan.advance(&buf, base, eof, limits.max_record_bytes)?;
-        while scan.records.len() >= block_len || (eof && !scan.records.is_empty()) {
-            let take = scan.records.len().min(block_len);
-            let raws = scan.records[..take]
-                .iter()
-                .map(|r| Some((std::str::from_utf8(&buf[r.clone()]).ok()?, base + r.start)))
-                .collect::<Option<Vec<_>>>()?;
-            if ranges.is_empty() {
-                // Room for as many records as the first block says the file holds.
-                let per_record = (base + scan.records[take - 1].end).div_ceil(take).max(1);
-                let expected = usize::try_from(size).unwrap_or(0) / per_record + take;
-                seed.records.reserve_exact(expected);
-                ranges.reserve_exact(expected);
-            }
-            let block = Block { first: ranges.len(), raws: &raws };
-            if !reduce_block(parser, reduce, block, &mut seed, parts.as_mut(), &mut refs, &mut diags) {
-                return None;
-            }
-            ranges.extend(scan.records.drain(..take).map(|r| base + r.start..base + r.end));
-        }
-        if eof {
-            break;
-        }
-        // Let go of what is behind the scan, when that is at least half the buffer: each byte
-        // is moved a bounded number of times, however long a value is.
-        let keep = scan.keep_from();
-        if keep > 0 && keep >= buf.len() / 2 {
-            buf.drain(..keep);
-            base += keep;
-            scan.shift(keep);
-        }
+        next = read?;
     }
+    let Reader { scan, digest, .. } = reader;
     if !(scan.at == At::End && scan.data) {
         return None;
     }
@@ -94,6 +83,66 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
     seed.reduced = Some(refs);
     reduce.file(&seed, parts);
     Some((seed, SourceFile::released(rel.to_owned(), digest, ranges), envelope))
+}
+
+/// A file being read and scanned, a buffer at a time.
+struct Reader<'a> {
+    file: std::io::Take<std::fs::File>,
+    limits: &'a crate::config::Limits,
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    base: usize,
+    scan: Scan,
+    digest: TextDigest,
+    eof: bool,
+}
+
+/// Records read and not yet reduced: their bytes, with what came before them since the
+/// last block, from offset `base` of the file.
+struct ReadBlock {
+    bytes: Vec<u8>,
+    base: usize,
+    /// Each record's range of `bytes`.
+    ranges: Vec<Range<usize>>,
+}
+
+impl Reader<'_> {
+    /// Reads and scans on until `n` records are found or the file ends, and hands those
+    /// records on in a buffer of their own; none once the file has ended. None when the file
+    /// is not one the scan takes.
+    fn next_block(&mut self, n: usize) -> Option<ReadBlock> {
+        while self.scan.records.len() < n && !self.eof {
+            let read = self.buf.len();
+            self.eof = (&mut self.file).take(CHUNK).read_to_end(&mut self.buf).ok()? == 0;
+            self.digest.update(&self.buf[read..]);
+            if (self.base + self.buf.len()) as u64 > self.limits.max_file_bytes {
+                return None;
+            }
+            self.scan.advance(&self.buf, self.base, self.eof, self.limits.max_record_bytes)?;
+            if self.scan.records.is_empty() {
+                // Let go of what is behind the scan, when that is at least half the buffer:
+                // each byte is moved a bounded number of times, however long a value is.
+                let keep = self.scan.keep_from();
+                if keep > 0 && keep >= self.buf.len() / 2 {
+                    self.buf.drain(..keep);
+                    self.base += keep;
+                    self.scan.shift(keep);
+                }
+            }
+        }
+        let take = self.scan.records.len().min(n);
+        let ranges: Vec<_> = self.scan.records.drain(..take).collect();
+        let end = ranges.last().map_or(0, |r| r.end);
+        // The bytes after the block move to a buffer of their own, with room for the next.
+        let mut rest = Vec::with_capacity((end + CHUNK as usize).max(self.buf.len() - end));
+        rest.extend_from_slice(&self.buf[end..]);
+        self.buf.truncate(end);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        let block = ReadBlock { bytes, base: self.base, ranges };
+        self.base += end;
+        self.scan.shift(end);
+        Some(block)
+    }
 }
 
 /// A member of the envelope other than `data`: its name, raw text and offset in the file.

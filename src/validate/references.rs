@@ -86,20 +86,27 @@ impl<'c> Finder<'c> {
     /// Calls `found` with each outgoing reference of `record`, in walk order: its position
     /// in the collection's `references`, its pointer relative to the record, and the key.
     pub fn each(&self, record: &Record, found: &mut dyn FnMut(u32, &str, &str)) {
-        self.visit(record, &|_| true, &mut |i, pointer, key| found(i as u32, pointer().as_str(), key));
+        let mut text = String::new();
+        self.visit(record, &|_| true, &mut |i, pointer, key| {
+            text.clear();
+            pointer(&mut text);
+            found(i as u32, &text, key);
+        });
     }
 
     /// The outgoing references of `records`, in one arena, in their order; None if they do
-    /// not fit one.
-    pub(crate) fn arena(&self, records: &[Record]) -> Option<RefArena> {
-        let mut arena = RefArena::default();
+    /// not fit one. It is built in `scratch` (left empty, its room kept for the next), so
+    /// that the arena is allocated once, at its size.
+    pub(crate) fn arena(&self, records: &[Record], scratch: &mut RefArena) -> Option<RefArena> {
+        scratch.clear();
         for r in records {
             let mut fits = true;
-            self.each(r, &mut |reference, pointer, key| fits &= arena.push(reference, pointer, key).is_some());
+            self.visit(r, &|_| true, &mut |reference, pointer, key| fits &= scratch.push_with(reference as u32, pointer, key).is_some());
             fits.then_some(())?;
-            arena.end_record()?;
+            scratch.end_record()?;
         }
-        arena.shrink_to_fit();
+        let arena = scratch.clone();
+        scratch.clear();
         Some(arena)
     }
 
@@ -107,23 +114,23 @@ impl<'c> Finder<'c> {
     pub fn all(&self, record: &Record) -> Vec<OutRef> {
         let mut all = Vec::new();
         self.visit(record, &|_| true, &mut |i, pointer, key| {
-            all.push(OutRef { reference: i as u32, pointer: pointer(), key: key.to_owned() });
+            all.push(OutRef { reference: i as u32, pointer: to_pointer(pointer), key: key.to_owned() });
         });
         all
     }
 
     /// Calls `found` with each outgoing reference of `record` through the declared
-    /// references that are `wanted`; its pointer is made only if asked for, so a walk that
-    /// finds nothing wrong allocates nothing.
+    /// references that are `wanted`; its pointer is written (into the string given) only if
+    /// asked for, so a walk that finds nothing wrong allocates nothing.
     /// Generic, not `dyn`: this is the reference check's inner loop.
     fn visit<W, F>(&self, record: &Record, wanted: &W, found: &mut F)
     where
         W: Fn(usize) -> bool,
-        F: FnMut(usize, &dyn Fn() -> Pointer, &str),
+        F: FnMut(usize, &dyn Fn(&mut String), &str),
     {
         let walk_value = |value: &Value, found: &mut F| {
             for (i, tokens) in self.tokens.iter().enumerate().filter(|(i, _)| wanted(*i)) {
-                walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|| pointer(path), key));
+                walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|out: &mut String| write_pointer(path, out), key));
             }
         };
         match (&record.body, self.known) {
@@ -131,7 +138,7 @@ impl<'c> Finder<'c> {
             (Body::Known(j), Some(k)) => match k.refs(*j) {
                 Some(refs) => {
                     for (i, p, key) in refs.filter(|(i, _, _)| wanted(*i as usize)) {
-                        found(i as usize, &|| Pointer::from(p.to_owned()), key);
+                        found(i as usize, &|out: &mut String| out.push_str(p), key);
                     }
                 }
                 // Valid canonical JSON, keys and strings as in the record's own bytes.
@@ -144,7 +151,7 @@ impl<'c> Finder<'c> {
             (Body::Reduced(at), _) => {
                 let arena = self.reduced.get(at.arena).expect("a reduced record's file has its arenas");
                 for (i, p, key) in arena.record(at.record).filter(|(i, _, _)| wanted(*i as usize)) {
-                    found(i as usize, &|| Pointer::from(p.to_owned()), key);
+                    found(i as usize, &|out: &mut String| out.push_str(p), key);
                 }
             }
             (Body::Known(_), None) => unreachable!("a record left unparsed is known"),
@@ -172,7 +179,7 @@ fn check_record(name: &str, file: &str, record: &Record, finder: &Finder, declar
         if let Some(target_keys) = d.target_keys
             && !target_keys.contains(key)
         {
-            diags.push((dangling(name, file, record, d, &pointer(), key), reference, key.to_owned()));
+            diags.push((dangling(name, file, record, d, &to_pointer(pointer), key), reference, key.to_owned()));
         }
     });
     diags
@@ -208,15 +215,21 @@ enum Step<'v> {
     Member(&'v str),
 }
 
-fn pointer(path: &[Step]) -> Pointer {
-    let mut p = Pointer::root();
+/// The pointer text of `path`, written at the end of `out`.
+fn write_pointer(path: &[Step], out: &mut String) {
     for step in path {
+        out.push('/');
         match step {
-            Step::Index(i) => p.push_index(*i),
-            Step::Member(k) => p.push_key(k),
+            Step::Index(i) => out.push_str(itoa::Buffer::new().format(*i)),
+            Step::Member(k) => out.push_str(&crate::pointer::escape(k)),
         }
     }
-    p
+}
+
+fn to_pointer(write: &dyn Fn(&mut String)) -> Pointer {
+    let mut text = String::new();
+    write(&mut text);
+    Pointer::from(text)
 }
 
 /// A reference path's tokens, unescaped; `*` is the wildcard (config made sure the path
@@ -280,7 +293,7 @@ mod tests {
         let run = |path: &str| {
             let tokens = tokens(path);
             let mut out = Vec::new();
-            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((pointer(p).into_string(), s.to_owned())));
+            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((to_pointer(&|o: &mut String| write_pointer(p, o)).into_string(), s.to_owned())));
             out
         };
         let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect::<Vec<_>>();
