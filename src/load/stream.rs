@@ -45,7 +45,12 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
     let mut parts = reduce.hashes(parser.collection).then(CanonicalParts::default);
     let block_len = reduce_block_len();
     let mut reduce_one = |block: ReadBlock| -> bool {
-        let Some(raws) = block.ranges.iter().map(|r| Some((std::str::from_utf8(&block.bytes[r.clone()]).ok()?, block.base + r.start))).collect::<Option<Vec<_>>>() else {
+        let Some(raws) = block
+            .ranges
+            .iter()
+            .map(|r| Some((std::str::from_utf8(&block.bytes[r.clone()]).ok()?, block.base + r.start)))
+            .collect::<Option<Vec<_>>>()
+        else {
             return false;
         };
         if ranges.is_empty() {
@@ -423,6 +428,31 @@ mod tests {
             assert_eq!(records, want, "piece {piece}");
             let members: Vec<_> = members.iter().map(|(k, v, at)| (k.as_str(), v.as_str(), &text[*at..*at + v.len()])).collect();
             assert_eq!(members, [("$schema", "\"../s.json\"", "\"../s.json\""), ("version", "{\"v\": [\"1\"]}", "{\"v\": [\"1\"]}")]);
+        }
+    }
+
+    /// Long values, with quotes, backslashes and brackets of both kinds in their strings at
+    /// every offset a read can cut them at: cut where serde_json cuts them.
+    #[test]
+    fn long_values_are_cut_where_the_parser_cuts_them() {
+        let mut records = Vec::new();
+        for shift in 0..70 {
+            let tricky = format!("{}\\\"}}]{{[\\\\\"x{}", "a".repeat(shift), "\\".repeat(shift % 5));
+            records.push(serde_json::json!({"id": shift, "s": tricky, "t": [{"u": [tricky, {"v": "}"}]}, []], "w": "\\"}));
+            records.push(serde_json::json!([tricky, {"k": [1, 2, {"z": tricky}]}]));
+            records.push(serde_json::json!(tricky));
+        }
+        let text = format!("{{\"data\": {}, \"version\": \"1.0.0\"}}", serde_json::to_string_pretty(&records).unwrap());
+        let want: Vec<String> = {
+            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+            parsed["data"].as_array().unwrap().iter().map(|v| serde_json::to_string(v).unwrap()).collect()
+        };
+        for piece in [1, 7, 63, 64, 65, 200, 4096, text.len()] {
+            let (found, members) = scan(&text, piece).unwrap_or_else(|| panic!("piece {piece}"));
+            let found: Vec<String> =
+                found.iter().map(|r| serde_json::to_string(&serde_json::from_str::<serde_json::Value>(r).unwrap()).unwrap()).collect();
+            assert_eq!(found, want, "piece {piece}");
+            assert_eq!(members.len(), 1);
         }
     }
 

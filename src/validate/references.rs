@@ -130,7 +130,9 @@ impl<'c> Finder<'c> {
     {
         let walk_value = |value: &Value, found: &mut F| {
             for (i, tokens) in self.tokens.iter().enumerate().filter(|(i, _)| wanted(*i)) {
-                walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| found(i, &|out: &mut String| write_pointer(path, out), key));
+                walk(value, tokens, &mut Vec::new(), &mut |path: &[Step], key: &str| {
+                    found(i, &|out: &mut String| write_pointer(path, out), key)
+                });
             }
         };
         match (&record.body, self.known) {
@@ -293,7 +295,9 @@ mod tests {
         let run = |path: &str| {
             let tokens = tokens(path);
             let mut out = Vec::new();
-            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| out.push((to_pointer(&|o: &mut String| write_pointer(p, o)).into_string(), s.to_owned())));
+            walk(&v, &tokens, &mut Vec::new(), &mut |p: &[Step], s: &str| {
+                out.push((to_pointer(&|o: &mut String| write_pointer(p, o)).into_string(), s.to_owned()))
+            });
             out
         };
         let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect::<Vec<_>>();
