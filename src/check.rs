@@ -196,46 +196,22 @@ impl load::Reduce for Reducer<'_> {
         self.hashes.wants(self.lock, collection)
     }
 
-    fn block(
-        &self,
-        collection: &str,
-        file: &str,
-        records: &mut [load::Record],
-        mut parts: Option<&mut CanonicalParts>,
-        refs: &mut Vec<RefArena>,
-    ) -> Vec<Diagnostic> {
-        let diags = validate::records::records_against_schema(collection, file, records, self.schemas);
-        let Some(c) = self.config.collections.get(collection) else { return diags };
-        let finder = Finder::new(c, None);
-        let hashed = parts.is_some();
-        let first = refs.len();
-        // One pass over each run of records, on every core: their canonical bytes if the
-        // collection is hashed, their references into an arena of their own, and their
-        // values dropped there (freeing them is a tenth of the work).
-        let reduced: Vec<(CanonicalParts, RefArena)> = records
-            .par_chunks_mut(REDUCED_RUN)
-            .enumerate()
-            .map_init(RefArena::default, |scratch, (run, chunk)| {
-                let mut written = CanonicalParts::default();
-                if hashed {
-                    chunk.iter().filter_map(load::Record::value).for_each(|v| written.push(v));
-                }
-                // Beyond what an arena's offsets can count (never, in files under 4 GiB),
-                // the records stay parsed, and are checked from their values.
-                let Some(arena) = finder.arena(chunk, scratch) else { return (written, RefArena::default()) };
-                for (i, r) in chunk.iter_mut().enumerate() {
-                    r.body = Body::Reduced(load::RefsAt { arena: first + run, record: i });
-                }
-                (written, arena)
-            })
-            .collect();
-        for (written, arena) in reduced {
-            if let Some(parts) = parts.as_deref_mut() {
-                parts.append(written);
-            }
-            refs.push(arena);
+    fn run(&self, run: load::Run, records: &mut [load::Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, CanonicalParts, RefArena) {
+        let diags = validate::records::run_against_schema(run.collection, run.file, records, self.schemas);
+        let mut written = CanonicalParts::default();
+        let Some(c) = self.config.collections.get(run.collection) else { return (diags, written, RefArena::default()) };
+        if run.hashed {
+            records.iter().filter_map(load::Record::value).for_each(|v| written.push(v));
         }
-        diags
+        // Beyond what an arena's offsets can count (never, in files under 4 GiB), the
+        // records stay parsed, and are checked from their values.
+        let Some(arena) = Finder::new(c, None).arena(records, scratch) else { return (diags, written, RefArena::default()) };
+        // Their values are dropped here, by the core that made them (freeing them is a
+        // tenth of the work).
+        for (i, r) in records.iter_mut().enumerate() {
+            r.body = Body::Reduced(load::RefsAt { arena: run.arena, record: i });
+        }
+        (diags, written, arena)
     }
 
     fn file(&self, seed: &load::SeedFile, parts: Option<CanonicalParts>) {
@@ -245,9 +221,6 @@ impl load::Reduce for Reducer<'_> {
         self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(seed.collection.clone(), hash);
     }
 }
-
-/// Records per arena of a reduced file's references ([`load::SeedFile::reduced`]).
-const REDUCED_RUN: usize = 64;
 
 /// The second half of a check: every validation, then the hashes. A record byte-identical
 /// to a record of `known` (where it applies) is not validated again, keeps its canonical

@@ -61,28 +61,36 @@ pub enum Body {
 }
 
 /// What a check that keeps no records does with them while the file is still being read:
-/// the records of a declared collection are parsed a block at a time, and each block is
-/// validated, hashed if need be and reduced ([`Body::Reduced`]) before the next is
-/// parsed, so that only a block per core is ever held parsed, whatever the size of the
-/// file.
+/// the records of a declared collection are parsed a run at a time on each core, and each
+/// run is validated, hashed if need be and reduced ([`Body::Reduced`]) by the core that
+/// parsed it, while its values are still in that core's cache, so that only a few runs
+/// are ever held parsed, whatever the size of the file.
 pub(crate) trait Reduce: Sync {
-    /// Whether `collection`'s hash is wanted: its blocks then get a [`CanonicalParts`] to
-    /// add their records' canonical bytes to.
+    /// Whether `collection`'s hash is wanted: its runs then add their records' canonical
+    /// bytes to a [`CanonicalParts`] each.
     fn hashes(&self, collection: &str) -> bool;
-    /// Validates records just parsed from `collection`'s file `file`, adds their canonical
-    /// bytes to `parts` (in order) if given, and reduces them. Returns their diagnostics.
-    /// Each reduced record's references go into an arena of `refs`, which it points at.
-    fn block(
-        &self,
-        collection: &str,
-        file: &str,
-        records: &mut [Record],
-        parts: Option<&mut CanonicalParts>,
-        refs: &mut Vec<RefArena>,
-    ) -> Vec<Diagnostic>;
+    /// Validates a run of records just parsed from `collection`'s file `file` (at most
+    /// [`REDUCE_RUN`]), writes their canonical bytes (in order) if `hashed`, and reduces
+    /// them: their references go into one arena, which will be arena `arena` of the file's
+    /// [`SeedFile::reduced`], built in `scratch`. Returns their diagnostics, canonical bytes
+    /// and arena.
+    fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, CanonicalParts, RefArena);
     /// The whole file has been read: `parts` holds the canonical bytes of every record of
     /// `seed` when it is complete.
     fn file(&self, seed: &SeedFile, parts: Option<CanonicalParts>);
+}
+
+/// Records a core parses in a row before it reduces them ([`Reduce::run`]).
+pub(crate) const REDUCE_RUN: usize = 64;
+
+/// Where a run of records handed to [`Reduce::run`] comes from.
+#[derive(Clone, Copy)]
+pub(crate) struct Run<'a> {
+    pub(crate) collection: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) hashed: bool,
+    /// The index its arena will have in the file's [`SeedFile::reduced`].
+    pub(crate) arena: usize,
 }
 
 impl Record {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
-use super::{Body, Loaded, Record, Reduce, SeedFile, json, key_of, record_label};
+use super::{Body, Loaded, REDUCE_RUN, Record, Reduce, Run, SeedFile, json, key_of, record_label};
 use crate::canon::CanonicalParts;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Target};
@@ -247,8 +247,9 @@ pub(super) struct Block<'a> {
     pub(super) raws: &'a [(&'a str, usize)],
 }
 
-/// Parses a block of records on every core, then has `reduce` validate, hash and reduce
-/// them. False when a record could not be parsed (its diagnostic says why).
+/// Parses a block of records on every core, a run at a time, each run validated, hashed
+/// and reduced by `reduce` on the core that parsed it. False when a record could not be
+/// parsed (its diagnostic says why).
 pub(super) fn reduce_block(
     parser: &RecordParser,
     reduce: &dyn Reduce,
@@ -258,12 +259,41 @@ pub(super) fn reduce_block(
     refs: &mut Vec<RefArena>,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let parsed: Vec<Parsed> =
-        block.raws.par_iter().enumerate().map(|(i, &(raw, offset))| parser.parse(block.first + i, raw, offset)).collect();
-    let all = parsed.iter().all(|(record, _)| record.is_some());
-    let start = seed.records.len();
-    add(parsed, seed, diags);
-    diags.extend(reduce.block(parser.collection, parser.rel, &mut seed.records[start..], parts, refs));
+    let first_arena = refs.len();
+    let hashed = parts.is_some();
+    type Reduced = (Vec<Record>, Vec<Diagnostic>, CanonicalParts, RefArena, bool);
+    let runs: Vec<Reduced> = block
+        .raws
+        .par_chunks(REDUCE_RUN)
+        .enumerate()
+        .map_init(RefArena::default, |scratch, (r, raws)| {
+            let (mut records, mut diags, mut all) = (Vec::with_capacity(raws.len()), Vec::new(), true);
+            for (i, &(raw, offset)) in raws.iter().enumerate() {
+                let (record, record_diags) = parser.parse(block.first + r * REDUCE_RUN + i, raw, offset);
+                diags.extend(record_diags);
+                match record {
+                    Some(record) => records.push(record),
+                    None => all = false,
+                }
+            }
+            let run = Run { collection: parser.collection, file: parser.rel, hashed, arena: first_arena + r };
+            let (reduce_diags, written, arena) = reduce.run(run, &mut records, scratch);
+            diags.extend(reduce_diags);
+            (records, diags, written, arena, all)
+        })
+        .collect();
+    let mut all = true;
+    let mut parts = parts;
+    for (records, run_diags, written, arena, run_all) in runs {
+        seed.records.extend(records);
+        seed.complete &= run_all;
+        all &= run_all;
+        diags.extend(run_diags);
+        if let Some(parts) = parts.as_deref_mut() {
+            parts.append(written);
+        }
+        refs.push(arena);
+    }
     all
 }
 

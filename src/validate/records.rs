@@ -25,27 +25,27 @@ pub(crate) fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&
 }
 
 /// The records of one seed file that are parsed and not known, against the collection's
-/// schema (a reduced record was checked so while loading, by this same function).
+/// schema, on every core (a reduced record was checked while loading, by [`run_against_schema`]).
 pub(crate) fn against_schema(name: &str, seed: &SeedFile, schemas: &Schemas) -> Vec<Diagnostic> {
-    records_against_schema(name, &seed.file, &seed.records, schemas)
+    let Some(schema) = schemas.collections.get(name) else { return Vec::new() };
+    seed.records.par_iter().flat_map_iter(|r| record_against(name, &seed.file, r, schemas, schema)).collect()
 }
 
-/// [`against_schema`] of some of the records of `name`'s seed file `file`.
-pub(crate) fn records_against_schema(name: &str, file: &str, records: &[Record], schemas: &Schemas) -> Vec<Diagnostic> {
+/// [`against_schema`] of a run of the records of `name`'s seed file `file`, on this core.
+pub(crate) fn run_against_schema(name: &str, file: &str, records: &[Record], schemas: &Schemas) -> Vec<Diagnostic> {
     let Some(schema) = schemas.collections.get(name) else { return Vec::new() };
-    // The label costs a formatted string: only records with errors need one.
-    records
-        .par_iter()
-        .filter_map(|r| match &r.body {
-            Body::Parsed { value, known: None } => Some((r, value)),
-            _ => None,
-        })
-        .filter(|(_, value)| !schema.validator.is_valid(value))
-        .flat_map_iter(|(r, value)| {
+    records.iter().flat_map(|r| record_against(name, file, r, schemas, schema)).collect()
+}
+
+fn record_against(name: &str, file: &str, r: &Record, schemas: &Schemas, schema: &CompiledSchema) -> Vec<Diagnostic> {
+    match &r.body {
+        // The label costs a formatted string: only records with errors need one.
+        Body::Parsed { value, known: None } if !schema.validator.is_valid(value) => {
             let label = record_label(name, r.key.as_deref(), r.index);
             schema_violations(schemas, schema, value, &format!("/data/{}", r.index), file, &label)
-        })
-        .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Every way `value` violates `schema`, as diagnostics at `base` + the instance path.
