@@ -140,7 +140,9 @@ impl CanonicalRecord {
         let mut bytes = Vec::new();
         write_canonical(value, &mut bytes);
         let hash = ContentHash::of(&bytes);
-        CanonicalRecord { bytes: bytes.into(), hash }
+        // Copied out at its size: the buffer grew by doubling, and a deploy keeps every
+        // record's bytes at once (half again as much memory, kept as spare room).
+        CanonicalRecord { bytes: bytes::Bytes::copy_from_slice(&bytes), hash }
     }
 }
 

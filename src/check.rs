@@ -114,7 +114,18 @@ pub fn check(root: &Path) -> Result<(Checked, Sink)> {
 pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
     let hashes = Hashes::Pinned;
     let tree = Tree::dir(root);
-    finish_inner(prepare_reduced(&tree, hashes)?, Keep::default(), None, hashes, Some(&tree))
+    finish_inner(prepare_reduced(&tree, hashes, Keep::default())?, Keep::default(), None, hashes, Some(&tree))
+}
+
+/// [`check_tree`] of a directory with [`Keep::records`] and every hash, as a deploy with no
+/// index to lean on needs it: the same `Checked`, but its records reduced while loading
+/// (as [`verdict`]'s are), each keeping its canonical form and the digest of its bytes,
+/// and no file's text held: a first deploy of a large root never holds every record parsed
+/// at once. An error (exit 2) if a file a diagnostic falls in changed while it was checked.
+pub fn kept_records(root: &Path) -> Result<(Checked, Sink)> {
+    let keep = Keep { records: true };
+    let tree = Tree::dir(root);
+    finish_inner(prepare_reduced(&tree, Hashes::All, keep)?, keep, None, Hashes::All, Some(&tree))
 }
 
 /// Runs every check over a content root in a directory or a git revision.
@@ -131,8 +142,9 @@ pub struct Prepared {
     schemas_fingerprint: ContentHash,
     content: Content,
     sink: Sink,
-    /// The hashes of the collections reduced while loading ([`load::Body::Reduced`]).
-    reduced_hashes: BTreeMap<String, ContentHash>,
+    /// The hashes of the collections reduced while loading ([`load::Body::Reduced`]), and
+    /// their canonical records if kept.
+    reduced: Reduced,
 }
 
 impl Prepared {
@@ -158,16 +170,23 @@ pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
 
 /// [`prepare`], validating and hashing each seed file as soon as it is loaded and
 /// reducing its records ([`load::Reduce`]).
-fn prepare_reduced(tree: &Tree, hashes: Hashes) -> Result<Prepared> {
-    prepare_inner(tree, None, Some(hashes))
+fn prepare_reduced(tree: &Tree, hashes: Hashes, keep: Keep) -> Result<Prepared> {
+    prepare_inner(tree, None, Some((hashes, keep)))
 }
 
-fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<Hashes>) -> Result<Prepared> {
+fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<(Hashes, Keep)>) -> Result<Prepared> {
     let config = Config::load_tree(tree)?;
     let lock = Lock::load_tree(tree)?;
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let reducer = reduce_for.map(|hashes| Reducer { config: &config, lock: &lock, schemas: &schemas, hashes, reduced: Mutex::default() });
+    let reducer = reduce_for.map(|(hashes, keep)| Reducer {
+        config: &config,
+        lock: &lock,
+        schemas: &schemas,
+        hashes,
+        reduced: Mutex::default(),
+        keep,
+    });
     let (content, load_diags) =
         load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)), reducer.as_ref().map(|r| r as &dyn load::Reduce))
             .with_context(|| format!("cannot list the content of {}", tree.label()))?;
@@ -175,8 +194,8 @@ fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<Hashes>)
     let mut sink = Sink::default();
     sink.extend(load_diags);
     sink.extend(schema_refs(tree, &content));
-    let reduced_hashes = reducer.map(|r| r.reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)).unwrap_or_default();
-    Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink, reduced_hashes })
+    let reduced = reducer.map(|r| r.reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)).unwrap_or_default();
+    Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink, reduced })
 }
 
 /// What [`finish`] would do with a collection's values, done while its file is read
@@ -188,7 +207,16 @@ struct Reducer<'a> {
     schemas: &'a Schemas,
     hashes: Hashes,
     /// The hashes of the collections reduced so far.
-    reduced: Mutex<BTreeMap<String, ContentHash>>,
+    reduced: Mutex<Reduced>,
+    keep: Keep,
+}
+
+/// What [`Reducer`] keeps of the collections reduced so far: their hashes, and with
+/// [`Keep::records`] their records' canonical forms.
+#[derive(Default)]
+struct Reduced {
+    hashes: BTreeMap<String, ContentHash>,
+    records: BTreeMap<String, Vec<CanonicalRecord>>,
 }
 
 impl load::Reduce for Reducer<'_> {
@@ -196,13 +224,26 @@ impl load::Reduce for Reducer<'_> {
         self.hashes.wants(self.lock, collection)
     }
 
-    fn run(&self, run: load::Run, records: &mut [load::Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, CanonicalParts, RefArena) {
+    fn keeps(&self) -> bool {
+        self.keep.records
+    }
+
+    fn run(
+        &self,
+        run: load::Run,
+        records: &mut [load::Record],
+        scratch: &mut RefArena,
+    ) -> (Vec<Diagnostic>, Option<load::Written>, RefArena) {
         let diags = validate::records::run_against_schema(run.collection, run.file, records, self.schemas);
-        let mut written = CanonicalParts::default();
+        let values = || records.iter().filter_map(load::Record::value);
+        let written = run.hashed.then(|| match self.keep.records {
+            true => load::Written::Records(values().map(CanonicalRecord::of).collect()),
+            false => load::Written::Parts(values().fold(CanonicalParts::default(), |mut parts, v| {
+                parts.push(v);
+                parts
+            })),
+        });
         let Some(c) = self.config.collections.get(run.collection) else { return (diags, written, RefArena::default()) };
-        if run.hashed {
-            records.iter().filter_map(load::Record::value).for_each(|v| written.push(v));
-        }
         // Beyond what an arena's offsets can count (never, in files under 4 GiB), the
         // records stay parsed, and are checked from their values.
         let Some(arena) = Finder::new(c, None).arena(records, scratch) else { return (diags, written, RefArena::default()) };
@@ -214,11 +255,24 @@ impl load::Reduce for Reducer<'_> {
         (diags, written, arena)
     }
 
-    fn file(&self, seed: &load::SeedFile, parts: Option<CanonicalParts>) {
-        let Some(parts) = parts.filter(|_| seed.is_hashable()) else { return };
-        debug_assert_eq!(parts.len(), seed.records.len(), "a canonical form for every record");
-        let hash = canon::hash_canonical_bytes(seed.records.iter().map(record_key).zip(parts.iter()));
-        self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(seed.collection.clone(), hash);
+    fn file(&self, seed: &load::SeedFile, written: Option<load::Written>) {
+        let Some(written) = written.filter(|_| seed.is_hashable()) else { return };
+        let keys = seed.records.iter().map(record_key);
+        let (hash, kept) = match written {
+            load::Written::Parts(parts) => {
+                debug_assert_eq!(parts.len(), seed.records.len(), "a canonical form for every record");
+                (canon::hash_canonical_bytes(keys.zip(parts.iter())), None)
+            }
+            load::Written::Records(records) => {
+                debug_assert_eq!(records.len(), seed.records.len(), "a canonical form for every record");
+                (canon::hash_canonical_collection(keys.zip(&records)), Some(records))
+            }
+        };
+        let mut reduced = self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        reduced.hashes.insert(seed.collection.clone(), hash);
+        if let Some(kept) = kept {
+            reduced.records.insert(seed.collection.clone(), kept);
+        }
     }
 }
 
@@ -239,7 +293,7 @@ pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes:
 /// [`finish_for`]; `tree` is where the text of files released while loading is read
 /// back from (the content was prepared from it).
 fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes, tree: Option<&Tree>) -> Result<(Checked, Sink)> {
-    let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink, reduced_hashes } = prepared;
+    let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink, reduced } = prepared;
     let known: BTreeMap<&str, &KnownCollection> = match known {
         Some(k) => {
             config.collections.keys().filter_map(|name| Some((name.as_str(), k.applicable(name, &config, schemas_fingerprint)?))).collect()
@@ -269,8 +323,11 @@ fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: H
             )
         },
     );
-    let (mut collection_hashes, records) = collection_hashes;
-    collection_hashes.extend(reduced_hashes);
+    let (mut collection_hashes, mut records) = collection_hashes;
+    collection_hashes.extend(reduced.hashes);
+    if keep.records {
+        records.extend(reduced.records);
+    }
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
@@ -422,4 +479,35 @@ fn schema_refs(tree: &Tree, content: &Content) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deploy's check with nothing to lean on reduces its records while loading: it must
+    /// vouch for the very same hashes, canonical forms and record digests as the check that
+    /// keeps every record parsed and reads every file whole.
+    #[test]
+    fn kept_records_are_those_of_the_check_that_keeps_every_value() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (full, full_sink) = check_tree(&Tree::dir(root), Keep { records: true }).unwrap();
+        let (kept, kept_sink) = kept_records(root).unwrap();
+        assert!(!full_sink.has_errors() && !kept_sink.has_errors());
+        assert_eq!(kept.collection_hashes, full.collection_hashes);
+        assert!(!kept.records.is_empty());
+        assert_eq!(kept.records.keys().collect::<Vec<_>>(), full.records.keys().collect::<Vec<_>>());
+        for (name, records) in &kept.records {
+            let same = records.iter().zip(&full.records[name]).all(|(a, b)| a.bytes == b.bytes && a.hash == b.hash);
+            assert!(same && records.len() == full.records[name].len(), "{name}");
+            let (k, f) = (&kept.content.seeds[name], &full.content.seeds[name]);
+            let source = full.content.sources.get(&f.file).unwrap();
+            for (a, b) in k.records.iter().zip(&f.records) {
+                assert!(matches!(a.body, Body::Reduced(_)), "{name}: reduced while loading");
+                let raw = &source.text[source.records[b.index].clone()];
+                assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(known::raw_digest(raw))), "{name}");
+            }
+            assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 #      data jsonb, content_hash text, version text), one table per collection;
 #   2. first deploy into an empty database, drift triggers included; against its mandatory
 #      parts measured in this run: first deploy / (check alone + \copy) (target <= 1.15x);
+#      its peak RSS against the size of its input (target <= 2.5x);
 #   3. first deploy without the drift triggers (SEEDC_BENCH_NO_DRIFT_TRIGGERS=1, only for
 #      this comparison): with / without (target <= 1.05x);
 #      (1, 2 and 3 are each the best of three runs, each run into a new database)
@@ -181,12 +182,16 @@ drifted=$(jq '[.deploy.plan.collections[].drifted] | add' "$drift_report")
 ((drifted > 0)) || { echo "deploy: the repair found no drift: $(cat "$drift_report")" >&2; exit 1; }
 "$seedc" --root "$root" status --full -q || { echo "deploy: the repair left the database differing" >&2; exit 1; }
 
-awk -v b="$baseline" -v f="$first" -v p="$plain" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
+# The input the peak RSS is set against: every seed file and pack.
+input_bytes=$(cat -- "$root"/data/seeds/*.json "$root"/data/packs/*.json | wc -c)
+
+awk -v b="$baseline" -v f="$first" -v p="$plain" -v ib="$input_bytes" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
     -v s="$status_full" -v x="$repair" -v d="$drifted" -v fr="$first_rss" -v sr="$status_rss" \
     -v bs="$(ms "$baseline")" -v fs="$(ms "$first")" -v ps="$(ms "$plain")" -v ns="$(ms "$noop")" -v cs="$(ms "$changed")" \
     -v ks="$(ms "$check")" -v ss="$(ms "$status_full")" -v xs="$(ms "$repair")" 'BEGIN {
     printf "deploy: %d records; psql \\copy baseline %s; seedc check alone %s\n", r, bs, ks
-    printf "deploy: first deploy %s = %.2fx (check alone + \\copy) (target <= 1.15x); %.2fx the \\copy baseline; without the check %.2fx; peak RSS %.0f MB\n", fs, f / (k + b), f / b, (f - k) / b, fr / 1024
+    printf "deploy: first deploy %s = %.2fx (check alone + \\copy) (target <= 1.15x); %.2fx the \\copy baseline; without the check %.2fx\n", fs, f / (k + b), f / b, (f - k) / b
+    printf "deploy: first deploy peak RSS %.0f MB for %.1f MB of input: %.2fx (target <= 2.5x)\n", fr * 1024 / 1e6, ib / 1e6, fr * 1024 / ib
     printf "deploy: first deploy with drift triggers %s = %.3fx without (%s) (target <= 1.05x)\n", fs, f / p, ps
     printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 5%%), %d rows written (target 0)\n", ns, 100 * n / f, w
     printf "deploy: status --full %s = %.1f%% of the first deploy (target <= 50%%); peak RSS %.0f MB\n", ss, 100 * s / f, sr / 1024

@@ -210,8 +210,12 @@ fn check(root: &Path, fingerprint: &Fingerprint, use_memo: bool) -> Result<Resul
     let tree = crate::tree::Tree::dir(root);
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
     let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
-    let prepared = crate::check::prepare_with(&tree, known.as_ref())?;
-    let (checked, sink) = crate::check::finish(prepared, KEEP, known.as_ref())?;
+    let (checked, sink) = match &known {
+        // Nothing to lean on (a first deploy, or `-v`): no record is held parsed longer
+        // than it takes to validate and write it canonically.
+        None => crate::check::kept_records(root)?,
+        Some(known) => crate::check::finish(crate::check::prepare_with(&tree, Some(known))?, KEEP, Some(known))?,
+    };
     if sink.has_errors() {
         return Ok(Err(Outcome::Invalid { sink, sources: checked.content.sources }));
     }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::canon::{CanonicalParts, ContentHash};
+use crate::canon::{CanonicalParts, CanonicalRecord, ContentHash};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Sources};
 use crate::known::{Known, RawDigest, RefArena};
@@ -66,18 +66,45 @@ pub enum Body {
 /// parsed it, while its values are still in that core's cache, so that only a few runs
 /// are ever held parsed, whatever the size of the file.
 pub(crate) trait Reduce: Sync {
-    /// Whether `collection`'s hash is wanted: its runs then add their records' canonical
-    /// bytes to a [`CanonicalParts`] each.
+    /// Whether `collection`'s hash is wanted: its runs then write their records' canonical
+    /// bytes ([`Written`]).
     fn hashes(&self, collection: &str) -> bool;
+    /// Whether each record's canonical form and the digest of its bytes are kept (a deploy
+    /// writes the one and memoizes the other): its runs then write [`Written::Records`],
+    /// and every record gets its [`Record::digest`].
+    fn keeps(&self) -> bool;
     /// Validates a run of records just parsed from `collection`'s file `file` (at most
     /// [`REDUCE_RUN`]), writes their canonical bytes (in order) if `hashed`, and reduces
     /// them: their references go into one arena, which will be arena `arena` of the file's
     /// [`SeedFile::reduced`], built in `scratch`. Returns their diagnostics, canonical bytes
     /// and arena.
-    fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, CanonicalParts, RefArena);
-    /// The whole file has been read: `parts` holds the canonical bytes of every record of
+    fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, Option<Written>, RefArena);
+    /// The whole file has been read: `written` holds the canonical bytes of every record of
     /// `seed` when it is complete.
-    fn file(&self, seed: &SeedFile, parts: Option<CanonicalParts>);
+    fn file(&self, seed: &SeedFile, written: Option<Written>);
+}
+
+/// The canonical bytes of a reduced file's records, in order: in one buffer, or, when they
+/// are kept ([`Reduce::keeps`]), each record's with its hash.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Parts(CanonicalParts),
+    Records(Vec<CanonicalRecord>),
+}
+
+impl Written {
+    pub(crate) fn empty(keeps: bool) -> Written {
+        if keeps { Written::Records(Vec::new()) } else { Written::Parts(CanonicalParts::default()) }
+    }
+
+    /// Appends a later run's.
+    pub(crate) fn append(&mut self, other: Written) {
+        match (self, other) {
+            (Written::Parts(parts), Written::Parts(more)) => parts.append(more),
+            (Written::Records(records), Written::Records(more)) => records.extend(more),
+            _ => unreachable!("the runs of one file write alike"),
+        }
+    }
 }
 
 /// Records a core parses in a row before it reduces them ([`Reduce::run`]).

@@ -9,8 +9,7 @@ use serde_json::Value;
 
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, findings_to_diags, read_text, whole_file_limit};
-use super::{Body, Loaded, REDUCE_RUN, Record, Reduce, Run, SeedFile, json, key_of, record_label};
-use crate::canon::CanonicalParts;
+use super::{Body, Loaded, REDUCE_RUN, Record, Reduce, Run, SeedFile, Written, json, key_of, record_label};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Target};
 use crate::known::{self, KnownCollection, RefArena};
@@ -25,7 +24,7 @@ pub(super) fn load_seed_file(
     known: Option<&KnownCollection>,
     reduce: Option<&dyn Reduce>,
 ) -> (String, Loaded<SeedFile>, Vec<Diagnostic>) {
-    let parser = RecordParser::new(rel, collection, config, known);
+    let parser = RecordParser::new(rel, collection, config, known, reduce.is_some_and(|r| r.keeps()));
     // A file that is reduced is read a block at a time, never whole, unless it is one of
     // the few that need the whole text to be told what is wrong with them.
     if let Some((reduce, root)) = reduce.zip(tree.root()) {
@@ -108,7 +107,7 @@ pub(super) fn load_seed_file(
         }
         Some(reduce) => {
             let block = reduce_block_len();
-            let mut parts = reduce.hashes(collection).then(CanonicalParts::default);
+            let mut parts = reduce.hashes(collection).then(|| Written::empty(reduce.keeps()));
             let mut refs = Vec::new();
             seed.records.reserve_exact(raws.len());
             for (b, raws) in raws.chunks(block).enumerate() {
@@ -185,18 +184,20 @@ pub(super) struct RecordParser<'a> {
     pub(super) config: &'a Config,
     key_field: &'a str,
     known: Option<&'a KnownCollection>,
+    /// Whether every record gets the digest of its bytes, known or not.
+    digests: bool,
 }
 
 impl<'a> RecordParser<'a> {
-    fn new(rel: &'a str, collection: &'a str, config: &'a Config, known: Option<&'a KnownCollection>) -> Self {
+    fn new(rel: &'a str, collection: &'a str, config: &'a Config, known: Option<&'a KnownCollection>, digests: bool) -> Self {
         let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
-        RecordParser { rel, collection, config, key_field, known }
+        RecordParser { rel, collection, config, key_field, known, digests }
     }
 
     /// Record `index` of the file, whose text `raw` starts at byte `offset` of it.
     fn parse(&self, index: usize, raw: &str, offset: usize) -> Parsed {
         let (rel, limits) = (self.rel, &self.config.limits);
-        let digest = self.known.map(|_| known::raw_digest(raw));
+        let digest = (self.known.is_some() || self.digests).then(|| known::raw_digest(raw));
         if let Some((k, j)) = self.known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
             let key = Some(k.records[j].key.clone());
             return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
@@ -255,13 +256,13 @@ pub(super) fn reduce_block(
     reduce: &dyn Reduce,
     block: Block,
     seed: &mut SeedFile,
-    parts: Option<&mut CanonicalParts>,
+    parts: Option<&mut Written>,
     refs: &mut Vec<RefArena>,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     let first_arena = refs.len();
     let hashed = parts.is_some();
-    type Reduced = (Vec<Record>, Vec<Diagnostic>, CanonicalParts, RefArena, bool);
+    type Reduced = (Vec<Record>, Vec<Diagnostic>, Option<Written>, RefArena, bool);
     let runs: Vec<Reduced> = block
         .raws
         .par_chunks(REDUCE_RUN)
@@ -289,7 +290,7 @@ pub(super) fn reduce_block(
         seed.complete &= run_all;
         all &= run_all;
         diags.extend(run_diags);
-        if let Some(parts) = parts.as_deref_mut() {
+        if let Some((parts, written)) = parts.as_deref_mut().zip(written) {
             parts.append(written);
         }
         refs.push(arena);

@@ -15,8 +15,7 @@ use std::path::Path;
 
 use super::json;
 use super::seed::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
-use super::{Reduce, SeedFile};
-use crate::canon::CanonicalParts;
+use super::{Reduce, SeedFile, Written};
 use crate::diag::{Diagnostic, SourceFile, TextDigest};
 use crate::pointer::Pointer;
 use crate::tree::Tree;
@@ -42,7 +41,7 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
     };
     let mut seed = empty_seed(parser.collection, rel);
     let (mut diags, mut ranges, mut refs) = (Vec::new(), Vec::new(), Vec::new());
-    let mut parts = reduce.hashes(parser.collection).then(CanonicalParts::default);
+    let mut parts = reduce.hashes(parser.collection).then(|| Written::empty(reduce.keeps()));
     let block_len = reduce_block_len();
     let mut reduce_one = |block: ReadBlock| -> bool {
         let Some(raws) = block
