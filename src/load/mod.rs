@@ -13,6 +13,7 @@ mod envelope;
 mod file;
 pub(crate) mod json;
 mod pack;
+mod records;
 mod seed;
 mod stream;
 pub(crate) mod time;
@@ -213,7 +214,14 @@ pub(crate) fn load_tree_with(
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
             let known = known.and_then(|(k, schemas)| k.applicable(collection, config, schemas));
             let reduce = reduce.filter(|_| config.collections.contains_key(collection));
-            seed::load_seed_file(tree, rel, collection, config, known, reduce)
+            let parser = records::RecordParser::new(rel, collection, config, known, reduce.is_some_and(|r| r.keeps()));
+            // A file that is reduced is read a block at a time, never whole, unless it is one
+            // of the few that need the whole text to be told what is wrong with them.
+            let streamed = reduce.zip(tree.root()).and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
+            match streamed {
+                Some((seed, source, diags)) => (rel.clone(), Some((seed, Arc::new(source))), diags),
+                None => seed::load_seed_file(tree, &parser, reduce),
+            }
         })
         .collect();
     let mut present = Vec::new();

@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::json;
-use super::seed::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
+use super::records::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
 use super::{Reduce, SeedFile, Written};
 use crate::diag::{Diagnostic, SourceFile, TextDigest};
 use crate::pointer::Pointer;
