@@ -11,7 +11,7 @@ use std::time::Duration;
 use redis::cluster_routing::Slot;
 use redis::{ErrorKind, ServerErrorKind, Value};
 
-use super::cache::{CacheError, Endpoint, Node, UNLINK_BATCH};
+use super::node::{CacheError, Endpoint, Node, UNLINK_BATCH};
 
 /// Passes over the primaries before a flush that keeps seeing slots move gives up.
 const MAX_PASSES: usize = 4;

@@ -10,13 +10,15 @@
 
 pub(crate) mod cache;
 mod cluster;
+mod node;
 
 use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
 
-pub(crate) use cache::{Cache, CacheError, CacheOptions, Endpoint, Timeouts};
+pub(crate) use cache::Cache;
+pub(crate) use node::{CacheError, CacheOptions, Endpoint, Timeouts};
 
 use crate::db::{self, sql};
 use crate::exit::{Exit, ExitError};
