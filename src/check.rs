@@ -206,7 +206,7 @@ struct Reducer<'a> {
     lock: &'a Lock,
     schemas: &'a Schemas,
     hashes: Hashes,
-    /// The hashes of the collections reduced so far.
+    /// What is kept of the collections reduced so far.
     reduced: Mutex<Reduced>,
     keep: Keep,
 }
@@ -236,12 +236,14 @@ impl load::Reduce for Reducer<'_> {
     ) -> (Vec<Diagnostic>, Option<load::Written>, RefArena) {
         let diags = validate::records::run_against_schema(run.collection, run.file, records, self.schemas);
         let values = || records.iter().filter_map(load::Record::value);
-        let written = run.hashed.then(|| match self.keep.records {
-            true => load::Written::Records(values().map(CanonicalRecord::of).collect()),
-            false => load::Written::Parts(values().fold(CanonicalParts::default(), |mut parts, v| {
-                parts.push(v);
-                parts
-            })),
+        let written = run.hashed.then(|| {
+            if self.keep.records {
+                load::Written::Records(values().map(CanonicalRecord::of).collect())
+            } else {
+                let mut parts = CanonicalParts::default();
+                values().for_each(|v| parts.push(v));
+                load::Written::Parts(parts)
+            }
         });
         let Some(c) = self.config.collections.get(run.collection) else { return (diags, written, RefArena::default()) };
         // Beyond what an arena's offsets can count (never, in files under 4 GiB), the

@@ -74,11 +74,11 @@ pub(crate) trait Reduce: Sync {
     /// writes the one and memoizes the other): its runs then write [`Written::Records`],
     /// and every record gets its [`Record::digest`].
     fn keeps(&self) -> bool;
-    /// Validates a run of records just parsed from `collection`'s file `file` (at most
-    /// [`REDUCE_RUN`]), writes their canonical bytes (in order) if `hashed`, and reduces
-    /// them: their references go into one arena, which will be arena `arena` of the file's
-    /// [`SeedFile::reduced`], built in `scratch`. Returns their diagnostics, canonical bytes
-    /// and arena.
+    /// Validates a run of records just parsed (at most [`REDUCE_RUN`], from `run.file` of
+    /// `run.collection`), writes their canonical bytes (in order) if `run.hashed`, and
+    /// reduces them: their references go into one arena, built in `scratch`, which will be
+    /// arena `run.arena` of the file's [`SeedFile::reduced`]. Returns their diagnostics,
+    /// canonical bytes and arena.
     fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, Option<Written>, RefArena);
     /// The whole file has been read: `written` holds the canonical bytes of every record of
     /// `seed` when it is complete.
