@@ -21,14 +21,12 @@ impl Pointer {
 
     /// Appends an object member's name, escaped.
     pub fn push_key(&mut self, key: &str) {
-        self.0.push('/');
-        self.0.push_str(&escape(key));
+        push_key_to(&mut self.0, key);
     }
 
     /// Appends an array index.
     pub fn push_index(&mut self, index: usize) {
-        use fmt::Write;
-        let _ = write!(self.0, "/{index}");
+        push_index_to(&mut self.0, index);
     }
 
     /// Appends every token of `rest` (a pointer relative to this one).
@@ -120,6 +118,18 @@ impl serde::Serialize for Pointer {
 }
 
 /// Escapes one reference token; borrowed when there is nothing to escape (nearly always).
+/// [`Pointer::push_key`] onto pointer text held elsewhere (an arena of pointers, say).
+pub(crate) fn push_key_to(text: &mut String, key: &str) {
+    text.push('/');
+    text.push_str(&escape(key));
+}
+
+/// [`Pointer::push_index`] onto pointer text held elsewhere.
+pub(crate) fn push_index_to(text: &mut String, index: usize) {
+    text.push('/');
+    text.push_str(itoa::Buffer::new().format(index));
+}
+
 pub(crate) fn escape(token: &str) -> Cow<'_, str> {
     if token.contains(['~', '/']) { Cow::Owned(token.replace('~', "~0").replace('/', "~1")) } else { Cow::Borrowed(token) }
 }

@@ -43,8 +43,8 @@ pub struct Record {
     /// The record's key, if it has a usable one.
     pub key: Option<String>,
     pub body: Body,
-    /// The BLAKE3 of the record's bytes, when loaded against a [`Known`] index (a deploy
-    /// memoizes it for the next one).
+    /// The BLAKE3 of the record's bytes, when loaded against a [`Known`] index or for a
+    /// [`Reduce`] that [keeps](Reduce::keeps) records (a deploy memoizes it for the next one).
     pub digest: Option<RawDigest>,
 }
 

@@ -220,10 +220,9 @@ enum Step<'v> {
 /// The pointer text of `path`, written at the end of `out`.
 fn write_pointer(path: &[Step], out: &mut String) {
     for step in path {
-        out.push('/');
         match step {
-            Step::Index(i) => out.push_str(itoa::Buffer::new().format(*i)),
-            Step::Member(k) => out.push_str(&crate::pointer::escape(k)),
+            Step::Index(i) => crate::pointer::push_index_to(out, *i),
+            Step::Member(k) => crate::pointer::push_key_to(out, k),
         }
     }
 }
