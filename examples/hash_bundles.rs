@@ -11,7 +11,7 @@ use std::time::Instant;
 use std::io::Write as _;
 
 use rayon::prelude::*;
-use seedc::canon::ContentHash;
+use seedc::json::canon::ContentHash;
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);

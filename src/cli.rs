@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub(crate) use crate::report::{Color, Format};
 
 #[derive(Debug, Parser)]
 #[command(name = "seedc", version, about = "Validate, bundle and deploy versioned game content", long_about = None)]
@@ -31,25 +33,6 @@ pub(crate) struct Global {
     /// Print more (e.g. field-level changes in a deploy plan)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// rustc-style text
-    Human,
-    /// one JSON object per line
-    Json,
-    /// GitHub Actions workflow annotations
-    Github,
-    /// a Markdown report (diff only)
-    Markdown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Color {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,10 +102,10 @@ pub(crate) struct ServiceArgs {
 
 impl ServiceArgs {
     /// The cache options of these flags and `[cache]`, if a Redis URL was given.
-    pub(crate) fn cache(&self, config: &crate::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
+    pub(crate) fn cache(&self, config: &crate::project::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
         let Some(url) = self.redis_url.clone() else { return Ok(None) };
         let timeout = |flag: &str, given: Option<f64>, configured: f64| {
-            crate::config::timeout_secs(flag, given.unwrap_or(configured))
+            crate::project::config::timeout_secs(flag, given.unwrap_or(configured))
                 .map_err(|e| crate::exit::ExitError::new(crate::exit::Exit::Usage, e.to_string()))
         };
         Ok(Some(crate::flush::CacheOptions {

@@ -27,8 +27,8 @@ pub struct SeedFileEnvelope {
 pub fn all() -> Vec<(&'static str, Schema)> {
     vec![
         ("seed-file.schema.json", schema_for!(SeedFileEnvelope)),
-        ("seedc-config.schema.json", schema_for!(crate::config::Config)),
-        ("seedc-lock.schema.json", schema_for!(crate::lock::Lock)),
+        ("seedc-config.schema.json", schema_for!(crate::project::config::Config)),
+        ("seedc-lock.schema.json", schema_for!(crate::project::lock::Lock)),
         ("manifest.schema.json", schema_for!(crate::build::Manifest)),
         ("index.schema.json", schema_for!(crate::build::Index)),
     ]

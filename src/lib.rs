@@ -6,31 +6,21 @@
 //! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
 
 pub mod build;
-mod build_support;
-pub mod canon;
 pub mod check;
 mod cli;
 mod commands;
-mod config;
 pub mod db;
 pub mod deploy;
 pub mod diag;
 mod diff;
 mod exit;
-mod fielddiff;
 mod flush;
-mod flush_render;
 pub mod formats;
-mod known;
+pub mod json;
 mod load;
-pub mod lock;
-mod output;
-mod pointer;
-mod progress;
+pub mod project;
 mod publish;
-mod render;
-mod summary;
-pub mod tree;
+mod report;
 mod validate;
 mod verify;
 
@@ -44,10 +34,13 @@ pub fn main() -> std::process::ExitCode {
             // Told from the raw arguments: clap could not parse them into `Global`.
             let args: Vec<String> = std::env::args().collect();
             let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json");
-            return std::process::ExitCode::from(output::usage_error(&err, json));
+            return std::process::ExitCode::from(report::printer::usage_error(&err, json));
         }
     };
-    let printer = output::Printer::new(&cli.global);
+    let printer = {
+        let g = &cli.global;
+        report::printer::Printer::new(g.format, g.color, g.quiet, g.verbose, &g.root)
+    };
     match commands::run(&cli, &printer) {
         Ok(code) => code.into(),
         Err(err) => {

@@ -19,10 +19,10 @@ use rayon::prelude::*;
 
 use crate::build::write::{BUNDLES_DIR, INDEX_FILE, MANIFESTS_DIR, OUT_DIR, OUT_FILE_LIMIT};
 use crate::build::{Index, Manifest, bundle_path, manifest_path};
-use crate::build_support::TMP_PREFIX;
-use crate::canon::{self, ContentHash};
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::tree::{ReadError, Tree};
+use crate::json::canon::{self, ContentHash};
+use crate::project::atomic::TMP_PREFIX;
+use crate::project::tree::{ReadError, Tree};
 
 /// The findings of a verification and how many files it read.
 pub(crate) struct Verified {

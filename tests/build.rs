@@ -70,12 +70,12 @@ fn sample_index_and_daily_manifest() {
 
     // Canonical on disk: the pretty snapshot is for reading, the file is RFC 8785.
     let value: Value = serde_json::from_slice(&daily).unwrap();
-    assert_eq!(seedc::canon::canonical(&value), daily);
+    assert_eq!(seedc::json::canon::canonical(&value), daily);
     assert!(value["seed"].as_u64().unwrap() < 1 << 53);
     // Every bundle is named by the SHA-256 of exactly its bytes.
     for name in bundle_files(&root) {
         let bytes = std::fs::read(root.file(&format!("out/packs/sha256/{name}"))).unwrap();
-        assert_eq!(format!("{}.json", seedc::canon::ContentHash::of(&bytes).hex()), name);
+        assert_eq!(format!("{}.json", seedc::json::canon::ContentHash::of(&bytes).hex()), name);
     }
     let verify = root.seedc(&["verify"]);
     assert_eq!(verify.code, 0, "{}", verify.snapshot());
@@ -93,7 +93,7 @@ fn rfc8785_vectors() {
     let expected =
         r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#;
     let value: Value = serde_json::from_str(input).unwrap();
-    assert_eq!(String::from_utf8(seedc::canon::canonical(&value)).unwrap(), expected);
+    assert_eq!(String::from_utf8(seedc::json::canon::canonical(&value)).unwrap(), expected);
 
     let input = r#"{
       "\u20ac": "Euro Sign",
@@ -106,7 +106,7 @@ fn rfc8785_vectors() {
     }"#;
     let expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\",\"ö\":\"Latin Small Letter O With Diaeresis\",\"€\":\"Euro Sign\",\"😀\":\"Emoji: Grinning Face\",\"\u{fb33}\":\"Hebrew Letter Dalet With Dagesh\"}";
     let value: Value = serde_json::from_str(input).unwrap();
-    assert_eq!(String::from_utf8(seedc::canon::canonical(&value)).unwrap(), expected);
+    assert_eq!(String::from_utf8(seedc::json::canon::canonical(&value)).unwrap(), expected);
 
     let numbers: &[(u64, &str)] = &[
         (0x0000000000000000, "0"),
@@ -136,7 +136,7 @@ fn rfc8785_vectors() {
     ];
     for (bits, text) in numbers {
         let number = serde_json::Number::from_f64(f64::from_bits(*bits)).unwrap();
-        let canonical = seedc::canon::canonical(&Value::Number(number));
+        let canonical = seedc::json::canon::canonical(&Value::Number(number));
         assert_eq!(String::from_utf8(canonical).unwrap(), *text, "IEEE-754 {bits:016x}");
     }
     // NaN and the infinities are not JSON at all: serde_json cannot even hold them.
@@ -231,7 +231,7 @@ fn sigkill_at_any_moment_never_leaves_a_torn_output() {
                 continue; // never a final name; the next build removes it
             }
             let bytes = std::fs::read(root.file(&format!("out/packs/sha256/{name}"))).unwrap();
-            assert_eq!(format!("{}.json", seedc::canon::ContentHash::of(&bytes).hex()), name, "iteration {iteration}");
+            assert_eq!(format!("{}.json", seedc::json::canon::ContentHash::of(&bytes).hex()), name, "iteration {iteration}");
         }
         for name in std::fs::read_dir(root.file("out/manifests")).into_iter().flatten() {
             let name = name.unwrap().file_name().to_string_lossy().into_owned();
@@ -241,7 +241,7 @@ fn sigkill_at_any_moment_never_leaves_a_torn_output() {
                     .unwrap_or_else(|e| panic!("iteration {iteration}: {name} does not parse: {e}"));
             }
         }
-        serde_json::from_str::<seedc::lock::Lock>(&root.read("seedc.lock")).expect("seedc.lock is never torn");
+        serde_json::from_str::<seedc::project::lock::Lock>(&root.read("seedc.lock")).expect("seedc.lock is never torn");
     }
 
     let run = root.seedc(&["build", "--date", DAY]);
@@ -296,7 +296,7 @@ fn verify_reports_each_damaged_or_missing_file_by_name() {
 fn verify_notices_an_unlisted_file_and_a_missing_index() {
     let root = Root::sample();
     assert_eq!(root.seedc(&["build"]).code, 0);
-    let stray = format!("out/packs/sha256/{}.json", seedc::canon::ContentHash::of(b"{}").hex());
+    let stray = format!("out/packs/sha256/{}.json", seedc::json::canon::ContentHash::of(b"{}").hex());
     root.write(&stray, "{}");
     let run = root.seedc(&["verify", "--format", "json"]);
     assert_eq!(findings(&run), vec![("index-mismatch".to_owned(), stray)]);

@@ -272,7 +272,7 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
     }
     let hash: String = env.db.one("SELECT content_hash FROM enemies WHERE id = 'goblin_scout'");
     let goblin = seeds["data"].as_array().unwrap().iter().find(|r| r["id"] == "goblin_scout").unwrap();
-    assert_eq!(hash, seedc::canon::hash_value(goblin).to_string());
+    assert_eq!(hash, seedc::json::canon::hash_value(goblin).to_string());
     assert_eq!(env.db.one::<String>("SELECT version FROM enemies LIMIT 1"), "1.3.0");
     // The jsonb holds the record's canonical form (what the hash is of), and the key added
     // after the load is the same primary key an inline one would be.
@@ -344,7 +344,7 @@ fn one_changed_record_rewrites_one_row_and_flushes_only_its_collection() {
     let goblin = env.db.record("enemies", "goblin_scout");
     assert_eq!(goblin["hp"], 13);
     let hash: String = env.db.one("SELECT content_hash FROM enemies WHERE id = 'goblin_scout'");
-    assert_eq!(hash, seedc::canon::hash_value(&goblin).to_string());
+    assert_eq!(hash, seedc::json::canon::hash_value(&goblin).to_string());
     assert_eq!(env.db.one::<String>("SELECT version FROM enemies WHERE id = 'goblin_scout'"), "1.3.1");
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies WHERE version = '1.3.0'"), 27);
 

@@ -233,7 +233,7 @@ fn breaking_edits() -> [(&'static str, Edit); 4] {
 #[test]
 fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
     use seedc::check::{self, Keep};
-    use seedc::tree::Tree;
+    use seedc::project::tree::Tree;
 
     let edits = [("nothing", (|_| {}) as Edit), ("the balance change", edit_balance)].into_iter().chain(breaking_edits());
     let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink)| {
@@ -270,7 +270,7 @@ fn kept_records(checked: &seedc::check::Checked, known: Option<&seedc::check::Kn
         .collect()
 }
 
-type KeptRecord = (seedc::canon::ContentHash, bytes::Bytes, Vec<seedc::check::OutRef>);
+type KeptRecord = (seedc::json::canon::ContentHash, bytes::Bytes, Vec<seedc::check::OutRef>);
 
 /// A pair whose base is as its last deploy left it: both sides' seed files rewritten as the
 /// edits write them (so unedited records keep their bytes), the base checked keeping its
@@ -279,7 +279,7 @@ type KeptRecord = (seedc::canon::ContentHash, bytes::Bytes, Vec<seedc::check::Ou
 fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) {
     use seedc::build::cache::Fingerprint;
     use seedc::check::{self, Keep};
-    use seedc::tree::Tree;
+    use seedc::project::tree::Tree;
 
     let pair = Pair::new();
     let base_root = pair.dir.path().join("base");
@@ -304,7 +304,7 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
     use seedc::build::cache::Fingerprint;
     use seedc::check::{self, Keep};
     use seedc::deploy::memo;
-    use seedc::tree::Tree;
+    use seedc::project::tree::Tree;
 
     let keep = Keep { records: true };
     let edits = [
@@ -481,7 +481,7 @@ proptest::proptest! {
         use seedc::build::cache::Fingerprint;
         use seedc::check::{self, Keep};
         use seedc::deploy::memo;
-        use seedc::tree::Tree;
+        use seedc::project::tree::Tree;
 
         let keep = Keep { records: true };
         let (pair, mut base, sink, out) = deployed_pair();

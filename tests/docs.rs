@@ -61,7 +61,7 @@ fn other_examples(out: &mut BTreeMap<String, String>) {
     let text = std::fs::read(&daily).unwrap();
     std::fs::write(&daily, &text[..text.len() / 2]).unwrap();
     std::fs::remove_file(root.file("out/manifests/manifest_2026-01-26_daily.json")).unwrap();
-    root.write(&format!("out/packs/sha256/{}.json", seedc::canon::ContentHash::of(b"{}").hex()), "{}");
+    root.write(&format!("out/packs/sha256/{}.json", seedc::json::canon::ContentHash::of(b"{}").hex()), "{}");
     let verify = root.seedc(&["verify", "--color", "never"]);
     assert_eq!(verify.code, 1, "{}", verify.snapshot());
     blocks_by_code(&verify.stdout, out);

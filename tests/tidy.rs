@@ -1,6 +1,6 @@
 //! Tidy: the few code rules that matter, enforced (after rust-analyzer's `tidy.rs`).
-//! Every source file says what it is for in its first line; only `src/output.rs` prints;
-//! only `src/tree.rs` reads the files of a content root.
+//! Every source file says what it is for in its first line; only `src/report/printer.rs` prints;
+//! only `src/project/tree.rs` reads the files of a content root.
 
 use std::path::Path;
 
@@ -45,34 +45,30 @@ fn only_the_output_module_prints() {
     let printing = ["println!", "print!(", "eprintln!", "eprint!(", "dbg!("];
     let offenders: Vec<String> = sources()
         .into_iter()
-        .filter(|(rel, _)| rel.starts_with("src/") && rel != "src/output.rs")
+        .filter(|(rel, _)| rel.starts_with("src/") && rel != "src/report/printer.rs")
         .filter(|(_, text)| printing.iter().any(|m| text.contains(m)))
         .map(|(rel, _)| rel)
         .collect();
-    assert!(offenders.is_empty(), "only src/output.rs may print (use the Printer): {offenders:?}");
+    assert!(offenders.is_empty(), "only src/report/printer.rs may print (use the Printer): {offenders:?}");
 }
 
-/// The layers of `src/`, lowest first (ARCHITECTURE.md, "Layers"). A module may use modules
-/// of lower layers and its own submodules, never one of its own layer or above: the pipeline
-/// only points down, so each stage can be read, tested and changed without the ones above.
-const LAYERS: &[&[&str]] = &[
-    &["exit", "canon", "tree", "progress", "build_support", "pointer", "render"],
-    &["config", "lock", "diag", "fielddiff"],
-    &["known"],
-    &["load"],
-    &["validate"],
-    &["check"],
-    &["build"],
-    &["verify", "diff", "summary", "formats"],
-    &["publish"],
-    &["db"],
-    &["flush"],
-    &["flush_render"],
-    &["deploy"],
-    &["cli"],
-    &["output"],
-    &["commands"],
+/// The layers of `src/`, lowest first, in four bands (ARCHITECTURE.md, "Layers"): the
+/// base every stage stands on, the stages of the pipeline that read and write only files,
+/// the adapters that drive a service (object storage, PostgreSQL, Redis), and the commands.
+/// A module may use modules of lower layers and its own submodules, never one of its own
+/// layer or above: the pipeline only points down, so each stage can be read, tested and
+/// changed without the ones above.
+const BANDS: &[(&str, &[&[&str]])] = &[
+    ("base", &[&["exit", "json", "report"], &["project"], &["diag"]]),
+    ("stages", &[&["load"], &["validate"], &["check"], &["build"], &["verify", "diff", "formats"]]),
+    ("adapters", &[&["publish"], &["db"], &["flush"], &["deploy"]]),
+    ("commands", &[&["cli"], &["commands"]]),
 ];
+
+/// Every layer of every band, lowest first.
+fn layers() -> Vec<&'static [&'static str]> {
+    BANDS.iter().flat_map(|(_, layers)| layers.iter().copied()).collect()
+}
 
 /// The top-level module a file of `src/` belongs to (`None` for the crate root files).
 fn module_of(rel: &str) -> Option<&str> {
@@ -87,7 +83,7 @@ fn crate_paths(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
     for (at, _) in text.match_indices("crate::") {
-        // Skip `seedc::crate_...` lookalikes and doc text such as "[`crate::known`]" alike:
+        // Skip `seedc::crate_...` lookalikes and doc text such as "[`crate::load::known`]" alike:
         // both name a module, which is what is checked.
         if text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
             continue;
@@ -118,12 +114,13 @@ fn crate_paths(text: &str) -> Vec<String> {
 
 #[test]
 fn layers_only_point_down() {
-    let layer = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    let layers = layers();
+    let layer = |m: &str| layers.iter().position(|l| l.contains(&m));
     let mut offenders = Vec::new();
     for (rel, text) in sources() {
         let Some(from) = module_of(&rel) else { continue };
         let Some(from_layer) = layer(from) else {
-            offenders.push(format!("{rel}: module `{from}` is in no layer (add it to LAYERS and ARCHITECTURE.md)"));
+            offenders.push(format!("{rel}: module `{from}` is in no layer (add it to BANDS and ARCHITECTURE.md)"));
             continue;
         };
         let mut seen = std::collections::BTreeSet::new();
@@ -139,23 +136,23 @@ fn layers_only_point_down() {
             }
         }
     }
-    assert!(offenders.is_empty(), "imports against the layers (see LAYERS in tests/tidy.rs):\n  {}", offenders.join("\n  "));
+    assert!(offenders.is_empty(), "imports against the layers (see BANDS in tests/tidy.rs):\n  {}", offenders.join("\n  "));
 }
 
 #[test]
 fn the_layer_test_reads_grouped_imports() {
-    let paths = crate_paths("use crate::{check::{self, Keep}, diag::Sink};\nlet x = crate::known::raw_digest(b);");
-    assert_eq!(paths, ["check", "diag", "known"]);
+    let paths = crate_paths("use crate::{check::{self, Keep}, diag::Sink};\nlet x = crate::json::canon::raw_digest(b);");
+    assert_eq!(paths, ["check", "diag", "json"]);
 }
 
 /// ARCHITECTURE.md: every read of a content root, `out/` included, goes through `Tree`, the
 /// one reader that refuses FIFOs, devices and links out of the root and bounds every read.
-/// Outside `src/tree.rs` only files that are no part of a content root are read with
+/// Outside `src/project/tree.rs` only files that are no part of a content root are read with
 /// `std::fs` (an AWS profile, TLS files, `seedc schema`'s output, a directory opened to
 /// fsync it), and tests.
 #[test]
 fn only_the_tree_reads_files_of_a_content_root() {
-    let allowed = ["src/tree.rs", "src/publish/profile.rs", "src/flush/node.rs", "src/commands/schema.rs", "src/build_support.rs"];
+    let allowed = ["src/project/tree.rs", "src/publish/profile.rs", "src/flush/node.rs", "src/commands/schema.rs", "src/project/atomic.rs"];
     let reads = ["fs::read(", "fs::read_to_string(", "File::open(", "OpenOptions::new().read("];
     let offenders: Vec<String> = sources()
         .into_iter()

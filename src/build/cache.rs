@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::PackIndex;
 use crate::check::Checked;
-use crate::config::{CONFIG_FILE, CONFIG_LIMIT};
-use crate::lock::{LOCK_FILE, LOCK_LIMIT};
-use crate::tree::Tree;
+use crate::project::config::{CONFIG_FILE, CONFIG_LIMIT};
+use crate::project::lock::{LOCK_FILE, LOCK_LIMIT};
+use crate::project::tree::Tree;
 use crate::validate::schemas::SCHEMAS_DIR;
 
 /// The cache file, relative to `out/`.

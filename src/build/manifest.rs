@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::PackIndex;
-use crate::canon::ContentHash;
-use crate::config::Config;
+use crate::json::canon::ContentHash;
+use crate::project::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +99,7 @@ pub(crate) fn daily(config: &Config, date: jiff::civil::Date, pack_refs: Vec<Pac
 /// rest of the manifest, so a given id always denotes the same bytes (a new salt or
 /// SOURCE_DATE_EPOCH gives a new id, never a changed manifest under an old one).
 pub(crate) fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64) -> Manifest {
-    let refs = crate::canon::canonical_of(&pack_refs).expect("pack refs always canonicalize");
+    let refs = crate::json::canon::canonical_of(&pack_refs).expect("pack refs always canonicalize");
     let mut h = Sha256::new();
     h.update(b"seedc-freeplay-v1\0");
     h.update(config.project.daily_salt.as_bytes());
@@ -117,7 +117,7 @@ pub(crate) fn freeplay(config: &Config, pack_refs: Vec<PackRef>, created_at: i64
         daily: None,
         constraints: BTreeMap::new(),
     };
-    let body = crate::canon::canonical_of(&manifest).expect("manifests always canonicalize");
+    let body = crate::json::canon::canonical_of(&manifest).expect("manifests always canonicalize");
     manifest.manifest_id = format!("manifest_freeplay_{}", &ContentHash::of(&body).hex()[..16]);
     manifest
 }

@@ -18,9 +18,9 @@ use anyhow::{Result, bail};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::canon::{self, ContentHash};
 use crate::check::Checked;
-use crate::config::Config;
+use crate::json::canon::{self, ContentHash};
+use crate::project::config::Config;
 pub use manifest::{DailyInfo, Manifest, Mode, PackRef};
 
 /// One pack bundle: the canonical bytes of a pack and their address.

@@ -2,7 +2,7 @@
 //! the `--format github` notice and the JSON object.
 
 use super::write::Report;
-use crate::render::{Render, Style};
+use crate::report::{Render, Style};
 
 /// `{"build": ...}` under `--format json`, fields in the report's order.
 pub(crate) fn json(report: &Report) -> String {

@@ -22,15 +22,15 @@ use serde::Serialize;
 
 use super::cache::{self, Cache, Fingerprint};
 use super::{Bundle, Index, ManifestFile, Mode, PackIndex, bundle_path, manifest_path};
-use crate::build_support::{TMP_PREFIX, write_atomic};
-use crate::canon::{self, ContentHash};
-use crate::config::Config;
 use crate::diag::Sink;
 use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
-use crate::lock::LOCK_FILE;
-use crate::progress::Progress;
-use crate::tree::{ReadError, Tree};
+use crate::json::canon::{self, ContentHash};
+use crate::project::atomic::{TMP_PREFIX, write_atomic};
+use crate::project::config::Config;
+use crate::project::lock::LOCK_FILE;
+use crate::project::tree::{ReadError, Tree};
+use crate::report::progress::Progress;
 
 /// The output directory under the content root.
 pub(crate) const OUT_DIR: &str = "out";
@@ -144,7 +144,7 @@ fn write_checked(
     let out = root.join(OUT_DIR);
     let next_lock = checked.next_lock();
     let lock_text = next_lock.to_text();
-    let lock_on_disk = Tree::dir(root).read_optional(LOCK_FILE, crate::lock::LOCK_LIMIT)?;
+    let lock_on_disk = Tree::dir(root).read_optional(LOCK_FILE, crate::project::lock::LOCK_LIMIT)?;
     let write_lock = match lock_on_disk.as_deref() {
         Some(text) if text == lock_text => false,
         _ if options.locked && (next_lock != checked.lock || lock_on_disk.is_none()) => {

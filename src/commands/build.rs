@@ -10,7 +10,7 @@ use crate::build::write::{self, Options, Outcome};
 use crate::cli::{BuildArgs, Format};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 /// Pins "today" for `--days` (YYYY-MM-DD), so tests and reproducible pipelines do not
 /// depend on the clock.
@@ -23,12 +23,12 @@ pub(super) fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Ex
     let options = Options {
         dates: dates(args)?,
         locked: args.locked,
-        progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+        progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };
     match write::build(root, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
-            crate::summary::append(|| crate::summary::diagnostics("build", &sink, sources.len()))?;
+            crate::report::summary::append(|| crate::diag::render::step_summary("build", &sink, sources.len()))?;
             printer.status("nothing was written: fix the errors above and build again");
             Ok(Exit::Invalid)
         }
@@ -37,8 +37,8 @@ pub(super) fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Ex
                 printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             }
             printer.report(&report);
-            crate::summary::append(|| {
-                format!("{}\n{}\n", crate::summary::diagnostics("build", &sink, sources.len()), render::outcome(&report))
+            crate::report::summary::append(|| {
+                format!("{}\n{}\n", crate::diag::render::step_summary("build", &sink, sources.len()), render::outcome(&report))
             })?;
             Ok(Exit::Ok)
         }

@@ -6,12 +6,12 @@ use anyhow::Result;
 
 use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, printer: &Printer) -> Result<Exit> {
     let (checked, sink) = crate::check::verdict(root)?;
     printer.report(&Diagnostics { sink: &sink, sources: &checked.content.sources, files: checked.content.sources.len() });
-    crate::summary::append(|| crate::summary::diagnostics("check", &sink, checked.content.sources.len()))?;
+    crate::report::summary::append(|| crate::diag::render::step_summary("check", &sink, checked.content.sources.len()))?;
     let exit = if sink.has_errors() { Exit::Invalid } else { Exit::Ok };
     // The process ends right after this: freeing hundreds of thousands of parsed records
     // one by one would add a tenth to the run for nothing.

@@ -11,7 +11,7 @@ use crate::cli::{DeployArgs, Format};
 use crate::deploy::{self, Options, Outcome};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
     let database_url = args
@@ -19,12 +19,12 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
         .database_url
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "deploy needs a database: set --database-url or DATABASE_URL"))?;
-    let config = crate::config::Config::load(root)?;
+    let config = crate::project::config::Config::load(root)?;
     let options = Options {
         build: write::Options {
             dates: super::build::dates(&args.build)?,
             locked: args.build.locked,
-            progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+            progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
         },
         database_url,
         cache: args.services.cache(&config.cache)?,
@@ -34,13 +34,13 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
         allow_rollback: args.allow_rollback,
         full: args.full,
         details: printer.verbose > 0,
-        on_timeout: crate::output::fatal,
+        on_timeout: crate::report::printer::fatal,
         publish: match config.publish.url.clone() {
             Some(url) => Some(crate::publish::Options {
                 target: crate::publish::Target::parse(&url)?,
                 config: config.publish.clone(),
                 dry_run: false,
-                progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+                progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
             }),
             None => None,
         },

@@ -12,8 +12,8 @@ use crate::diag::Sink;
 use crate::diag::render::Diagnostics;
 use crate::diff::{self, render_github, render_human, render_json, render_markdown};
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
-use crate::tree::Tree;
+use crate::project::tree::Tree;
+use crate::report::printer::Printer;
 
 /// How the default new side is named.
 pub(super) const WORKING_TREE: &str = "working tree";
@@ -56,7 +56,7 @@ pub(super) fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exi
     if !(printer.quiet && printer.format == Format::Human) || diff.summary.changed {
         printer.stdout(&text);
     }
-    crate::summary::append(|| render_markdown::render(&diff))?;
+    crate::report::summary::append(|| render_markdown::render(&diff))?;
     // The process exits next: freeing both contents (millions of small allocations) would
     // take longer than the diff itself, and the OS reclaims the memory at once.
     std::mem::forget(old);

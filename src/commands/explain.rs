@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::cli::ExplainArgs;
 use crate::diag::Code;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit> {
     if args.list {

@@ -6,9 +6,9 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::ServiceArgs;
-use crate::config::Config;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::project::config::Config;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
@@ -19,7 +19,7 @@ pub(super) fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<
     let cache = args.cache(&config.cache)?.ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
     // A malformed URL is exit 2 before any connection.
     let endpoint = crate::flush::Endpoint::parse(&cache)?;
-    let mut db = crate::db::Session::open(database_url, "seedc flush", crate::output::fatal)?;
+    let mut db = crate::db::Session::open(database_url, "seedc flush", crate::report::printer::fatal)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
     let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::Target::Lazy(&endpoint), lock_timeout)?;

@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let root = &cli.global.root;

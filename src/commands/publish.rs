@@ -6,12 +6,12 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::{Format, PublishArgs};
-use crate::config::Config;
 use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::project::config::Config;
 use crate::publish::{Options, Outcome, Target};
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
     let config = Config::load(root)?;
@@ -25,7 +25,7 @@ pub(super) fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<
         target: Target::parse(&url)?,
         config: config.publish,
         dry_run: args.dry_run,
-        progress: crate::progress::allowed(printer.format == Format::Human, printer.quiet),
+        progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };
     match crate::publish::publish(root, &options)? {
         Outcome::Invalid(sink) => {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::SchemaArgs;
 use crate::exit::Exit;
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
     let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas"));
@@ -22,7 +22,7 @@ pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<E
             stale.push(path.display().to_string());
         } else {
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            crate::build_support::write_atomic(&path, text.as_bytes())?;
+            crate::project::atomic::write_atomic(&path, text.as_bytes())?;
             printer.status(&format!("wrote {}", path.display()));
         }
     }

@@ -10,14 +10,14 @@ use crate::cli::StatusArgs;
 use crate::deploy::status::{self, Options, Outcome};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
     let database_url = args
         .database_url
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "status needs a database: set --database-url or DATABASE_URL"))?;
-    let options = Options { database_url, full: args.full, on_timeout: crate::output::fatal };
+    let options = Options { database_url, full: args.full, on_timeout: crate::report::printer::fatal };
     match status::status(root, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });

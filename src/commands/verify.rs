@@ -9,7 +9,7 @@ use crate::cli::VerifyArgs;
 use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
-use crate::output::Printer;
+use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<Exit> {
     let verified = match &args.url {
@@ -17,9 +17,9 @@ pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<E
         Some(url) => {
             let target = crate::publish::Target::parse(url)?;
             // Settings come from seedc.toml when run in a content root; else the defaults.
-            let config = match crate::config::Config::load(root) {
+            let config = match crate::project::config::Config::load(root) {
                 Ok(c) => c.publish,
-                Err(_) if !root.join(crate::config::CONFIG_FILE).exists() => crate::config::PublishConfig::default(),
+                Err(_) if !root.join(crate::project::config::CONFIG_FILE).exists() => crate::project::config::PublishConfig::default(),
                 Err(e) => return Err(e),
             };
             crate::publish::verify_remote(target, &config)?

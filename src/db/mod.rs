@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::canon::ContentHash;
 use crate::exit::{Exit, ExitError};
+use crate::json::canon::ContentHash;
 pub use connect::STATEMENT_TIMEOUT;
 pub use watchdog::Watchdog;
 

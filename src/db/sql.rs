@@ -12,9 +12,9 @@ use postgres::types::{IsNull, Json, ToSql, Type};
 use postgres::{Client, GenericClient, Transaction};
 use serde_json::Value;
 
-use crate::canon::ContentHash;
-use crate::config::is_identifier;
 use crate::exit::{Exit, ExitError};
+use crate::json::canon::ContentHash;
+use crate::project::config::is_identifier;
 use rustc_hash::FxBuildHasher;
 
 use super::pg;

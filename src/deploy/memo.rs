@@ -1,7 +1,7 @@
 //! The record memo (`out/.cache/records.bin`): what the last clean deploy knew about every
 //! record, so that the next deploy reads only the records that changed. Its file format is
 //! here, beside the transaction that decides its lifecycle: removed before a deploy writes,
-//! put in place only after its commit. It decodes into a [`Known`] index ([`crate::known`]).
+//! put in place only after its commit. It decodes into a [`Known`] index ([`crate::load::known`]).
 //!
 //! It holds the schemas fingerprint and, per complete collection, the collection config's
 //! identity and content hash and, per record, the BLAKE3 of the record's bytes in the seed
@@ -23,12 +23,12 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use rayon::prelude::*;
 
-use crate::build_support::TMP_PREFIX;
-use crate::canon::{CanonicalRecord, ContentHash};
 use crate::check::{Checked, Finder};
-use crate::known::{self, Known, KnownCollection, KnownRecord, RawDigest, RecordBytes, RefArena};
+use crate::json::canon::{CanonicalRecord, ContentHash};
 use crate::load::SeedFile;
-use crate::tree::Tree;
+use crate::load::known::{self, Known, KnownCollection, KnownRecord, RawDigest, RecordBytes, RefArena};
+use crate::project::atomic::TMP_PREFIX;
+use crate::project::tree::Tree;
 
 /// The memo, relative to `out/`.
 pub const MEMO_FILE: &str = ".cache/records.bin";
@@ -249,7 +249,8 @@ mod tests {
     #[test]
     fn a_damaged_or_foreign_memo_is_a_miss() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (checked, sink) = crate::check::check_tree(&crate::tree::Tree::dir(root), crate::check::Keep { records: true }).unwrap();
+        let (checked, sink) =
+            crate::check::check_tree(&crate::project::tree::Tree::dir(root), crate::check::Keep { records: true }).unwrap();
         assert!(!sink.has_errors());
         let out = tempfile::tempdir().unwrap();
         prepare(out.path(), &checked, None, "global").unwrap().commit().unwrap();

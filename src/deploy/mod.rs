@@ -32,15 +32,15 @@ use anyhow::Result;
 use crate::build::Compiled;
 use crate::build::cache::Fingerprint;
 use crate::build::write;
-use crate::canon::{self, ContentHash};
 use crate::check::{Checked, Keep};
 use crate::db::sql::{self as store, Row, StoredCollection};
 use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
 use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
-use crate::fielddiff;
-use crate::known::Known;
+use crate::json::canon::{self, ContentHash};
+use crate::json::fielddiff;
+use crate::load::known::Known;
 use noop::Unchanged;
 use plan::{RowDiff, RowSource};
 pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report, Rollback};
@@ -205,9 +205,9 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
 /// The check of a deploy. With the memo of the last deploy ([`memo`]) only records whose
 /// bytes changed are parsed and validated; the memo comes back as the index of known
 /// records the plan may read the deployed rows from. What is reported is exactly what
-/// `seedc check` reports (see [`crate::known`]). Content with errors is the outcome.
+/// `seedc check` reports (see [`crate::load::known`]). Content with errors is the outcome.
 fn check(root: &Path, fingerprint: &Fingerprint, use_memo: bool) -> Result<Result<CheckedRoot, Outcome>> {
-    let tree = crate::tree::Tree::dir(root);
+    let tree = crate::project::tree::Tree::dir(root);
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
     let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
     let (checked, sink) = match &known {

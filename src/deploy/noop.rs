@@ -17,8 +17,8 @@ use crate::db::sql::{self as store, StoredCollection};
 /// What a cache hit of the build proves without a check: the collections' versions and
 /// hashes (seedc.lock, written by that clean build) and the packs and manifests.
 pub(super) struct Unchanged {
-    pub(super) config: crate::config::Config,
-    pub(super) lock: crate::lock::Lock,
+    pub(super) config: crate::project::config::Config,
+    pub(super) lock: crate::project::lock::Lock,
     pub(super) packs: Vec<crate::build::PackIndex>,
     pub(super) manifests: Vec<crate::build::ManifestFile>,
 }
@@ -28,8 +28,8 @@ impl Unchanged {
         let Some(cached) = crate::build::cache::Cache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
             return Ok(None);
         };
-        let config = crate::config::Config::load(root)?;
-        let lock = crate::lock::Lock::load(root)?;
+        let config = crate::project::config::Config::load(root)?;
+        let lock = crate::project::lock::Lock::load(root)?;
         if !config.collections.keys().all(|name| lock.collections.contains_key(name)) {
             return Ok(None);
         }
@@ -152,12 +152,12 @@ pub(super) struct Recorded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::canon::ContentHash;
+    use crate::json::canon::ContentHash;
 
     /// The sample's config and lock, one pack, and a database that recorded exactly them.
     fn sample() -> (Unchanged, Recorded) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (config, lock) = (crate::config::Config::load(root).unwrap(), crate::lock::Lock::load(root).unwrap());
+        let (config, lock) = (crate::project::config::Config::load(root).unwrap(), crate::project::lock::Lock::load(root).unwrap());
         let pack = crate::build::PackIndex {
             v: 1,
             pack_hash: ContentHash::of(b"pack"),

@@ -8,8 +8,8 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 
-use crate::canon::ContentHash;
 use crate::db::sql::StoredCollection;
+use crate::json::canon::ContentHash;
 use rustc_hash::FxBuildHasher;
 
 /// What happens to one collection's table.

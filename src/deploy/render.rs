@@ -3,7 +3,7 @@
 
 use super::{CollectionPlan, Op, RecordChange, Report};
 use crate::diag::plural;
-use crate::render::{Render, Style};
+use crate::report::{Render, Style};
 
 /// `{"deploy": ...}` under `--format json`.
 pub(crate) fn json(report: &Report) -> String {
@@ -108,7 +108,7 @@ pub(crate) fn outcome(report: &Report) -> String {
     if report.flush_error.is_some() {
         text.push_str("; the cache flush is pending");
     } else if !report.flush.deploys.is_empty() {
-        text.push_str(&format!("; {}", crate::flush_render::outcome(&report.flush)));
+        text.push_str(&format!("; {}", crate::flush::render::outcome(&report.flush)));
     }
     if let Some(published) = &report.publish {
         text.push_str(&format!("; published {}", crate::publish::render::outcome(published)));
@@ -141,8 +141,8 @@ mod tests {
 
     use super::*;
     use crate::deploy::{Counts, Plan, RecordChange};
-    use crate::fielddiff::field_changes;
     use crate::flush::FlushReport;
+    use crate::json::fielddiff::field_changes;
 
     fn collection(name: &str, previous: Option<&str>, changes: Vec<RecordChange>) -> CollectionPlan {
         CollectionPlan {

@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::build::write::Report as BuildReport;
 use crate::db::sql::DriftMarker;
 use crate::diag::{Sink, Sources};
-use crate::fielddiff::{self, FieldChange};
 use crate::flush::FlushReport;
+use crate::json::fielddiff::{self, FieldChange};
 
 /// How a deploy ended, short of an error.
 pub enum Outcome {

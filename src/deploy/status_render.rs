@@ -6,7 +6,7 @@ use super::render::{list, record_change};
 use super::status::{CollectionStatus, Status};
 use crate::db::sql::Triggers;
 use crate::diag::plural;
-use crate::render::{Render, Style};
+use crate::report::{Render, Style};
 
 /// At most this many records are listed per collection for people (JSON lists them all).
 const SHOWN: usize = 20;
@@ -135,7 +135,7 @@ mod tests {
     use super::*;
     use crate::db::sql::{DriftMarker, LastDeploy};
     use crate::deploy::{Op, RecordChange};
-    use crate::fielddiff::field_changes;
+    use crate::json::fielddiff::field_changes;
 
     fn collection(name: &str) -> CollectionStatus {
         CollectionStatus {

@@ -18,7 +18,7 @@ pub(crate) fn locate(text: &str, pointer: &str) -> Option<Located> {
     let bytes = text.as_bytes();
     let mut pos = skip_ws(bytes, 0);
     let mut key = None;
-    for token in crate::pointer::tokens(pointer)? {
+    for token in crate::json::pointer::tokens(pointer)? {
         match *bytes.get(pos)? {
             b'{' => {
                 let (k, v) = find_member(text, pos, &token)?;

@@ -15,7 +15,7 @@ pub use source::{SourceFile, Sources, TextDigest};
 
 use serde::Serialize;
 
-use crate::pointer::Pointer;
+use crate::json::pointer::Pointer;
 
 /// The longest message or help, in characters; longer ones end in an ellipsis.
 pub const MAX_MESSAGE_CHARS: usize = 500;
@@ -96,7 +96,7 @@ impl Diagnostic {
             code,
             // A message may quote a value of any size (a schema violation quotes the
             // instance): bounded here, once, for every renderer.
-            message: match crate::render::shorten(&message, MAX_MESSAGE_CHARS) {
+            message: match crate::report::shorten(&message, MAX_MESSAGE_CHARS) {
                 std::borrow::Cow::Borrowed(_) => message,
                 std::borrow::Cow::Owned(short) => short,
             },
@@ -129,7 +129,7 @@ impl Diagnostic {
 
     pub fn record(mut self, label: impl Into<String>) -> Self {
         let label: String = label.into();
-        self.record = Some(crate::render::shorten(&label, MAX_LABEL_CHARS).into_owned());
+        self.record = Some(crate::report::shorten(&label, MAX_LABEL_CHARS).into_owned());
         self
     }
 
@@ -140,7 +140,7 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         let help: String = help.into();
-        self.help = Some(crate::render::shorten(&help, MAX_MESSAGE_CHARS).into_owned());
+        self.help = Some(crate::report::shorten(&help, MAX_MESSAGE_CHARS).into_owned());
         self
     }
 

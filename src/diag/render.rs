@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Code, Diagnostic, Severity, Sink, Sources, Summary, render_github, render_human::Human, render_json};
-use crate::render::{Render, Style};
+use super::{Code, Diagnostic, Severity, Sink, Sources, Summary, plural, render_github, render_human::Human, render_json};
+use crate::report::{Render, Style};
 
 /// How many diagnostics of one code the human and github formats show; past it they say
 /// how many more there are. `--format json` carries every one.
@@ -103,4 +103,41 @@ impl Render for Diagnostics<'_> {
         }
         out
     }
+}
+
+/// Errors listed in full in a step summary before the rest are only counted: a summary is
+/// for reading.
+const MAX_LISTED: usize = 50;
+
+/// The summary of a check or build: counts, then a table of the diagnostics.
+pub(crate) fn step_summary(command: &str, sink: &Sink, files: usize) -> String {
+    let (errors, warnings) = (sink.errors(), sink.warnings());
+    let verdict = if errors == 0 { "✅" } else { "❌" };
+    let mut out = format!(
+        "### {verdict} seedc {command}\n\n{errors} error{}, {warnings} warning{} in {files} file{}\n",
+        plural(errors),
+        plural(warnings),
+        plural(files)
+    );
+    if errors + warnings > 0 {
+        out.push_str("\n| | code | location | message |\n|---|---|---|---|\n");
+        for d in sink.iter().take(MAX_LISTED) {
+            let icon = if d.severity == Severity::Error { "❌" } else { "⚠️" };
+            let location = match (&d.file, d.span) {
+                (Some(f), Some(s)) => format!("`{f}:{}:{}`", s.line, s.column),
+                (Some(f), None) => format!("`{f}`"),
+                _ => String::new(),
+            };
+            out.push_str(&format!("| {icon} | `{}` | {location} | {} |\n", d.code.name(), cell(&d.message)));
+        }
+        let rest = sink.iter().count().saturating_sub(MAX_LISTED);
+        if rest > 0 {
+            out.push_str(&format!("\n…and {rest} more\n"));
+        }
+    }
+    out
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }

@@ -25,12 +25,12 @@ pub fn render_in(d: &Diagnostic, prefix: &str) -> String {
     }
     props.push(format!("title={}", escape_property(d.code.name())));
     // Each part is one line of its own: a newline inside one came from the content.
-    let mut message = crate::render::printable(&d.message).into_owned();
+    let mut message = crate::report::printable(&d.message).into_owned();
     if let Some(pointer) = d.pointer().filter(|p| !p.is_empty()) {
-        message.push_str(&format!(" (at {})", crate::render::printable(&crate::render::shorten(pointer, 200))));
+        message.push_str(&format!(" (at {})", crate::report::printable(&crate::report::shorten(pointer, 200))));
     }
     if let Some(help) = &d.help {
-        message.push_str(&format!("\nhelp: {}", crate::render::printable(help)));
+        message.push_str(&format!("\nhelp: {}", crate::report::printable(help)));
     }
     format!("::{level} {}::{}", props.join(","), escape_data(&message))
 }
@@ -51,7 +51,7 @@ pub fn render_summary(summary: &Summary) -> String {
 pub fn notice(title: &str, file: Option<&str>, message: &str) -> String {
     let file = file.map_or_else(String::new, |f| format!("file={},", escape_property(f)));
     // `message` is one line of text from seedc: any newline in it came from the content.
-    let message = crate::render::printable(message);
+    let message = crate::report::printable(message);
     format!("::notice {file}title={}::{}", escape_property(title), escape_data(&message))
 }
 
@@ -59,7 +59,7 @@ pub fn notice(title: &str, file: Option<&str>, message: &str) -> String {
 /// split at `\n` first and each made printable, so the content's own control characters
 /// (a newline in a key, ESC) can forge no command and no terminal sequence.
 fn escape_data(s: &str) -> String {
-    let lines: Vec<String> = s.split('\n').map(|l| crate::render::printable(l).replace('%', "%25")).collect();
+    let lines: Vec<String> = s.split('\n').map(|l| crate::report::printable(l).replace('%', "%25")).collect();
     lines.join("%0A")
 }
 

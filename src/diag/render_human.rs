@@ -5,7 +5,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Diagnostic, Severity, Summary};
 use crate::diag::Sources;
-use crate::render::{printable, shorten};
+use crate::report::{printable, shorten};
 
 /// A source line longer than this is not quoted: the position and label are shown instead
 /// (a minified file, or a 100 MB string on one line). annotate-snippets cuts long lines to

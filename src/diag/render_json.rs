@@ -31,7 +31,7 @@ pub fn render(d: &Diagnostic) -> String {
         schema: d.schema.as_deref(),
         help: d.help.as_deref(),
     };
-    crate::render::json_safe(serde_json::to_string(&line).expect("diagnostics always serialize"))
+    crate::report::json_safe(serde_json::to_string(&line).expect("diagnostics always serialize"))
 }
 
 pub fn render_summary(summary: &Summary) -> String {

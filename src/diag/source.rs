@@ -202,7 +202,7 @@ impl Sources {
             if let (Target::KeyAt { pointer, occurrence }, Some(file), None) = (&d.target, d.file.as_deref(), d.span) {
                 let p = pointer.as_str();
                 let Some(cut) = p.rfind('/') else { continue };
-                let name = crate::pointer::unescape(&p[cut + 1..]).into_owned();
+                let name = crate::json::pointer::unescape(&p[cut + 1..]).into_owned();
                 groups.entry((file, p[..cut].to_owned())).or_default().push((i, name, *occurrence));
             }
         }

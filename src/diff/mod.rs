@@ -22,13 +22,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::build::{self, Mode, PackIndex, PackRef};
-use crate::canon::{self, ContentHash};
 use crate::check::Checked;
 use crate::diag::SourceFile;
-use crate::fielddiff::field_changes;
-pub(crate) use crate::fielddiff::{FieldChange, FieldStatus};
+use crate::json::canon::{self, ContentHash};
+use crate::json::fielddiff::field_changes;
+pub(crate) use crate::json::fielddiff::{FieldChange, FieldStatus};
+use crate::json::pointer::Pointer;
 use crate::load::{Pack, Record, SeedFile};
-use crate::pointer::Pointer;
 
 /// Everything that differs between two content roots.
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,7 @@
 //! The human rendering of a diff: one block per collection and pack, the changed fields of
 //! each record aligned in columns, coloured on a TTY.
 
-use crate::render::printable;
+use crate::report::printable;
 
 use super::{Diff, FieldChange, FieldStatus, Status, VersionChange, delta_text, dotted, short_hash, short_value, summary_line};
 

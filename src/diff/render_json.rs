@@ -11,5 +11,5 @@ pub(crate) fn render(diff: &Diff) -> String {
     struct Line<'a> {
         diff: &'a Diff,
     }
-    crate::render::json_safe(serde_json::to_string(&Line { diff }).expect("a diff always serializes"))
+    crate::report::json_safe(serde_json::to_string(&Line { diff }).expect("a diff always serializes"))
 }

@@ -142,7 +142,7 @@ fn version(v: &VersionChange) -> String {
 /// A code span that survives a table cell: control characters escaped (a newline would end
 /// the table, ESC would reach a terminal), pipes escaped, backticks fenced.
 fn code(text: &str) -> String {
-    let text = crate::render::printable(text).replace('|', "\\|");
+    let text = crate::report::printable(text).replace('|', "\\|");
     if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
 }
 

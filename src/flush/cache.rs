@@ -3,7 +3,7 @@
 
 use super::cluster::Cluster;
 use super::node::{CacheError, Endpoint, Node, UNLINK_BATCH};
-use crate::config::CacheMode;
+use crate::project::config::CacheMode;
 
 /// A connected cache: one server, or every primary of a cluster.
 pub(crate) struct Cache {

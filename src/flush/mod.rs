@@ -11,6 +11,7 @@
 pub(crate) mod cache;
 mod cluster;
 mod node;
+pub(crate) mod render;
 
 use std::time::Duration;
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::config::CacheMode;
 use crate::exit::{Exit, ExitError};
+use crate::project::config::CacheMode;
 
 /// Keys per SCAN step.
 pub(super) const SCAN_COUNT: usize = 1000;

@@ -4,7 +4,7 @@
 
 use super::{PACKS_DIR, SEEDS_DIR};
 use crate::diag::{Code, Diagnostic};
-use crate::tree::Tree;
+use crate::project::tree::Tree;
 
 /// The input files of a content root, as sorted relative paths.
 #[derive(Debug, Default)]

@@ -2,10 +2,10 @@
 //! fatal errors as located diagnostics.
 
 use super::json;
-use crate::config::Config;
 use crate::diag::locate;
 use crate::diag::{Code, Diagnostic, Span, Target};
-use crate::tree::{ReadError, Tree};
+use crate::project::config::Config;
+use crate::project::tree::{ReadError, Tree};
 
 /// Reads a file within the size limit and checks it is UTF-8. Anything that is not a
 /// regular file inside the content root is a located error, never read.

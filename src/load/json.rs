@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::pointer::Pointer;
+use crate::json::pointer::Pointer;
 
 /// The largest integer magnitude that survives a round trip through an IEEE-754 double.
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;

@@ -12,6 +12,7 @@ mod discover;
 mod envelope;
 mod file;
 pub(crate) mod json;
+pub(crate) mod known;
 mod pack;
 mod records;
 mod seed;
@@ -24,11 +25,11 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::canon::{CanonicalParts, CanonicalRecord, ContentHash};
-use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile, Sources};
-use crate::known::{Known, RawDigest, RefArena};
-use crate::tree::Tree;
+use crate::json::canon::{CanonicalParts, CanonicalRecord, ContentHash};
+use crate::load::known::{Known, RawDigest, RefArena};
+use crate::project::config::Config;
+use crate::project::tree::Tree;
 
 pub(crate) use discover::discover_tree;
 
@@ -248,7 +249,7 @@ pub(crate) fn load_tree_with(
         if !present.contains(name) {
             diags.push(
                 Diagnostic::error(Code::MissingSeedFile, format!("collection `{name}` has no seed file"))
-                    .in_file(crate::config::CONFIG_FILE)
+                    .in_file(crate::project::config::CONFIG_FILE)
                     .help(format!("create {SEEDS_DIR}/{name}.json or remove [collections.{name}] from seedc.toml")),
             );
             content.unavailable.push(name.clone());

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::file::{fatal_diagnostic, findings_to_diags, read_text};
 use super::{Loaded, PACKS_DIR, Pack, json};
-use crate::config::Config;
 use crate::diag::{Code, Diagnostic, SourceFile};
-use crate::tree::Tree;
+use crate::project::config::Config;
+use crate::project::tree::Tree;
 
 pub(super) fn load_pack(tree: &Tree, rel: &str, config: &Config) -> (Loaded<Option<Pack>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();

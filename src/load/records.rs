@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::file::{fatal_diagnostic, findings_to_diags, whole_file_limit};
 use super::{Body, REDUCE_RUN, Record, Reduce, Run, SeedFile, Written, json, key_of, record_label};
-use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
-use crate::known::{self, KnownCollection, RefArena};
-use crate::pointer::Pointer;
+use crate::json::pointer::Pointer;
+use crate::load::known::{self, KnownCollection, RefArena};
+use crate::project::config::Config;
 
 /// The envelope's members other than `data` (name, raw text, offset in the file): each
 /// checked, and those that are known set on `seed`; then the ones that must be there.

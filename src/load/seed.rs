@@ -12,8 +12,8 @@ use super::file::{fatal_diagnostic, read_text};
 use super::records::{Block, RecordParser, add, empty_seed, envelope_members, reduce_block, reduce_block_len};
 use super::{Loaded, Reduce, SeedFile, Written, json};
 use crate::diag::{Code, Diagnostic, SourceFile, Target};
-use crate::pointer::Pointer;
-use crate::tree::Tree;
+use crate::json::pointer::Pointer;
+use crate::project::tree::Tree;
 
 pub(super) fn load_seed_file(
     tree: &Tree,

@@ -17,8 +17,8 @@ use super::json;
 use super::records::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
 use super::{Reduce, SeedFile, Written};
 use crate::diag::{Diagnostic, SourceFile, TextDigest};
-use crate::pointer::Pointer;
-use crate::tree::Tree;
+use crate::json::pointer::Pointer;
+use crate::project::tree::Tree;
 
 /// Bytes read at a time.
 const CHUNK: u64 = 256 << 10;
@@ -92,7 +92,7 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
 /// A file being read and scanned, a buffer at a time.
 struct Reader<'a> {
     file: std::io::Take<std::fs::File>,
-    limits: &'a crate::config::Limits,
+    limits: &'a crate::project::config::Limits,
     buf: Vec<u8>,
     /// The file offset of `buf[0]`.
     base: usize,

@@ -30,12 +30,12 @@ use serde::Serialize;
 
 use crate::build::write::{INDEX_FILE, OUT_DIR, OUT_FILE_LIMIT};
 use crate::build::{Index, manifest_path};
-use crate::canon::ContentHash;
-use crate::config::PublishConfig;
 use crate::diag::Sink;
 use crate::exit::{Exit, ExitError};
-use crate::progress::Progress;
-use crate::tree::Tree;
+use crate::json::canon::ContentHash;
+use crate::project::config::PublishConfig;
+use crate::project::tree::Tree;
+use crate::report::progress::Progress;
 use crate::verify::Found;
 pub(crate) use store::{Kind, Listed, Store, Target};
 

@@ -2,7 +2,7 @@
 //! one JSON object (`{"publish": ...}`).
 
 use super::{Counts, Report};
-use crate::render::{Render, Style};
+use crate::report::{Render, Style};
 
 /// `{"publish": ...}` under `--format json`.
 pub(crate) fn json(report: &Report) -> String {

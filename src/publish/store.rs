@@ -19,9 +19,9 @@ use object_store::{
 };
 
 use crate::build::write::OUT_FILE_LIMIT;
-use crate::config::{PublishConfig, timeout_secs};
 use crate::exit::{Exit, ExitError};
-use crate::tree::Tree;
+use crate::project::config::{PublishConfig, timeout_secs};
+use crate::project::tree::Tree;
 
 /// Where a copy is published, as the user wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use super::records::schema_violations;
 use super::schemas::Schemas;
-use crate::config::{Config, SchemaVersion};
 use crate::diag::{Code, Diagnostic};
 use crate::load::Content;
+use crate::project::config::{Config, SchemaVersion};
 
 pub(crate) fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagnostic> {
     let mut diags = Vec::new();

@@ -8,10 +8,10 @@ use rayon::prelude::*;
 
 use super::schemas::{CompiledSchema, Schemas, relative_location};
 use crate::diag::{Code, Diagnostic};
+use crate::json::pointer::Pointer;
 use crate::load::{Body, Content, Record, SeedFile, record_label};
-use crate::pointer::Pointer;
 
-/// A record known to be valid ([`crate::known`]) is not validated again.
+/// A record known to be valid ([`crate::load::known`]) is not validated again.
 pub(crate) fn check(content: &Content, schemas: &Schemas, key_fields: &HashMap<&str, &str>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (name, seed) in &content.seeds {

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::config::{CollectionConfig, Config};
 use crate::diag::{Code, Diagnostic};
-use crate::known::{KnownCollection, OutRef, RefArena};
+use crate::json::pointer::Pointer;
+use crate::load::known::{KnownCollection, OutRef, RefArena};
 use crate::load::{Body, Content, Record, SeedFile, record_label};
-use crate::pointer::Pointer;
+use crate::project::config::{CollectionConfig, Config};
 
 /// Checks every declared reference. A known record's references are those `known`
 /// recorded for it (the same keys at the same places, as its bytes are the same), checked
@@ -221,8 +221,8 @@ enum Step<'v> {
 fn write_pointer(path: &[Step], out: &mut String) {
     for step in path {
         match step {
-            Step::Index(i) => crate::pointer::push_index_to(out, *i),
-            Step::Member(k) => crate::pointer::push_key_to(out, k),
+            Step::Index(i) => crate::json::pointer::push_index_to(out, *i),
+            Step::Member(k) => crate::json::pointer::push_key_to(out, k),
         }
     }
 }
@@ -236,7 +236,11 @@ fn to_pointer(write: &dyn Fn(&mut String)) -> Pointer {
 /// A reference path's tokens, unescaped; `*` is the wildcard (config made sure the path
 /// starts with `/`).
 fn tokens(path: &str) -> Vec<Token> {
-    crate::pointer::tokens(path).into_iter().flatten().map(|t| if t == "*" { Token::Any } else { Token::Name(t.into_owned()) }).collect()
+    crate::json::pointer::tokens(path)
+        .into_iter()
+        .flatten()
+        .map(|t| if t == "*" { Token::Any } else { Token::Name(t.into_owned()) })
+        .collect()
 }
 
 /// Calls `found` with the path and value of every string at `tokens` below `value`; `*`

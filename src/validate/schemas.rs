@@ -11,8 +11,8 @@ use jsonschema::{Draft, Registry, Resource, Validator};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::config::{Config, SchemaVersion};
-use crate::tree::Tree;
+use crate::project::config::{Config, SchemaVersion};
+use crate::project::tree::Tree;
 
 pub(crate) const SCHEMAS_DIR: &str = "schemas";
 const URI_PREFIX: &str = "file:///";

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::canon::ContentHash;
 use crate::diag::{Code, Diagnostic};
+use crate::json::canon::ContentHash;
 use crate::load::Content;
-use crate::lock::Lock;
+use crate::project::lock::Lock;
 
 pub(crate) fn check(
     content: &Content,

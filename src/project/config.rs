@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail, ensure};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::tree::Tree;
+use crate::project::tree::Tree;
 
 pub(crate) const CONFIG_FILE: &str = "seedc.toml";
 

@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
-use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::known::{self, KnownCollection, KnownRecord, RecordBytes, RefArena};
+use crate::json::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
+use crate::load::known::{KnownCollection, KnownRecord, RecordBytes, RefArena};
 use crate::load::{self, Body, Content};
-use crate::lock::Lock;
-use crate::tree::Tree;
+use crate::project::config::Config;
+use crate::project::lock::Lock;
+use crate::project::tree::Tree;
 use crate::validate::{self, schemas::Schemas};
 
 /// A checked content root: what `build`, `deploy` and `diff` work from.
@@ -40,7 +40,7 @@ pub struct Checked {
 }
 
 /// The index a check may lean on, and one outgoing reference, as [`Checked`]'s API names them.
-pub use crate::known::{Known, OutRef};
+pub use crate::load::known::{Known, OutRef};
 /// Finds the outgoing references of a checked collection's records ([`Checked::references`]).
 pub use crate::validate::references::Finder;
 
@@ -89,7 +89,7 @@ impl Checked {
         let mut lock = Lock { v: 1, collections: BTreeMap::new(), packs: self.lock.packs.clone() };
         for (name, hash) in &self.collection_hashes {
             if let Some(version) = self.content.seeds.get(name).and_then(|s| s.version.as_ref()) {
-                lock.collections.insert(name.clone(), crate::lock::LockedCollection { version: version.to_string(), hash: *hash });
+                lock.collections.insert(name.clone(), crate::project::lock::LockedCollection { version: version.to_string(), hash: *hash });
             }
         }
         for (pack, hash) in self.content.packs.iter().zip(&self.pack_hashes) {
@@ -435,7 +435,7 @@ impl Checked {
             .into_par_iter()
             .filter_map(|(name, kept)| {
                 let seed = self.content.seeds.get(&name)?;
-                let identity = known::identity(&self.config, &name)?;
+                let identity = crate::load::known::identity(&self.config, &name)?;
                 let hash = *self.collection_hashes.get(&name)?;
                 let source = self.content.sources.get(&seed.file)?;
                 let ranges = seed.records.iter().map(|r| source.records.get(r.index).cloned()).collect::<Option<Vec<_>>>()?;
@@ -470,7 +470,7 @@ fn schema_refs(tree: &Tree, content: &Content) -> Vec<Diagnostic> {
         let exists = match tree.root() {
             Some(root) => root.join(dir).join(path).is_file(),
             // A path that leaves the content root cannot be read from a revision: no warning.
-            None => crate::tree::normalize(&format!("{}/{path}", dir.display())).is_none_or(|rel| tree.is_file(&rel)),
+            None => crate::project::tree::normalize(&format!("{}/{path}", dir.display())).is_none_or(|rel| tree.is_file(&rel)),
         };
         if !exists {
             diags.push(
@@ -507,7 +507,7 @@ mod tests {
             for (a, b) in k.records.iter().zip(&f.records) {
                 assert!(matches!(a.body, Body::Reduced(_)), "{name}: reduced while loading");
                 let raw = &source.text[source.records[b.index].clone()];
-                assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(known::raw_digest(raw))), "{name}");
+                assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(crate::load::known::raw_digest(raw))), "{name}");
             }
             assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
         }

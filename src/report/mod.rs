@@ -2,6 +2,31 @@
 //! itself (diagnostics in `diag::render`, the others in their stage's `render` module), and
 //! the Printer only picks the format and the stream, so it needs no stage's types.
 
+pub(crate) mod printer;
+pub(crate) mod progress;
+pub(crate) mod summary;
+
+/// The output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// rustc-style text
+    Human,
+    /// one JSON object per line
+    Json,
+    /// GitHub Actions workflow annotations
+    Github,
+    /// a Markdown report (diff only)
+    Markdown,
+}
+
+/// When to colour (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
 /// What the user asked about the looks of the output, decided once by the Printer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Style<'a> {

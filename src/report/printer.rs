@@ -1,11 +1,11 @@
 //! The only place that prints. Decides the format and colour once (flag, NO_COLOR, TTY),
-//! and writes reports that their stages rendered (see [`crate::render`]) to stdout, status
+//! and writes reports that their stages rendered (see [`crate::report`]) to stdout, status
 //! lines and errors to stderr.
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{Color, Format, Global};
-use crate::render::{Render, Style};
+use super::{Color, Format};
+use crate::report::{Render, Style};
 
 pub(crate) struct Printer {
     pub format: Format,
@@ -17,14 +17,14 @@ pub(crate) struct Printer {
 }
 
 impl Printer {
-    pub(crate) fn new(global: &Global) -> Self {
-        let color = match global.color {
+    pub(crate) fn new(format: Format, color: Color, quiet: bool, verbose: u8, root: &std::path::Path) -> Self {
+        let color = match color {
             Color::Always => true,
             Color::Never => false,
             Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
         };
-        let github_prefix = if global.format == Format::Github { workspace_prefix(&global.root) } else { String::new() };
-        Printer { format: global.format, color, quiet: global.quiet, verbose: global.verbose, github_prefix }
+        let github_prefix = if format == Format::Github { workspace_prefix(root) } else { String::new() };
+        Printer { format, color, quiet, verbose, github_prefix }
     }
 
     /// Prints a report in the chosen format on stdout, then (for people) its status line.
@@ -83,7 +83,7 @@ impl Printer {
 /// `{"error":{"message":…,"causes":[…],"exit":2}}` and a newline.
 fn error_json(message: &str, causes: Vec<String>, exit: u8) -> String {
     let value = serde_json::json!({ "error": { "message": message, "causes": causes, "exit": exit } });
-    let mut line = crate::render::json_safe(value.to_string());
+    let mut line = crate::report::json_safe(value.to_string());
     line.push('\n');
     line
 }

@@ -2,7 +2,7 @@
 //! for people. Kept beside `flush.rs`, not in it, so the Redis code stays only Redis code.
 
 use crate::flush::FlushReport;
-use crate::render::{Render, Style};
+use crate::report::{Render, Style};
 
 /// `{"flush": ...}` under `--format json`.
 pub(crate) fn json(report: &FlushReport) -> String {

@@ -18,10 +18,10 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
-use crate::canon::{CanonicalRecord, ContentHash};
-use crate::config::Config;
 use crate::diag::SourceFile;
-use crate::pointer::Pointer;
+use crate::json::canon::{CanonicalRecord, ContentHash};
+use crate::json::pointer::Pointer;
+use crate::project::config::Config;
 
 /// A BLAKE3 digest of a record's bytes as they stand in its seed file.
 pub(crate) type RawDigest = [u8; 32];

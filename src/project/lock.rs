@@ -9,8 +9,8 @@ use anyhow::{Context, Result, ensure};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::canon::ContentHash;
-use crate::tree::Tree;
+use crate::json::canon::ContentHash;
+use crate::project::tree::Tree;
 
 pub const LOCK_FILE: &str = "seedc.lock";
 

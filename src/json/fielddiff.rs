@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Number, Value};
 
-use crate::pointer::Pointer;
+use crate::json::pointer::Pointer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

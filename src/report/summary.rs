@@ -1,0 +1,23 @@
+//! The GitHub Actions step summary: when `GITHUB_STEP_SUMMARY` names a file, `check`,
+//! `build` and `diff` append a Markdown report to it (counts, the errors, the diff table),
+//! which GitHub shows on the run's page. Appending never replaces another step's summary.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+pub(crate) const ENV: &str = "GITHUB_STEP_SUMMARY";
+
+/// Appends the Markdown that `markdown` makes to the step summary, if there is one; the
+/// text is only made when there is.
+pub(crate) fn append(markdown: impl FnOnce() -> String) -> Result<()> {
+    let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else { return Ok(()) };
+    let markdown = markdown();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {ENV} ({})", std::path::Path::new(&path).display()))?;
+    // A blank line first: the previous step's text may not end a paragraph.
+    file.write_all(format!("\n{markdown}\n").as_bytes()).with_context(|| format!("cannot write {ENV}"))
+}
