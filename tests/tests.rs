@@ -13,6 +13,7 @@ mod deploy;
 mod diff;
 mod docs;
 mod drift;
+mod escaping;
 mod flush;
 mod hostile;
 mod publish;

@@ -23,7 +23,7 @@ pub(crate) fn outcome(report: &Report) -> String {
     if report.nothing_done() {
         return format!("nothing to do: reused everything ({} bundles, {} manifests)", report.bundles_reused, report.manifests_reused);
     }
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", crate::report::plural(n));
     let mut text = format!(
         "wrote {}, reused {}; wrote {}, reused {}",
         plural(report.bundles_written, "bundle"),

@@ -2,8 +2,7 @@
 //! changes), the one-line outcome, the `--format github` notice and the JSON object.
 
 use super::{CollectionPlan, Op, RecordChange, Report};
-use crate::diag::plural;
-use crate::report::{Render, Style};
+use crate::report::{Render, Style, plural, shown, shown_json};
 
 /// `{"deploy": ...}` under `--format json`.
 pub(crate) fn json(report: &Report) -> String {
@@ -18,12 +17,12 @@ pub(crate) fn github(report: &Report) -> String {
 /// The plan, one line per collection; `details` (`-v`) adds each record and field change.
 pub(crate) fn plan(report: &Report, details: bool) -> String {
     let plan = &report.plan;
-    let width = plan.collections.iter().map(|c| c.collection.len()).max().unwrap_or(0);
+    let width = plan.collections.iter().map(|c| shown(&c.collection).to_string().chars().count()).max().unwrap_or(0);
     let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
     for c in &plan.collections {
         out.push_str(&format!(
             "  {:width$}  {:>6} inserted {:>6} updated {:>6} deleted {:>6} unchanged{}{}{}\n",
-            c.collection,
+            shown(&c.collection),
             c.inserted,
             c.updated,
             c.deleted,
@@ -50,7 +49,7 @@ pub(crate) fn plan(report: &Report, details: bool) -> String {
 
 /// Up to ten keys, then how many more.
 pub(crate) fn list(keys: &[String]) -> String {
-    let mut text = keys.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    let mut text = keys.iter().take(10).map(|k| shown(k).to_string()).collect::<Vec<_>>().join(", ");
     if keys.len() > 10 {
         text.push_str(&format!(" and {} more", keys.len() - 10));
     }
@@ -66,11 +65,12 @@ pub(crate) fn record_change(r: &RecordChange) -> String {
         Op::Delete => ('-', "added outside seedc"),
         Op::Keep => ('=', "added outside seedc, kept by --no-prune"),
     };
-    let mut out = if r.drifted { format!("      {sign} {} ({outside})\n", r.id) } else { format!("      {sign} {}\n", r.id) };
+    let id = shown(&r.id);
+    let mut out = if r.drifted { format!("      {sign} {id} ({outside})\n") } else { format!("      {sign} {id}\n") };
     for f in &r.fields {
-        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_owned(), |v| shown_json(v).to_string());
         let why = if r.drifted { " (changed outside seedc)" } else { "" };
-        out.push_str(&format!("          {}: {} -> {}{why}\n", f.pointer, show(&f.old), show(&f.new)));
+        out.push_str(&format!("          {}: {} -> {}{why}\n", shown(f.pointer.as_str()), show(&f.old), show(&f.new)));
     }
     out
 }
@@ -99,7 +99,7 @@ pub(crate) fn outcome(report: &Report) -> String {
                 text.push_str(&format!(", {drifted} drifted row{} repaired", plural(drifted)));
             }
             if !plan.rollbacks.is_empty() {
-                let names: Vec<&str> = plan.rollbacks.iter().map(|r| r.collection.as_str()).collect();
+                let names: Vec<String> = plan.rollbacks.iter().map(|r| shown(&r.collection).to_string()).collect();
                 text.push_str(&format!(", rolled back {}", names.join(", ")));
             }
             text

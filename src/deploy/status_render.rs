@@ -5,7 +5,7 @@
 use super::render::{list, record_change};
 use super::status::{CollectionStatus, Status};
 use crate::db::sql::Triggers;
-use crate::diag::plural;
+use crate::report::plural;
 use crate::report::{Render, Style};
 
 /// At most this many records are listed per collection for people (JSON lists them all).

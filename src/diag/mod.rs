@@ -213,8 +213,3 @@ pub struct Summary {
     pub warnings: usize,
     pub files: usize,
 }
-
-/// The plural `s` of a count in a message: "1 error", "2 errors".
-pub fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}

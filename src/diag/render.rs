@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Code, Diagnostic, Severity, Sink, Sources, Summary, plural, render_github, render_human::Human, render_json};
-use crate::report::{Render, Style};
+use super::{Code, Diagnostic, Severity, Sink, Sources, Summary, render_github, render_human::Human, render_json};
+use crate::report::{Render, Style, plural};
 
 /// How many diagnostics of one code the human and github formats show; past it they say
 /// how many more there are. `--format json` carries every one.
@@ -37,7 +37,7 @@ fn left_out_line(code: Code, n: usize) -> String {
         }
         grouped.push(c);
     }
-    format!("and {grouped} more {code} diagnostic{} (`--format json` lists every one)", super::plural(n))
+    format!("and {grouped} more {code} diagnostic{} (`--format json` lists every one)", plural(n))
 }
 
 /// Every diagnostic in `sink`, located in `sources`, then a summary over `files` files.

@@ -431,7 +431,7 @@ pub(crate) fn summary_line(s: &DiffSummary) -> String {
     push(s.records_removed, "removed");
     push(s.records_renamed, "renamed");
     push(s.records_changed, "changed");
-    use crate::diag::plural;
+    use crate::report::plural;
     let total = s.records_added + s.records_removed + s.records_renamed + s.records_changed;
     let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), plural(total)) };
     let packs = s.packs_added + s.packs_removed + s.packs_changed;

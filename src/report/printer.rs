@@ -4,7 +4,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::{Color, Format};
+use std::borrow::Cow;
+
+use super::{Color, Format, json_safe, terminal};
 use crate::report::{Render, Style};
 
 pub(crate) struct Printer {
@@ -43,17 +45,28 @@ impl Printer {
         }
     }
 
-    /// Writes to stdout; a closed pipe (`seedc check | head`) is not an error worth a panic.
+    /// Writes to stdout, escaped for the format (JSON lines by [`json_safe`], everything
+    /// else by [`terminal`]); a closed pipe (`seedc check | head`) is not an error worth a
+    /// panic.
     pub(crate) fn stdout(&self, text: &str) {
+        let text = match self.format {
+            Format::Json => Cow::Owned(json_safe(text.to_owned())),
+            _ => terminal(text, self.color),
+        };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
 
+    /// Writes a line to stderr, escaped for a terminal.
+    fn stderr(&self, line: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{}", terminal(line, self.color));
+    }
+
     /// A status line for people, on stderr; silent under `-q` and in machine formats.
     pub(crate) fn status(&self, text: &str) {
         if !self.quiet && self.format == Format::Human {
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+            self.stderr(text);
         }
     }
 
@@ -64,7 +77,7 @@ impl Printer {
         for cause in err.chain().skip(1) {
             text.push_str(&format!("\n  caused by: {cause}"));
         }
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        self.stderr(&text);
     }
 }
 
@@ -83,7 +96,7 @@ impl Printer {
 /// `{"error":{"message":…,"causes":[…],"exit":2}}` and a newline.
 fn error_json(message: &str, causes: Vec<String>, exit: u8) -> String {
     let value = serde_json::json!({ "error": { "message": message, "causes": causes, "exit": exit } });
-    let mut line = crate::report::json_safe(value.to_string());
+    let mut line = json_safe(value.to_string());
     line.push('\n');
     line
 }
@@ -92,7 +105,16 @@ fn error_json(message: &str, causes: Vec<String>, exit: u8) -> String {
 /// raw arguments) also one JSON object on stdout; clap's own text goes to stderr as always.
 pub(crate) fn usage_error(err: &clap::Error, json: bool) -> u8 {
     let code = err.exit_code() as u8;
-    let _ = err.print();
+    // clap's text quotes the arguments, which may hold anything: escaped like every line.
+    let color = if err.use_stderr() { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    let styled = err.render();
+    let text = if color { styled.ansi().to_string() } else { styled.to_string() };
+    let text = terminal(&text, color);
+    if err.use_stderr() {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
     if json && err.use_stderr() {
         let rendered = err.to_string();
         let text = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
@@ -105,7 +127,7 @@ pub(crate) fn usage_error(err: &clap::Error, json: bool) -> u8 {
 /// An error reported from outside any command (the database watchdog, just before it ends
 /// the process), on stderr.
 pub(crate) fn fatal(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+    let _ = writeln!(std::io::stderr().lock(), "error: {}", terminal(text, false));
 }
 
 /// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the

@@ -79,8 +79,7 @@ pub(crate) fn supported(known: &[SchemaVersion], window: u32, requested: &str) -
         return Err(format!("is newer than this seedc knows (newest {}.{newest})", v.major));
     }
     if v.minor + window < newest {
-        let plural = if window == 1 { "" } else { "s" };
-        return Err(format!("is older than the compatibility window of {window} minor version{plural}"));
+        return Err(format!("is older than the compatibility window of {window} minor version{}", crate::report::plural(window as usize)));
     }
     if !known.contains(&v) {
         return Err("has no schema listed in seedc.toml".to_owned());
