@@ -28,7 +28,7 @@ fn json_summary_counts_files() {
 #[test]
 fn sample_content_has_the_promised_shape() {
     let root = Root::sample();
-    let (checked, sink) = seedc::check::check(root.path()).unwrap();
+    let (checked, sink) = crate::support::check(root.path(), seedc::check::Mode::Build).unwrap();
     let found: Vec<String> = sink.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
     assert!(found.is_empty(), "no errors and no warnings: {found:?}");
 
@@ -179,8 +179,8 @@ fn verdict_hashes_only_pinned_collections_and_reports_the_same() {
     root.edit("data/seeds/bosses.json", "\"item\": \"", "\"item\": \"x");
     root.edit("data/seeds/items.json", "\"id\": \"", "\"id\": \"health_potion\", \"_x\": \"");
 
-    let (full, full_sink) = seedc::check::check(root.path()).unwrap();
-    let (verdict, verdict_sink) = seedc::check::verdict(root.path()).unwrap();
+    let (full, full_sink) = crate::support::check(root.path(), seedc::check::Mode::Build).unwrap();
+    let (verdict, verdict_sink) = crate::support::check(root.path(), seedc::check::Mode::Verdict).unwrap();
     let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
     assert_eq!(diags(&verdict_sink), diags(&full_sink));
     for code in ["version-not-bumped", "schema-violation", "dangling-reference"] {
@@ -223,8 +223,8 @@ fn verdict_of_a_file_of_many_blocks_reports_the_same() {
     doc["data"] = records.into();
     root.write("data/seeds/enemies.json", serde_json::to_string_pretty(&doc).unwrap());
 
-    let (full, full_sink) = seedc::check::check(root.path()).unwrap();
-    let (verdict, verdict_sink) = seedc::check::verdict(root.path()).unwrap();
+    let (full, full_sink) = crate::support::check(root.path(), seedc::check::Mode::Build).unwrap();
+    let (verdict, verdict_sink) = crate::support::check(root.path(), seedc::check::Mode::Verdict).unwrap();
     let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
     assert_eq!(diags(&verdict_sink), diags(&full_sink));
     let in_enemies = |d: &&seedc::diag::Diagnostic| d.file.as_deref() == Some("data/seeds/enemies.json");

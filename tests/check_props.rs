@@ -143,7 +143,8 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
 /// Checks the root with `rel` holding `bytes`: no panic, and the properties above.
 fn check_file(root: &std::path::Path, rel: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
     std::fs::write(root.join(rel), bytes).unwrap();
-    let (checked, sink) = seedc::check::check(root).map_err(|e| TestCaseError::fail(format!("tool error: {e:#}")))?;
+    let (checked, sink) =
+        crate::support::check(root, seedc::check::Mode::Build).map_err(|e| TestCaseError::fail(format!("tool error: {e:#}")))?;
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.split('\n').collect();
     let ours: Vec<&Diagnostic> = sink.iter().filter(|d| d.file.as_deref() == Some(rel)).collect();
@@ -166,7 +167,8 @@ fn check_file(root: &std::path::Path, rel: &str, bytes: &[u8]) -> Result<(), Tes
     }
     // `seedc check` reads the file a block at a time where it can, and whole where it must:
     // either way, the diagnostics are those of the check that reads every file whole.
-    let (_, verdict) = seedc::check::verdict(root).map_err(|e| TestCaseError::fail(format!("tool error: {e:#}")))?;
+    let (_, verdict) =
+        crate::support::check(root, seedc::check::Mode::Verdict).map_err(|e| TestCaseError::fail(format!("tool error: {e:#}")))?;
     let all: Vec<String> = sink.iter().map(render_json::render).collect();
     let reduced: Vec<String> = verdict.iter().map(render_json::render).collect();
     prop_assert_eq!(all, reduced, "check and verdict disagree on {:?}", text);
@@ -192,7 +194,7 @@ fn run(rel: &'static str, strategy: impl Strategy<Value = Vec<u8>>, cases: u32) 
 #[test]
 fn the_small_root_is_valid() {
     let root = small_root();
-    let (_, sink) = seedc::check::check(root.path()).unwrap();
+    let (_, sink) = crate::support::check(root.path(), seedc::check::Mode::Build).unwrap();
     let found: Vec<_> = sink.iter().map(|d| format!("{}: {}", d.code, d.message)).collect();
     assert!(found.is_empty(), "{found:?}");
 }
@@ -292,7 +294,7 @@ fn fifos_device_links_loops_and_unreadable_paths_never_hang_or_mislead() {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let outcome = std::panic::catch_unwind(|| {
-                seedc::check::check(&dir).map(|(checked, sink)| {
+                crate::support::check(&dir, seedc::check::Mode::Build).map(|(checked, sink)| {
                     let human = Human::new(false);
                     for d in sink.iter() {
                         human.render(d, &checked.content.sources);

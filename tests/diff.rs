@@ -232,8 +232,8 @@ fn breaking_edits() -> [(&'static str, Edit); 4] {
 /// check of the new side reports, and hash alike.
 #[test]
 fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
-    use seedc::check::{self, Keep};
-    use seedc::project::tree::Tree;
+    use seedc::check::{self, Mode};
+    use seedc::project::Project;
 
     let edits = [("nothing", (|_| {}) as Edit), ("the balance change", edit_balance)].into_iter().chain(breaking_edits());
     let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink)| {
@@ -243,12 +243,12 @@ fn a_check_after_a_clean_prior_finds_what_a_full_check_finds() {
     for (what, edit) in edits {
         let pair = Pair::new();
         edit(&pair.head());
-        let mut base = check::check_tree(&Tree::dir(pair.dir.path().join("base")), Keep { records: true }).unwrap();
+        let mut base = check::run(&Project::open(pair.dir.path().join("base")).unwrap(), Mode::DiffOld).unwrap();
         assert!(!base.1.has_errors(), "the sample checks");
-        let head = Tree::dir(pair.head());
-        let full = check::check_tree(&head, Keep::default()).unwrap();
+        let head = Project::open(pair.head()).unwrap();
+        let full = check::run(&head, Mode::Build).unwrap();
         let known = base.0.take_known();
-        let after = check::finish(check::prepare(&head).unwrap(), Keep::default(), Some(&known)).unwrap();
+        let after = check::run(&head, Mode::DiffNew(Some(&known))).unwrap();
         assert_eq!(describe(&after), describe(&full), "{what}");
         let expect_errors = !matches!(what, "nothing" | "the balance change");
         assert_eq!(full.1.has_errors(), expect_errors, "{what}: {:?}", describe(&full).0);
@@ -278,8 +278,8 @@ type KeptRecord = (seedc::json::canon::ContentHash, bytes::Bytes, Vec<seedc::che
 /// where the memo is.
 fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) {
     use seedc::build::cache::Fingerprint;
-    use seedc::check::{self, Keep};
-    use seedc::project::tree::Tree;
+    use seedc::check::{self, Mode};
+    use seedc::project::Project;
 
     let pair = Pair::new();
     let base_root = pair.dir.path().join("base");
@@ -288,7 +288,7 @@ fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) 
             edit_json(&entry.unwrap().path(), |_| {});
         }
     }
-    let (base, sink) = check::check_tree(&Tree::dir(&base_root), Keep { records: true }).unwrap();
+    let (base, sink) = check::run(&Project::open(&base_root).unwrap(), Mode::DiffOld).unwrap();
     let out = pair.head().join("out");
     seedc::deploy::memo::prepare(&out, &base, None, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
     (pair, base, sink, out)
@@ -302,11 +302,10 @@ fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) 
 #[test]
 fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
     use seedc::build::cache::Fingerprint;
-    use seedc::check::{self, Keep};
+    use seedc::check::{self, Mode};
     use seedc::deploy::memo;
-    use seedc::project::tree::Tree;
+    use seedc::project::Project;
 
-    let keep = Keep { records: true };
     let edits = [
         ("nothing", (|_| {}) as Edit),
         ("records change, move and arrive", |head| {
@@ -330,14 +329,13 @@ fn a_check_with_the_record_memo_finds_what_a_full_check_finds() {
         assert!(sink.iter().next().is_none(), "the sample checks spotless");
         edit(&pair.head());
 
-        let head = Tree::dir(pair.head());
+        let head = Project::open(pair.head()).unwrap();
         let Some(known) = memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) else {
             assert_eq!(what, "the schema gets stricter", "only a changed schema makes the memo a miss");
             continue;
         };
-        let prepared = check::prepare_with(&head, Some(&known)).unwrap();
-        let (after, after_sink) = check::finish(prepared, keep, Some(&known)).unwrap();
-        let (full, full_sink) = check::check_tree(&head, keep).unwrap();
+        let (after, after_sink) = check::run(&head, Mode::Deploy(&known)).unwrap();
+        let (full, full_sink) = check::run(&head, Mode::DiffOld).unwrap();
         let diags = |sink: &seedc::diag::Sink| sink.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>();
         assert_eq!(diags(&after_sink), diags(&full_sink), "{what}");
         let expect_errors = what.starts_with("a changed record") || what == "a referenced key goes away";
@@ -479,33 +477,33 @@ proptest::proptest! {
     #[test]
     fn known_records_never_change_what_a_check_finds(script in proptest::collection::vec(step(), 1..6)) {
         use seedc::build::cache::Fingerprint;
-        use seedc::check::{self, Keep};
+        use seedc::check::{self, Mode};
         use seedc::deploy::memo;
-        use seedc::project::tree::Tree;
+        use seedc::project::Project;
 
-        let keep = Keep { records: true };
         let (pair, mut base, sink, out) = deployed_pair();
         proptest::prop_assert!(!sink.has_errors());
         for step in &script {
             apply_step(&pair.head(), step);
         }
-        let head = Tree::dir(pair.head());
+        let head = Project::open(pair.head()).unwrap();
         let describe = |(checked, sink): &(check::Checked, seedc::diag::Sink), known: Option<&check::Known>| {
             let diags: Vec<String> = sink.iter().map(|d| format!("{d:?}")).collect();
             (diags, checked.collection_hashes.clone(), kept_records(checked, known))
         };
-        let full = describe(&check::check_tree(&head, keep).unwrap(), None);
-        // As `diff` does: the new side parsed, finished against the old side's index.
+        let full = describe(&check::run(&head, Mode::DiffOld).unwrap(), None);
+        // The old side's index, its records left unparsed: found by digest in the old
+        // side's text.
         let known = base.take_known();
-        let after = describe(&check::finish(check::prepare(&head).unwrap(), keep, Some(&known)).unwrap(), Some(&known));
-        proptest::prop_assert_eq!(&after, &full, "against the old side's index");
-        // The same index, its records left unparsed: found by digest in the old side's text.
-        let after = describe(&check::finish(check::prepare_with(&head, Some(&known)).unwrap(), keep, Some(&known)).unwrap(), Some(&known));
+        let after = describe(&check::run(&head, Mode::Deploy(&known)).unwrap(), Some(&known));
         proptest::prop_assert_eq!(&after, &full, "against the old side's index, records unparsed");
+        // As `diff` does: the same diagnostics and hashes, nothing kept.
+        let (diff_new, diff_sink) = check::run(&head, Mode::DiffNew(Some(&known))).unwrap();
+        let diags: Vec<String> = diff_sink.iter().map(|d| format!("{d:?}")).collect();
+        proptest::prop_assert_eq!(&(diags, diff_new.collection_hashes.clone()), &(full.0.clone(), full.1.clone()), "as diff checks");
         // As `deploy` does: records the memo knows are not parsed at all.
         if let Some(known) = memo::load(&out, &Fingerprint::compute(&pair.head()).unwrap().global) {
-            let prepared = check::prepare_with(&head, Some(&known)).unwrap();
-            let after = describe(&check::finish(prepared, keep, Some(&known)).unwrap(), Some(&known));
+            let after = describe(&check::run(&head, Mode::Deploy(&known)).unwrap(), Some(&known));
             proptest::prop_assert_eq!(&after, &full, "against the memo");
         }
     }

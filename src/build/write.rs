@@ -26,6 +26,7 @@ use crate::diag::Sink;
 use crate::diag::Sources;
 use crate::exit::{Exit, ExitError};
 use crate::json::canon::{self, ContentHash};
+use crate::project::Project;
 use crate::project::atomic::{TMP_PREFIX, write_atomic};
 use crate::project::config::Config;
 use crate::project::lock::LOCK_FILE;
@@ -86,16 +87,18 @@ pub(crate) enum Outcome {
     Built { report: Report, sink: Sink, sources: Sources },
 }
 
-/// Runs a whole build of the content root at `root`.
-pub(crate) fn build(root: &Path, options: &Options) -> Result<Outcome> {
-    let config = Config::load(root)?;
+/// Runs a whole build of the content root `project` opened (a directory: `out/` is written
+/// inside it).
+pub(crate) fn build(project: &Project, options: &Options) -> Result<Outcome> {
+    let root = project.root().context("a build needs a content root in a directory")?;
+    let config = project.config();
     let out = root.join(OUT_DIR);
     let fingerprint = Fingerprint::compute(root)?;
     let state = OutState::scan(&out)?;
     let source_epoch = |content_time| super::freeplay_time(content_time);
 
     if let Some(cached) = Cache::load(&out).filter(|c| c.hit(&fingerprint, root)) {
-        let plan = Plan::new(&out, &config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
+        let plan = Plan::new(&out, config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
         // Trust the cache for the inputs, never for the outputs: every bundle is re-hashed.
         let intact = intact_bundles(&out, cached.packs.iter().map(|p| p.pack_hash));
         if intact.len() == cached.packs.len() {
@@ -106,7 +109,7 @@ pub(crate) fn build(root: &Path, options: &Options) -> Result<Outcome> {
         // A bundle is missing or damaged: only the content can rebuild it, so check it.
     }
 
-    let (checked, sink) = crate::check::check(root)?;
+    let (checked, sink) = crate::check::run(project, crate::check::Mode::Build)?;
     if sink.has_errors() {
         return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
     }

@@ -13,6 +13,7 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::json::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
 use crate::load::known::{KnownCollection, KnownRecord, RecordBytes, RefArena};
 use crate::load::{self, Body, Content};
+use crate::project::Project;
 use crate::project::config::Config;
 use crate::project::lock::Lock;
 use crate::project::tree::Tree;
@@ -44,18 +45,18 @@ pub use crate::load::known::{Known, OutRef};
 /// Finds the outgoing references of a checked collection's records ([`Checked::references`]).
 pub use crate::validate::references::Finder;
 
-/// What a check keeps beyond its verdict, for the command that runs it.
+/// What a check keeps beyond its verdict ([`Mode::plan`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Keep {
+struct Keep {
     /// Every record's canonical bytes and hash (deploy writes both): what
     /// [`Checked::take_known`] needs to vouch for the records later.
-    pub records: bool,
+    records: bool,
 }
 
 /// Which collections a check hashes: the choice of the command that runs it, made explicit
 /// because hashing (canonical writing and SHA-256 of every record) is a fifth of a check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Hashes {
+enum Hashes {
     /// Every complete collection: `build` writes them to `seedc.lock`, `deploy` and `diff`
     /// compare them.
     #[default]
@@ -99,42 +100,73 @@ impl Checked {
     }
 }
 
-/// Runs every check over the content root at `root`.
-pub fn check(root: &Path) -> Result<(Checked, Sink)> {
-    check_tree(&Tree::dir(root), Keep::default())
+/// Who runs a check, and so what it keeps and hashes beyond its verdict. The one table of
+/// what each mode does is [`Mode::plan`].
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// `seedc check`: the verdict alone. Hashes only the collections `seedc.lock` pins (the
+    /// version-bump rule is their one consumer) and keeps no record parsed: each core
+    /// validates, hashes and reduces a seed file's records a run at a time as it parses them
+    /// ([`load::Body::Reduced`]), and a file's text is let go until a diagnostic needs it,
+    /// so memory is bounded by the files in flight. Its `Checked` has no record values.
+    Verdict,
+    /// `seedc build`: every collection hashed (the lock), every value kept parsed (packs and
+    /// manifests are compiled from the checked content).
+    Build,
+    /// A deploy with no memo to lean on: every hash and every record's canonical form (the
+    /// rows' `jsonb`), records reduced while loading as [`Mode::Verdict`]'s are, each keeping
+    /// its canonical form and the digest of its bytes; no file's text held.
+    FirstDeploy,
+    /// A deploy with the memo of its last deploy: records byte-identical to a known one are
+    /// not even parsed; every record's canonical form kept.
+    Deploy(&'a Known),
+    /// The old side of a diff: every record's canonical form kept, for
+    /// [`Checked::take_known`] to make the index the new side leans on.
+    DiffOld,
+    /// The new side of a diff, leaning on the old side's index when it checked clean.
+    DiffNew(Option<&'a Known>),
+    /// The language server, over the editor's buffers: every diagnostic `seedc check` gives,
+    /// each file read whole and kept, nothing else kept.
+    Editor,
 }
 
-/// [`check`] for a verdict only (`seedc check`): the same diagnostics, but hashes only of
-/// the collections `seedc.lock` pins ([`Hashes::Pinned`]), and no record kept parsed: a
-/// seed file's records are validated and hashed a block at a time as they are parsed, then
-/// reduced to their keys and outgoing references ([`load::Body::Reduced`]), and the file's
-/// text is let go until a diagnostic needs it. That bounds the memory by the files in
-/// flight, not the whole content. Its `Checked` has no record values. An error (exit 2)
-/// if a file a diagnostic falls in changed while it was checked.
-pub fn verdict(root: &Path) -> Result<(Checked, Sink)> {
-    let hashes = Hashes::Pinned;
-    let tree = Tree::dir(root);
-    finish_inner(prepare_reduced(&tree, hashes, Keep::default())?, Keep::default(), None, hashes, Some(&tree))
+/// What a [`Mode`] asks of the check.
+struct Plan<'a> {
+    keep: Keep,
+    hashes: Hashes,
+    /// Validate, hash and reduce each seed file's records while loading it.
+    reduce: bool,
+    known: Option<&'a Known>,
 }
 
-/// [`check_tree`] of a directory with [`Keep::records`] and every hash, as a deploy with no
-/// index to lean on needs it: the same `Checked`, but its records reduced while loading
-/// (as [`verdict`]'s are), each keeping its canonical form and the digest of its bytes,
-/// and no file's text held: a first deploy of a large root never holds every record parsed
-/// at once. An error (exit 2) if a file a diagnostic falls in changed while it was checked.
-pub fn kept_records(root: &Path) -> Result<(Checked, Sink)> {
-    let keep = Keep { records: true };
-    let tree = Tree::dir(root);
-    finish_inner(prepare_reduced(&tree, Hashes::All, keep)?, keep, None, Hashes::All, Some(&tree))
+impl<'a> Mode<'a> {
+    /// The one table of what each mode keeps, hashes and leans on.
+    fn plan(self) -> Plan<'a> {
+        let (records, hashes, reduce, known) = match self {
+            Mode::Verdict => (false, Hashes::Pinned, true, None),
+            Mode::Build => (false, Hashes::All, false, None),
+            Mode::FirstDeploy => (true, Hashes::All, true, None),
+            Mode::Deploy(known) => (true, Hashes::All, false, Some(known)),
+            Mode::DiffOld => (true, Hashes::All, false, None),
+            Mode::DiffNew(known) => (false, Hashes::All, false, known),
+            Mode::Editor => (false, Hashes::Pinned, false, None),
+        };
+        Plan { keep: Keep { records }, hashes, reduce, known }
+    }
 }
 
-/// Runs every check over a content root in a directory or a git revision.
-pub fn check_tree(tree: &Tree, keep: Keep) -> Result<(Checked, Sink)> {
-    finish(prepare(tree)?, keep, None)
+/// Checks the content root `project` opened, as `mode` needs it: load, every validation,
+/// the hashes. Content problems are the [`Sink`]'s; an error (exit 2) is a config or I/O
+/// failure, or a file a diagnostic falls in that changed while it was checked.
+pub fn run(project: &Project, mode: Mode) -> Result<(Checked, Sink)> {
+    let plan = mode.plan();
+    let reduce = plan.reduce.then_some((plan.hashes, plan.keep));
+    let prepared = prepare(project, plan.known, reduce)?;
+    finish(prepared, plan.keep, plan.known, plan.hashes, plan.reduce.then(|| project.tree()))
 }
 
 /// A content root read and parsed, its schemas compiled: the first half of a check.
-pub struct Prepared {
+struct Prepared {
     root: PathBuf,
     config: Config,
     lock: Lock,
@@ -147,36 +179,14 @@ pub struct Prepared {
     reduced: Reduced,
 }
 
-impl Prepared {
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub fn schemas_fingerprint(&self) -> ContentHash {
-        self.schemas_fingerprint
-    }
-}
-
-/// The first half of a check: config, lock, schemas, and every file loaded.
-pub fn prepare(tree: &Tree) -> Result<Prepared> {
-    prepare_with(tree, None)
-}
-
-/// [`prepare`], leaving unparsed every record whose bytes a record of `known` has, where
-/// `known` applies: the check must then be finished with the same index.
-pub fn prepare_with(tree: &Tree, known: Option<&Known>) -> Result<Prepared> {
-    prepare_inner(tree, known, None)
-}
-
-/// [`prepare`], validating and hashing each seed file as soon as it is loaded and
-/// reducing its records ([`load::Reduce`]).
-fn prepare_reduced(tree: &Tree, hashes: Hashes, keep: Keep) -> Result<Prepared> {
-    prepare_inner(tree, None, Some((hashes, keep)))
-}
-
-fn prepare_inner(tree: &Tree, known: Option<&Known>, reduce_for: Option<(Hashes, Keep)>) -> Result<Prepared> {
-    let config = Config::load_tree(tree)?;
-    let lock = Lock::load_tree(tree)?;
+/// The first half of a check: schemas, and every file loaded. Records whose bytes a
+/// record of `known` has are left unparsed where `known` applies; with `reduce_for`, each
+/// seed file is validated and hashed as soon as it is loaded and its records reduced
+/// ([`load::Reduce`]).
+fn prepare(project: &Project, known: Option<&Known>, reduce_for: Option<(Hashes, Keep)>) -> Result<Prepared> {
+    let tree = project.tree();
+    let config = project.config().clone();
+    let lock = project.lock().clone();
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
     let reducer = reduce_for.map(|(hashes, keep)| Reducer {
@@ -282,19 +292,9 @@ impl load::Reduce for Reducer<'_> {
 /// to a record of `known` (where it applies) is not validated again, keeps its canonical
 /// form, and has its references checked from what `known` recorded of them; the
 /// diagnostics are the same as without it. `known` must be the index the content was
-/// prepared with, if any.
-pub fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>) -> Result<(Checked, Sink)> {
-    finish_for(prepared, keep, known, Hashes::All)
-}
-
-/// [`finish`], hashing the collections `hashes` names.
-pub fn finish_for(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes) -> Result<(Checked, Sink)> {
-    finish_inner(prepared, keep, known, hashes, None)
-}
-
-/// [`finish_for`]; `tree` is where the text of files released while loading is read
-/// back from (the content was prepared from it).
-fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes, tree: Option<&Tree>) -> Result<(Checked, Sink)> {
+/// prepared with, if any; `tree` is where the text of files released while loading is
+/// read back from.
+fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes, tree: Option<&Tree>) -> Result<(Checked, Sink)> {
     let Prepared { root, config, lock, schemas, schemas_fingerprint, mut content, mut sink, reduced } = prepared;
     let known: BTreeMap<&str, &KnownCollection> = match known {
         Some(k) => {
@@ -302,7 +302,6 @@ fn finish_inner(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: H
         }
         None => BTreeMap::new(),
     };
-    match_known(&mut content, &known);
     let key_fields: HashMap<&str, &str> = config.collections.iter().map(|(n, c)| (n.as_str(), c.key.as_str())).collect();
     // The stages below only read the content: run them side by side, so that one stage's
     // tail (a last large collection) does not leave the other cores idle.
@@ -355,22 +354,6 @@ fn restore_released(tree: &Tree, config: &Config, content: &mut Content, diags: 
         }
     }
     Ok(())
-}
-
-/// Marks every parsed record whose bytes a known record has (a diff's new side, prepared
-/// before the old side's index existed).
-fn match_known(content: &mut Content, known: &BTreeMap<&str, &KnownCollection>) {
-    let Content { seeds, sources, .. } = content;
-    seeds.par_iter_mut().for_each(|(name, seed)| {
-        let (Some(k), Some(source)) = (known.get(name.as_str()), sources.get(&seed.file)) else { return };
-        seed.records.par_iter_mut().for_each(|r| {
-            if let (Body::Parsed { known: slot @ None, .. }, Some(key)) = (&mut r.body, &r.key)
-                && let Some(raw) = source.records.get(r.index).and_then(|range| source.text.get(range.clone()))
-            {
-                *slot = k.find_bytes(r.index, key, raw);
-            }
-        });
-    });
 }
 
 type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
@@ -492,9 +475,9 @@ mod tests {
     /// keeps every record parsed and reads every file whole.
     #[test]
     fn kept_records_are_those_of_the_check_that_keeps_every_value() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (full, full_sink) = check_tree(&Tree::dir(root), Keep { records: true }).unwrap();
-        let (kept, kept_sink) = kept_records(root).unwrap();
+        let project = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let (full, full_sink) = run(&project, Mode::DiffOld).unwrap();
+        let (kept, kept_sink) = run(&project, Mode::FirstDeploy).unwrap();
         assert!(!full_sink.has_errors() && !kept_sink.has_errors());
         assert_eq!(kept.collection_hashes, full.collection_hashes);
         assert!(!kept.records.is_empty());
@@ -511,5 +494,24 @@ mod tests {
             }
             assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
         }
+    }
+
+    /// The editor's buffers stand for the files at their paths, and a buffer with no file
+    /// behind it is a file of the content root: the check sees what the editor shows.
+    #[test]
+    fn the_editor_mode_checks_buffers_over_the_files() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let enemies = std::fs::read_to_string(Path::new(root).join("data/seeds/enemies.json")).unwrap();
+        let broken = enemies.replacen("\"hp\": 12,", "\"hp\": 0,", 1);
+        assert_ne!(broken, enemies);
+        let imps = r#"{"version": "1.0.0", "updated_at": "2026-01-13T00:00:00Z", "data": [{"id": "imp"}]}"#;
+        let buffers = [("data/seeds/enemies.json".to_owned(), Arc::from(broken)), ("data/seeds/./imps.json".to_owned(), Arc::from(imps))];
+        let project = Project::with_buffers(root, buffers).unwrap();
+        let (checked, sink) = run(&project, Mode::Editor).unwrap();
+        let found: Vec<(String, String)> = sink.iter().map(|d| (d.code.name().to_owned(), d.file.clone().unwrap_or_default())).collect();
+        assert!(found.contains(&("schema-violation".to_owned(), "data/seeds/enemies.json".to_owned())), "{found:?}");
+        assert!(checked.content.sources.get("data/seeds/imps.json").is_some(), "the new buffer is a file of the root: {found:?}");
+        let (_, clean) = run(&Project::open(root).unwrap(), Mode::Editor).unwrap();
+        assert!(!clean.has_errors(), "the files on disk are untouched");
     }
 }

@@ -1,8 +1,6 @@
 //! `seedc build`: check, then write `out/` and seedc.lock; print the diagnostics and a
 //! report of what was written and reused (one JSON object under `--format json`).
 
-use std::path::Path;
-
 use anyhow::Result;
 
 use crate::build::render;
@@ -10,6 +8,7 @@ use crate::build::write::{self, Options, Outcome};
 use crate::cli::{BuildArgs, Format};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
+use crate::project::Project;
 use crate::report::printer::Printer;
 
 /// Pins "today" for `--days` (YYYY-MM-DD), so tests and reproducible pipelines do not
@@ -19,13 +18,13 @@ pub(super) const TODAY_ENV: &str = "SEEDC_TODAY";
 /// Ten years of dailies: more in one build is a typo, not a plan.
 const MAX_DAYS: u32 = 3660;
 
-pub(super) fn run(root: &Path, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(project: &Project, args: &BuildArgs, printer: &Printer) -> Result<Exit> {
     let options = Options {
         dates: dates(args)?,
         locked: args.locked,
         progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };
-    match write::build(root, &options)? {
+    match write::build(project, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             crate::report::summary::append(|| crate::diag::render::step_summary("build", &sink, sources.len()))?;

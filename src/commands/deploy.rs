@@ -11,6 +11,7 @@ use crate::cli::{DeployArgs, Format};
 use crate::deploy::{self, Options, Outcome};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
+use crate::project::Project;
 use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<Exit> {
@@ -19,7 +20,8 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
         .database_url
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "deploy needs a database: set --database-url or DATABASE_URL"))?;
-    let config = crate::project::config::Config::load(root)?;
+    let project = Project::open(root)?;
+    let config = project.config();
     let options = Options {
         build: write::Options {
             dates: super::build::dates(&args.build)?,
@@ -45,7 +47,7 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
             None => None,
         },
     };
-    match deploy::deploy(root, &options)? {
+    match deploy::deploy(&project, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             printer.status("nothing was deployed: fix the errors above and deploy again");

@@ -6,12 +6,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::check::{self, Checked, Keep};
+use crate::check::{self, Checked, Mode};
 use crate::cli::{DiffArgs, Format};
 use crate::diag::Sink;
 use crate::diag::render::Diagnostics;
 use crate::diff::{self, render_github, render_human, render_json, render_markdown};
 use crate::exit::{Exit, ExitError};
+use crate::project::Project;
 use crate::project::tree::Tree;
 use crate::report::printer::Printer;
 
@@ -26,13 +27,13 @@ pub(super) fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exi
     };
     let head_label = args.head.clone().unwrap_or_else(|| WORKING_TREE.to_owned());
     // The old side first, keeping its canonical records: most of the new side is byte for
-    // byte the old one, and a record the old side found valid needs no second look.
-    // The new side is read and parsed meanwhile.
-    let (old, new) = rayon::join(|| check::check_tree(&base, Keep { records: true }), || check::prepare(&head));
-    let mut old = old.with_context(|| format!("cannot check the old side ({})", args.base))?;
+    // byte the old one, and a record the old side found valid is not even parsed again.
+    let mut old = Project::from_tree(base)
+        .and_then(|base| check::run(&base, Mode::DiffOld))
+        .with_context(|| format!("cannot check the old side ({})", args.base))?;
     let known = (!old.1.has_errors()).then(|| old.0.take_known());
-    let new = new
-        .and_then(|new| check::finish(new, Keep::default(), known.as_ref()))
+    let new = Project::from_tree(head)
+        .and_then(|head| check::run(&head, Mode::DiffNew(known.as_ref())))
         .with_context(|| format!("cannot check the new side ({head_label})"))?;
 
     let mut invalid = Vec::new();

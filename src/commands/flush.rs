@@ -1,17 +1,16 @@
 //! `seedc flush`: completes the cache flushes that earlier deploys left pending.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::cli::ServiceArgs;
 use crate::exit::{Exit, ExitError};
-use crate::project::config::Config;
+use crate::project::Project;
 use crate::report::printer::Printer;
 
-pub(super) fn run(root: &Path, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
-    let config = Config::load(root)?;
+pub(super) fn run(project: &Project, args: &ServiceArgs, printer: &Printer) -> Result<Exit> {
+    let config = project.config();
     let database_url = args
         .database_url
         .as_deref()

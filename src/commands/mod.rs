@@ -16,6 +16,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, ExitError};
+use crate::project::Project;
 use crate::report::printer::Printer;
 
 pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
@@ -24,15 +25,15 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));
     }
     match &cli.command {
-        Command::Check => check::run(root, printer),
-        Command::Build(args) => build::run(root, args, printer),
+        Command::Check => check::run(&Project::open(root)?, printer),
+        Command::Build(args) => build::run(&Project::open(root)?, args, printer),
         Command::Verify(args) => verify::run(root, args, printer),
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
         Command::Diff(args) => diff::run(root, args, printer),
         Command::Deploy(args) => deploy::run(root, args, printer),
-        Command::Flush(args) => flush::run(root, args, printer),
-        Command::Publish(args) => publish::run(root, args, printer),
+        Command::Flush(args) => flush::run(&Project::open(root)?, args, printer),
+        Command::Publish(args) => publish::run(&Project::open(root)?, args, printer),
         Command::Status(args) => status::run(root, args, printer),
     }
 }

@@ -1,20 +1,19 @@
 //! `seedc publish [URL]`: mirror a verified `out/` to object storage; print what was
 //! uploaded and what was already there (one JSON object under `--format json`).
 
-use std::path::Path;
-
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::{Format, PublishArgs};
 use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
-use crate::project::config::Config;
+use crate::project::Project;
 use crate::publish::{Options, Outcome, Target};
 use crate::report::printer::Printer;
 
-pub(super) fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
-    let config = Config::load(root)?;
+pub(super) fn run(project: &Project, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
+    let config = project.config();
+    let root = project.root().context("publish needs a content root in a directory")?;
     let url = args.url.clone().or_else(|| config.publish.url.clone()).ok_or_else(|| {
         ExitError::new(
             Exit::Usage,
@@ -23,7 +22,7 @@ pub(super) fn run(root: &Path, args: &PublishArgs, printer: &Printer) -> Result<
     })?;
     let options = Options {
         target: Target::parse(&url)?,
-        config: config.publish,
+        config: config.publish.clone(),
         dry_run: args.dry_run,
         progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };

@@ -10,6 +10,7 @@ use crate::cli::StatusArgs;
 use crate::deploy::status::{self, Options, Outcome};
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
+use crate::project::Project;
 use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
@@ -18,7 +19,7 @@ pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<E
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "status needs a database: set --database-url or DATABASE_URL"))?;
     let options = Options { database_url, full: args.full, on_timeout: crate::report::printer::fatal };
-    match status::status(root, &options)? {
+    match status::status(&Project::open(root)?, &options)? {
         Outcome::Invalid { sink, sources } => {
             printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
             printer.status("the database was not read: fix the errors above");

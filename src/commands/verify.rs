@@ -9,6 +9,7 @@ use crate::cli::VerifyArgs;
 use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
+use crate::project::Project;
 use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<Exit> {
@@ -17,8 +18,8 @@ pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<E
         Some(url) => {
             let target = crate::publish::Target::parse(url)?;
             // Settings come from seedc.toml when run in a content root; else the defaults.
-            let config = match crate::project::config::Config::load(root) {
-                Ok(c) => c.publish,
+            let config = match Project::open(root) {
+                Ok(project) => project.config().publish.clone(),
                 Err(_) if !root.join(crate::project::config::CONFIG_FILE).exists() => crate::project::config::PublishConfig::default(),
                 Err(e) => return Err(e),
             };

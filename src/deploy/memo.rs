@@ -249,8 +249,7 @@ mod tests {
     #[test]
     fn a_damaged_or_foreign_memo_is_a_miss() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (checked, sink) =
-            crate::check::check_tree(&crate::project::tree::Tree::dir(root), crate::check::Keep { records: true }).unwrap();
+        let (checked, sink) = crate::check::run(&crate::project::Project::open(root).unwrap(), crate::check::Mode::DiffOld).unwrap();
         assert!(!sink.has_errors());
         let out = tempfile::tempdir().unwrap();
         prepare(out.path(), &checked, None, "global").unwrap().commit().unwrap();

@@ -32,7 +32,7 @@ use anyhow::Result;
 use crate::build::Compiled;
 use crate::build::cache::Fingerprint;
 use crate::build::write;
-use crate::check::{Checked, Keep};
+use crate::check::Checked;
 use crate::db::sql::{self as store, Row, StoredCollection};
 use crate::db::{self, STATEMENT_TIMEOUT, pg};
 use crate::diag::Sink;
@@ -70,10 +70,6 @@ pub struct Options {
     /// `index.json` after it.
     pub publish: Option<crate::publish::Options>,
 }
-
-/// What deploy needs of a check: every record's canonical bytes (the rows' `jsonb`) and
-/// hash (the plan), made in the pass that hashes the collections.
-const KEEP: Keep = Keep { records: true };
 
 /// One collection's new rows, with each record's hash.
 struct Prepared<'a> {
@@ -142,14 +138,16 @@ impl Start {
     }
 }
 
-/// Runs a whole deploy of the content root at `root`.
-pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
+/// Runs a whole deploy of the content root `project` opened (a directory: `out/` is
+/// written inside it).
+pub fn deploy(project: &crate::project::Project, options: &Options) -> Result<Outcome> {
+    let root = project.root().ok_or_else(|| anyhow::anyhow!("a deploy needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
     // Inputs a clean build has already checked need no new check to prove a no-op.
-    let unchanged = if options.details || options.full { None } else { Unchanged::load(root, &fingerprint, options)? };
+    let unchanged = if options.details || options.full { None } else { Unchanged::load(project, &fingerprint, options)? };
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
-        None => match check(root, &fingerprint, !options.details)? {
+        None => match check(project, &fingerprint, !options.details)? {
             Ok(c) => Start::Checked(Box::new(c)),
             Err(invalid) => return Ok(invalid),
         },
@@ -176,7 +174,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
                 let (build, sink, sources) = if options.dry_run {
                     (None, Sink::default(), Sources::default())
                 } else {
-                    match write::build(root, &options.build)? {
+                    match write::build(project, &options.build)? {
                         write::Outcome::Invalid { sink, sources } => return Ok(Outcome::Invalid { sink, sources }),
                         write::Outcome::Built { report, sink, sources } => (Some(report), sink, sources),
                     }
@@ -193,7 +191,7 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
                 return Ok(Outcome::Done { report: Box::new(report), sink, sources });
             }
             // Something differs from what the database holds: this deploy writes, so check.
-            match check(root, &fingerprint, !options.details)? {
+            match check(project, &fingerprint, !options.details)? {
                 Ok(c) => c,
                 Err(invalid) => return Ok(invalid),
             }
@@ -206,15 +204,15 @@ pub fn deploy(root: &Path, options: &Options) -> Result<Outcome> {
 /// bytes changed are parsed and validated; the memo comes back as the index of known
 /// records the plan may read the deployed rows from. What is reported is exactly what
 /// `seedc check` reports (see [`crate::load::known`]). Content with errors is the outcome.
-fn check(root: &Path, fingerprint: &Fingerprint, use_memo: bool) -> Result<Result<CheckedRoot, Outcome>> {
-    let tree = crate::project::tree::Tree::dir(root);
+fn check(project: &crate::project::Project, fingerprint: &Fingerprint, use_memo: bool) -> Result<Result<CheckedRoot, Outcome>> {
+    let root = project.root().unwrap_or(Path::new(""));
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
     let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
     let (checked, sink) = match &known {
         // Nothing to lean on (a first deploy, or `-v`): no record is held parsed longer
         // than it takes to validate and write it canonically.
-        None => crate::check::kept_records(root)?,
-        Some(known) => crate::check::finish(crate::check::prepare_with(&tree, Some(known))?, KEEP, Some(known))?,
+        None => crate::check::run(project, crate::check::Mode::FirstDeploy)?,
+        Some(known) => crate::check::run(project, crate::check::Mode::Deploy(known))?,
     };
     if sink.has_errors() {
         return Ok(Err(Outcome::Invalid { sink, sources: checked.content.sources }));

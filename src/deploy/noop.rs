@@ -24,12 +24,12 @@ pub(super) struct Unchanged {
 }
 
 impl Unchanged {
-    pub(super) fn load(root: &Path, fingerprint: &Fingerprint, options: &Options) -> Result<Option<Unchanged>> {
+    pub(super) fn load(project: &crate::project::Project, fingerprint: &Fingerprint, options: &Options) -> Result<Option<Unchanged>> {
+        let root = project.root().unwrap_or(Path::new(""));
         let Some(cached) = crate::build::cache::Cache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
             return Ok(None);
         };
-        let config = crate::project::config::Config::load(root)?;
-        let lock = crate::project::lock::Lock::load(root)?;
+        let (config, lock) = (project.config().clone(), project.lock().clone());
         if !config.collections.keys().all(|name| lock.collections.contains_key(name)) {
             return Ok(None);
         }

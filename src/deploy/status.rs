@@ -5,7 +5,6 @@
 //! comparison a deploy plans with. Also the last deploy and the pending cache flushes.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -84,9 +83,10 @@ pub(crate) struct CollectionStatus {
 }
 
 /// Checks the content root (leaning on the deploy memo), then reads the database.
-pub(crate) fn status(root: &Path, options: &Options) -> Result<Outcome> {
+pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Result<Outcome> {
+    let root = project.root().ok_or_else(|| anyhow::anyhow!("status needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
-    let root_checked = match super::check(root, &fingerprint, true)? {
+    let root_checked = match super::check(project, &fingerprint, true)? {
         Ok(c) => c,
         // (A check that does not pass is always `Invalid`; both carry the diagnostics.)
         Err(super::Outcome::Invalid { sink, sources } | super::Outcome::Done { sink, sources, .. }) => {

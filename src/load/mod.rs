@@ -218,7 +218,7 @@ pub(crate) fn load_tree_with(
             let parser = records::RecordParser::new(rel, collection, config, known, reduce.is_some_and(|r| r.keeps()));
             // A file that is reduced is read a block at a time, never whole, unless it is one
             // of the few that need the whole text to be told what is wrong with them.
-            let streamed = reduce.zip(tree.root()).and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
+            let streamed = reduce.zip(tree.streamable(rel)).and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
             match streamed {
                 Some((seed, source, diags)) => (rel.clone(), Some((seed, Arc::new(source))), diags),
                 None => seed::load_seed_file(tree, &parser, reduce),

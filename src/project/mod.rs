@@ -1,7 +1,70 @@
-//! The content root: where its files come from (`tree`), its config (`seedc.toml`), its lock
-//! (`seedc.lock`), and how seedc writes a file into it without ever tearing one (`atomic`).
+//! The content root a command works on, opened once: where its files come from (`tree`),
+//! its config (`seedc.toml`) and its lock (`seedc.lock`), each read once per process, and
+//! how seedc writes a file into it without ever tearing one (`atomic`).
 
 pub(crate) mod atomic;
 pub mod config;
 pub mod lock;
 pub mod tree;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use config::Config;
+use lock::Lock;
+use tree::Tree;
+
+/// A content root opened once: every command and stage takes this instead of a path, so
+/// `seedc.toml` and `seedc.lock` are read (and checked) exactly once. The tree may carry an
+/// editor's unsaved buffers over the files on disk ([`Project::with_buffers`]).
+#[derive(Debug)]
+pub struct Project {
+    tree: Tree,
+    config: Config,
+    lock: Lock,
+}
+
+impl Project {
+    /// Opens the content root in directory `root`.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Project> {
+        Project::from_tree(Tree::dir(root))
+    }
+
+    /// Opens the content root of `tree` (a directory or a git revision): reads and checks
+    /// its `seedc.toml` (exit 2 when it is missing or wrong) and its `seedc.lock`.
+    pub fn from_tree(tree: Tree) -> Result<Project> {
+        let config = Config::load_tree(&tree)?;
+        let lock = Lock::load_tree(&tree)?;
+        Ok(Project { tree, config, lock })
+    }
+
+    /// The content root in `root` with `buffers` (path relative to the root, text) read
+    /// instead of the files at their paths: what an editor shows, saved or not. A buffer of
+    /// `seedc.toml` or `seedc.lock` counts too.
+    pub fn with_buffers(root: impl Into<PathBuf>, buffers: impl IntoIterator<Item = (String, Arc<str>)>) -> Result<Project> {
+        let mut tree = Tree::dir(root);
+        for (rel, text) in buffers {
+            tree = tree.with_buffer(&rel, text)?;
+        }
+        Project::from_tree(tree)
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// The directory on disk, for a content root in one (not a git revision).
+    pub fn root(&self) -> Option<&Path> {
+        self.tree.root()
+    }
+}

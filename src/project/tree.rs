@@ -15,13 +15,22 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 
-/// A content root: the files of a directory or of a git revision.
+/// A content root: the files of a directory or of a git revision, with in-memory buffers
+/// (an editor's unsaved text) laid over them: a buffer is read instead of the file at its
+/// path, and listed whether or not that file exists.
 #[derive(Debug)]
-pub enum Tree {
+pub struct Tree {
+    source: Source,
+    buffers: BTreeMap<String, Arc<str>>,
+}
+
+/// Where a tree's files come from.
+#[derive(Debug)]
+enum Source {
     Dir(PathBuf),
     Git(GitTree),
 }
@@ -105,36 +114,84 @@ fn read_bounded(mut r: impl Read, limit: u64, hint: u64) -> Result<Vec<u8>, Read
 
 impl Tree {
     pub fn dir(root: impl Into<PathBuf>) -> Tree {
-        Tree::Dir(root.into())
+        Tree { source: Source::Dir(root.into()), buffers: BTreeMap::new() }
     }
 
     /// The content root at `rev` of the repository holding `dir`; `dir` may be a
     /// subdirectory of the repository (its path inside it is the prefix of every file).
     pub fn git(dir: &Path, rev: &str) -> Result<Tree> {
-        Ok(Tree::Git(GitTree::open(dir, rev)?))
+        Ok(Tree { source: Source::Git(GitTree::open(dir, rev)?), buffers: BTreeMap::new() })
+    }
+
+    /// This tree with `text` read at `rel` instead of the file there (if any): the unsaved
+    /// buffer of an editor. A path that leaves the root is refused.
+    pub fn with_buffer(mut self, rel: &str, text: Arc<str>) -> Result<Tree> {
+        let rel = normalize(rel).with_context(|| format!("{rel} is outside the content root"))?;
+        self.buffers.insert(rel, text);
+        Ok(self)
     }
 
     /// How the tree is named in messages: the directory, or `rev` of the repository.
     pub fn label(&self) -> String {
-        match self {
-            Tree::Dir(root) => root.display().to_string(),
-            Tree::Git(git) => git.rev.clone(),
+        match &self.source {
+            Source::Dir(root) => root.display().to_string(),
+            Source::Git(git) => git.rev.clone(),
         }
     }
 
     /// The directory on disk, for a directory tree.
     pub fn root(&self) -> Option<&Path> {
-        match self {
-            Tree::Dir(root) => Some(root),
-            Tree::Git(_) => None,
+        match &self.source {
+            Source::Dir(root) => Some(root),
+            Source::Git(_) => None,
         }
+    }
+
+    /// The directory to stream `rel` from, for a file of a directory tree that no buffer
+    /// stands for.
+    pub fn streamable(&self, rel: &str) -> Option<&Path> {
+        self.root().filter(|_| !normalize(rel).is_some_and(|r| self.buffers.contains_key(&r)))
+    }
+
+    /// The buffer laid over `rel`, if any.
+    fn buffer(&self, rel: &str) -> Option<&Arc<str>> {
+        if self.buffers.is_empty() {
+            return None;
+        }
+        self.buffers.get(&normalize(rel)?)
     }
 
     /// The entries of directory `dir`, unsorted; `NotFound` when there is no such directory.
     /// A directory that resolves outside the root is refused like a file would be.
     pub fn read_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
-        match self {
-            Tree::Dir(root) => {
+        let mut entries = match self.source_dir(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.buffered_entries(dir).next().is_some() => Vec::new(),
+            other => other?,
+        };
+        for entry in self.buffered_entries(dir) {
+            if !entries.iter().any(|e| e.name == entry.name) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The buffers directly in `dir` (files) or below it (their first directory), as entries.
+    fn buffered_entries<'a>(&'a self, dir: &str) -> impl Iterator<Item = Entry> + 'a {
+        let prefix = normalize(dir).map(|d| if d.is_empty() { d } else { format!("{d}/") });
+        self.buffers.keys().filter_map(move |path| {
+            let rest = path.strip_prefix(prefix.as_deref()?)?;
+            Some(match rest.split_once('/') {
+                Some((first, _)) => Entry { name: first.to_owned(), is_dir: true, utf8: true },
+                None => Entry { name: rest.to_owned(), is_dir: false, utf8: true },
+            })
+        })
+    }
+
+    /// [`read_dir`](Self::read_dir) of the source alone.
+    fn source_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
+        match &self.source {
+            Source::Dir(root) => {
                 let canonical_root = std::fs::canonicalize(root)?;
                 let path = std::fs::canonicalize(root.join(dir))?;
                 if !path.starts_with(&canonical_root) {
@@ -142,7 +199,7 @@ impl Tree {
                 }
                 dir_entries(&path)
             }
-            Tree::Git(git) => git.read_dir(dir),
+            Source::Git(git) => git.read_dir(dir),
         }
     }
 
@@ -151,35 +208,46 @@ impl Tree {
     /// outside the root, or a name that is not UTF-8, is an error that names it.
     pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
-        let canonical_root = match self {
-            Tree::Dir(root) => Some(std::fs::canonicalize(root)?),
-            Tree::Git(_) => None,
+        let canonical_root = match &self.source {
+            Source::Dir(root) => Some(std::fs::canonicalize(root)?),
+            Source::Git(_) => None,
         };
         let mut visited: HashSet<(u64, u64)> = HashSet::new();
         let mut pending = vec![dir.to_owned()];
         while let Some(d) = pending.pop() {
-            let entries = match (self, &canonical_root) {
-                (Tree::Dir(root), Some(canonical_root)) => {
+            let buffered = self.buffered_entries(&d).next().is_some();
+            let mut entries = match (&self.source, &canonical_root) {
+                (Source::Dir(root), Some(canonical_root)) => {
                     let path = match std::fs::canonicalize(root.join(&d)) {
-                        Ok(p) => p,
-                        Err(e) if e.kind() == io::ErrorKind::NotFound && d == dir => return Ok(out),
+                        Ok(p) => Some(p),
+                        Err(e) if e.kind() == io::ErrorKind::NotFound && (buffered || d == dir) => None,
                         Err(e) => return Err(io::Error::new(e.kind(), format!("{d}: {e}"))),
                     };
-                    if !path.starts_with(canonical_root) {
-                        return Err(io::Error::other(format!("{d} resolves outside the content root")));
+                    match path {
+                        None => Vec::new(),
+                        Some(path) => {
+                            if !path.starts_with(canonical_root) {
+                                return Err(io::Error::other(format!("{d} resolves outside the content root")));
+                            }
+                            let meta = std::fs::metadata(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?;
+                            if !visited.insert((meta.dev(), meta.ino())) {
+                                continue;
+                            }
+                            dir_entries(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?
+                        }
                     }
-                    let meta = std::fs::metadata(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?;
-                    if !visited.insert((meta.dev(), meta.ino())) {
-                        continue;
-                    }
-                    dir_entries(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?
                 }
-                _ => match self.read_dir(&d) {
+                _ => match self.source_dir(&d) {
                     Ok(e) => e,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound && d == dir => return Ok(out),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound && (buffered || d == dir) => Vec::new(),
                     Err(e) => return Err(e),
                 },
             };
+            for entry in self.buffered_entries(&d) {
+                if !entries.iter().any(|e| e.name == entry.name) {
+                    entries.push(entry);
+                }
+            }
             for e in entries {
                 let rel = format!("{d}/{}", e.name);
                 if !e.utf8 {
@@ -196,20 +264,26 @@ impl Tree {
     /// regular file); an error other than its absence, e.g. an unreadable directory, is
     /// returned.
     pub fn exists(&self, rel: &str) -> io::Result<bool> {
-        match self {
-            Tree::Dir(root) => match std::fs::metadata(root.join(rel)) {
+        if self.buffer(rel).is_some() {
+            return Ok(true);
+        }
+        match &self.source {
+            Source::Dir(root) => match std::fs::metadata(root.join(rel)) {
                 Ok(_) => Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e),
             },
-            Tree::Git(git) => Ok(normalize(rel).is_some_and(|r| git.files.contains_key(&r))),
+            Source::Git(git) => Ok(normalize(rel).is_some_and(|r| git.files.contains_key(&r))),
         }
     }
 
     pub fn is_file(&self, rel: &str) -> bool {
-        match self {
-            Tree::Dir(root) => root.join(rel).is_file(),
-            Tree::Git(_) => self.exists(rel).unwrap_or(false),
+        if self.buffer(rel).is_some() {
+            return true;
+        }
+        match &self.source {
+            Source::Dir(root) => root.join(rel).is_file(),
+            Source::Git(_) => self.exists(rel).unwrap_or(false),
         }
     }
 
@@ -242,13 +316,17 @@ impl Tree {
     /// A file's bytes, at most `limit` of them (counted while reading: a size from `stat`
     /// can lie, as a device's does).
     pub fn read_limited(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        match self {
-            Tree::Dir(root) => {
+        if let Some(text) = self.buffer(rel) {
+            let size = text.len() as u64;
+            return if size > limit { Err(ReadError::TooLarge { limit, size: Some(size) }) } else { Ok(text.as_bytes().to_vec()) };
+        }
+        match &self.source {
+            Source::Dir(root) => {
                 let file = Self::open_regular(root, rel)?;
                 let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
                 read_bounded(file, limit, hint)
             }
-            Tree::Git(git) => git.read(rel, limit),
+            Source::Git(git) => git.read(rel, limit),
         }
     }
 

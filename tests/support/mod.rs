@@ -11,6 +11,11 @@ pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Opens the content root in `root` and checks it as `mode` does.
+pub(crate) fn check(root: &Path, mode: seedc::check::Mode) -> anyhow::Result<(seedc::check::Checked, seedc::diag::Sink)> {
+    seedc::check::run(&seedc::project::Project::open(root)?, mode)
+}
+
 /// A fresh copy of the sample content root (seedc.toml, seedc.lock, data/, schemas/).
 pub(crate) struct Root {
     pub dir: tempfile::TempDir,
