@@ -116,6 +116,22 @@ fn explain_a_code_and_list_them_all() {
     insta::assert_snapshot!("explain_list", list.stdout);
 }
 
+/// `explain` is a report like any other: under `--format json` it is JSON, not text.
+#[test]
+fn explain_speaks_json_when_asked() {
+    let root = Root::sample();
+    let one = root.seedc(&["explain", "dangling-reference", "--format", "json"]);
+    assert_eq!(one.code, 0, "{}", one.snapshot());
+    let lines = one.json_lines();
+    assert_eq!(lines.len(), 1, "{}", one.stdout);
+    assert_eq!(lines[0]["code"], "dangling-reference");
+    assert!(lines[0]["explanation"].as_str().is_some_and(|t| t.len() > 40), "{}", one.stdout);
+    let all = root.seedc(&["explain", "--list", "--format", "json"]).json_lines();
+    let codes: Vec<&str> = all.iter().map(|l| l["code"].as_str().unwrap()).collect();
+    let expected: Vec<String> = seedc::diag::Code::ALL.iter().map(|c| c.name().to_owned()).collect();
+    assert_eq!(codes, expected);
+}
+
 #[test]
 fn explain_of_an_unknown_code_is_a_usage_error() {
     let root = Root::sample();

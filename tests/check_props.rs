@@ -7,7 +7,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use seedc::diag::{Diagnostic, render_github, render_human::Human, render_json};
+use seedc::diag::Diagnostic;
+use seedc::diag::render::{github as render_github, human::Human, json as render_json};
 
 const SEED: &str = "data/seeds/things.json";
 const PACK: &str = "data/packs/basic.core.json";

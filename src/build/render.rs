@@ -63,6 +63,10 @@ impl Render for Report {
     fn status(&self) -> Option<String> {
         Some(outcome(self))
     }
+
+    fn step_summary(&self) -> Option<String> {
+        Some(format!("{}\n", outcome(self)))
+    }
 }
 
 #[cfg(test)]

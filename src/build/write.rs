@@ -24,6 +24,7 @@ use super::cache::{self, Cache, Fingerprint};
 use super::{Bundle, Index, ManifestFile, Mode, PackIndex, bundle_path, manifest_path};
 use crate::diag::Sink;
 use crate::diag::Sources;
+use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::json::canon::{self, ContentHash};
 use crate::project::Project;
@@ -79,13 +80,12 @@ impl Report {
     }
 }
 
-/// How a build ended, short of a tool error.
-pub(crate) enum Outcome {
-    /// The content has errors: nothing was written.
-    Invalid { sink: Sink, sources: Sources },
-    /// Written; `sink` holds the check's warnings (empty when the cache answered).
-    Built { report: Report, sink: Sink, sources: Sources },
-}
+/// How a build ended, short of a tool error: written (the diagnostics hold the check's
+/// warnings, none when the cache answered), or nothing written.
+pub(crate) type Outcome = crate::diag::render::Outcome<Report>;
+
+/// Said when the content has errors.
+const NOT_DONE: &str = "nothing was written: fix the errors above and build again";
 
 /// Runs a whole build of the content root `project` opened (a directory: `out/` is written
 /// inside it).
@@ -104,18 +104,18 @@ pub(crate) fn build(project: &Project, options: &Options) -> Result<Outcome> {
         if intact.len() == cached.packs.len() {
             let mut report = Report { checked: false, bundles_reused: intact.len(), ..Report::default() };
             apply(&out, &plan, &[], &mut report, options)?;
-            return Ok(Outcome::Built { report, sink: Sink::default(), sources: Sources::default() });
+            return Ok(Outcome::Done { report, diagnostics: Diagnostics::new("build", Sink::default(), Sources::default()) });
         }
         // A bundle is missing or damaged: only the content can rebuild it, so check it.
     }
 
     let (checked, sink) = crate::check::run(project, crate::check::Mode::Build)?;
     if sink.has_errors() {
-        return Ok(Outcome::Invalid { sink, sources: checked.content.sources });
+        return Ok(Outcome::Invalid { diagnostics: Diagnostics::new("build", sink, checked.content.sources), not_done: NOT_DONE });
     }
     let compiled = super::compile(&checked, &options.dates)?;
     let report = write_checked(root, options, fingerprint, state, &checked, &sink, &compiled)?;
-    Ok(Outcome::Built { report, sink, sources: checked.content.sources })
+    Ok(Outcome::Done { report, diagnostics: Diagnostics::new("build", sink, checked.content.sources) })
 }
 
 /// Writes `out/` and seedc.lock exactly as [`build`] does, from content the caller has

@@ -3,10 +3,8 @@
 
 use anyhow::Result;
 
-use crate::build::render;
-use crate::build::write::{self, Options, Outcome};
+use crate::build::write::{self, Options};
 use crate::cli::{BuildArgs, Format};
-use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
@@ -24,24 +22,9 @@ pub(super) fn run(project: &Project, args: &BuildArgs, printer: &Printer) -> Res
         locked: args.locked,
         progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };
-    match write::build(project, &options)? {
-        Outcome::Invalid { sink, sources } => {
-            printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
-            crate::report::summary::append(|| crate::diag::render::step_summary("build", &sink, sources.len()))?;
-            printer.status("nothing was written: fix the errors above and build again");
-            Ok(Exit::Invalid)
-        }
-        Outcome::Built { report, sink, sources } => {
-            if sink.iter().next().is_some() {
-                printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
-            }
-            printer.report(&report);
-            crate::report::summary::append(|| {
-                format!("{}\n{}\n", crate::diag::render::step_summary("build", &sink, sources.len()), render::outcome(&report))
-            })?;
-            Ok(Exit::Ok)
-        }
-    }
+    let outcome = write::build(project, &options)?;
+    printer.report(&outcome)?;
+    Ok(if outcome.report().is_some() { Exit::Ok } else { Exit::Invalid })
 }
 
 /// The daily dates asked for: every `--date`, then `--days N` from today (UTC).

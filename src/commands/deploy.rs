@@ -8,8 +8,8 @@ use anyhow::Result;
 
 use crate::build::write;
 use crate::cli::{DeployArgs, Format};
-use crate::deploy::{self, Options, Outcome};
-use crate::diag::render::Diagnostics;
+use crate::deploy::{self, Options};
+use crate::diag::render::{Diagnostics, Outcome};
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
@@ -47,26 +47,24 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
             None => None,
         },
     };
-    match deploy::deploy(&project, &options)? {
-        Outcome::Invalid { sink, sources } => {
-            printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
-            printer.status("nothing was deployed: fix the errors above and deploy again");
-            Ok(Exit::Invalid)
+    let outcome = match deploy::deploy(&project, &options)? {
+        deploy::Outcome::Invalid { sink, sources } => Outcome::Invalid {
+            diagnostics: Diagnostics::new("deploy", sink, sources),
+            not_done: "nothing was deployed: fix the errors above and deploy again",
+        },
+        deploy::Outcome::Done { report, sink, sources } => {
+            Outcome::Done { report: *report, diagnostics: Diagnostics::new("deploy", sink, sources) }
         }
-        Outcome::Done { report, sink, sources } => {
-            if sink.iter().next().is_some() {
-                printer.report(&Diagnostics { sink: &sink, sources: &sources, files: sources.len() });
-            }
-            printer.report(&*report);
-            match &report.flush_error {
-                Some(why) => {
-                    printer.error(&anyhow::anyhow!("{why}"));
-                    Ok(Exit::FlushPending)
-                }
-                // Like `diff --exit-code`: 1 when the database does not hold this content yet.
-                None if args.exit_code && !report.plan.is_noop() => Ok(Exit::Invalid),
-                None => Ok(Exit::Ok),
-            }
+    };
+    printer.report(&outcome)?;
+    let Some(report) = outcome.report() else { return Ok(Exit::Invalid) };
+    match &report.flush_error {
+        Some(why) => {
+            printer.error(&anyhow::anyhow!("{why}"));
+            Ok(Exit::FlushPending)
         }
+        // Like `diff --exit-code`: 1 when the database does not hold this content yet.
+        None if args.exit_code && !report.plan.is_noop() => Ok(Exit::Invalid),
+        None => Ok(Exit::Ok),
     }
 }

@@ -6,15 +6,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::check::{self, Checked, Mode};
-use crate::cli::{DiffArgs, Format};
-use crate::diag::Sink;
+use crate::check::{self, Mode};
+use crate::cli::DiffArgs;
 use crate::diag::render::Diagnostics;
-use crate::diff::{self, render_github, render_human, render_json, render_markdown};
+use crate::diff;
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::project::tree::Tree;
 use crate::report::printer::Printer;
+use crate::report::{Note, plural};
 
 /// How the default new side is named.
 pub(super) const WORKING_TREE: &str = "working tree";
@@ -32,15 +32,17 @@ pub(super) fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exi
         .and_then(|base| check::run(&base, Mode::DiffOld))
         .with_context(|| format!("cannot check the old side ({})", args.base))?;
     let known = (!old.1.has_errors()).then(|| old.0.take_known());
-    let new = Project::from_tree(head)
+    let mut new = Project::from_tree(head)
         .and_then(|head| check::run(&head, Mode::DiffNew(known.as_ref())))
         .with_context(|| format!("cannot check the new side ({head_label})"))?;
 
     let mut invalid = Vec::new();
-    for ((checked, sink), label) in [(&old, &args.base), (&new, &head_label)] {
+    for ((checked, sink), label) in [(&mut old, &args.base), (&mut new, &head_label)] {
         if sink.has_errors() {
-            report_invalid(printer, label, checked, sink);
-            invalid.push(format!("{label} ({} error{})", sink.errors(), if sink.errors() == 1 { "" } else { "s" }));
+            let errors = sink.errors();
+            let diagnostics = Diagnostics::new("diff", std::mem::take(sink), std::mem::take(&mut checked.content.sources));
+            printer.report(&(Note(format!("{label} does not check:")), diagnostics))?;
+            invalid.push(format!("{label} ({errors} error{})", plural(errors)));
         }
     }
     if !invalid.is_empty() {
@@ -48,16 +50,7 @@ pub(super) fn run(root: &Path, args: &DiffArgs, printer: &Printer) -> Result<Exi
     }
 
     let diff = diff::diff(&old.0, &new.0, &args.base, &head_label)?;
-    let text = match printer.format {
-        Format::Human => render_human::render(&diff, printer.color),
-        Format::Json => render_json::render(&diff) + "\n",
-        Format::Markdown => render_markdown::render(&diff),
-        Format::Github => render_github::render(&diff, &printer.github_prefix),
-    };
-    if !(printer.quiet && printer.format == Format::Human) || diff.summary.changed {
-        printer.stdout(&text);
-    }
-    crate::report::summary::append(|| render_markdown::render(&diff))?;
+    printer.report(&diff)?;
     // The process exits next: freeing both contents (millions of small allocations) would
     // take longer than the diff itself, and the OS reclaims the memory at once.
     std::mem::forget(old);
@@ -72,9 +65,4 @@ fn side(root: &Path, arg: &str) -> Result<Tree> {
         return Ok(Tree::dir(arg));
     }
     Tree::git(root, arg).map_err(|e| ExitError::new(Exit::Usage, e.to_string()))
-}
-
-fn report_invalid(printer: &Printer, label: &str, checked: &Checked, sink: &Sink) {
-    printer.status(&format!("{label} does not check:"));
-    printer.report(&Diagnostics { sink, sources: &checked.content.sources, files: checked.content.sources.len() });
 }

@@ -23,6 +23,6 @@ pub(super) fn run(project: &Project, args: &ServiceArgs, printer: &Printer) -> R
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
     let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::Target::Lazy(&endpoint), lock_timeout)?;
     db.watchdog.disarm();
-    printer.report(&report);
+    printer.report(&report)?;
     Ok(Exit::Ok)
 }

@@ -4,11 +4,9 @@
 use anyhow::{Context, Result};
 
 use crate::cli::{Format, PublishArgs};
-use crate::diag::Sources;
-use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
-use crate::publish::{Options, Outcome, Target};
+use crate::publish::{Options, Target};
 use crate::report::printer::Printer;
 
 pub(super) fn run(project: &Project, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
@@ -26,15 +24,7 @@ pub(super) fn run(project: &Project, args: &PublishArgs, printer: &Printer) -> R
         dry_run: args.dry_run,
         progress: crate::report::progress::allowed(printer.format == Format::Human, printer.quiet),
     };
-    match crate::publish::publish(root, &options)? {
-        Outcome::Invalid(sink) => {
-            printer.report(&Diagnostics { sink: &sink, sources: &Sources::default(), files: sink.iter().count() });
-            printer.status("nothing was published: out/ is damaged; run `seedc build` and publish again");
-            Ok(Exit::Invalid)
-        }
-        Outcome::Done(report) => {
-            printer.report(&report);
-            Ok(Exit::Ok)
-        }
-    }
+    let outcome = crate::publish::publish(root, &options)?;
+    printer.report(&outcome)?;
+    Ok(if outcome.report().is_some() { Exit::Ok } else { Exit::Invalid })
 }

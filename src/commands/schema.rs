@@ -7,11 +7,12 @@ use anyhow::{Context, Result};
 
 use crate::cli::SchemaArgs;
 use crate::exit::Exit;
+use crate::formats::render::Written;
 use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
     let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas"));
-    let mut stale = Vec::new();
+    let mut written = Written::default();
     for (name, schema) in crate::formats::all() {
         let path = dir.join(name);
         let text = crate::formats::to_text(&schema);
@@ -19,16 +20,13 @@ pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<E
             continue;
         }
         if args.check {
-            stale.push(path.display().to_string());
+            written.stale.push(path.display().to_string());
         } else {
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             crate::project::atomic::write_atomic(&path, text.as_bytes())?;
-            printer.status(&format!("wrote {}", path.display()));
+            written.wrote.push(path.display().to_string());
         }
     }
-    if !stale.is_empty() {
-        printer.stdout(&format!("out of date (run `seedc schema`):\n{}\n", stale.join("\n")));
-        return Ok(Exit::Invalid);
-    }
-    Ok(Exit::Ok)
+    printer.report(&written)?;
+    Ok(if written.stale.is_empty() { Exit::Ok } else { Exit::Invalid })
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::VerifyArgs;
-use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::Exit;
 use crate::project::Project;
@@ -26,6 +25,7 @@ pub(super) fn run(root: &Path, args: &VerifyArgs, printer: &Printer) -> Result<E
             crate::publish::verify_remote(target, &config)?
         }
     };
-    printer.report(&Diagnostics { sink: &verified.sink, sources: &Sources::default(), files: verified.files });
-    Ok(if verified.sink.has_errors() { Exit::Invalid } else { Exit::Ok })
+    let diagnostics = Diagnostics::unplaced("verify", verified.sink, verified.files);
+    printer.report(&diagnostics)?;
+    Ok(if diagnostics.has_errors() { Exit::Invalid } else { Exit::Ok })
 }

@@ -175,8 +175,10 @@ pub fn deploy(project: &crate::project::Project, options: &Options) -> Result<Ou
                     (None, Sink::default(), Sources::default())
                 } else {
                     match write::build(project, &options.build)? {
-                        write::Outcome::Invalid { sink, sources } => return Ok(Outcome::Invalid { sink, sources }),
-                        write::Outcome::Built { report, sink, sources } => (Some(report), sink, sources),
+                        write::Outcome::Invalid { diagnostics, .. } => {
+                            return Ok(Outcome::Invalid { sink: diagnostics.sink, sources: diagnostics.sources });
+                        }
+                        write::Outcome::Done { report, diagnostics } => (Some(report), diagnostics.sink, diagnostics.sources),
                     }
                 };
                 session.finish_flush(options, false);

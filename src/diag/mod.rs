@@ -4,10 +4,7 @@
 
 pub(crate) mod codes;
 pub(crate) mod locate;
-pub(crate) mod render;
-pub mod render_github;
-pub mod render_human;
-pub mod render_json;
+pub mod render;
 mod source;
 
 pub use codes::Code;

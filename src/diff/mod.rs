@@ -9,10 +9,7 @@
 //! the key are reported as one rename. A record that was renamed *and* changed has no sound
 //! identity, so it shows as removed + added.
 
-pub(crate) mod render_github;
-pub(crate) mod render_human;
-pub(crate) mod render_json;
-pub(crate) mod render_markdown;
+pub(crate) mod render;
 
 use std::collections::{BTreeMap, HashMap};
 

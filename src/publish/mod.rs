@@ -31,6 +31,7 @@ use serde::Serialize;
 use crate::build::write::{INDEX_FILE, OUT_DIR, OUT_FILE_LIMIT};
 use crate::build::{Index, manifest_path};
 use crate::diag::Sink;
+use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
 use crate::json::canon::ContentHash;
 use crate::project::config::PublishConfig;
@@ -154,25 +155,27 @@ pub(crate) struct Publication {
     progress: bool,
 }
 
-/// How a publish can end short of a tool or service error.
-pub(crate) enum Outcome {
-    /// `out/` is damaged (diagnostics in the sink): nothing was contacted.
-    Invalid(Sink),
-    Done(Report),
-}
+/// How a publish can end short of a tool or service error: done, or `out/` is damaged
+/// (its diagnostics) and nothing was contacted.
+pub(crate) type Outcome = crate::diag::render::Outcome<Report>;
+
+/// Said when `out/` is damaged.
+const NOT_DONE: &str = "nothing was published: out/ is damaged; run `seedc build` and publish again";
 
 /// Runs a whole publish of `root`'s `out/`.
 pub(crate) fn publish(root: &Path, options: &Options) -> Result<Outcome> {
     let mut publication = match Publication::prepare(root, options)? {
         Ok(p) => p,
-        Err(sink) => return Ok(Outcome::Invalid(sink)),
+        Err(sink) => {
+            let files = sink.iter().count();
+            return Ok(Outcome::Invalid { diagnostics: Diagnostics::unplaced("publish", sink, files), not_done: NOT_DONE });
+        }
     };
-    if options.dry_run {
-        return Ok(Outcome::Done(publication.report));
+    if !options.dry_run {
+        publication.content()?;
+        publication.index()?;
     }
-    publication.content()?;
-    publication.index()?;
-    Ok(Outcome::Done(publication.report))
+    Ok(Outcome::Done { report: publication.report, diagnostics: Diagnostics::default() })
 }
 
 impl Publication {

@@ -29,13 +29,15 @@ impl Printer {
         Printer { format, color, quiet, verbose, github_prefix }
     }
 
-    /// Prints a report in the chosen format on stdout, then (for people) its status line.
-    pub(crate) fn report(&self, report: &dyn Render) {
+    /// Prints a report in the chosen format on stdout, then (for people) its status line,
+    /// and appends its step summary when there is one to append to.
+    pub(crate) fn report(&self, report: &dyn Render) -> anyhow::Result<()> {
         let style = Style { color: self.color, quiet: self.quiet, verbose: self.verbose > 0, github_prefix: &self.github_prefix };
         let text = match self.format {
             Format::Json => report.json(),
             Format::Github => report.github(&style),
-            Format::Human | Format::Markdown => report.human(&style),
+            Format::Markdown => report.markdown().unwrap_or_else(|| report.human(&style)),
+            Format::Human => report.human(&style),
         };
         if !text.is_empty() {
             self.stdout(&text);
@@ -43,12 +45,13 @@ impl Printer {
         if let Some(line) = report.status() {
             self.status(&line);
         }
+        super::summary::append(|| report.step_summary())
     }
 
     /// Writes to stdout, escaped for the format (JSON lines by [`json_safe`], everything
     /// else by [`terminal`]); a closed pipe (`seedc check | head`) is not an error worth a
     /// panic.
-    pub(crate) fn stdout(&self, text: &str) {
+    fn stdout(&self, text: &str) {
         let text = match self.format {
             Format::Json => Cow::Owned(json_safe(text.to_owned())),
             _ => terminal(text, self.color),
@@ -64,7 +67,7 @@ impl Printer {
     }
 
     /// A status line for people, on stderr; silent under `-q` and in machine formats.
-    pub(crate) fn status(&self, text: &str) {
+    fn status(&self, text: &str) {
         if !self.quiet && self.format == Format::Human {
             self.stderr(text);
         }

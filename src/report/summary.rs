@@ -1,5 +1,5 @@
-//! The GitHub Actions step summary: when `GITHUB_STEP_SUMMARY` names a file, `check`,
-//! `build` and `diff` append a Markdown report to it (counts, the errors, the diff table),
+//! The GitHub Actions step summary: when `GITHUB_STEP_SUMMARY` names a file, the Printer
+//! appends a report's Markdown summary to it (counts, the errors, the diff table),
 //! which GitHub shows on the run's page. Appending never replaces another step's summary.
 
 use std::io::Write;
@@ -8,11 +8,11 @@ use anyhow::{Context, Result};
 
 pub(crate) const ENV: &str = "GITHUB_STEP_SUMMARY";
 
-/// Appends the Markdown that `markdown` makes to the step summary, if there is one; the
-/// text is only made when there is.
-pub(crate) fn append(markdown: impl FnOnce() -> String) -> Result<()> {
+/// Appends the Markdown that `markdown` makes to the step summary, if there is one to
+/// append to and the report has a summary; the text is only made when there is.
+pub(crate) fn append(markdown: impl FnOnce() -> Option<String>) -> Result<()> {
     let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else { return Ok(()) };
-    let markdown = markdown();
+    let Some(markdown) = markdown() else { return Ok(()) };
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

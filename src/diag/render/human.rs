@@ -3,7 +3,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Diagnostic, Severity, Summary};
+use super::super::{Diagnostic, Severity, Summary};
 use crate::diag::Sources;
 use crate::report::{printable, shorten};
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::Diff;
+use super::super::Diff;
 
 pub(crate) fn render(diff: &Diff) -> String {
     #[derive(Serialize)]

@@ -2,6 +2,8 @@
 //! `seedc schema`): the seed-file envelope, seedc.toml, seedc.lock, and the build outputs.
 //! Editors use them through `$schema`; a test keeps the copies in `schemas/` in sync.
 
+pub(crate) mod render;
+
 use schemars::{JsonSchema, Schema, schema_for};
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Diagnostic, Severity, Summary};
+use super::super::{Diagnostic, Severity, Summary};
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {

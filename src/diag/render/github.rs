@@ -1,7 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…,line=…::message`),
 //! which the runner turns into annotations on the pull request's diff.
 
-use super::{Diagnostic, Severity, Summary};
+use super::super::{Diagnostic, Severity, Summary};
 use crate::report::plural;
 
 pub fn render(d: &Diagnostic) -> String {
