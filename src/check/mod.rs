@@ -10,14 +10,15 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::json::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
-use crate::load::known::{KnownCollection, KnownRecord, RecordBytes, RefArena};
-use crate::load::{self, Body, Content};
+use crate::json::canon::{self, CanonicalRecord, ContentHash};
+use crate::load::known::{KnownCollection, KnownRecord, RecordBytes};
+use crate::load::{self, Content};
 use crate::project::Project;
 use crate::project::config::Config;
 use crate::project::lock::Lock;
 use crate::project::tree::Tree;
 use crate::validate::{self, schemas::Schemas};
+use reduce::{Reduced, Reducer};
 
 /// A checked content root: what `build`, `deploy` and `diff` work from.
 #[derive(Debug)]
@@ -44,6 +45,8 @@ pub struct Checked {
 pub use crate::load::known::{Known, OutRef};
 /// Finds the outgoing references of a checked collection's records ([`Checked::references`]).
 pub use crate::validate::references::Finder;
+
+mod reduce;
 
 /// What a check keeps beyond its verdict ([`Mode::plan`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -206,86 +209,6 @@ fn prepare(project: &Project, known: Option<&Known>, reduce_for: Option<(Hashes,
     sink.extend(schema_refs(tree, &content));
     let reduced = reducer.map(|r| r.reduced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)).unwrap_or_default();
     Ok(Prepared { root, config, lock, schemas, schemas_fingerprint, content, sink, reduced })
-}
-
-/// What [`finish`] would do with a collection's values, done while its file is read
-/// ([`load::Reduce`]): its schema check, its outgoing references and its hash. Key checks,
-/// reference checks and everything else need only what is left, and stay in `finish`.
-struct Reducer<'a> {
-    config: &'a Config,
-    lock: &'a Lock,
-    schemas: &'a Schemas,
-    hashes: Hashes,
-    /// What is kept of the collections reduced so far.
-    reduced: Mutex<Reduced>,
-    keep: Keep,
-}
-
-/// What [`Reducer`] keeps of the collections reduced so far: their hashes, and with
-/// [`Keep::records`] their records' canonical forms.
-#[derive(Default)]
-struct Reduced {
-    hashes: BTreeMap<String, ContentHash>,
-    records: BTreeMap<String, Vec<CanonicalRecord>>,
-}
-
-impl load::Reduce for Reducer<'_> {
-    fn hashes(&self, collection: &str) -> bool {
-        self.hashes.wants(self.lock, collection)
-    }
-
-    fn keeps(&self) -> bool {
-        self.keep.records
-    }
-
-    fn run(
-        &self,
-        run: load::Run,
-        records: &mut [load::Record],
-        scratch: &mut RefArena,
-    ) -> (Vec<Diagnostic>, Option<load::Written>, RefArena) {
-        let diags = validate::records::run_against_schema(run.collection, run.file, records, self.schemas);
-        let values = || records.iter().filter_map(load::Record::value);
-        let written = run.hashed.then(|| {
-            if self.keep.records {
-                load::Written::Records(values().map(CanonicalRecord::of).collect())
-            } else {
-                let mut parts = CanonicalParts::default();
-                values().for_each(|v| parts.push(v));
-                load::Written::Parts(parts)
-            }
-        });
-        let Some(c) = self.config.collections.get(run.collection) else { return (diags, written, RefArena::default()) };
-        // Beyond what an arena's offsets can count (never, in files under 4 GiB), the
-        // records stay parsed, and are checked from their values.
-        let Some(arena) = Finder::new(c, None).arena(records, scratch) else { return (diags, written, RefArena::default()) };
-        // Their values are dropped here, by the core that made them (freeing them is a
-        // tenth of the work).
-        for (i, r) in records.iter_mut().enumerate() {
-            r.body = Body::Reduced(load::RefsAt { arena: run.arena, record: i });
-        }
-        (diags, written, arena)
-    }
-
-    fn file(&self, seed: &load::SeedFile, written: Option<load::Written>) {
-        let Some(written) = written.filter(|_| seed.is_hashable()) else { return };
-        let keys = seed.records.iter().map(record_key);
-        let (hash, kept) = match written {
-            load::Written::Parts(parts) => {
-                debug_assert_eq!(parts.len(), seed.records.len(), "a canonical form for every record");
-                (canon::hash_canonical_bytes(keys.zip(parts.iter())), None)
-            }
-            load::Written::Records(records) => {
-                debug_assert_eq!(records.len(), seed.records.len(), "a canonical form for every record");
-                (canon::hash_canonical_collection(keys.zip(&records)), Some(records))
-            }
-        };
-        let mut reduced = self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        reduced.hashes.insert(seed.collection.clone(), hash);
-        if let Some(kept) = kept {
-            reduced.records.insert(seed.collection.clone(), kept);
-        }
-    }
 }
 
 /// The second half of a check: every validation, then the hashes. A record byte-identical
@@ -488,7 +411,7 @@ mod tests {
             let (k, f) = (&kept.content.seeds[name], &full.content.seeds[name]);
             let source = full.content.sources.get(&f.file).unwrap();
             for (a, b) in k.records.iter().zip(&f.records) {
-                assert!(matches!(a.body, Body::Reduced(_)), "{name}: reduced while loading");
+                assert!(matches!(a.body, load::Body::Reduced(_)), "{name}: reduced while loading");
                 let raw = &source.text[source.records[b.index].clone()];
                 assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(crate::load::known::raw_digest(raw))), "{name}");
             }

@@ -24,7 +24,6 @@ use crate::diag::SourceFile;
 use crate::json::canon::{self, ContentHash};
 use crate::json::fielddiff::field_changes;
 pub(crate) use crate::json::fielddiff::{FieldChange, FieldStatus};
-use crate::json::pointer::Pointer;
 use crate::load::{Pack, Record, SeedFile};
 
 /// Everything that differs between two content roots.
@@ -367,85 +366,10 @@ fn ref_changes(old: &[PackRef], new: &[PackRef]) -> Vec<PackRefChange> {
         .collect()
 }
 
-/// A JSON pointer as a path for people: `/loot/0/item` → `loot[0].item`.
-pub(crate) fn dotted(pointer: &Pointer) -> String {
-    let mut out = String::new();
-    for part in pointer.tokens().into_iter().flatten() {
-        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str(&format!("[{part}]"));
-        } else if !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&part);
-        } else {
-            out.push_str(&format!("[{part:?}]"));
-        }
-    }
-    out
-}
-
-/// A value in one line, cut to `max` characters.
-pub(crate) fn short_value(value: &Value, max: usize) -> String {
-    let text = value.to_string();
-    if text.chars().count() <= max {
-        return text;
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// `+3 (+25%)`, `-0.5 (-10%)`, `+2`: the delta and percent of a numeric change.
-pub(crate) fn delta_text(change: &FieldChange) -> Option<String> {
-    let delta = change.delta.as_ref()?;
-    let sign = if delta.as_f64().is_some_and(|d| d > 0.0) { "+" } else { "" };
-    let mut text = format!("{sign}{delta}");
-    if let Some(p) = change.percent {
-        let sign = if p > 0.0 { "+" } else { "" };
-        text.push_str(&format!(", {sign}{p}%"));
-    }
-    Some(text)
-}
-
-/// `sha256:0123456789ab`: a hash short enough to read.
-pub(crate) fn short_hash(hash: &ContentHash) -> String {
-    format!("sha256:{}", &hash.hex()[..12])
-}
-
-/// One line saying what changed, or that nothing did.
-pub(crate) fn summary_line(s: &DiffSummary) -> String {
-    if !s.changed {
-        return "no changes".to_owned();
-    }
-    let mut parts = Vec::new();
-    let mut push = |n: usize, what: &str| {
-        if n > 0 {
-            parts.push(format!("{n} {what}"));
-        }
-    };
-    push(s.records_added, "added");
-    push(s.records_removed, "removed");
-    push(s.records_renamed, "renamed");
-    push(s.records_changed, "changed");
-    use crate::report::plural;
-    let total = s.records_added + s.records_removed + s.records_renamed + s.records_changed;
-    let records = if parts.is_empty() { String::new() } else { format!(" ({} record{})", parts.join(", "), plural(total)) };
-    let packs = s.packs_added + s.packs_removed + s.packs_changed;
-    format!(
-        "{} collection{}{records}, {packs} pack{}, {} daily pack ref{} changed",
-        s.collections,
-        plural(s.collections),
-        plural(packs),
-        s.daily_pack_refs,
-        plural(s.daily_pack_refs)
-    )
-}
-
 #[cfg(test)]
 pub(crate) fn sample_diff(changed_records: usize) -> Diff {
     let fields = vec![FieldChange {
-        pointer: Pointer::from("/hp"),
+        pointer: crate::json::pointer::Pointer::from("/hp"),
         status: FieldStatus::Changed,
         old: Some(Value::from(12)),
         new: Some(Value::from(15)),
@@ -482,10 +406,10 @@ mod tests {
     #[test]
     fn the_summary_line_counts_in_the_singular_and_plural() {
         let one = DiffSummary { changed: true, collections: 1, records_changed: 1, ..DiffSummary::default() };
-        assert_eq!(summary_line(&one), "1 collection (1 changed record), 0 packs, 0 daily pack refs changed");
+        assert_eq!(render::summary_line(&one), "1 collection (1 changed record), 0 packs, 0 daily pack refs changed");
         let more = DiffSummary { records_added: 1, ..one };
-        assert_eq!(summary_line(&more), "1 collection (1 added, 1 changed records), 0 packs, 0 daily pack refs changed");
-        assert_eq!(summary_line(&DiffSummary::default()), "no changes");
+        assert_eq!(render::summary_line(&more), "1 collection (1 added, 1 changed records), 0 packs, 0 daily pack refs changed");
+        assert_eq!(render::summary_line(&DiffSummary::default()), "no changes");
     }
 
     fn seed(records: &[Value]) -> SeedFile {
@@ -525,7 +449,7 @@ mod tests {
 
     #[test]
     fn pointers_read_as_paths() {
-        assert_eq!(dotted(&Pointer::from("/loot/0/item")), "loot[0].item");
-        assert_eq!(dotted(&Pointer::from("/tags/y~0~1")), "tags[\"y~/\"]");
+        assert_eq!(render::dotted(&crate::json::pointer::Pointer::from("/loot/0/item")), "loot[0].item");
+        assert_eq!(render::dotted(&crate::json::pointer::Pointer::from("/tags/y~0~1")), "tags[\"y~/\"]");
     }
 }

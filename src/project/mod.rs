@@ -4,6 +4,7 @@
 
 pub(crate) mod atomic;
 pub mod config;
+mod git;
 pub mod lock;
 pub mod tree;
 

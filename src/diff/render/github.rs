@@ -1,7 +1,8 @@
 //! `seedc diff --format github`: a workflow notice per changed seed file and pack (GitHub
 //! shows it on the file in the pull request), then one for the summary.
 
-use super::super::{Diff, Status, summary_line};
+use super::super::{Diff, Status};
+use super::summary_line;
 use crate::diag::render::github::notice;
 
 pub(crate) fn render(diff: &Diff, prefix: &str) -> String {

@@ -3,7 +3,8 @@
 
 use crate::report::printable;
 
-use super::super::{Diff, FieldChange, FieldStatus, Status, VersionChange, delta_text, dotted, short_hash, short_value, summary_line};
+use super::super::{Diff, FieldChange, FieldStatus, Status, VersionChange};
+use super::{delta_text, dotted, short_hash, short_value, summary_line};
 
 const VALUE_WIDTH: usize = 48;
 

@@ -2,7 +2,8 @@
 //! to the GitHub step summary). An overview table, then one table per collection and pack;
 //! a section longer than [`FOLD`] rows is folded into `<details>`.
 
-use super::super::{Diff, FieldChange, Status, VersionChange, delta_text, short_hash, short_value, summary_line};
+use super::super::{Diff, FieldChange, Status, VersionChange};
+use super::{delta_text, short_hash, short_value, summary_line};
 
 /// Rows above which a section is collapsed.
 pub(crate) const FOLD: usize = 10;
