@@ -12,6 +12,23 @@ const TRAPS: &str = "data/seeds/traps.json";
 const PROTOCOL: &str = "data/packs/protocol.core.json";
 const CONFIG: &str = "seedc.toml";
 
+/// The cases, each a test of its own (so they run in parallel) and a row of [`CASES`]; a
+/// case is named by its test, which is also its snapshot's name.
+macro_rules! cases {
+    ($($name:ident => { $($field:ident: $value:expr),* $(,)? }),* $(,)?) => {
+        pub(crate) const CASES: &[Case] = &[$(Case { name: stringify!($name), $($field: $value),* }),*];
+
+        mod case {
+            $(
+                #[test]
+                fn $name() {
+                    super::run_named(stringify!($name));
+                }
+            )*
+        }
+    };
+}
+
 pub(crate) struct Case {
     /// Also the snapshot name.
     pub(crate) name: &'static str,
@@ -39,69 +56,61 @@ fn nested(levels: usize) -> String {
     format!("{}{}", "[".repeat(levels), "]".repeat(levels))
 }
 
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        name: "syntax_trailing_comma",
+cases! {
+    syntax_trailing_comma => {
         code: "syntax",
         file: ENEMIES,
         at: Some((18, 7)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"stone_halls\"\n      ],", "\"stone_halls\",\n      ],"),
     },
-    Case {
-        name: "syntax_comment",
+    syntax_comment => {
         code: "syntax",
         file: ENEMIES,
         at: Some((9, 17)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", "\"hp\": 12, // tough"),
     },
-    Case {
-        name: "syntax_nan",
+    syntax_nan => {
         code: "syntax",
         file: ENEMIES,
         at: Some((9, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", "\"hp\": NaN,"),
     },
-    Case {
+    syntax_infinity => {
         // serde_json points past the sign, at the first character that cannot start a number.
-        name: "syntax_infinity",
         code: "syntax",
         file: ENEMIES,
         at: Some((10, 18)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"attack\": 4,", "\"attack\": -Infinity,"),
     },
-    Case {
+    syntax_after_multibyte => {
         // The column counts characters: "ö" is two bytes but one column.
-        name: "syntax_after_multibyte",
         code: "syntax",
         file: ENEMIES,
         at: Some((8, 37)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"name\": \"Goblin Scout\",", "\"name\": \"Göblin Scöut\", \"hp\": NaN,"),
     },
-    Case {
-        name: "syntax_envelope",
+    syntax_envelope => {
         code: "syntax",
         file: ENEMIES,
         at: Some((3, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"version\": \"1.3.0\"", "\"version\" \"1.3.0\""),
     },
-    Case {
-        name: "syntax_pack",
+    syntax_pack => {
         code: "syntax",
         file: PROTOCOL,
         at: Some((7, 33)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"title\": \"Core run protocols\",", "\"title\": \"Core run protocols\" \"x\","),
     },
-    Case {
+    syntax_truncated_after_multibyte => {
         // A truncated file ending right after a multibyte character: the end of input is
         // reported at that character, on a character boundary.
-        name: "syntax_truncated_after_multibyte",
         code: "syntax",
         file: ENEMIES,
         at: Some((8, 17)),
@@ -111,107 +120,94 @@ pub(crate) const CASES: &[Case] = &[
             r.write(ENEMIES, &text[..text.find('ö').unwrap() + 'ö'.len_utf8()]);
         },
     },
-    Case {
+    syntax_multibyte_only => {
         // The underline of a one-byte span widens to the whole character (this panicked once).
-        name: "syntax_multibyte_only",
         code: "syntax",
         file: PROTOCOL,
         at: Some((1, 1)),
         lock: false,
         setup: |r| r.write(PROTOCOL, "\u{800}"),
     },
-    Case {
-        name: "invalid_utf8",
+    invalid_utf8 => {
         code: "invalid-utf8",
         file: ENEMIES,
         at: Some((8, 17)),
         lock: false,
         setup: |r| edit_bytes(r, ENEMIES, b"\"Goblin Scout\"", b"\"G\xf6blin Scout\""),
     },
-    Case {
-        name: "invalid_utf8_after_multibyte",
+    invalid_utf8_after_multibyte => {
         code: "invalid-utf8",
         file: ENEMIES,
         at: Some((8, 23)),
         lock: false,
         setup: |r| edit_bytes(r, ENEMIES, b"\"Goblin Scout\"", b"\"G\xc3\xb8blin \xff\""),
     },
-    Case {
-        name: "duplicate_key_record",
+    duplicate_key_record => {
         code: "duplicate-key",
         file: ENEMIES,
         at: Some((10, 7)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", "\"hp\": 12,\n      \"hp\": 13,"),
     },
-    Case {
-        name: "duplicate_key_envelope",
+    duplicate_key_envelope => {
         code: "duplicate-key",
         file: ENEMIES,
         at: Some((4, 3)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"version\": \"1.3.0\",", "\"version\": \"1.3.0\",\n  \"version\": \"1.4.0\","),
     },
-    Case {
-        name: "duplicate_key_pack",
+    duplicate_key_pack => {
         code: "duplicate-key",
         file: PROTOCOL,
         at: Some((8, 3)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"title\": \"Core run protocols\",", "\"title\": \"Core run protocols\",\n  \"title\": \"Other\","),
     },
-    Case {
-        name: "unsafe_integer",
+    unsafe_integer => {
         code: "unsafe-integer",
         file: ENEMIES,
         at: Some((13, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"xp\": 5,", "\"xp\": 9007199254740992,"),
     },
-    Case {
-        name: "unsafe_integer_beyond_64_bits",
+    unsafe_integer_beyond_64_bits => {
         code: "unsafe-integer",
         file: ENEMIES,
         at: Some((13, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"xp\": 5,", "\"xp\": -100000000000000000000,"),
     },
-    Case {
-        name: "number_out_of_range",
+    number_out_of_range => {
         code: "number-out-of-range",
         file: ENEMIES,
         at: Some((13, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"xp\": 5,", "\"xp\": 1e400,"),
     },
-    Case {
-        name: "nul_character",
+    nul_character => {
         code: "nul-character",
         file: ENEMIES,
         at: Some((8, 15)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"Goblin Scout\"", "\"Goblin\\u0000Scout\""),
     },
-    Case {
+    nesting_too_deep => {
         // The 62nd bracket is level 65 of the file (envelope, data, record, then 62 arrays).
-        name: "nesting_too_deep",
         code: "nesting-too-deep",
         file: ENEMIES,
         at: Some((9, 86)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", &format!("\"hp\": 12, \"deep\": {},", nested(70))),
     },
-    Case {
+    nesting_far_too_deep => {
         // Deeper than serde_json's own recursion limit of 128: still our diagnostic, same place.
-        name: "nesting_far_too_deep",
         code: "nesting-too-deep",
         file: ENEMIES,
         at: Some((9, 86)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", &format!("\"hp\": 12, \"deep\": {},", nested(500))),
     },
-    Case {
-        name: "file_too_large",
+    file_too_large => {
         code: "file-too-large",
         file: ENEMIES,
         at: None,
@@ -222,8 +218,7 @@ pub(crate) const CASES: &[Case] = &[
             r.write(ENEMIES, format!("{text}{}", " ".repeat(4000)));
         },
     },
-    Case {
-        name: "record_too_large",
+    record_too_large => {
         code: "record-too-large",
         file: ENEMIES,
         at: Some((6, 5)),
@@ -233,25 +228,22 @@ pub(crate) const CASES: &[Case] = &[
             r.edit(ENEMIES, "\"hp\": 12,", &format!("\"hp\": 12,{}", " ".repeat(3000)));
         },
     },
-    Case {
-        name: "invalid_envelope_version",
+    invalid_envelope_version => {
         code: "invalid-envelope",
         file: ENEMIES,
         at: Some((3, 14)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"version\": \"1.3.0\"", "\"version\": \"1.3\""),
     },
-    Case {
-        name: "invalid_envelope_updated_at",
+    invalid_envelope_updated_at => {
         code: "invalid-envelope",
         file: ENEMIES,
         at: Some((4, 17)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"updated_at\": \"2026-01-13T00:00:00Z\"", "\"updated_at\": \"2026-01-13 00:00\""),
     },
-    Case {
+    invalid_envelope_data_not_array => {
         // Without its records the collection is incomplete: no dangling references into it.
-        name: "invalid_envelope_data_not_array",
         code: "invalid-envelope",
         file: TRAPS,
         at: Some((4, 11)),
@@ -263,122 +255,107 @@ pub(crate) const CASES: &[Case] = &[
             )
         },
     },
-    Case {
-        name: "invalid_envelope_unknown_member",
+    invalid_envelope_unknown_member => {
         code: "invalid-envelope",
         file: ENEMIES,
         at: Some((4, 3)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"version\": \"1.3.0\",", "\"version\": \"1.3.0\",\n  \"records\": [],"),
     },
-    Case {
-        name: "invalid_envelope_pack_without_kind",
+    invalid_envelope_pack_without_kind => {
         code: "invalid-envelope",
         file: PROTOCOL,
         at: Some((1, 1)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "  \"kind\": \"PROTOCOL\",\n", ""),
     },
-    Case {
-        name: "schema_violation_minimum",
+    schema_violation_minimum => {
         code: "schema-violation",
         file: ENEMIES,
         at: Some((9, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", "\"hp\": 0,"),
     },
-    Case {
+    schema_violation_typo => {
         // An unknown field points at its key, with the field it was probably meant to be.
-        name: "schema_violation_typo",
         code: "schema-violation",
         file: ENEMIES,
         at: Some((11, 7)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"defense\": 1,", "\"defence\": 1,"),
     },
-    Case {
+    schema_violation_ref => {
         // `name` is a `$ref` into common.schema.json: the location names that file.
-        name: "schema_violation_ref",
         code: "schema-violation",
         file: ENEMIES,
         at: Some((8, 15)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"name\": \"Goblin Scout\",", "\"name\": \"\","),
     },
-    Case {
-        name: "schema_violation_pack",
+    schema_violation_pack => {
         code: "schema-violation",
         file: PROTOCOL,
         at: Some((14, 20)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"modifiers\": [],", "\"modifiers\": {},"),
     },
-    Case {
-        name: "schema_violation_pack_unknown_field",
+    schema_violation_pack_unknown_field => {
         code: "schema-violation",
         file: PROTOCOL,
         at: Some((7, 3)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"title\":", "\"titel\":"),
     },
-    Case {
-        name: "duplicate_id",
+    duplicate_id => {
         code: "duplicate-id",
         file: ENEMIES,
         at: Some((221, 13)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"id\": \"cave_troll\"", "\"id\": \"goblin_scout\""),
     },
-    Case {
-        name: "missing_key",
+    missing_key => {
         code: "missing-key",
         file: ENEMIES,
         at: Some((220, 5)),
         lock: false,
         setup: |r| r.edit(ENEMIES, "\"id\": \"cave_troll\",", "\"identifier\": \"cave_troll\","),
     },
-    Case {
-        name: "dangling_reference",
+    dangling_reference => {
         code: "dangling-reference",
         file: BOSSES,
         at: Some((31, 19)),
         lock: false,
         setup: |r| r.edit(BOSSES, "\"item\": \"iron_sword\"", "\"item\": \"iron_swrd\""),
     },
-    Case {
-        name: "version_not_bumped",
+    version_not_bumped => {
         code: "version-not-bumped",
         file: ENEMIES,
         at: Some((3, 14)),
         lock: true,
         setup: |r| r.edit(ENEMIES, "\"hp\": 12,", "\"hp\": 13,"),
     },
-    Case {
-        name: "pack_version_reused",
+    pack_version_reused => {
         code: "pack-version-reused",
         file: PROTOCOL,
         at: Some((4, 14)),
         lock: true,
         setup: |r| r.edit(PROTOCOL, "\"Core run protocols\"", "\"Core protocols\""),
     },
-    Case {
-        name: "unsupported_pack_schema_unknown_major",
+    unsupported_pack_schema_unknown_major => {
         code: "unsupported-pack-schema",
         file: PROTOCOL,
         at: Some((6, 20)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"pack_schema_v\": \"1.2\"", "\"pack_schema_v\": \"9.0\""),
     },
-    Case {
-        name: "unsupported_pack_schema_newer_minor",
+    unsupported_pack_schema_newer_minor => {
         code: "unsupported-pack-schema",
         file: PROTOCOL,
         at: Some((6, 20)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"pack_schema_v\": \"1.2\"", "\"pack_schema_v\": \"1.3\""),
     },
-    Case {
-        name: "unsupported_pack_schema_outside_window",
+    unsupported_pack_schema_outside_window => {
         code: "unsupported-pack-schema",
         file: PROTOCOL,
         at: Some((6, 20)),
@@ -388,57 +365,50 @@ pub(crate) const CASES: &[Case] = &[
             r.edit(PROTOCOL, "\"pack_schema_v\": \"1.2\"", "\"pack_schema_v\": \"1.0\"");
         },
     },
-    Case {
-        name: "unsupported_pack_schema_malformed",
+    unsupported_pack_schema_malformed => {
         code: "unsupported-pack-schema",
         file: PROTOCOL,
         at: Some((6, 20)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"pack_schema_v\": \"1.2\"", "\"pack_schema_v\": \"v1\""),
     },
-    Case {
-        name: "unknown_pack_kind",
+    unknown_pack_kind => {
         code: "unknown-pack-kind",
         file: PROTOCOL,
         at: Some((5, 11)),
         lock: false,
         setup: |r| r.edit(PROTOCOL, "\"kind\": \"PROTOCOL\"", "\"kind\": \"QUEST\""),
     },
-    Case {
-        name: "duplicate_pack",
+    duplicate_pack => {
         code: "duplicate-pack",
         file: "data/packs/protocol.core/pack.json",
         at: Some((3, 14)),
         lock: false,
         setup: |r| r.write("data/packs/protocol.core/pack.json", r.read(PROTOCOL).replace("../../schemas", "../../../schemas")),
     },
-    Case {
-        name: "pack_id_mismatch",
+    pack_id_mismatch => {
         code: "pack-id-mismatch",
         file: "data/packs/voice.core.fr.json",
         at: Some((3, 14)),
         lock: false,
         setup: |r| std::fs::rename(r.file("data/packs/voice.core.en.json"), r.file("data/packs/voice.core.fr.json")).unwrap(),
     },
-    Case {
-        name: "unknown_collection",
+    unknown_collection => {
         code: "unknown-collection",
         file: "data/seeds/spells.json",
         at: None,
         lock: false,
         setup: |r| r.write("data/seeds/spells.json", "{\"version\": \"1.0.0\", \"updated_at\": \"2026-01-13T00:00:00Z\", \"data\": []}\n"),
     },
-    Case {
+    missing_seed_file => {
         // Checks that need the traps (themes name them) are skipped, not reported as dangling.
-        name: "missing_seed_file",
         code: "missing-seed-file",
         file: CONFIG,
         at: None,
         lock: false,
         setup: |r| std::fs::remove_file(r.file(TRAPS)).unwrap(),
     },
-    Case {
-        name: "io",
+    io => {
         code: "io",
         file: TRAPS,
         at: None,
@@ -448,7 +418,7 @@ pub(crate) const CASES: &[Case] = &[
             std::os::unix::fs::symlink(r.file("data/seeds/nowhere"), r.file(TRAPS)).unwrap();
         },
     },
-];
+}
 
 /// The JSON diagnostics of a run, summary aside.
 fn diagnostics(stdout: &str) -> Vec<Value> {
@@ -459,18 +429,12 @@ fn diagnostics(stdout: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn every_code_has_a_fixture_that_points_at_the_right_place() {
-    let mut names = std::collections::HashSet::new();
-    // Every case runs; the failures are reported together, so one fix can be checked at once.
-    let failures: Vec<String> = CASES
-        .iter()
-        .filter_map(|case| {
-            assert!(names.insert(case.name), "two cases named {}", case.name);
-            run_case(case).err().map(|why| format!("{}: {why}", case.name))
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+/// Runs the case named `name`: its diagnostic comes out at the right place, in both formats.
+fn run_named(name: &str) {
+    let case = CASES.iter().find(|c| c.name == name).expect("a case of that name");
+    if let Err(why) = run_case(case) {
+        panic!("{name}: {why}");
+    }
 }
 
 fn run_case(case: &Case) -> Result<(), String> {

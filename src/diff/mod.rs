@@ -305,10 +305,10 @@ fn pack_diffs(old: &Checked, new: &Checked) -> Vec<PackDiff> {
     let mut out = Vec::new();
     for id in ids {
         let (o, n) = (old.get(id), new.get(id));
-        if let (Some((_, a)), Some((_, b))) = (o, n) {
-            if a == b {
-                continue;
-            }
+        if let (Some((_, a)), Some((_, b))) = (o, n)
+            && a == b
+        {
+            continue;
         }
         let status = match (o, n) {
             (None, _) => Status::Added,

@@ -64,10 +64,10 @@ fn section_of(text: &str, name: &str) -> Option<Vec<(String, String)>> {
             let here = header.trim() == name;
             seen |= here;
             current = Some(here);
-        } else if current == Some(true) {
-            if let Some((k, v)) = line.split_once('=') {
-                pairs.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
+        } else if current == Some(true)
+            && let Some((k, v)) = line.split_once('=')
+        {
+            pairs.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
     seen.then_some(pairs)

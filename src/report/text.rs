@@ -110,12 +110,13 @@ pub(crate) fn terminal(text: &str, color: bool) -> Cow<'_, str> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         let len = c.len_utf8();
-        if c == '\u{1b}' && color {
-            if let Some(n) = sgr_at(rest) {
-                out.push_str(&rest[..n]);
-                rest = &rest[n..];
-                continue;
-            }
+        if c == '\u{1b}'
+            && color
+            && let Some(n) = sgr_at(rest)
+        {
+            out.push_str(&rest[..n]);
+            rest = &rest[n..];
+            continue;
         }
         if is_hazard(c) && c != '\n' && c != '\t' {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
