@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::deploy::{Env, collection, set_field};
+use crate::support::services::{Env, collection, set_field};
 
 /// One write outside seedc and the rows a deploy must rewrite (or remove) to repair it.
 struct Case {

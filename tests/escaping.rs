@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::deploy::{Env, edit_records, set_field};
+use crate::support::services::{Env, edit_records, set_field};
 use crate::support::{Root, Run};
 
 /// A clear-screen sequence, its C1 form, bidi overrides and isolates, a bell, a NEL and a

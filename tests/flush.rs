@@ -9,22 +9,11 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::deploy::{Env, PrivateRedis, set_field};
+use crate::support::services::{Env, PrivateCluster, PrivateRedis, Tls, service_var, set_field};
 use crate::support::{self, Run};
-
-/// A variable `scripts/services` exports; None (skip) outside `scripts/test`.
-fn service_var(name: &str) -> Option<String> {
-    support::services()?;
-    match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() => panic!("{name} must be set: run the suite with scripts/test"),
-        Err(_) => None,
-    }
-}
 
 fn run_cmd(mut cmd: Command, env: &Env) -> Run {
     Run::of(cmd.output().expect("run seedc"), env.root.path())
@@ -188,51 +177,6 @@ fn a_hung_redis_fails_in_bounded_time_before_begin_and_after_commit() {
 
 // ------------------------------------------------------------------ cluster helpers
 
-/// TLS files for the test servers' CA and client certificate.
-#[derive(Clone, Default)]
-struct Tls {
-    ca: Option<PathBuf>,
-    cert: Option<(PathBuf, PathBuf)>,
-}
-
-impl Tls {
-    fn of_services(client_cert: bool) -> Option<Tls> {
-        let ca = service_var("SEEDC_REDIS_TLS_CA")?.into();
-        let cert = client_cert.then(|| Some((service_var("SEEDC_REDIS_TLS_CERT")?.into(), service_var("SEEDC_REDIS_TLS_KEY")?.into())));
-        Some(Tls { ca: Some(ca), cert: cert.flatten() })
-    }
-
-    fn certificates(&self) -> redis::TlsCertificates {
-        redis::TlsCertificates {
-            client_tls: self
-                .cert
-                .as_ref()
-                .map(|(c, k)| redis::ClientTlsConfig { client_cert: std::fs::read(c).unwrap(), client_key: std::fs::read(k).unwrap() }),
-            root_cert: self.ca.as_ref().map(|ca| std::fs::read(ca).unwrap()),
-        }
-    }
-
-    fn apply(&self, cmd: &mut Command) {
-        if let Some(ca) = &self.ca {
-            cmd.env("REDIS_CA", ca);
-        }
-        if let Some((cert, key)) = &self.cert {
-            cmd.env("REDIS_CLIENT_CERT", cert).env("REDIS_CLIENT_KEY", key);
-        }
-    }
-
-    fn connect(&self, url: &str) -> redis::Connection {
-        let client = if url.starts_with("rediss://") {
-            redis::Client::build_with_tls(url, self.certificates()).unwrap()
-        } else {
-            redis::Client::open(url).unwrap()
-        };
-        let con = client.get_connection_with_timeout(Duration::from_secs(5)).expect("connect to a cache node");
-        con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        con
-    }
-}
-
 /// The primaries of the cluster at `url`, by `host:port`.
 fn primaries(url: &str, tls: &Tls) -> Vec<String> {
     let slots: Vec<(i64, i64, (String, i64))> = redis::cmd("CLUSTER")
@@ -391,119 +335,6 @@ fn tls_standalone_and_cluster_flush_and_a_wrong_ca_exits_3_before_commit() {
     assert_eq!(seedc(&["deploy"], &tls).code, 0);
     let left: i64 = redis::cmd("EXISTS").arg(&key).query(&mut tls.connect(&url)).unwrap();
     assert_eq!(left, 0);
-}
-
-// ------------------------------------------------------------------ private clusters
-
-/// A 3-primary cluster of the test's own (with RDB saves on shutdown, so a primary that is
-/// stopped and started again comes back with its keys).
-struct PrivateCluster {
-    nodes: Vec<(u16, Option<Child>)>,
-    dir: tempfile::TempDir,
-}
-
-fn free_node_port() -> u16 {
-    loop {
-        let p = 20_000 + rand_u16() % 10_000;
-        if TcpListener::bind(("127.0.0.1", p)).is_ok() && TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok() {
-            return p;
-        }
-    }
-}
-
-fn rand_u16() -> u16 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
-    h.finish() as u16
-}
-
-impl PrivateCluster {
-    fn start() -> PrivateCluster {
-        let dir = tempfile::tempdir().unwrap();
-        let mut cluster = PrivateCluster { nodes: Vec::new(), dir };
-        for _ in 0..3 {
-            let port = free_node_port();
-            cluster.nodes.push((port, None));
-            cluster.launch(cluster.nodes.len() - 1);
-        }
-        let addrs: Vec<String> = cluster.nodes.iter().map(|(p, _)| format!("127.0.0.1:{p}")).collect();
-        let out = Command::new("redis-cli").args(["--cluster", "create"]).args(&addrs).args(["--cluster-yes"]).output().unwrap();
-        assert!(out.status.success(), "redis-cli --cluster create: {}", String::from_utf8_lossy(&out.stdout));
-        cluster.wait_ok();
-        cluster
-    }
-
-    fn launch(&mut self, i: usize) {
-        let port = self.nodes[i].0;
-        let dir = self.dir.path().join(format!("n{i}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        self.nodes[i].1 = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while redis::Client::open(self.url_of(i).as_str()).and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200))).is_err()
-        {
-            assert!(Instant::now() < deadline, "cluster node {port} did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn url_of(&self, i: usize) -> String {
-        format!("redis://127.0.0.1:{}/", self.nodes[i].0)
-    }
-
-    fn url(&self) -> String {
-        self.url_of(0)
-    }
-
-    fn con(&self, i: usize) -> redis::Connection {
-        Tls::default().connect(&self.url_of(i))
-    }
-
-    fn wait_ok(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        for i in 0..self.nodes.len() {
-            loop {
-                let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut self.con(i)).unwrap_or_default();
-                if info.contains("cluster_state:ok") {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "the private cluster did not become ok");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-
-    /// SHUTDOWN SAVE: its keys come back when it starts again.
-    fn stop(&mut self, i: usize) {
-        let _ = redis::cmd("SHUTDOWN").arg("SAVE").exec(&mut self.con(i));
-        if let Some(mut child) = self.nodes[i].1.take() {
-            child.wait().unwrap();
-        }
-    }
-
-    fn id(&self, i: usize) -> String {
-        redis::cmd("CLUSTER").arg("MYID").query(&mut self.con(i)).unwrap()
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.nodes {
-            if let Some(child) = child {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
 }
 
 #[test]

@@ -503,14 +503,14 @@ fn a_fifo_or_device_link_in_out_is_a_located_diagnostic_for_verify_and_publish()
 /// and the deploy checks in full, neither hanging nor reading without end.
 #[test]
 fn a_fifo_or_device_link_as_the_record_memo_is_a_miss() {
-    let Some(env) = crate::deploy::Env::new("hostile_memo") else { return };
+    let Some(env) = crate::support::services::Env::new("hostile_memo") else { return };
     let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
     assert_eq!(run.code, 0, "{}", run.snapshot());
     let memo = env.root.file("out/.cache/records.bin");
     assert!(memo.is_file(), "a deploy leaves its record memo");
     for (i, impostor) in [Impostor::Fifo, Impostor::DevZero].into_iter().enumerate() {
         impostor.place(&memo);
-        env.edit_records("enemies", |r| crate::deploy::set_field(r, "goblin_scout", "hp", (13 + i).into()));
+        env.edit_records("enemies", |r| crate::support::services::set_field(r, "goblin_scout", "hp", (13 + i).into()));
         let run = bounded(env.command(&["deploy", "--format", "json"]), env.root.path());
         assert_eq!(run.code, 0, "{impostor:?}: {}", run.snapshot());
         assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 13 + i, "{impostor:?}");

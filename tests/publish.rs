@@ -416,7 +416,7 @@ fn bad_urls_are_usage_errors() {
 #[test]
 fn deploy_publishes_bundles_before_it_commits_and_the_index_after() {
     for (i, remote) in Remote::all().into_iter().enumerate() {
-        let Some(env) = crate::deploy::Env::new(&format!("publish{i}")) else { return };
+        let Some(env) = crate::support::services::Env::new(&format!("publish{i}")) else { return };
         env.root.write("seedc.toml", env.root.read("seedc.toml") + &remote.config() + &format!("url = \"{}\"\n", remote.url()));
         let first = env.deploy(&["--date", DATE], 0);
         assert!(first["deploy_id"].is_i64(), "{first}");
@@ -437,7 +437,7 @@ fn deploy_publishes_bundles_before_it_commits_and_the_index_after() {
 
 #[test]
 fn deploy_with_a_store_that_fails_commits_nothing() {
-    let Some(env) = crate::deploy::Env::new("publish_hang") else { return };
+    let Some(env) = crate::support::services::Env::new("publish_hang") else { return };
     let endpoint = hanging_server();
     env.root.write(
         "seedc.toml",

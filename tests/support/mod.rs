@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub(crate) mod services;
+pub(crate) use services::services;
+
 /// The repository root, which is itself the sample content root.
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -129,23 +132,5 @@ impl Run {
     /// The JSON lines of `--format json`, parsed.
     pub(crate) fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
-    }
-}
-
-/// Connection URLs of the test services. Under `scripts/test` (SEEDC_REQUIRE_SERVICES=1)
-/// a missing service fails the test; elsewhere the test is skipped with a message.
-pub(crate) fn services() -> Option<(String, String)> {
-    let db = std::env::var("DATABASE_URL").ok();
-    let redis = std::env::var("REDIS_URL").ok();
-    match (db, redis) {
-        (Some(db), Some(redis)) => Some((db, redis)),
-        _ if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() => {
-            panic!("DATABASE_URL and REDIS_URL must be set: run the suite with scripts/test")
-        }
-        _ => {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "skipping: no DATABASE_URL/REDIS_URL (run scripts/test for the full suite)");
-            None
-        }
     }
 }
