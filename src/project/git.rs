@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
-use super::tree::{Entry, ReadError, name_text, normalize};
+use super::path::{Entry, ReadError, name_text, normalize};
 
 /// A path of `git ls-tree -z` as text: exact when it is UTF-8, else each component as
 /// [`name_text`] writes it, the components that are not UTF-8 noted in `not_utf8`.

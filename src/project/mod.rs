@@ -6,6 +6,7 @@ pub(crate) mod atomic;
 pub mod config;
 mod git;
 pub mod lock;
+pub mod path;
 pub mod tree;
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +17,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::git::GitTree;
+pub use super::path::{Entry, ReadError, name_text, normalize};
 
 /// A content root: the files of a directory or of a git revision, with in-memory buffers
 /// (an editor's unsaved text) laid over them: a buffer is read instead of the file at its
@@ -35,39 +35,6 @@ enum Source {
     Git(GitTree),
 }
 
-/// One entry of a directory listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// The name; when it is not UTF-8, its bytes with each invalid one written `\xNN`.
-    pub name: String,
-    pub is_dir: bool,
-    /// False when the name is not UTF-8: such a file cannot be named in a message or a
-    /// manifest, so it is reported instead of read.
-    pub utf8: bool,
-}
-
-/// Why a file of the content root was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("{0}")]
-    Io(#[from] io::Error),
-    /// A FIFO, device or socket: reading it could block or never end.
-    #[error("it is a {0}, not a regular file")]
-    NotRegular(&'static str),
-    /// Over `limit` bytes; `size` is the whole size when it is known.
-    #[error("it is over the limit of {limit} bytes")]
-    TooLarge { limit: u64, size: Option<u64> },
-    /// A symlink (or a path with `..`) that leads out of the content root.
-    #[error("it resolves outside the content root")]
-    Outside,
-}
-
-impl ReadError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
-    }
-}
-
 /// What kind of file a file type is, for messages; None for a regular file or directory.
 fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
     if t.is_fifo() {
@@ -82,23 +49,6 @@ fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
         None
     } else {
         Some("special file")
-    }
-}
-
-/// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN`.
-pub fn name_text(name: &std::ffi::OsStr) -> (String, bool) {
-    match name.to_str() {
-        Some(s) => (s.to_owned(), true),
-        None => {
-            let mut out = String::new();
-            for chunk in name.as_bytes().utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            (out, false)
-        }
     }
 }
 
@@ -352,21 +302,6 @@ fn dir_entries(path: &Path) -> io::Result<Vec<Entry>> {
         out.push(Entry { name, is_dir, utf8 });
     }
     Ok(out)
-}
-
-/// Resolves `.` and `..` in a relative path; `None` if it leaves the root.
-pub fn normalize(rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,70 @@
+//! What a listing and a read of a content root say, whichever the source: a directory
+//! entry, why a file was not read, a file name as text, and a relative path resolved.
+
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The name; when it is not UTF-8, its bytes with each invalid one written `\xNN`.
+    pub name: String,
+    pub is_dir: bool,
+    /// False when the name is not UTF-8: such a file cannot be named in a message or a
+    /// manifest, so it is reported instead of read.
+    pub utf8: bool,
+}
+
+/// Why a file of the content root was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A FIFO, device or socket: reading it could block or never end.
+    #[error("it is a {0}, not a regular file")]
+    NotRegular(&'static str),
+    /// Over `limit` bytes; `size` is the whole size when it is known.
+    #[error("it is over the limit of {limit} bytes")]
+    TooLarge { limit: u64, size: Option<u64> },
+    /// A symlink (or a path with `..`) that leads out of the content root.
+    #[error("it resolves outside the content root")]
+    Outside,
+}
+
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN`.
+pub fn name_text(name: &std::ffi::OsStr) -> (String, bool) {
+    match name.to_str() {
+        Some(s) => (s.to_owned(), true),
+        None => {
+            let mut out = String::new();
+            for chunk in name.as_bytes().utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            (out, false)
+        }
+    }
+}
+
+/// Resolves `.` and `..` in a relative path; `None` if it leaves the root.
+pub fn normalize(rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
