@@ -9,6 +9,7 @@ mod check_cli;
 mod check_codes;
 mod check_props;
 mod ci;
+mod code_quality;
 mod deploy;
 mod diff;
 mod docs;

@@ -14,15 +14,22 @@ mod verify;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
 
 pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let root = &cli.global.root;
-    if printer.format == crate::cli::Format::Markdown && !matches!(cli.command, Command::Diff(_)) {
-        return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));
+    // Formats a command's report does not have are refused before any work.
+    match printer.format {
+        Format::Markdown if !matches!(cli.command, Command::Diff(_)) => {
+            return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));
+        }
+        Format::Sarif | Format::Gitlab if !matches!(cli.command, Command::Check | Command::Build(_)) => {
+            return Err(ExitError::new(Exit::Usage, "--format sarif and --format gitlab are for `seedc check` and `seedc build`"));
+        }
+        _ => {}
     }
     match &cli.command {
         Command::Check => check::run(&Project::open(root)?, printer),

@@ -20,6 +20,10 @@ pub(crate) enum Format {
     Github,
     /// a Markdown report (diff only)
     Markdown,
+    /// a SARIF 2.1.0 log for code scanning (check and build)
+    Sarif,
+    /// a GitLab Code Quality report (check and build)
+    Gitlab,
 }
 
 /// When to colour (`--color`).
@@ -38,7 +42,8 @@ pub(crate) struct Style<'a> {
     pub quiet: bool,
     /// `-v`.
     pub verbose: bool,
-    /// Prepended to file paths in `--format github` (see `output::workspace_prefix`).
+    /// Prepended to file paths in `--format github`, `sarif` and `gitlab` (see
+    /// `printer::workspace_prefix`).
     pub github_prefix: &'a str,
 }
 
@@ -56,6 +61,14 @@ pub(crate) trait Render {
     /// `--format markdown`, for the reports made to be read in a pull request; the commands
     /// whose reports have none refuse the format before doing any work.
     fn markdown(&self) -> Option<String> {
+        None
+    }
+    /// `--format sarif` and `--format gitlab`, for the reports that are a check's
+    /// diagnostics; as with markdown, the other commands refuse these formats first.
+    fn sarif(&self, _style: &Style) -> Option<String> {
+        None
+    }
+    fn gitlab(&self, _style: &Style) -> Option<String> {
         None
     }
     /// One status line for people, printed on stderr in the human format unless `-q`.
@@ -83,6 +96,12 @@ impl<T: Render> Render for &T {
     fn markdown(&self) -> Option<String> {
         (*self).markdown()
     }
+    fn sarif(&self, style: &Style) -> Option<String> {
+        (*self).sarif(style)
+    }
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        (*self).gitlab(style)
+    }
     fn status(&self) -> Option<String> {
         (*self).status()
     }
@@ -105,6 +124,13 @@ impl<A: Render, B: Render> Render for (A, B) {
     fn markdown(&self) -> Option<String> {
         join(self.0.markdown(), self.1.markdown(), "")
     }
+    /// A log is one document: the first part that has one.
+    fn sarif(&self, style: &Style) -> Option<String> {
+        self.0.sarif(style).or_else(|| self.1.sarif(style))
+    }
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        self.0.gitlab(style).or_else(|| self.1.gitlab(style))
+    }
     fn status(&self) -> Option<String> {
         join(self.0.status(), self.1.status(), "\n")
     }
@@ -126,6 +152,12 @@ impl<T: Render> Render for Option<T> {
     }
     fn markdown(&self) -> Option<String> {
         self.as_ref()?.markdown()
+    }
+    fn sarif(&self, style: &Style) -> Option<String> {
+        self.as_ref()?.sarif(style)
+    }
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        self.as_ref()?.gitlab(style)
     }
     fn status(&self) -> Option<String> {
         self.as_ref()?.status()

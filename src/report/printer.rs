@@ -25,7 +25,8 @@ impl Printer {
             Color::Never => false,
             Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
         };
-        let github_prefix = if format == Format::Github { workspace_prefix(root) } else { String::new() };
+        let github_prefix =
+            if matches!(format, Format::Github | Format::Sarif | Format::Gitlab) { workspace_prefix(root) } else { String::new() };
         Printer { format, color, quiet, verbose, github_prefix }
     }
 
@@ -37,6 +38,8 @@ impl Printer {
             Format::Json => report.json(),
             Format::Github => report.github(&style),
             Format::Markdown => report.markdown().unwrap_or_else(|| report.human(&style)),
+            Format::Sarif => report.sarif(&style).unwrap_or_default(),
+            Format::Gitlab => report.gitlab(&style).unwrap_or_default(),
             Format::Human => report.human(&style),
         };
         if !text.is_empty() {

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 pub(crate) mod explain;
 pub mod github;
+pub(crate) mod gitlab;
 pub mod human;
 pub mod json;
+pub(crate) mod sarif;
 
 use self::human::Human;
 use super::{Code, Diagnostic, Severity, Sink, Sources, Summary};
@@ -134,6 +136,14 @@ impl Render for Diagnostics {
         out
     }
 
+    fn sarif(&self, style: &Style) -> Option<String> {
+        Some(sarif::render(self.sink.iter(), &self.sources, style.github_prefix))
+    }
+
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        Some(gitlab::render(self.sink.iter(), style.github_prefix))
+    }
+
     fn step_summary(&self) -> Option<String> {
         Some(step_summary(self.command, &self.sink, self.files))
     }
@@ -187,6 +197,13 @@ pub(crate) enum Outcome<T> {
 }
 
 impl<T> Outcome<T> {
+    /// The check's diagnostics.
+    pub(crate) fn diagnostics(&self) -> &Diagnostics {
+        match self {
+            Outcome::Invalid { diagnostics, .. } | Outcome::Done { diagnostics, .. } => diagnostics,
+        }
+    }
+
     /// What was made, if anything.
     pub(crate) fn report(&self) -> Option<&T> {
         match self {
@@ -210,6 +227,13 @@ impl<T: Render> Render for Outcome<T> {
     }
     fn markdown(&self) -> Option<String> {
         self.report()?.markdown()
+    }
+    /// The check's diagnostics, whether or not the stage went on.
+    fn sarif(&self, style: &Style) -> Option<String> {
+        self.diagnostics().sarif(style)
+    }
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        self.diagnostics().gitlab(style)
     }
     fn status(&self) -> Option<String> {
         match self {
