@@ -1,9 +1,10 @@
 //! seedc: a content pipeline and seed compiler for games.
 //!
-//! The pipeline, in reading order (see ARCHITECTURE.md): [`config`] → [`load`] →
-//! [`validate`] (driven by [`check`]) → [`canon`] → build → publish → deploy → flush. Problems in the
-//! user's content are [`diag::Diagnostic`]s collected into one [`diag::Sink`]; failures of
-//! the tool or a service are `anyhow` errors mapped to an exit code by [`exit`].
+//! The pipeline, in reading order (see ARCHITECTURE.md): a [`project::Project`] opened once →
+//! load → validate (both driven by [`check::run`]) → [`json::canon`] → [`build`] → publish →
+//! [`deploy`] → flush. Problems in the user's content are [`diag::Diagnostic`]s collected
+//! into one [`diag::Sink`]; failures of the tool or a service are `anyhow` errors mapped to
+//! an exit code by `exit`; everything printed is a `report::Render` the Printer writes.
 
 pub mod build;
 pub mod check;
