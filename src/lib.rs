@@ -22,6 +22,7 @@ mod load;
 pub mod project;
 mod publish;
 mod report;
+mod status;
 mod validate;
 mod verify;
 

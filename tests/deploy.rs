@@ -40,7 +40,7 @@ fn first_deploy_mirrors_the_sample_and_a_redeploy_writes_nothing() {
         "SELECT pg_get_constraintdef(oid) || ' ' || conname FROM pg_constraint WHERE conrelid = 'enemies'::regclass AND contype = 'p'",
     );
     assert_eq!(key, "PRIMARY KEY (id) enemies_pkey");
-    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::db::sql::SCHEMA_VERSION);
+    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::db::migrate::SCHEMA_VERSION);
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM seedc.packs"), 4);
     // Published bundles are the exact bytes of out/.
     let (hash, body): (String, Vec<u8>) = {

@@ -61,7 +61,7 @@ fn only_the_output_module_prints() {
 const BANDS: &[(&str, &[&[&str]])] = &[
     ("base", &[&["exit", "json", "report"], &["project"], &["diag"]]),
     ("stages", &[&["load"], &["validate"], &["check"], &["build"], &["verify", "diff", "formats"]]),
-    ("adapters", &[&["publish"], &["db"], &["flush"], &["deploy"]]),
+    ("adapters", &[&["publish"], &["db"], &["flush"], &["deploy"], &["status"]]),
     ("commands", &[&["cli"], &["commands"]]),
 ];
 

@@ -18,7 +18,7 @@ pub(super) fn run(project: &Project, args: &ServiceArgs, printer: &Printer) -> R
     let cache = args.cache(&config.cache)?.ok_or_else(|| ExitError::new(Exit::Usage, "flush needs Redis: set --redis-url or REDIS_URL"))?;
     // A malformed URL is exit 2 before any connection.
     let endpoint = crate::flush::Endpoint::parse(&cache)?;
-    let mut db = crate::db::Session::open(database_url, "seedc flush", crate::report::printer::fatal)?;
+    let mut db = crate::db::Session::open(database_url, "seedc flush", &config.deploy.schema, crate::report::printer::fatal)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
     let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::Target::Lazy(&endpoint), lock_timeout)?;

@@ -7,11 +7,11 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::StatusArgs;
-use crate::deploy::status::{self, Options};
 use crate::diag::render::{Diagnostics, Outcome};
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
+use crate::status::{self, Options};
 
 pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<Exit> {
     let database_url = args

@@ -1,18 +1,28 @@
-//! The PostgreSQL session that deploy and flush share: connecting (TLS, timeouts,
-//! [`connect`]), the client-side deadline ([`watchdog`]), the advisory locks, and the
-//! classification of database errors into exit codes. Every statement is in [`sql`].
+//! The PostgreSQL side of seedc, shared by deploy, status and flush: the session
+//! (connecting with TLS and timeouts, [`connect`]; the client-side deadline, [`watchdog`])
+//! and the classification of database errors into exit codes. The SQL is split by what it
+//! touches: seedc's own schema ([`migrate`], its migrations in `migrations/*.sql`), the
+//! catalog, a collection table's rows, drift detection, the registry of what was deployed,
+//! the advisory locks and the cache flush outbox. Identifiers come from a checked config
+//! and are quoted besides; every value is a parameter.
 
+pub(crate) mod catalog;
 pub(crate) mod connect;
-pub mod sql;
+pub(crate) mod drift;
+pub(crate) mod locks;
+pub mod migrate;
+pub(crate) mod outbox;
+pub(crate) mod registry;
+pub(crate) mod rows;
 pub(crate) mod watchdog;
-
-use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::exit::{Exit, ExitError};
-use crate::json::canon::ContentHash;
 pub use connect::STATEMENT_TIMEOUT;
+pub use drift::{DriftMarker, Triggers};
+pub use locks::Lock;
+pub use registry::{LastDeploy, StoredCollection};
 pub use watchdog::Watchdog;
 
 /// What to do when the database outlives a phase's deadline, just before the process exits
@@ -29,44 +39,19 @@ pub struct Session {
 impl Session {
     /// Connects with every timeout set; failure is a service error (exit 3), a malformed URL
     /// a usage error (exit 2).
-    pub fn open(url: &str, application_name: &str, on_timeout: OnTimeout) -> Result<Session> {
+    /// Then verifies seedc's schema `schema` ([`migrate::verify`]): a database whose
+    /// migrations are not this build's is refused before anything reads or writes it.
+    pub fn open(url: &str, application_name: &str, schema: &str, on_timeout: OnTimeout) -> Result<Session> {
         let watchdog = Watchdog::start(on_timeout);
-        let client = connect::connect(url, application_name, &watchdog)?;
+        let mut client = connect::connect(url, application_name, &watchdog)?;
+        watchdog.arm("reading seedc's schema", STATEMENT_TIMEOUT);
+        // One snapshot, so a deploy migrating meanwhile is seen whole or not at all.
+        let mut tx =
+            client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start().map_err(pg)?;
+        migrate::verify(&mut tx, schema)?;
+        tx.rollback().map_err(pg)?;
         watchdog.disarm();
         Ok(Session { client, watchdog })
-    }
-}
-
-/// BEGIN, then the transaction-scoped advisory lock `key`, waiting at most `timeout` (zero:
-/// not at all). None, with the transaction rolled back, when another session holds it.
-pub fn begin_locked(client: &mut postgres::Client, key: i64, timeout: Duration) -> Result<Option<postgres::Transaction<'_>>> {
-    let mut tx = client.transaction().map_err(pg)?;
-    if !sql::xact_lock(&mut tx, key, timeout)? {
-        tx.rollback().map_err(pg)?;
-        return Ok(None);
-    }
-    Ok(Some(tx))
-}
-
-/// The advisory locks seedc takes, one pair per seedc schema.
-#[derive(Debug, Clone, Copy)]
-pub enum Lock {
-    /// Held by a deploy's transaction from its first statement to its end.
-    Deploy,
-    /// Held by a cache flush for its session, so version keys are set in order.
-    Flush,
-}
-
-impl Lock {
-    /// The lock's key in `schema`: two projects with their own schema in one database never
-    /// wait for each other.
-    pub fn key(self, schema: &str) -> i64 {
-        let what = match self {
-            Lock::Deploy => "deploy",
-            Lock::Flush => "flush",
-        };
-        let digest = ContentHash::of(format!("seedc {what} lock\0{schema}").as_bytes());
-        i64::from_be_bytes(digest.0[..8].try_into().expect("8 bytes"))
     }
 }
 
@@ -94,7 +79,11 @@ pub fn error_text(e: &postgres::Error) -> String {
     }
 }
 
-/// Whether an error is `lock_timeout` running out.
-fn is_lock_timeout(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+/// Keeps an error's message but makes it a service failure unless it already has a code.
+pub(crate) fn service(e: anyhow::Error) -> anyhow::Error {
+    if e.chain().any(|c| c.downcast_ref::<ExitError>().is_some()) {
+        return e;
+    }
+    let text = e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
+    ExitError::new(Exit::Service, text)
 }

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::content::content_version;
 use super::session::{Session, begin};
-use super::{CollectionPlan, Counts, Options, Plan, content_version};
+use super::{CollectionPlan, Counts, Options, Plan};
 use crate::build::cache::Fingerprint;
 use crate::build::write;
-use crate::db::pg;
-use crate::db::sql::{self as store, StoredCollection};
+use crate::db::{StoredCollection, Triggers, catalog, drift, migrate, pg, registry};
 
 /// What a cache hit of the build proves without a check: the collections' versions and
 /// hashes (seedc.lock, written by that clean build) and the packs and manifests.
@@ -57,15 +57,18 @@ impl Unchanged {
     /// Reads what the database recorded about this content, then decides ([`Unchanged::prove`]).
     fn compare(&self, tx: &mut postgres::Transaction, options: &Options) -> Result<Option<Plan>> {
         let schema = self.config.deploy.schema.as_str();
-        if store::schema_version(tx, schema)? != store::SCHEMA_VERSION {
+        // A schema to migrate, or whose migrations' checksums are still to be recorded, is
+        // written to: not a no-op.
+        let applied = migrate::verify(tx, schema)?;
+        if applied.version != migrate::SCHEMA_VERSION || applied.recorded != applied.version {
             return Ok(None);
         }
-        let collections = store::stored_collections(tx, schema)?;
+        let collections = registry::stored_collections(tx, schema)?;
         let mut tables = BTreeSet::new();
         for name in self.config.collections.keys() {
             let table = self.config.table(name);
             // A table without its drift triggers is not a no-op: the deploy adds them.
-            if store::table_exists(tx, table)? && store::drift_triggers(tx, table)? != store::Triggers::Missing {
+            if catalog::table_exists(tx, table)? && drift::drift_triggers(tx, table)? != Triggers::Missing {
                 tables.insert(table.to_owned());
             }
         }
@@ -74,9 +77,9 @@ impl Unchanged {
         let recorded = Recorded {
             collections,
             tables,
-            packs: store::published_packs(tx, schema, &hashes)?.into_iter().collect(),
-            manifests: store::published_manifests(tx, schema, &ids)?,
-            drifted: store::drift_markers(tx, schema)?.into_keys().collect(),
+            packs: registry::published_packs(tx, schema, &hashes)?.into_iter().collect(),
+            manifests: registry::published_manifests(tx, schema, &ids)?,
+            drifted: drift::drift_markers(tx, schema)?.into_keys().collect(),
         };
         Ok(self.prove(&recorded, options.prune, options.dry_run))
     }

@@ -1,14 +1,14 @@
-//! The deploy plan, pure: which rows to insert, update and delete, decided by comparing the
-//! content hashes stored in the database with the new ones, or, for a collection written
-//! outside seedc (drift), the stored data itself. No I/O, so it is tested on plain values;
-//! `store` reads the inputs and applies the result. (The field changes `-v` shows are
-//! `fielddiff`'s, the same as `seedc diff`'s.)
+//! The row comparisons of a plan, pure: which rows to insert, update and delete, decided by
+//! comparing the content hashes stored in the database with the new ones, or, for a
+//! collection written outside seedc (drift), the stored data itself. No I/O, so it is tested
+//! on plain values; [`super::inspect`] reads the inputs and [`super::decide`] plans with
+//! them. (The field changes `-v` shows are `fielddiff`'s, the same as `seedc diff`'s.)
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 
-use crate::db::sql::StoredCollection;
+use crate::db::StoredCollection;
 use crate::json::canon::ContentHash;
 use rustc_hash::FxBuildHasher;
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::build::write::Report as BuildReport;
-use crate::db::sql::DriftMarker;
+use crate::db::DriftMarker;
 use crate::diag::{Sink, Sources};
 use crate::flush::FlushReport;
 use crate::json::fielddiff::{self, FieldChange};

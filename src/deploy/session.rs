@@ -5,7 +5,6 @@ use anyhow::Result;
 
 use super::{Options, Plan, Report, application_name};
 use crate::build::write::Report as BuildReport;
-use crate::db::sql as store;
 use crate::db::{self, STATEMENT_TIMEOUT};
 use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
@@ -25,7 +24,7 @@ impl Session {
     /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
     /// flush retries it.
     pub(super) fn open(options: &Options, schema: &str, cache: Option<flush::Cache>) -> Result<Session> {
-        let db = db::Session::open(&options.database_url, &application_name(), options.on_timeout)?;
+        let db = db::Session::open(&options.database_url, &application_name(), schema, options.on_timeout)?;
         let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None, cache };
         if let Some(cache) = session.cache.as_mut() {
             session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);
@@ -59,7 +58,7 @@ impl Session {
 
     /// The error of a deploy lock that timed out, naming the holder if it still holds it.
     pub(super) fn lock_busy(&mut self, options: &Options) -> anyhow::Error {
-        let holder = store::lock_holder(&mut self.db.client, db::Lock::Deploy.key(&self.schema));
+        let holder = db::locks::lock_holder(&mut self.db.client, db::Lock::Deploy.key(&self.schema));
         ExitError::new(
             Exit::Service,
             format!(
@@ -96,11 +95,11 @@ pub(super) fn begin<'a>(
     // needs the time any statement does.
     let wait = if options.lock_timeout.is_zero() { STATEMENT_TIMEOUT } else { options.lock_timeout };
     db.watchdog.arm("waiting for the deploy lock", wait);
-    let mut tx = db::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
+    let mut tx = db::locks::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
     if let Some(tx) = tx.as_mut() {
         db.watchdog.arm("planning", STATEMENT_TIMEOUT);
         // Its writes are seedc's: the drift triggers let them pass.
-        store::mark_deploy(tx)?;
+        db::drift::mark_deploy(tx)?;
     }
     Ok(tx.map(|tx| (tx, &db.watchdog)))
 }

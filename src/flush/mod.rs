@@ -21,7 +21,7 @@ use serde::Serialize;
 pub(crate) use cache::Cache;
 pub(crate) use node::{CacheError, CacheOptions, Endpoint, Timeouts};
 
-use crate::db::{self, sql};
+use crate::db::{self, locks, outbox};
 use crate::exit::{Exit, ExitError};
 
 /// What a flush did.
@@ -46,11 +46,11 @@ pub(crate) enum Target<'a> {
 /// Flushes everything pending. `lock_timeout` bounds the wait for another flush.
 pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'_>, lock_timeout: Duration) -> Result<FlushReport> {
     // Nothing pending: no lock to wait for, and nothing to ask the cache.
-    if !sql::outbox_exists(client, schema)? || sql::pending_flushes(client, schema)?.is_empty() {
+    if !outbox::outbox_exists(client, schema)? || outbox::pending_flushes(client, schema)?.is_empty() {
         return Ok(FlushReport::default());
     }
     let key = db::Lock::Flush.key(schema);
-    if !sql::session_lock(client, key, lock_timeout)? {
+    if !locks::session_lock(client, key, lock_timeout)? {
         return Err(ExitError::new(
             Exit::FlushPending,
             format!(
@@ -60,12 +60,12 @@ pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'
         ));
     }
     let result = flush_locked(client, schema, cache);
-    sql::session_unlock(client, key);
+    locks::session_unlock(client, key);
     result
 }
 
 fn flush_locked(client: &mut postgres::Client, schema: &str, cache: Target<'_>) -> Result<FlushReport> {
-    let pending = sql::pending_flushes(client, schema)?;
+    let pending = outbox::pending_flushes(client, schema)?;
     let Some(last) = pending.last() else {
         return Ok(FlushReport::default());
     };
@@ -86,6 +86,6 @@ fn flush_locked(client: &mut postgres::Client, schema: &str, cache: Target<'_>) 
     cache.set(&last.version_key, &last.content_version).map_err(CacheError::pending)?;
 
     let ids: Vec<i64> = pending.iter().map(|p| p.deploy_id).collect();
-    sql::mark_flushed(client, schema, &ids)?;
+    outbox::mark_flushed(client, schema, &ids)?;
     Ok(FlushReport { deploys: ids, keys_removed: removed, version: Some(last.content_version.clone()) })
 }

@@ -2,9 +2,9 @@
 //! (their fields with `-v`); one JSON object under `--format json`; a notice or warning
 //! under `--format github`.
 
-use super::render::{list, record_change};
-use super::status::{CollectionStatus, Status};
-use crate::db::sql::Triggers;
+use super::{CollectionStatus, Status};
+use crate::db::Triggers;
+use crate::deploy::render::{list, record_change};
 use crate::report::plural;
 use crate::report::{Render, Style};
 
@@ -133,7 +133,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::db::sql::{DriftMarker, LastDeploy};
+    use crate::db::{DriftMarker, LastDeploy};
     use crate::deploy::{Op, RecordChange};
     use crate::json::fielddiff::field_changes;
 

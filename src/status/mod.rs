@@ -1,19 +1,24 @@
-//! `seedc status`: whether the database mirrors the content root, read in one read-only
-//! snapshot and written to never. Per collection: the deployed version and hash against the
-//! seeds', what the drift triggers noted, and for a drifted collection (every collection
-//! with `--full`) the rows whose stored data differs from the seeds, found by the same row
-//! comparison a deploy plans with. Also the last deploy and the pending cache flushes.
+//! `seedc status`, a stage of its own: whether the database mirrors the content root, read
+//! in one read-only snapshot and written to never. Per collection: the deployed version and
+//! hash against the seeds', what the drift triggers noted, and for a drifted collection
+//! (every collection with `--full`) the rows whose stored data differs from the seeds. It
+//! is a deploy that stops before deciding to write: the same check, the same
+//! [`inspect`](crate::deploy::inspect) (asked for what status reads) and the same row
+//! comparison ([`decide::row_diff`]); [`judge`] turns them into the status, pure. Also the
+//! last deploy and the pending cache flushes. [`render`] is its report.
 
-use std::collections::HashMap;
+pub(crate) mod render;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::plan::{self, RowDiff, RowSource};
-use super::{RecordChange, content_version, diff_named, diff_stored, prepare, record_changes};
 use crate::build::cache::Fingerprint;
-use crate::db::sql::{self as store, DriftMarker, LastDeploy, Triggers};
-use crate::db::{self, STATEMENT_TIMEOUT, pg};
+use crate::db::{self, DriftMarker, LastDeploy, STATEMENT_TIMEOUT, Triggers, pg};
+use crate::deploy::content::{CheckedRoot, Content, check};
+use crate::deploy::decide::{self, record_changes};
+use crate::deploy::inspect::{self, Reads, Rows, Snapshot};
+use crate::deploy::plan::RowDiff;
+use crate::deploy::{Outcome as DeployOutcome, RecordChange, fields};
 use crate::diag::{Sink, Sources};
 
 /// What the user asked of `seedc status`.
@@ -86,44 +91,48 @@ pub(crate) struct CollectionStatus {
 pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Result<Outcome> {
     let root = project.root().ok_or_else(|| anyhow::anyhow!("status needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
-    let root_checked = match super::check(project, &fingerprint, true)? {
+    let root_checked = match check(project, &fingerprint, true)? {
         Ok(c) => c,
         // (A check that does not pass is always `Invalid`; both carry the diagnostics.)
-        Err(super::Outcome::Invalid { sink, sources } | super::Outcome::Done { sink, sources, .. }) => {
+        Err(DeployOutcome::Invalid { sink, sources } | DeployOutcome::Done { sink, sources, .. }) => {
             return Ok(Outcome::Invalid { sink, sources });
         }
     };
-    let super::CheckedRoot { checked, sink, known: _ } = root_checked;
-    let prepared = prepare(&checked);
+    let CheckedRoot { checked, sink, known: _ } = root_checked;
+    let content = Content::new(&checked, None, None);
     let schema = checked.config.deploy.schema.clone();
-    let mut session = db::Session::open(&options.database_url, "seedc status", options.on_timeout)?;
+    let mut session = db::Session::open(&options.database_url, "seedc status", &schema, options.on_timeout)?;
     session.watchdog.arm("reading the database", STATEMENT_TIMEOUT);
     let mut tx =
         session.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start().map_err(pg)?;
-    let have_schema = store::schema_version(&mut tx, &schema)? > 0;
-    let stored = if have_schema { store::stored_collections(&mut tx, &schema)? } else { HashMap::new() };
-    let markers = if have_schema { store::drift_markers(&mut tx, &schema)? } else { HashMap::new() };
+    let snapshot = inspect::inspect(&mut tx, &schema, &content, Reads::Status { full: options.full })?;
+    let (mut status, diffs) = judge(&snapshot, &content, schema, options.full);
+    for (((p, c), diff), table) in content.collections.iter().zip(&mut status.collections).zip(&diffs).zip(&snapshot.tables) {
+        fields::fill(&mut tx, p, diff, table.exists, &mut c.changes)?;
+    }
+    tx.rollback().map_err(pg)?;
+    session.watchdog.disarm();
+    drop(content);
+    let mut checked = checked;
+    let sources = std::mem::take(&mut checked.content.sources);
+    Ok(Outcome::Done { status: Box::new(status), sink, sources })
+}
+
+/// The status of the database `snapshot` describes against `content`, with each
+/// collection's row diff; pure. The fields of the differing updates are left to fill from
+/// the stored values ([`fields::fill`]).
+fn judge(snapshot: &Snapshot, content: &Content, schema: String, full: bool) -> (Status, Vec<RowDiff>) {
     let mut collections = Vec::new();
-    for p in &prepared {
-        let exists = store::table_exists(&mut tx, p.table)?;
-        let triggers = if exists { Some(store::drift_triggers(&mut tx, p.table)?) } else { None };
-        let before = stored.get(p.name).filter(|b| b.table == p.table);
-        let marker = markers.get(p.name);
-        let deployed = exists && before.is_some_and(|b| b.version == p.version && b.hash == Some(p.hash));
+    let mut diffs = Vec::new();
+    for (p, table) in content.collections.iter().zip(&snapshot.tables) {
+        let before = snapshot.recorded.get(p.name).filter(|b| b.table == p.table);
+        let marker = snapshot.markers.get(p.name);
+        let deployed = table.exists && before.is_some_and(|b| b.version == p.version && b.hash == Some(p.hash));
+        // Rows an earlier `--no-prune` kept are no difference.
         let prune = before.is_none_or(|b| b.rows_kept == 0);
-        // As a deploy plans it: the rows the triggers named, or every row (`--full`, or
-        // when the triggers could not name them).
-        let (named, drifted) = plan::drift_scope(marker.map(|m| m.keys.as_deref()), exists, options.full);
-        let source = plan::row_source(before, exists, drifted, p.table, p.hash, None, true);
-        let (diff, compared) = match (source, named) {
-            (RowSource::Stored, _) => (diff_stored(&mut tx, p, before, marker, prune)?, true),
-            (_, Some(keys)) => {
-                let base = RowDiff { unchanged: p.rows.len(), ..RowDiff::default() };
-                (diff_named(&mut tx, p, base, keys, prune)?, true)
-            }
-            _ => (RowDiff::default(), false),
-        };
-        let changes = if diff.writes() > 0 || !diff.drifted.is_empty() { record_changes(&mut tx, p, &diff, exists)? } else { Vec::new() };
+        let diff = decide::row_diff(p, table, before, marker, prune);
+        let compared = matches!(table.rows, Rows::Data(_)) || table.named.is_some();
+        let changes = if diff.writes() > 0 || !diff.drifted.is_empty() { record_changes(p, &diff) } else { Vec::new() };
         let differ = diff.writes();
         collections.push(CollectionStatus {
             collection: p.name.to_owned(),
@@ -132,33 +141,23 @@ pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Re
             deployed_version: before.map(|b| b.version.clone()),
             deployed,
             compared,
-            triggers,
+            triggers: table.triggers,
             drift: marker.cloned(),
             differ,
             drifted: diff.drifted.len(),
             changes,
             mirrors: deployed && differ == 0 && diff.drifted.is_empty(),
         });
+        diffs.push(diff);
     }
-    let last_deploy = if have_schema { store::last_deploy(&mut tx, &schema)? } else { None };
-    let pending_flushes = if have_schema && store::outbox_exists(&mut tx, &schema)? {
-        store::pending_flushes(&mut tx, &schema)?.into_iter().map(|f| f.deploy_id).collect()
-    } else {
-        Vec::new()
-    };
-    tx.rollback().map_err(pg)?;
-    session.watchdog.disarm();
     let status = Status {
-        mirrors: collections.iter().all(|c| c.mirrors) && pending_flushes.is_empty(),
-        full: options.full,
+        mirrors: collections.iter().all(|c| c.mirrors) && snapshot.pending_flushes.is_empty(),
+        full,
         schema,
-        content_version: content_version(prepared.iter().map(|p| (p.name, p.hash))),
-        last_deploy,
+        content_version: content.version(),
+        last_deploy: snapshot.last_deploy.clone(),
         collections,
-        pending_flushes,
+        pending_flushes: snapshot.pending_flushes.clone(),
     };
-    drop(prepared);
-    let mut checked = checked;
-    let sources = std::mem::take(&mut checked.content.sources);
-    Ok(Outcome::Done { status: Box::new(status), sink, sources })
+    (status, diffs)
 }

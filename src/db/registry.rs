@@ -1,0 +1,164 @@
+//! seedc's registry of what it deployed: collection versions and hashes, published packs
+//! (insert-only) and manifests (immutable), and the deploy records.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use postgres::Transaction;
+use postgres::types::Json;
+use serde_json::Value;
+
+use super::catalog::ident;
+use super::pg;
+use crate::json::canon::ContentHash;
+
+/// What seedc recorded about a collection at its last deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCollection {
+    pub table: String,
+    pub version: String,
+    pub hash: Option<ContentHash>,
+    pub records: i64,
+    pub rows_kept: i64,
+}
+
+pub(crate) fn stored_collections(tx: &mut Transaction, schema: &str) -> Result<HashMap<String, StoredCollection>> {
+    let rows = tx
+        .query(&format!("SELECT name, table_name, version, content_hash, records, rows_kept FROM {}.collections", ident(schema)), &[])
+        .map_err(pg)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let hash: String = r.get(3);
+            (
+                r.get(0),
+                StoredCollection {
+                    table: r.get(1),
+                    version: r.get(2),
+                    hash: ContentHash::parse(&hash),
+                    records: r.get(4),
+                    rows_kept: r.get(5),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The last deploy recorded: id, time (UTC) and content version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LastDeploy {
+    pub id: i64,
+    pub at: String,
+    pub content_version: String,
+    pub rollback: bool,
+}
+
+pub(crate) fn last_deploy(tx: &mut Transaction, schema: &str) -> Result<Option<LastDeploy>> {
+    let rollback = if super::migrate::schema_version(tx, schema)? >= 2 { "rollback" } else { "false" };
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT id, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), content_version, {rollback} FROM {}.deploys ORDER BY id DESC LIMIT 1",
+                ident(schema)
+            ),
+            &[],
+        )
+        .map_err(pg)?;
+    Ok(row.map(|r| LastDeploy { id: r.get(0), at: r.get(1), content_version: r.get(2), rollback: r.get(3) }))
+}
+
+/// Records a collection's new version and hash (called only when they differ).
+pub(crate) fn record_collection(tx: &mut Transaction, schema: &str, name: &str, c: &StoredCollection, deploy_id: i64) -> Result<()> {
+    let hash = c.hash.map(|h| h.to_string()).unwrap_or_default();
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.collections AS c (name, table_name, version, content_hash, records, rows_kept, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (name) DO UPDATE SET table_name = EXCLUDED.table_name, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
+               records = EXCLUDED.records, rows_kept = EXCLUDED.rows_kept, deploy_id = EXCLUDED.deploy_id",
+            ident(schema)
+        ),
+        &[&name, &c.table, &c.version, &hash, &c.records, &c.rows_kept, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// The pack hashes among `hashes` that are already published.
+pub(crate) fn published_packs(tx: &mut Transaction, schema: &str, hashes: &[String]) -> Result<Vec<String>> {
+    let rows = tx.query(&format!("SELECT hash FROM {}.packs WHERE hash = ANY($1)", ident(schema)), &[&hashes]).map_err(pg)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub(crate) struct PackRow<'a> {
+    pub hash: String,
+    pub pack_id: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub pack_schema_v: &'a str,
+    pub body: &'a [u8],
+}
+
+pub(crate) fn insert_pack(tx: &mut Transaction, schema: &str, p: &PackRow, deploy_id: i64) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.packs (hash, pack_id, version, kind, pack_schema_v, body, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING",
+            ident(schema)
+        ),
+        &[&p.hash, &p.pack_id, &p.version, &p.kind, &p.pack_schema_v, &p.body, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// The stored hash of each of these manifests that is already published.
+pub(crate) fn published_manifests(tx: &mut Transaction, schema: &str, ids: &[String]) -> Result<HashMap<String, String>> {
+    let rows =
+        tx.query(&format!("SELECT manifest_id, hash FROM {}.manifests WHERE manifest_id = ANY($1)", ident(schema)), &[&ids]).map_err(pg)?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+pub(crate) struct ManifestRow<'a> {
+    pub manifest_id: &'a str,
+    pub mode: &'a str,
+    pub date: Option<&'a str>,
+    pub hash: String,
+    pub body: &'a [u8],
+}
+
+pub(crate) fn insert_manifest(tx: &mut Transaction, schema: &str, m: &ManifestRow, deploy_id: i64) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.manifests (manifest_id, mode, date, hash, body, deploy_id) VALUES ($1, $2, $3::text::date, $4, $5, $6)",
+            ident(schema)
+        ),
+        &[&m.manifest_id, &m.mode, &m.date, &m.hash, &m.body, &deploy_id],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+pub(crate) fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> {
+    let seq = format!("{}.deploys_id_seq", ident(schema));
+    Ok(tx.query_one("SELECT nextval($1::text::regclass)", &[&seq]).map_err(pg)?.get(0))
+}
+
+/// Records a deploy; `rollback` when it deployed an older version on purpose.
+pub(crate) fn record_deploy(
+    tx: &mut Transaction,
+    schema: &str,
+    id: i64,
+    project: &str,
+    content_version: &str,
+    summary: &Value,
+    rollback: bool,
+) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary, rollback) VALUES ($1, $2, $3, $4, $5, $6)",
+            ident(schema)
+        ),
+        &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary), &rollback],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
