@@ -48,11 +48,8 @@ pub(super) fn apply(
         let pick = |idx: &[usize]| idx.iter().map(|&i| p.rows[i].clone()).collect::<Vec<_>>();
         if !exists {
             rows::create_table(tx, p.table, &p.version, &pick(&diff.insert))?;
-            // After the load, which thus captures no transition rows. (The deploy benchmark
-            // leaves them out once, to measure what they cost a first deploy.)
-            if std::env::var_os("SEEDC_BENCH_NO_DRIFT_TRIGGERS").is_none() {
-                drift::create_drift_triggers(tx, schema, p.table, p.name)?;
-            }
+            // After the load, which thus captures no transition rows.
+            drift::create_drift_triggers(tx, schema, p.table, p.name)?;
         } else if !diff.insert.is_empty() {
             rows::insert_rows(tx, p.table, &p.version, &pick(&diff.insert))?;
         }
