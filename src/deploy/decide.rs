@@ -241,3 +241,229 @@ pub(crate) fn record_changes(p: &Prepared, diff: &RowDiff) -> Vec<RecordChange> 
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Triggers;
+    use crate::db::rows::Row;
+    use crate::deploy::plan::StoredHashes;
+    use crate::load::Body;
+
+    fn h(n: u8) -> ContentHash {
+        ContentHash([n; 32])
+    }
+
+    /// The seeds of one collection, `enemies` 1.1.0, as (key, hash) pairs.
+    struct Seeds {
+        records: Vec<Record>,
+        rows: Vec<(String, ContentHash)>,
+        hash: ContentHash,
+    }
+
+    impl Seeds {
+        fn new(rows: &[(&str, u8)], hash: u8) -> Seeds {
+            let records = rows
+                .iter()
+                .enumerate()
+                .map(|(index, (k, _))| Record {
+                    index,
+                    key: Some((*k).to_owned()),
+                    body: Body::Parsed { value: serde_json::json!({ "id": k }), known: None },
+                    digest: None,
+                })
+                .collect();
+            Seeds { records, rows: rows.iter().map(|(k, v)| ((*k).to_owned(), h(*v))).collect(), hash: h(hash) }
+        }
+
+        fn content(&self, version: &str) -> Content<'_> {
+            let rows = self.rows.iter().map(|(id, hash)| Row { id, canonical: b"{}", hash: *hash }).collect();
+            let p = Prepared {
+                name: "enemies",
+                table: "enemies",
+                version: version.to_owned(),
+                hash: self.hash,
+                rows,
+                records: &self.records,
+                memo: None,
+            };
+            Content { collections: vec![p], packs: vec![h(200)], manifests: vec![("manifest_2026-01-25_daily", h(201))] }
+        }
+    }
+
+    fn options() -> Options {
+        Options {
+            build: crate::build::write::Options { dates: Vec::new(), locked: false, progress: false },
+            database_url: String::new(),
+            cache: None,
+            lock_timeout: std::time::Duration::ZERO,
+            dry_run: false,
+            prune: true,
+            allow_rollback: false,
+            full: false,
+            details: true,
+            on_timeout: |_| {},
+            publish: None,
+        }
+    }
+
+    /// A database that holds `enemies` at `version` with hash `hash` (3 records), its table
+    /// `rows`, and this content's pack and manifest published.
+    fn snapshot(version: &str, hash: u8, rows: Rows) -> Snapshot {
+        let recorded = StoredCollection { table: "enemies".into(), version: version.into(), hash: Some(h(hash)), records: 3, rows_kept: 0 };
+        Snapshot {
+            schema_version: crate::db::migrate::SCHEMA_VERSION,
+            recorded: [("enemies".to_owned(), recorded)].into(),
+            tables: vec![TableState { exists: true, triggers: Some(Triggers::Enabled), rows, named: None }],
+            last_deploy: Some(LastDeploy {
+                id: 7,
+                at: "2026-01-24T09:00:00Z".into(),
+                content_version: "sha256:01".into(),
+                rollback: false,
+            }),
+            packs: [h(200).to_string()].into(),
+            manifests: [("manifest_2026-01-25_daily".to_owned(), h(201).to_string())].into(),
+            ..Snapshot::default()
+        }
+    }
+
+    /// A drift marker; `keys`: the keys the triggers named, if they could.
+    fn marker(keys: Option<&[&str]>) -> DriftMarker {
+        DriftMarker {
+            seq: 3,
+            since: "2026-01-24T10:00:00Z".into(),
+            last: "2026-01-24T10:00:00Z".into(),
+            statements: 1,
+            rows: Some(1),
+            keys: keys.map(|k| k.iter().map(|s| (*s).to_owned()).collect()),
+            ops: vec!["UPDATE".into()],
+        }
+    }
+
+    /// Stored rows as (key, hash column, hash of the data).
+    fn data(rows: &[(&str, u8, u8)]) -> StoredData {
+        rows.iter().map(|(k, column, data)| ((*k).to_owned(), StoredHashes { column: Some(h(*column)), data: h(*data) })).collect()
+    }
+
+    fn ops(plan: &Plan) -> Vec<(String, Op, bool)> {
+        plan.collections[0].changes.iter().map(|c| (c.id.clone(), c.op, c.drifted)).collect()
+    }
+
+    #[test]
+    fn the_recorded_content_is_a_no_op() {
+        let seeds = Seeds::new(&[("a", 1), ("b", 2), ("c", 3)], 9);
+        let decision = decide(&snapshot("1.1.0", 9, Rows::Recorded { kept: 0 }), &seeds.content("1.1.0"), &options()).unwrap();
+        assert!(decision.plan.is_noop(), "{:?}", decision.plan);
+        assert_eq!(decision.plan.collections[0].unchanged, 3);
+        assert!(decision.work.markers.is_empty() && decision.work.triggers.is_empty());
+    }
+
+    #[test]
+    fn a_lower_version_or_the_same_version_with_other_content_is_refused_unless_meant() {
+        let seeds = Seeds::new(&[("a", 1)], 8);
+        for (deployed, hash, ours) in [("1.2.0", 9, "1.1.0"), ("1.1.0", 9, "1.1.0")] {
+            let snap = snapshot(deployed, hash, Rows::Hashes([("a".to_owned(), h(1))].into_iter().collect()));
+            let refusal = decide(&snap, &seeds.content(ours), &options()).unwrap_err();
+            let Refusal::Rollback { rollbacks, last } = &refusal else { panic!("{refusal:?}") };
+            assert_eq!((rollbacks[0].from.as_str(), rollbacks[0].to.as_str()), (deployed, ours));
+            assert_eq!(last.as_ref().map(|l| l.id), Some(7));
+            let error = refusal.into_error();
+            assert_eq!(crate::exit::exit_of(&error), Exit::Refused);
+            assert!(error.to_string().contains("last deploy #7"), "{error}");
+            // Meant: planned, and recorded as a rollback.
+            let meant = Options { allow_rollback: true, ..options() };
+            assert_eq!(decide(&snap, &seeds.content(ours), &meant).unwrap().plan.rollbacks.len(), 1);
+        }
+        // A newer version is no rollback.
+        let snap = snapshot("1.0.0", 9, Rows::Hashes([("a".to_owned(), h(1))].into_iter().collect()));
+        assert!(decide(&snap, &seeds.content("1.1.0"), &options()).unwrap().plan.rollbacks.is_empty());
+    }
+
+    #[test]
+    fn a_published_manifest_that_would_change_is_refused() {
+        let seeds = Seeds::new(&[("a", 1)], 9);
+        let mut snap = snapshot("1.1.0", 9, Rows::Recorded { kept: 0 });
+        snap.manifests.insert("manifest_2026-01-25_daily".into(), h(77).to_string());
+        let refusal = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap_err();
+        assert!(matches!(&refusal, Refusal::ManifestChanged(m) if m[0].0 == "manifest_2026-01-25_daily"), "{refusal:?}");
+        assert_eq!(crate::exit::exit_of(&refusal.into_error()), Exit::Refused);
+        // Not published yet: new, like a pack the database lacks.
+        snap.manifests.clear();
+        snap.packs.clear();
+        let decision = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap();
+        assert_eq!((decision.work.new_packs, decision.work.new_manifests), (vec![0], vec![0]));
+        assert!(!decision.plan.is_noop());
+    }
+
+    #[test]
+    fn rows_that_left_the_seeds_are_deleted_or_kept_with_no_prune() {
+        let seeds = Seeds::new(&[("a", 1), ("b", 5), ("c", 3)], 8);
+        let stored = || Rows::Hashes([("a", 1), ("b", 2), ("gone", 4)].into_iter().map(|(k, v)| (k.to_owned(), h(v))).collect());
+        let decision = decide(&snapshot("1.0.0", 9, stored()), &seeds.content("1.1.0"), &options()).unwrap();
+        let c = &decision.plan.collections[0];
+        assert_eq!((c.inserted, c.updated, c.deleted, c.kept, c.unchanged, c.changed), (1, 1, 1, 0, 1, true));
+        assert_eq!(
+            ops(&decision.plan),
+            [("b".into(), Op::Update, false), ("c".into(), Op::Insert, false), ("gone".into(), Op::Delete, false)]
+        );
+        let kept = decide(&snapshot("1.0.0", 9, stored()), &seeds.content("1.1.0"), &Options { prune: false, ..options() }).unwrap();
+        let c = &kept.plan.collections[0];
+        assert_eq!((c.deleted, c.kept), (0, 1));
+        assert_eq!(kept.work.diffs[0].kept, ["gone"]);
+    }
+
+    #[test]
+    fn rows_edited_deleted_and_added_outside_seedc_are_drift_to_repair() {
+        // The seeds did not change (a=1 b=2 c=3); outside seedc a's data was edited, c was
+        // deleted and x was added, and the triggers could not name the keys: every row's
+        // data was read.
+        let seeds = Seeds::new(&[("a", 1), ("b", 2), ("c", 3)], 9);
+        let mut snap = snapshot("1.1.0", 9, Rows::Data(data(&[("a", 1, 7), ("b", 2, 2), ("x", 5, 5)])));
+        snap.markers.insert("enemies".into(), marker(None));
+        let decision = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap();
+        let c = &decision.plan.collections[0];
+        assert_eq!((c.inserted, c.updated, c.deleted, c.drifted, c.changed), (1, 1, 1, 3, true));
+        assert_eq!(ops(&decision.plan), [("a".into(), Op::Update, true), ("c".into(), Op::Insert, true), ("x".into(), Op::Delete, true)]);
+        assert_eq!(decision.work.markers, [("enemies".to_owned(), 3)], "the marker read is cleared");
+        // With --no-prune the row added outside seedc stays, and is still drift.
+        let kept = decide(&snap, &seeds.content("1.1.0"), &Options { prune: false, ..options() }).unwrap();
+        assert_eq!(kept.plan.collections[0].foreign_kept, ["x"]);
+        assert_eq!(ops(&kept.plan).last(), Some(&("x".into(), Op::Keep, true)));
+    }
+
+    #[test]
+    fn only_the_rows_the_triggers_named_are_compared() {
+        // The triggers named a (edited) and x (added); b and c stand as recorded.
+        let seeds = Seeds::new(&[("a", 1), ("b", 2), ("c", 3)], 9);
+        let mut snap = snapshot("1.1.0", 9, Rows::Recorded { kept: 0 });
+        snap.tables[0].named = Some(data(&[("a", 1, 6), ("x", 4, 4)]));
+        snap.markers.insert("enemies".into(), marker(Some(&["a", "x"])));
+        let decision = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap();
+        let c = &decision.plan.collections[0];
+        assert_eq!((c.updated, c.deleted, c.unchanged, c.drifted), (1, 1, 2, 2));
+        assert_eq!(ops(&decision.plan), [("a".into(), Op::Update, true), ("x".into(), Op::Delete, true)]);
+        // A marker whose rows were put back as they were: nothing to write, but the marker
+        // is cleared (a commit of its own).
+        snap.tables[0].named = Some(data(&[("a", 1, 1)]));
+        snap.markers.insert("enemies".into(), marker(Some(&["a"])));
+        let decision = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap();
+        assert!(decision.plan.is_noop());
+        assert_eq!(decision.work.markers.len(), 1);
+    }
+
+    #[test]
+    fn a_table_without_its_drift_triggers_gets_them_and_a_new_table_is_all_inserts() {
+        let seeds = Seeds::new(&[("a", 1), ("b", 2), ("c", 3)], 9);
+        let mut snap = snapshot("1.1.0", 9, Rows::Recorded { kept: 0 });
+        snap.tables[0].triggers = Some(Triggers::Missing);
+        let decision = decide(&snap, &seeds.content("1.1.0"), &options()).unwrap();
+        assert_eq!(decision.work.triggers, [0]);
+        assert!(decision.plan.is_noop(), "adding triggers writes no row");
+
+        let empty = Snapshot { tables: vec![TableState { rows: Rows::Empty, ..TableState::default() }], ..Snapshot::default() };
+        let decision = decide(&empty, &seeds.content("1.1.0"), &options()).unwrap();
+        let c = &decision.plan.collections[0];
+        assert_eq!((c.inserted, c.previous_version.as_deref(), c.changed), (3, None, true));
+        assert_eq!((decision.work.table_exists.as_slice(), decision.plan.packs.new), ([false].as_slice(), 1));
+    }
+}
