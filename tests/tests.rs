@@ -17,5 +17,6 @@ mod drift;
 mod escaping;
 mod flush;
 mod hostile;
+mod migrations;
 mod publish;
 mod tidy;
