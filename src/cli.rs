@@ -57,6 +57,8 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Explain a diagnostic code
     Explain(ExplainArgs),
+    /// Start a content root, or adopt a folder of existing JSON seed files
+    Init(InitArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -202,4 +204,18 @@ pub(crate) struct ExplainArgs {
     /// List every code with its summary
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct InitArgs {
+    /// Replace files that already exist (seedc.toml, the schemas, seedc.lock)
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be written and guessed; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Put seed files that are a bare JSON array into the envelope (`version` 1.0.0,
+    /// `updated_at`, `data`), rewriting them in place
+    #[arg(long)]
+    pub wrap: bool,
 }

@@ -17,6 +17,7 @@ mod diff;
 mod exit;
 mod flush;
 pub mod formats;
+mod init;
 pub mod json;
 mod load;
 pub mod project;

@@ -17,6 +17,7 @@ mod drift;
 mod escaping;
 mod flush;
 mod hostile;
+mod init;
 mod migrations;
 mod publish;
 mod tidy;

@@ -60,7 +60,7 @@ fn only_the_output_module_prints() {
 /// changed without the ones above.
 const BANDS: &[(&str, &[&[&str]])] = &[
     ("base", &[&["exit", "json", "report"], &["project"], &["diag"]]),
-    ("stages", &[&["load"], &["validate"], &["check"], &["build"], &["verify", "diff", "formats"]]),
+    ("stages", &[&["load"], &["validate"], &["check"], &["build"], &["verify", "diff", "formats", "init"]]),
     ("adapters", &[&["publish"], &["db"], &["flush"], &["deploy"], &["status"]]),
     ("commands", &[&["cli"], &["commands"]]),
 ];

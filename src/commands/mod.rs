@@ -7,6 +7,7 @@ mod deploy;
 mod diff;
 mod explain;
 mod flush;
+mod init;
 mod publish;
 mod schema;
 mod status;
@@ -42,5 +43,6 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Flush(args) => flush::run(&Project::open(root)?, args, printer),
         Command::Publish(args) => publish::run(&Project::open(root)?, args, printer),
         Command::Status(args) => status::run(root, args, printer),
+        Command::Init(args) => init::run(root, args, printer),
     }
 }
