@@ -59,6 +59,10 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Start a content root, or adopt a folder of existing JSON seed files
     Init(InitArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Write the man pages (the main page to stdout, or one page per command to --out-dir)
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -199,11 +203,29 @@ pub(crate) struct SchemaArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ExplainArgs {
     /// The code, e.g. schema-violation
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present = "list", value_parser = CodeName, hide_possible_values = true)]
     pub code: Option<String>,
     /// List every code with its summary
     #[arg(long)]
     pub list: bool,
+}
+
+/// Any string, as `seedc explain` reports an unknown code itself; the possible values are
+/// there for shell completion only (clap_complete's value completion from local data is
+/// still unstable, so the codes are offered statically).
+#[derive(Debug, Clone, Copy)]
+struct CodeName;
+
+impl clap::builder::TypedValueParser for CodeName {
+    type Value = String;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::diag::Code::ALL.iter().map(|c| clap::builder::PossibleValue::new(c.name()).help(c.summary()))))
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -218,4 +240,18 @@ pub(crate) struct InitArgs {
     /// `updated_at`, `data`), rewriting them in place
     #[arg(long)]
     pub wrap: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ManArgs {
+    /// Write seedc.1 and a page per command (seedc-check.1, ...) here instead of printing
+    /// the main page
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adopt;
 mod build;
 mod check_cli;
 mod check_codes;

@@ -3,11 +3,14 @@
 
 mod build;
 mod check;
+mod completions;
 mod deploy;
 mod diff;
 mod explain;
 mod flush;
+mod generated;
 mod init;
+mod man;
 mod publish;
 mod schema;
 mod status;
@@ -44,5 +47,7 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Publish(args) => publish::run(&Project::open(root)?, args, printer),
         Command::Status(args) => status::run(root, args, printer),
         Command::Init(args) => init::run(root, args, printer),
+        Command::Completions(args) => completions::run(args, printer),
+        Command::Man(args) => man::run(args, printer),
     }
 }
