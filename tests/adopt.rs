@@ -1,12 +1,13 @@
-//! Fitting where teams already work: shell completions that bash really loads, and man pages
-//! that `man` really renders. A missing `man` is installed (man-db, with apt-get); under
-//! `scripts/test` (SEEDC_REQUIRE_SERVICES=1) a tool that cannot be had fails the test,
-//! elsewhere the test says so and skips.
+//! Fitting where teams already work: shell completions that bash really loads, man pages that
+//! `man` really renders, and the pre-commit hook run by the real pre-commit tool. Tools that
+//! are missing are installed (pre-commit with pip into the test's own directory, man-db with
+//! apt-get); under `scripts/test` (SEEDC_REQUIRE_SERVICES=1) a tool that cannot be had fails
+//! the test, elsewhere the test says so and skips.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::seedc_cmd;
+use crate::support::{Root, repo, seedc_cmd};
 
 /// `Some(())` when the test can go on; a missing tool fails under scripts/test.
 fn need(ok: bool, what: &str) -> Option<()> {
@@ -122,4 +123,100 @@ fn man_renders_the_main_page_and_one_per_command() {
     assert!(!names.iter().any(|n| n.starts_with("seedc-help")), "{names:?}");
     let deploy = render_man(&pages.join("seedc-deploy.1"));
     assert!(deploy.contains("seedc-deploy") && deploy.contains("--dry-run") && deploy.contains("--database-url"), "{deploy}");
+}
+
+/// A directory where the pre-commit package is importable: `SEEDC_PRE_COMMIT_PY` (where
+/// `pip install --target DIR pre-commit` already ran), else installed with pip into `dir`.
+fn pre_commit(dir: &Path) -> Option<PathBuf> {
+    let importable = |py: &Path| {
+        Command::new("python3").args(["-c", "import pre_commit"]).env("PYTHONPATH", py).output().is_ok_and(|o| o.status.success())
+    };
+    if let Some(py) = std::env::var_os("SEEDC_PRE_COMMIT_PY").map(PathBuf::from) {
+        need(importable(&py), &format!("SEEDC_PRE_COMMIT_PY={} holds no pre-commit", py.display()))?;
+        return Some(py);
+    }
+    need(on_path("python3"), "python3 is not installed")?;
+    let py = dir.join("py");
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location", "--target"])
+        .arg(&py)
+        .arg("pre-commit")
+        .output();
+    let why = match &pip {
+        Ok(out) => String::from_utf8_lossy(&out.stderr).into_owned(),
+        Err(e) => e.to_string(),
+    };
+    need(importable(&py), &format!("pip could not install pre-commit: {why}"))?;
+    Some(py)
+}
+
+/// git in `dir` as a user with no configuration of their own, through pre-commit's hook
+/// when one is installed.
+fn git(dir: &Path, env: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir).args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]).args(args);
+    for (name, who) in [("NAME", "seedc"), ("EMAIL", "seedc@example.invalid")] {
+        cmd.env(format!("GIT_AUTHOR_{name}"), who).env(format!("GIT_COMMITTER_{name}"), who);
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1").env("HOME", dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run git")
+}
+
+#[test]
+fn the_pre_commit_hook_passes_clean_content_and_stops_a_bad_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(py) = pre_commit(tmp.path()) else { return };
+    let bin = Path::new(env!("CARGO_BIN_EXE_seedc")).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let home = tmp.path().join("pre-commit-home");
+    let env: [(&str, &std::ffi::OsStr); 4] =
+        [("PYTHONPATH", py.as_os_str()), ("PATH", &path), ("PRE_COMMIT_HOME", home.as_os_str()), ("PRE_COMMIT_COLOR", "never".as_ref())];
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    // The hooks repository: this repository's .pre-commit-hooks.yaml, committed.
+    let hooks = tmp.path().join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    std::fs::copy(repo().join(".pre-commit-hooks.yaml"), hooks.join(".pre-commit-hooks.yaml")).unwrap();
+    ok(Command::new("python3")
+        .args(["-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"])
+        .current_dir(&hooks)
+        .envs(env)
+        .output()
+        .unwrap());
+    ok(git(&hooks, &env, &["init", "-q"]));
+    ok(git(&hooks, &env, &["add", "."]));
+    ok(git(&hooks, &env, &["commit", "-q", "-m", "hooks"]));
+    let rev = ok(git(&hooks, &env, &["rev-parse", "HEAD"])).trim().to_owned();
+
+    // A game's repository made from the sample, using the hook.
+    let game = Root::sample();
+    let dir = game.path();
+    game.write(
+        ".pre-commit-config.yaml",
+        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: seedc-check\n", hooks.display()),
+    );
+    ok(git(dir, &env, &["init", "-q"]));
+    ok(Command::new("python3").args(["-m", "pre_commit", "install"]).current_dir(dir).envs(env).env("HOME", dir).output().unwrap());
+    ok(git(dir, &env, &["add", "."]));
+    let clean = git(dir, &env, &["commit", "-m", "the sample game"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&clean.stdout), String::from_utf8_lossy(&clean.stderr));
+    assert!(clean.status.success(), "{text}");
+    assert!(text.contains("seedc check") && text.contains("Passed"), "the hook ran: {text}");
+
+    game.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 0,");
+    ok(git(dir, &env, &["add", "data/seeds/enemies.json"]));
+    let bad = git(dir, &env, &["commit", "-m", "goblins die at once"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&bad.stdout), String::from_utf8_lossy(&bad.stderr));
+    assert!(!bad.status.success(), "the commit was stopped: {text}");
+    assert!(text.contains("Failed") && text.contains("error[schema-violation]: 0 is less than the minimum of 1"), "{text}");
+    assert!(text.contains("data/seeds/enemies.json:9:13"), "{text}");
 }
