@@ -150,6 +150,12 @@ fn pre_commit(dir: &Path) -> Option<PathBuf> {
     Some(py)
 }
 
+/// `PATH` with the seedc under test first, as a hook or a workflow step finds it.
+fn path_with_seedc() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_seedc")).parent().unwrap().to_path_buf();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap()
+}
+
 /// git in `dir` as a user with no configuration of their own, through pre-commit's hook
 /// when one is installed.
 fn git(dir: &Path, env: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> std::process::Output {
@@ -169,11 +175,7 @@ fn git(dir: &Path, env: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> std::proc
 fn the_pre_commit_hook_passes_clean_content_and_stops_a_bad_edit() {
     let tmp = tempfile::tempdir().unwrap();
     let Some(py) = pre_commit(tmp.path()) else { return };
-    let bin = Path::new(env!("CARGO_BIN_EXE_seedc")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
+    let path = path_with_seedc();
     let home = tmp.path().join("pre-commit-home");
     let env: [(&str, &std::ffi::OsStr); 4] =
         [("PYTHONPATH", py.as_os_str()), ("PATH", &path), ("PRE_COMMIT_HOME", home.as_os_str()), ("PRE_COMMIT_COLOR", "never".as_ref())];
@@ -219,4 +221,50 @@ fn the_pre_commit_hook_passes_clean_content_and_stops_a_bad_edit() {
     assert!(!bad.status.success(), "the commit was stopped: {text}");
     assert!(text.contains("Failed") && text.contains("error[schema-violation]: 0 is less than the minimum of 1"), "{text}");
     assert!(text.contains("data/seeds/enemies.json:9:13"), "{text}");
+}
+
+/// The GitHub Action's run step (scripts/action/run.sh) as a runner would call it: the
+/// command with `--format github`, its exit code as an output, the Markdown diff written.
+#[test]
+fn the_action_runs_the_command_and_writes_the_diff() {
+    let root = Root::sample();
+    let base = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(root.path(), base.path());
+    let runner = tempfile::tempdir().unwrap();
+    let (output, summary) = (runner.path().join("output"), runner.path().join("summary.md"));
+    let path = path_with_seedc();
+    for script in ["install.sh", "run.sh"] {
+        stdout_of(Command::new("bash").arg("-n").arg(repo().join("scripts/action").join(script)));
+    }
+    let run = |command: &str| {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/action/run.sh"))
+            .env("PATH", &path)
+            .env_remove("GITHUB_WORKSPACE")
+            .env("CI", "true")
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("RUNNER_TEMP", runner.path())
+            .env("SEEDC_COMMAND", command)
+            .env("SEEDC_ROOT", root.path())
+            .env("SEEDC_DIFF_BASE", base.path())
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), std::fs::read_to_string(&output).unwrap())
+    };
+
+    let (code, _, outputs) = run("check");
+    assert_eq!(code, Some(0), "{outputs}");
+    let diff_file = runner.path().join("seedc-diff.md");
+    assert_eq!(outputs, format!("exit-code=0\ndiff-file={}\n", diff_file.display()));
+    assert!(std::fs::read_to_string(&diff_file).unwrap().contains("No changes."));
+    assert!(std::fs::read_to_string(&summary).unwrap().contains("### ✅ seedc check"));
+
+    std::fs::remove_file(&output).unwrap();
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 0,");
+    let (code, stdout, outputs) = run("check");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(outputs.starts_with("exit-code=1\n"), "{outputs}");
+    assert!(stdout.contains("\n::error file=data/seeds/enemies.json,line=9,col=13,title=schema-violation::"), "{stdout}");
+    assert!(std::fs::read_to_string(&diff_file).unwrap().contains("enemies"), "the diff is written when the check fails");
 }
