@@ -13,7 +13,9 @@
 #   3. both cores: 2 threads against 1 (RAYON_NUM_THREADS) on the same content [<= 0.6x];
 #   4. peak RSS of check against the size of its input [<= 1.5x];
 #   5. on the sample content of this repository: the minimum of many runs, against `true`
-#      as the floor of starting a process [<= 12 ms], and 2 threads against 1 [never slower].
+#      as the floor of starting a process [<= 12 ms], and 2 threads against 1 [never slower];
+#   6. the shipped binary (the release profile: no debuginfo): its size, and the start of
+#      `seedc --version` against `true`.
 # Wall times are medians of RUNS runs (default 10); the commands of one ratio take turns,
 # so the load of the shared machine weighs on both sides alike.
 #
@@ -172,3 +174,10 @@ sample_one_ns=$(min_ns RAYON_NUM_THREADS=1 "$seedc" --root . check -q)
 awk -v s="$sample_ns" -v f="$floor_ns" -v o="$sample_one_ns" 'BEGIN {
     printf "check: sample content %.1f ms (min; `true` takes %.1f ms; target <= 12 ms); on one thread %.1f ms: %.2fx (target <= 1x)\n",
         s / 1e6, f / 1e6, o / 1e6, s / o }'
+
+# 6. The shipped binary.
+size=$(wc -c <"$seedc")
+version_ns=$(min_ns "$seedc" --version)
+awk -v b="$size" -v v="$version_ns" -v f="$floor_ns" 'BEGIN {
+    printf "check: release binary %.1f MB (no debuginfo; `--profile release-debug` keeps line tables); `seedc --version` %.1f ms (min; `true` %.1f ms)\n",
+        b / 1e6, v / 1e6, f / 1e6 }'
