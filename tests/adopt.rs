@@ -224,7 +224,8 @@ fn the_pre_commit_hook_passes_clean_content_and_stops_a_bad_edit() {
 }
 
 /// The GitHub Action's run step (scripts/action/run.sh) as a runner would call it: the
-/// command with `--format github`, its exit code as an output, the Markdown diff written.
+/// command with `--format github`, its exit code as an output, the SARIF file and the
+/// Markdown diff written, even when the check fails.
 #[test]
 fn the_action_runs_the_command_and_writes_the_diff() {
     let root = Root::sample();
@@ -232,6 +233,7 @@ fn the_action_runs_the_command_and_writes_the_diff() {
     crate::support::copy_dir(root.path(), base.path());
     let runner = tempfile::tempdir().unwrap();
     let (output, summary) = (runner.path().join("output"), runner.path().join("summary.md"));
+    let sarif = runner.path().join("seedc.sarif");
     let path = path_with_seedc();
     for script in ["install.sh", "run.sh"] {
         stdout_of(Command::new("bash").arg("-n").arg(repo().join("scripts/action").join(script)));
@@ -248,6 +250,7 @@ fn the_action_runs_the_command_and_writes_the_diff() {
             .env("SEEDC_COMMAND", command)
             .env("SEEDC_ROOT", root.path())
             .env("SEEDC_DIFF_BASE", base.path())
+            .env("SEEDC_SARIF_FILE", &sarif)
             .output()
             .unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), std::fs::read_to_string(&output).unwrap())
@@ -256,7 +259,9 @@ fn the_action_runs_the_command_and_writes_the_diff() {
     let (code, _, outputs) = run("check");
     assert_eq!(code, Some(0), "{outputs}");
     let diff_file = runner.path().join("seedc-diff.md");
-    assert_eq!(outputs, format!("exit-code=0\ndiff-file={}\n", diff_file.display()));
+    assert_eq!(outputs, format!("exit-code=0\nsarif-file={}\ndiff-file={}\n", sarif.display(), diff_file.display()));
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(log["version"], "2.1.0");
     assert!(std::fs::read_to_string(&diff_file).unwrap().contains("No changes."));
     assert!(std::fs::read_to_string(&summary).unwrap().contains("### ✅ seedc check"));
 
@@ -267,4 +272,7 @@ fn the_action_runs_the_command_and_writes_the_diff() {
     assert!(outputs.starts_with("exit-code=1\n"), "{outputs}");
     assert!(stdout.contains("\n::error file=data/seeds/enemies.json,line=9,col=13,title=schema-violation::"), "{stdout}");
     assert!(std::fs::read_to_string(&diff_file).unwrap().contains("enemies"), "the diff is written when the check fails");
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "schema-violation"), "the SARIF is written when the check fails: {log}");
 }
