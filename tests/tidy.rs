@@ -165,3 +165,27 @@ fn only_the_tree_reads_files_of_a_content_root() {
         .collect();
     assert!(offenders.is_empty(), "read files of a content root (or out/) through tree::Tree: {offenders:?}");
 }
+
+/// ARCHITECTURE.md: the layout shows the architecture. Few files loose at the top of
+/// `src/` (the crate roots, the exit policy, the CLI), the rest in folders named for what
+/// they hold; and no source file so long that it holds more than one thing.
+#[test]
+fn the_layout_stays_readable() {
+    const MAX_LOOSE: usize = 6;
+    const MAX_LINES: usize = 500;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loose: Vec<String> = std::fs::read_dir(root.join("src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(loose.len() <= MAX_LOOSE, "{} files loose at the top of src/ (at most {MAX_LOOSE}): {loose:?}", loose.len());
+    let long: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("src/"))
+        .filter(|(_, text)| text.lines().count() > MAX_LINES)
+        .map(|(rel, text)| format!("{rel} ({} lines)", text.lines().count()))
+        .collect();
+    assert!(long.is_empty(), "source files over {MAX_LINES} lines: split them by what they hold: {long:?}");
+}

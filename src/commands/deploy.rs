@@ -9,7 +9,6 @@ use anyhow::Result;
 use crate::build::write;
 use crate::cli::{DeployArgs, Format};
 use crate::deploy::{self, Options};
-use crate::diag::render::{Diagnostics, Outcome};
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
@@ -47,15 +46,7 @@ pub(super) fn run(root: &Path, args: &DeployArgs, printer: &Printer) -> Result<E
             None => None,
         },
     };
-    let outcome = match deploy::deploy(&project, &options)? {
-        deploy::Outcome::Invalid { sink, sources } => Outcome::Invalid {
-            diagnostics: Diagnostics::new("deploy", sink, sources),
-            not_done: "nothing was deployed: fix the errors above and deploy again",
-        },
-        deploy::Outcome::Done { report, sink, sources } => {
-            Outcome::Done { report: *report, diagnostics: Diagnostics::new("deploy", sink, sources) }
-        }
-    };
+    let outcome = deploy::deploy(&project, &options)?;
     printer.report(&outcome)?;
     let Some(report) = outcome.report() else { return Ok(Exit::Invalid) };
     match &report.flush_error {

@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::StatusArgs;
-use crate::diag::render::{Diagnostics, Outcome};
 use crate::exit::{Exit, ExitError};
 use crate::project::Project;
 use crate::report::printer::Printer;
@@ -19,15 +18,7 @@ pub(super) fn run(root: &Path, args: &StatusArgs, printer: &Printer) -> Result<E
         .clone()
         .ok_or_else(|| ExitError::new(Exit::Usage, "status needs a database: set --database-url or DATABASE_URL"))?;
     let options = Options { database_url, full: args.full, on_timeout: crate::report::printer::fatal };
-    let outcome = match status::status(&Project::open(root)?, &options)? {
-        status::Outcome::Invalid { sink, sources } => Outcome::Invalid {
-            diagnostics: Diagnostics::new("status", sink, sources),
-            not_done: "the database was not read: fix the errors above",
-        },
-        status::Outcome::Done { status, sink, sources } => {
-            Outcome::Done { report: *status, diagnostics: Diagnostics::new("status", sink, sources) }
-        }
-    };
+    let outcome = status::status(&Project::open(root)?, &options)?;
     printer.report(&outcome)?;
     Ok(if outcome.report().is_some_and(|status| status.mirrors) { Exit::Ok } else { Exit::Invalid })
 }

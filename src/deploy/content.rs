@@ -7,13 +7,14 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Outcome, memo};
+use super::memo;
 use crate::build::Compiled;
 use crate::build::cache::Fingerprint;
 use crate::build::write;
 use crate::check::Checked;
 use crate::db::rows::Row;
 use crate::diag::Sink;
+use crate::diag::render::Diagnostics;
 use crate::json::canon::{self, ContentHash};
 use crate::load::Record;
 use crate::load::known::{Known, KnownRecord};
@@ -30,8 +31,14 @@ pub(crate) struct CheckedRoot {
 /// The check of a deploy. With the memo of the last deploy ([`memo`]) only records whose
 /// bytes changed are parsed and validated; the memo comes back as the index of known
 /// records the plan may read the deployed rows from. What is reported is exactly what
-/// `seedc check` reports (see [`crate::load::known`]). Content with errors is the outcome.
-pub(crate) fn check(project: &Project, fingerprint: &Fingerprint, use_memo: bool) -> Result<Result<CheckedRoot, Outcome>> {
+/// `seedc check` reports (see [`crate::load::known`]). Content with errors comes back as
+/// `command`'s diagnostics.
+pub(crate) fn check(
+    project: &Project,
+    fingerprint: &Fingerprint,
+    use_memo: bool,
+    command: &'static str,
+) -> Result<Result<CheckedRoot, Diagnostics>> {
     let root = project.root().unwrap_or(Path::new(""));
     // Field-level changes (`-v`) compare record values, which a memo does not keep.
     let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
@@ -42,7 +49,7 @@ pub(crate) fn check(project: &Project, fingerprint: &Fingerprint, use_memo: bool
         Some(known) => crate::check::run(project, crate::check::Mode::Deploy(known))?,
     };
     if sink.has_errors() {
-        return Ok(Err(Outcome::Invalid { sink, sources: checked.content.sources }));
+        return Ok(Err(Diagnostics::new(command, sink, checked.content.sources)));
     }
     Ok(Ok(CheckedRoot { checked, sink, known }))
 }

@@ -98,9 +98,9 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     let unchanged = if options.details || options.full { None } else { Unchanged::load(project, &fingerprint, options)? };
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
-        None => match check(project, &fingerprint, !options.details)? {
+        None => match check(project, &fingerprint, !options.details, "deploy")? {
             Ok(c) => Start::Checked(Box::new(c)),
-            Err(invalid) => return Ok(invalid),
+            Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
         },
     };
     if !options.dry_run && options.cache.is_none() {
@@ -127,7 +127,7 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
                 } else {
                     match write::build(project, &options.build)? {
                         write::Outcome::Invalid { diagnostics, .. } => {
-                            return Ok(Outcome::Invalid { sink: diagnostics.sink, sources: diagnostics.sources });
+                            return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE });
                         }
                         write::Outcome::Done { report, diagnostics } => (Some(report), diagnostics.sink, diagnostics.sources),
                     }
@@ -141,12 +141,12 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
                     publication.index()?;
                     report.publish = Some(publication.report().clone());
                 }
-                return Ok(Outcome::Done { report: Box::new(report), sink, sources });
+                return Ok(report::done(report, sink, sources));
             }
             // Something differs from what the database holds: this deploy writes, so check.
-            match check(project, &fingerprint, !options.details)? {
+            match check(project, &fingerprint, !options.details, "deploy")? {
                 Ok(c) => c,
-                Err(invalid) => return Ok(invalid),
+                Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
             }
         }
     };
@@ -182,7 +182,7 @@ fn deploy_checked(
     if options.dry_run {
         tx.rollback().map_err(pg)?;
         let report = session.report(plan, None, None, false);
-        return Ok(Outcome::Done { report: Box::new(report), sink, sources: checked.content.sources });
+        return Ok(report::done(report, sink, checked.content.sources));
     }
     // Tables given their drift triggers count as a migration: worth a commit of their own.
     let migrated = migrated || !work.triggers.is_empty();
@@ -248,7 +248,7 @@ fn deploy_checked(
         })?;
         report.publish = Some(publication.report().clone());
     }
-    Ok(Outcome::Done { report: Box::new(report), sink, sources })
+    Ok(report::done(report, sink, sources))
 }
 
 /// The publish of a deploy, decided: `out/` was just written, so damage there is a tool error.

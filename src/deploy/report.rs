@@ -10,12 +10,17 @@ use crate::diag::{Sink, Sources};
 use crate::flush::FlushReport;
 use crate::json::fielddiff::{self, FieldChange};
 
-/// How a deploy ended, short of an error.
-pub enum Outcome {
-    /// The content has errors: nothing was connected to or written.
-    Invalid { sink: Sink, sources: Sources },
-    /// Planned (and, unless a dry run, committed). `sink` holds the check's warnings.
-    Done { report: Box<Report>, sink: Sink, sources: Sources },
+/// How a deploy ended, short of an error: planned (and, unless a dry run, committed), the
+/// diagnostics holding the check's warnings; or the content has errors and nothing was
+/// connected to or written.
+pub type Outcome = crate::diag::render::Outcome<Box<Report>>;
+
+/// Said when the content has errors.
+pub(crate) const NOT_DONE: &str = "nothing was deployed: fix the errors above and deploy again";
+
+/// A deploy's outcome with the check's diagnostics.
+pub(crate) fn done(report: Report, sink: Sink, sources: Sources) -> Outcome {
+    Outcome::Done { report: Box::new(report), diagnostics: crate::diag::render::Diagnostics::new("deploy", sink, sources) }
 }
 
 /// What a deploy did, for people and machines.

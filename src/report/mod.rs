@@ -82,6 +82,34 @@ pub(crate) trait Render {
     }
 }
 
+/// A report kept on the heap (a large one, in an enum beside a small one).
+impl<T: Render + ?Sized> Render for Box<T> {
+    fn json(&self) -> String {
+        (**self).json()
+    }
+    fn github(&self, style: &Style) -> String {
+        (**self).github(style)
+    }
+    fn human(&self, style: &Style) -> String {
+        (**self).human(style)
+    }
+    fn markdown(&self) -> Option<String> {
+        (**self).markdown()
+    }
+    fn sarif(&self, style: &Style) -> Option<String> {
+        (**self).sarif(style)
+    }
+    fn gitlab(&self, style: &Style) -> Option<String> {
+        (**self).gitlab(style)
+    }
+    fn status(&self) -> Option<String> {
+        (**self).status()
+    }
+    fn step_summary(&self) -> Option<String> {
+        (**self).step_summary()
+    }
+}
+
 /// A report lent to a bigger one.
 impl<T: Render> Render for &T {
     fn json(&self) -> String {

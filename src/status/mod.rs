@@ -18,8 +18,8 @@ use crate::deploy::content::{CheckedRoot, Content, check};
 use crate::deploy::decide::{self, record_changes};
 use crate::deploy::inspect::{self, Reads, Rows, Snapshot};
 use crate::deploy::plan::RowDiff;
-use crate::deploy::{Outcome as DeployOutcome, RecordChange, fields};
-use crate::diag::{Sink, Sources};
+use crate::deploy::{RecordChange, fields};
+use crate::diag::render::Diagnostics;
 
 /// What the user asked of `seedc status`.
 #[derive(Debug, Clone)]
@@ -30,19 +30,9 @@ pub(crate) struct Options {
     pub on_timeout: db::OnTimeout,
 }
 
-/// How `status` ended, short of an error.
-pub(crate) enum Outcome {
-    /// The content has errors: the database was not read.
-    Invalid {
-        sink: Sink,
-        sources: Sources,
-    },
-    Done {
-        status: Box<Status>,
-        sink: Sink,
-        sources: Sources,
-    },
-}
+/// How a status ended, short of an error: the database read (the diagnostics holding the
+/// check's warnings), or the content has errors and the database was not read.
+pub(crate) type Outcome = crate::diag::render::Outcome<Box<Status>>;
 
 /// Whether the database mirrors the content root, for people and machines.
 #[derive(Debug, Clone, Serialize)]
@@ -91,11 +81,10 @@ pub(crate) struct CollectionStatus {
 pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Result<Outcome> {
     let root = project.root().ok_or_else(|| anyhow::anyhow!("status needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
-    let root_checked = match check(project, &fingerprint, true)? {
+    let root_checked = match check(project, &fingerprint, true, "status")? {
         Ok(c) => c,
-        // (A check that does not pass is always `Invalid`; both carry the diagnostics.)
-        Err(DeployOutcome::Invalid { sink, sources } | DeployOutcome::Done { sink, sources, .. }) => {
-            return Ok(Outcome::Invalid { sink, sources });
+        Err(diagnostics) => {
+            return Ok(Outcome::Invalid { diagnostics, not_done: "the database was not read: fix the errors above" });
         }
     };
     let CheckedRoot { checked, sink, known: _ } = root_checked;
@@ -115,7 +104,7 @@ pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Re
     drop(content);
     let mut checked = checked;
     let sources = std::mem::take(&mut checked.content.sources);
-    Ok(Outcome::Done { status: Box::new(status), sink, sources })
+    Ok(Outcome::Done { report: Box::new(status), diagnostics: Diagnostics::new("status", sink, sources) })
 }
 
 /// The status of the database `snapshot` describes against `content`, with each

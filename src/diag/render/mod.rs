@@ -52,7 +52,7 @@ fn left_out_line(code: Code, n: usize) -> String {
 /// What a command found wrong with the content: every diagnostic in `sink`, located in
 /// `sources`, then a summary over `files` files; its step summary is headed by `command`.
 #[derive(Default)]
-pub(crate) struct Diagnostics {
+pub struct Diagnostics {
     pub command: &'static str,
     pub sink: Sink,
     pub sources: Sources,
@@ -189,7 +189,7 @@ fn cell(text: &str) -> String {
 /// How a stage that checks content ended: its diagnostics and, unless they hold an error,
 /// what it made. One type for every such stage (build, publish, deploy, status), so one
 /// [`Render`] prints them all alike.
-pub(crate) enum Outcome<T> {
+pub enum Outcome<T> {
     /// The content has errors: nothing was done; `not_done` says so to people.
     Invalid { diagnostics: Diagnostics, not_done: &'static str },
     /// Done; the diagnostics hold the check's warnings, if any.
