@@ -309,7 +309,7 @@ fn a_held_deploy_lock_times_out_with_exit_3_naming_the_holder() {
     let Some(env) = Env::new("locktimeout") else { return };
     let mut holder = env.db.client();
     let mut tx = holder.transaction().unwrap();
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::db::Lock::Deploy.key("seedc")]).unwrap();
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::db::AdvisoryLock::Deploy.key("seedc")]).unwrap();
     let run = env.seedc(&["deploy", "--lock-timeout", "1"]);
     assert_eq!(run.code, 3, "{}", run.snapshot());
     assert!(run.stderr.contains("another deploy holds the deploy lock") && run.stderr.contains("server pid"), "{}", run.snapshot());

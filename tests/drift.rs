@@ -257,7 +257,7 @@ fn lock_timeout_0_does_not_wait() {
     env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 13.into()));
     let mut holder = env.db.client();
     let mut tx = holder.transaction().unwrap();
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::db::Lock::Deploy.key("seedc")]).unwrap();
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&seedc::db::AdvisoryLock::Deploy.key("seedc")]).unwrap();
     let started = Instant::now();
     let run = env.seedc(&["deploy", "--lock-timeout", "0"]);
     assert_eq!(run.code, 3, "{}", run.snapshot());

@@ -27,7 +27,7 @@ struct FlushLock {
 impl FlushLock {
     fn take(env: &Env) -> FlushLock {
         let mut client = env.db.client();
-        client.execute("SELECT pg_advisory_lock($1)", &[&seedc::db::Lock::Flush.key("seedc")]).unwrap();
+        client.execute("SELECT pg_advisory_lock($1)", &[&seedc::db::AdvisoryLock::Flush.key("seedc")]).unwrap();
         FlushLock { client }
     }
 
@@ -53,7 +53,7 @@ impl FlushLock {
     }
 
     fn release(mut self) {
-        self.client.execute("SELECT pg_advisory_unlock($1)", &[&seedc::db::Lock::Flush.key("seedc")]).unwrap();
+        self.client.execute("SELECT pg_advisory_unlock($1)", &[&seedc::db::AdvisoryLock::Flush.key("seedc")]).unwrap();
     }
 }
 

@@ -75,7 +75,7 @@ pub fn lock_hash(root: &Path) -> Result<String> {
 /// index, and to verify the bundles on disk, without reading any pack.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Cache {
+pub struct BuildCache {
     pub format: u32,
     pub fingerprint: Fingerprint,
     /// The current packs, in `index.json` order.
@@ -87,9 +87,9 @@ pub struct Cache {
     pub schema_refs: Vec<String>,
 }
 
-impl Cache {
+impl BuildCache {
     /// The cache entry for a clean check of `fingerprint`'s inputs.
-    pub fn new(fingerprint: Fingerprint, checked: &Checked, packs: Vec<PackIndex>) -> Cache {
+    pub fn new(fingerprint: Fingerprint, checked: &Checked, packs: Vec<PackIndex>) -> BuildCache {
         let refs = checked
             .content
             .seeds
@@ -106,14 +106,14 @@ impl Cache {
             .collect();
         schema_refs.sort();
         schema_refs.dedup();
-        Cache { format: FORMAT, fingerprint, packs, content_time: super::content_time(checked), schema_refs }
+        BuildCache { format: FORMAT, fingerprint, packs, content_time: super::content_time(checked), schema_refs }
     }
 
     /// Reads `out/.cache/build.json`; anything unreadable or of another format is a miss.
-    pub fn load(out: &Path) -> Option<Cache> {
+    pub fn load(out: &Path) -> Option<BuildCache> {
         // Bounded like every read: a cache entry is a few kilobytes per pack.
         let bytes = Tree::dir(out).read_limited(CACHE_FILE, crate::build::write::OUT_FILE_LIMIT).ok()?;
-        serde_json::from_slice::<Cache>(&bytes).ok().filter(|c| c.format == FORMAT)
+        serde_json::from_slice::<BuildCache>(&bytes).ok().filter(|c| c.format == FORMAT)
     }
 
     /// Whether this entry describes exactly the inputs of `now` under `root`.

@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::cache::{self, Cache, Fingerprint};
+use super::cache::{self, BuildCache, Fingerprint};
 use super::{Bundle, Index, ManifestFile, Mode, PackIndex, bundle_path, manifest_path};
 use crate::diag::Sink;
 use crate::diag::Sources;
@@ -97,7 +97,7 @@ pub(crate) fn build(project: &Project, options: &Options) -> Result<Outcome> {
     let state = OutState::scan(&out)?;
     let source_epoch = |content_time| super::freeplay_time(content_time);
 
-    if let Some(cached) = Cache::load(&out).filter(|c| c.hit(&fingerprint, root)) {
+    if let Some(cached) = BuildCache::load(&out).filter(|c| c.hit(&fingerprint, root)) {
         let plan = Plan::new(&out, config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
         // Trust the cache for the inputs, never for the outputs: every bundle is re-hashed.
         let intact = intact_bundles(&out, cached.packs.iter().map(|p| p.pack_hash));
@@ -174,7 +174,7 @@ fn write_checked(
     // Warnings are not cached (a hit would not repeat them), so only a spotless check is.
     if sink.iter().next().is_none() {
         let fingerprint = Fingerprint { lock: cache::lock_hash(root)?, ..fingerprint };
-        let entry = Cache::new(fingerprint, checked, packs);
+        let entry = BuildCache::new(fingerprint, checked, packs);
         let path = out.join(cache::CACHE_FILE);
         create_dir(path.parent().unwrap_or(&out))?;
         write_atomic(&path, &entry.to_bytes())?;

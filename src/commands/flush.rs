@@ -21,7 +21,7 @@ pub(super) fn run(project: &Project, args: &ServiceArgs, printer: &Printer) -> R
     let mut db = crate::db::Session::open(database_url, "seedc flush", &config.deploy.schema, crate::report::printer::fatal)?;
     let lock_timeout = Duration::from_secs(args.lock_timeout);
     db.watchdog.arm("flushing the cache", lock_timeout + crate::db::STATEMENT_TIMEOUT);
-    let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::Target::Lazy(&endpoint), lock_timeout)?;
+    let report = crate::flush::flush(&mut db.client, &config.deploy.schema, crate::flush::CacheTarget::Lazy(&endpoint), lock_timeout)?;
     db.watchdog.disarm();
     printer.report(&report)?;
     Ok(Exit::Ok)

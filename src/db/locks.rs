@@ -11,20 +11,20 @@ use crate::json::canon::ContentHash;
 
 /// The advisory locks seedc takes, one pair per seedc schema.
 #[derive(Debug, Clone, Copy)]
-pub enum Lock {
+pub enum AdvisoryLock {
     /// Held by a deploy's transaction from its first statement to its end.
     Deploy,
     /// Held by a cache flush for its session, so version keys are set in order.
     Flush,
 }
 
-impl Lock {
+impl AdvisoryLock {
     /// The lock's key in `schema`: two projects with their own schema in one database never
     /// wait for each other.
     pub fn key(self, schema: &str) -> i64 {
         let what = match self {
-            Lock::Deploy => "deploy",
-            Lock::Flush => "flush",
+            AdvisoryLock::Deploy => "deploy",
+            AdvisoryLock::Flush => "flush",
         };
         let digest = ContentHash::of(format!("seedc {what} lock\0{schema}").as_bytes());
         i64::from_be_bytes(digest.0[..8].try_into().expect("8 bytes"))

@@ -21,7 +21,7 @@ use anyhow::Result;
 use crate::exit::{Exit, ExitError};
 pub use connect::STATEMENT_TIMEOUT;
 pub use drift::{DriftMarker, Triggers};
-pub use locks::Lock;
+pub use locks::AdvisoryLock;
 pub use registry::{LastDeploy, StoredCollection};
 pub use watchdog::Watchdog;
 

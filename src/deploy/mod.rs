@@ -42,7 +42,7 @@ use content::{CheckedRoot, Content, check};
 use inspect::Reads;
 use noop::Unchanged;
 pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report, Rollback};
-use session::{Session, begin};
+use session::{DeploySession, begin};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
         }
         _ => None,
     };
-    let mut session = Session::open(options, start.schema(), cache)?;
+    let mut session = DeploySession::open(options, start.schema(), cache)?;
     let checked = match start {
         Start::Checked(c) => *c,
         Start::Unchanged(unchanged) => {
@@ -159,7 +159,7 @@ fn deploy_checked(
     root: &Path,
     options: &Options,
     fingerprint: Fingerprint,
-    mut session: Session,
+    mut session: DeploySession,
     root_checked: CheckedRoot,
 ) -> Result<Outcome> {
     let CheckedRoot { checked, sink, known } = root_checked;

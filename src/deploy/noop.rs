@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::content::content_version;
-use super::session::{Session, begin};
+use super::session::{DeploySession, begin};
 use super::{CollectionPlan, Counts, Options, Plan};
 use crate::build::cache::Fingerprint;
 use crate::build::write;
@@ -26,7 +26,7 @@ pub(super) struct Unchanged {
 impl Unchanged {
     pub(super) fn load(project: &crate::project::Project, fingerprint: &Fingerprint, options: &Options) -> Result<Option<Unchanged>> {
         let root = project.root().unwrap_or(Path::new(""));
-        let Some(cached) = crate::build::cache::Cache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
+        let Some(cached) = crate::build::cache::BuildCache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
             return Ok(None);
         };
         let (config, lock) = (project.config().clone(), project.lock().clone());
@@ -43,7 +43,7 @@ impl Unchanged {
 
     /// The plan of a deploy that writes nothing, if the database already holds exactly this
     /// content; None when anything differs (the caller then checks and plans in full).
-    pub(super) fn probe(&self, session: &mut Session, options: &Options) -> Result<Option<Plan>> {
+    pub(super) fn probe(&self, session: &mut DeploySession, options: &Options) -> Result<Option<Plan>> {
         let schema = self.config.deploy.schema.as_str();
         let Some((mut tx, _)) = begin(&mut session.db, schema, options)? else {
             return Err(session.lock_busy(options));

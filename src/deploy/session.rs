@@ -10,7 +10,7 @@ use crate::exit::{Exit, ExitError, exit_of};
 use crate::flush::{self, FlushReport};
 
 /// The connection of one deploy, its watchdog, and the flushes it has completed so far.
-pub(super) struct Session {
+pub(super) struct DeploySession {
     pub(super) db: db::Session,
     pub(super) schema: String,
     pub(super) flushed: FlushReport,
@@ -19,16 +19,16 @@ pub(super) struct Session {
     cache: Option<flush::Cache>,
 }
 
-impl Session {
+impl DeploySession {
     /// Connects, then completes any flush an earlier deploy left pending: its keys are
     /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
     /// flush retries it.
-    pub(super) fn open(options: &Options, schema: &str, cache: Option<flush::Cache>) -> Result<Session> {
+    pub(super) fn open(options: &Options, schema: &str, cache: Option<flush::Cache>) -> Result<DeploySession> {
         let db = db::Session::open(&options.database_url, &application_name(), schema, options.on_timeout)?;
-        let mut session = Session { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None, cache };
+        let mut session = DeploySession { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None, cache };
         if let Some(cache) = session.cache.as_mut() {
             session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);
-            match flush::flush(&mut session.db.client, schema, flush::Target::Connected(cache), options.lock_timeout) {
+            match flush::flush(&mut session.db.client, schema, flush::CacheTarget::Connected(cache), options.lock_timeout) {
                 Ok(report) => session.flushed = report,
                 Err(e) if exit_of(&e) == Exit::FlushPending => session.flush_error = Some(e.to_string()),
                 Err(e) => return Err(e),
@@ -44,7 +44,7 @@ impl Session {
             return;
         };
         self.db.watchdog.arm("flushing the cache (the deploy is committed)", options.lock_timeout + STATEMENT_TIMEOUT);
-        match flush::flush(&mut self.db.client, &self.schema, flush::Target::Connected(cache), options.lock_timeout) {
+        match flush::flush(&mut self.db.client, &self.schema, flush::CacheTarget::Connected(cache), options.lock_timeout) {
             Ok(report) => {
                 self.flushed.deploys.extend(report.deploys);
                 self.flushed.keys_removed += report.keys_removed;
@@ -58,7 +58,7 @@ impl Session {
 
     /// The error of a deploy lock that timed out, naming the holder if it still holds it.
     pub(super) fn lock_busy(&mut self, options: &Options) -> anyhow::Error {
-        let holder = db::locks::lock_holder(&mut self.db.client, db::Lock::Deploy.key(&self.schema));
+        let holder = db::locks::lock_holder(&mut self.db.client, db::AdvisoryLock::Deploy.key(&self.schema));
         ExitError::new(
             Exit::Service,
             format!(
@@ -95,7 +95,7 @@ pub(super) fn begin<'a>(
     // needs the time any statement does.
     let wait = if options.lock_timeout.is_zero() { STATEMENT_TIMEOUT } else { options.lock_timeout };
     db.watchdog.arm("waiting for the deploy lock", wait);
-    let mut tx = db::locks::begin_locked(&mut db.client, db::Lock::Deploy.key(schema), options.lock_timeout)?;
+    let mut tx = db::locks::begin_locked(&mut db.client, db::AdvisoryLock::Deploy.key(schema), options.lock_timeout)?;
     if let Some(tx) = tx.as_mut() {
         db.watchdog.arm("planning", STATEMENT_TIMEOUT);
         // Its writes are seedc's: the drift triggers let them pass.

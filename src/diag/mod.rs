@@ -41,7 +41,7 @@ pub struct Span {
 
 /// What the diagnostic points at inside a JSON document, before it is resolved to a span.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum Anchor {
     /// The whole file (or a position unknown).
     File,
     /// The value at this JSON pointer.
@@ -67,7 +67,7 @@ pub struct Diagnostic {
     pub message: String,
     /// Relative to the content root, `/`-separated.
     pub file: Option<String>,
-    pub target: Target,
+    pub target: Anchor,
     /// Resolved from `target` against the file's text just before rendering.
     pub span: Option<Span>,
     /// A short human label for the record involved, e.g. `enemies "goblin_scout"`.
@@ -98,7 +98,7 @@ impl Diagnostic {
                 std::borrow::Cow::Owned(short) => short,
             },
             file: None,
-            target: Target::File,
+            target: Anchor::File,
             span: None,
             record: None,
             schema: None,
@@ -111,17 +111,17 @@ impl Diagnostic {
         self
     }
 
-    pub fn at(mut self, target: Target) -> Self {
+    pub fn at(mut self, target: Anchor) -> Self {
         self.target = target;
         self
     }
 
     pub fn at_value(self, pointer: impl Into<Pointer>) -> Self {
-        self.at(Target::Value(pointer.into()))
+        self.at(Anchor::Value(pointer.into()))
     }
 
     pub fn at_key(self, pointer: impl Into<Pointer>) -> Self {
-        self.at(Target::Key(pointer.into()))
+        self.at(Anchor::Key(pointer.into()))
     }
 
     pub fn record(mut self, label: impl Into<String>) -> Self {
@@ -144,8 +144,8 @@ impl Diagnostic {
     /// The JSON pointer of the value this diagnostic is about, if any.
     pub fn pointer(&self) -> Option<&str> {
         match &self.target {
-            Target::Value(p) | Target::Key(p) | Target::KeyAt { pointer: p, .. } => Some(p.as_str()),
-            Target::File | Target::At(_) | Target::Offset(_) => None,
+            Anchor::Value(p) | Anchor::Key(p) | Anchor::KeyAt { pointer: p, .. } => Some(p.as_str()),
+            Anchor::File | Anchor::At(_) | Anchor::Offset(_) => None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use super::{Diagnostic, Span, Target, locate};
+use super::{Anchor, Diagnostic, Span, locate};
 
 /// The text of one input file, kept for locating diagnostics.
 #[derive(Debug)]
@@ -176,19 +176,19 @@ impl Sources {
                 continue;
             }
             // A file that is not valid UTF-8 has no text here, but its position is known.
-            if let Target::At(span) = d.target {
+            if let Anchor::At(span) = d.target {
                 d.span = Some(span);
                 continue;
             }
             let Some(file) = d.file.as_deref().and_then(|f| self.get(f)) else { continue };
             d.span = match &d.target {
-                Target::File => None,
-                Target::At(span) => Some(*span),
-                Target::Offset(offset) => Some(file.span(*offset, 1)),
-                Target::Value(p) => file.locate(p.as_str(), false),
-                Target::Key(p) => file.locate(p.as_str(), true),
+                Anchor::File => None,
+                Anchor::At(span) => Some(*span),
+                Anchor::Offset(offset) => Some(file.span(*offset, 1)),
+                Anchor::Value(p) => file.locate(p.as_str(), false),
+                Anchor::Key(p) => file.locate(p.as_str(), true),
                 // Placed by `resolve_repeated_keys`; unplaceable ones stay unplaced.
-                Target::KeyAt { .. } => None,
+                Anchor::KeyAt { .. } => None,
             };
         }
     }
@@ -199,7 +199,7 @@ impl Sources {
         type Group = Vec<(usize, String, usize)>;
         let mut groups: BTreeMap<(&str, String), Group> = BTreeMap::new();
         for (i, d) in diagnostics.iter().enumerate() {
-            if let (Target::KeyAt { pointer, occurrence }, Some(file), None) = (&d.target, d.file.as_deref(), d.span) {
+            if let (Anchor::KeyAt { pointer, occurrence }, Some(file), None) = (&d.target, d.file.as_deref(), d.span) {
                 let p = pointer.as_str();
                 let Some(cut) = p.rfind('/') else { continue };
                 let name = crate::json::pointer::unescape(&p[cut + 1..]).into_owned();

@@ -44,7 +44,7 @@ pub(crate) struct Diff {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
+pub(crate) enum Change {
     Added,
     Removed,
     Changed,
@@ -53,7 +53,7 @@ pub(crate) enum Status {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CollectionDiff {
     pub collection: String,
-    pub status: Status,
+    pub status: Change,
     /// The seed file (the new side's, unless the collection was removed).
     pub file: String,
     pub version: VersionChange,
@@ -117,7 +117,7 @@ pub(crate) struct RecordDiff {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct PackDiff {
     pub pack_id: String,
-    pub status: Status,
+    pub status: Change,
     pub file: String,
     pub version: VersionChange,
     pub hash: HashChange,
@@ -179,9 +179,9 @@ pub(crate) fn diff<'a>(base: &'a Checked, head: &'a Checked, base_label: &str, h
     }
     for p in &packs {
         match p.status {
-            Status::Added => summary.packs_added += 1,
-            Status::Removed => summary.packs_removed += 1,
-            Status::Changed => summary.packs_changed += 1,
+            Change::Added => summary.packs_added += 1,
+            Change::Removed => summary.packs_removed += 1,
+            Change::Changed => summary.packs_changed += 1,
         }
     }
     summary.changed = !collections.is_empty() || !packs.is_empty() || !daily_pack_refs.is_empty();
@@ -203,9 +203,9 @@ fn collection_diff<'a>(name: &str, old_side: Side<'a>, new_side: Side<'a>, old_k
         new: new.and_then(|s| s.version.as_ref()).map(ToString::to_string),
     };
     let status = match (old, new) {
-        (None, Some(_)) => Status::Added,
-        (Some(_), None) => Status::Removed,
-        _ => Status::Changed,
+        (None, Some(_)) => Change::Added,
+        (Some(_), None) => Change::Removed,
+        _ => Change::Changed,
     };
     let file = new.or(old).map(|s| s.file.clone()).unwrap_or_default();
     let olds: &[Record] = old.map_or(&[], |s| &s.records);
@@ -240,7 +240,7 @@ fn collection_diff<'a>(name: &str, old_side: Side<'a>, new_side: Side<'a>, old_k
     added.sort_unstable();
     removed.sort_unstable();
 
-    let untouched = status == Status::Changed
+    let untouched = status == Change::Changed
         && !version.bumped()
         && added.is_empty()
         && removed.is_empty()
@@ -311,9 +311,9 @@ fn pack_diffs(old: &Checked, new: &Checked) -> Vec<PackDiff> {
             continue;
         }
         let status = match (o, n) {
-            (None, _) => Status::Added,
-            (_, None) => Status::Removed,
-            _ => Status::Changed,
+            (None, _) => Change::Added,
+            (_, None) => Change::Removed,
+            _ => Change::Changed,
         };
         let mut fields = Vec::new();
         if let (Some((a, _)), Some((b, _))) = (o, n) {
@@ -383,7 +383,7 @@ pub(crate) fn sample_diff(changed_records: usize) -> Diff {
         head: "working tree".to_owned(),
         collections: vec![CollectionDiff {
             collection: "enemies".to_owned(),
-            status: Status::Changed,
+            status: Change::Changed,
             file: "data/seeds/enemies.json".to_owned(),
             version: VersionChange { old: Some("1.0.0".to_owned()), new: Some("1.1.0".to_owned()) },
             added: Vec::new(),

@@ -38,18 +38,18 @@ pub struct FlushReport {
 /// The cache a flush writes to: connected already (a deploy proves it reachable before it
 /// begins), or connected on first use (`seedc flush`, which has nothing to prove when
 /// nothing is pending).
-pub(crate) enum Target<'a> {
+pub(crate) enum CacheTarget<'a> {
     Connected(&'a mut Cache),
     Lazy(&'a Endpoint),
 }
 
 /// Flushes everything pending. `lock_timeout` bounds the wait for another flush.
-pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'_>, lock_timeout: Duration) -> Result<FlushReport> {
+pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: CacheTarget<'_>, lock_timeout: Duration) -> Result<FlushReport> {
     // Nothing pending: no lock to wait for, and nothing to ask the cache.
     if !outbox::outbox_exists(client, schema)? || outbox::pending_flushes(client, schema)?.is_empty() {
         return Ok(FlushReport::default());
     }
-    let key = db::Lock::Flush.key(schema);
+    let key = db::AdvisoryLock::Flush.key(schema);
     if !locks::session_lock(client, key, lock_timeout)? {
         return Err(ExitError::new(
             Exit::FlushPending,
@@ -64,7 +64,7 @@ pub(crate) fn flush(client: &mut postgres::Client, schema: &str, cache: Target<'
     result
 }
 
-fn flush_locked(client: &mut postgres::Client, schema: &str, cache: Target<'_>) -> Result<FlushReport> {
+fn flush_locked(client: &mut postgres::Client, schema: &str, cache: CacheTarget<'_>) -> Result<FlushReport> {
     let pending = outbox::pending_flushes(client, schema)?;
     let Some(last) = pending.last() else {
         return Ok(FlushReport::default());
@@ -75,8 +75,8 @@ fn flush_locked(client: &mut postgres::Client, schema: &str, cache: Target<'_>) 
 
     let mut connected;
     let cache = match cache {
-        Target::Connected(cache) => cache,
-        Target::Lazy(endpoint) => {
+        CacheTarget::Connected(cache) => cache,
+        CacheTarget::Lazy(endpoint) => {
             connected = Cache::connect(endpoint).map_err(CacheError::pending)?;
             &mut connected
         }

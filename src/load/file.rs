@@ -3,7 +3,7 @@
 
 use super::json;
 use crate::diag::locate;
-use crate::diag::{Code, Diagnostic, Span, Target};
+use crate::diag::{Anchor, Code, Diagnostic, Span};
 use crate::project::config::Config;
 use crate::project::tree::{ReadError, Tree};
 
@@ -37,7 +37,7 @@ pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diag
             diags.push(
                 Diagnostic::error(Code::InvalidUtf8, format!("invalid UTF-8 byte 0x{:02x}", bytes[offset]))
                     .in_file(rel)
-                    .at(Target::At(Span { line, column, offset, len: 1 })),
+                    .at(Anchor::At(Span { line, column, offset, len: 1 })),
             );
             None
         }
@@ -56,7 +56,7 @@ pub(super) fn fatal_diagnostic(fatal: json::Fatal, source: &str, base: usize, re
             (Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than the limit of {limit}")), offset_in(line, column_bytes))
         }
     };
-    d.in_file(rel).at(Target::Offset(offset))
+    d.in_file(rel).at(Anchor::Offset(offset))
 }
 
 /// A part of a file is parsed with the depth left below it; the message names the limit the
@@ -73,7 +73,7 @@ pub(super) fn findings_to_diags(findings: Vec<json::Finding>, rel: &str, record:
         let d = match f {
             json::Finding::DuplicateKey { pointer, key, occurrence } => {
                 Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
-                    .at(Target::KeyAt { pointer: pointer.key(&key), occurrence })
+                    .at(Anchor::KeyAt { pointer: pointer.key(&key), occurrence })
             }
             json::Finding::NulCharacter { pointer, key: true } => {
                 Diagnostic::error(Code::NulCharacter, "member name contains U+0000, which PostgreSQL cannot store").at_key(pointer)

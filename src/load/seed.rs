@@ -11,7 +11,7 @@ use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, read_text};
 use super::records::{Block, RecordParser, add, empty_seed, envelope_members, reduce_block, reduce_block_len};
 use super::{Loaded, Reduce, SeedFile, Written, json};
-use crate::diag::{Code, Diagnostic, SourceFile, Target};
+use crate::diag::{Anchor, Code, Diagnostic, SourceFile};
 use crate::json::pointer::Pointer;
 use crate::project::tree::Tree;
 
@@ -58,7 +58,7 @@ pub(super) fn load_seed_file(
         diags.push(
             Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{key}`"))
                 .in_file(rel)
-                .at(Target::KeyAt { pointer: Pointer::root().key(key), occurrence: *occurrence }),
+                .at(Anchor::KeyAt { pointer: Pointer::root().key(key), occurrence: *occurrence }),
         );
     }
     let members: Vec<_> = env.members.iter().map(|(key, raw)| (key.as_str(), raw.get(), offset_in(text, raw))).collect();

@@ -3,7 +3,7 @@
 
 use crate::report::printable;
 
-use super::super::{Diff, FieldChange, FieldStatus, Status, VersionChange};
+use super::super::{Change, Diff, FieldChange, FieldStatus, VersionChange};
 use super::{delta_text, dotted, short_hash, short_value, summary_line};
 
 const VALUE_WIDTH: usize = 48;
@@ -36,9 +36,9 @@ pub(crate) fn render(diff: &Diff, color: bool) -> String {
     let mut out = format!("{} {} → {}\n", p.bold("diff"), printable(&diff.base), printable(&diff.head));
     for c in &diff.collections {
         let status = match c.status {
-            Status::Added => p.added("added"),
-            Status::Removed => p.removed("removed"),
-            Status::Changed => String::new(),
+            Change::Added => p.added("added"),
+            Change::Removed => p.removed("removed"),
+            Change::Changed => String::new(),
         };
         out.push_str(&format!("\n{} {}{}\n", p.bold(&c.collection), version(&c.version), with_space(&status)));
         let counts = c.counts();
@@ -61,9 +61,9 @@ pub(crate) fn render(diff: &Diff, color: bool) -> String {
     }
     for pack in &diff.packs {
         let status = match pack.status {
-            Status::Added => p.added("added"),
-            Status::Removed => p.removed("removed"),
-            Status::Changed => p.changed("changed"),
+            Change::Added => p.added("added"),
+            Change::Removed => p.removed("removed"),
+            Change::Changed => p.changed("changed"),
         };
         out.push_str(&format!(
             "\n{} {} {}{}\n",

@@ -2,7 +2,7 @@
 //! to the GitHub step summary). An overview table, then one table per collection and pack;
 //! a section longer than [`FOLD`] rows is folded into `<details>`.
 
-use super::super::{Diff, FieldChange, Status, VersionChange};
+use super::super::{Change, Diff, FieldChange, VersionChange};
 use super::{delta_text, short_hash, short_value, summary_line};
 
 /// Rows above which a section is collapsed.
@@ -68,9 +68,9 @@ pub(crate) fn render(diff: &Diff) -> String {
             rows.push(format!(
                 "| *{}* | | | |",
                 match p.status {
-                    Status::Added => "added",
-                    Status::Removed => "removed",
-                    Status::Changed => "changed",
+                    Change::Added => "added",
+                    Change::Removed => "removed",
+                    Change::Changed => "changed",
                 }
             ));
         }
@@ -128,11 +128,11 @@ fn section(out: &mut String, title: &str, header: &str, rows: &[String], budget:
     }
 }
 
-fn status_note(s: Status) -> &'static str {
+fn status_note(s: Change) -> &'static str {
     match s {
-        Status::Added => " (added)",
-        Status::Removed => " (removed)",
-        Status::Changed => "",
+        Change::Added => " (added)",
+        Change::Removed => " (removed)",
+        Change::Changed => "",
     }
 }
 
