@@ -192,7 +192,7 @@ pub(crate) struct DiffArgs {
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SchemaArgs {
-    /// Where to write the schemas (default: schemas/ under --root)
+    /// Where to write the schemas (default: schemas/seedc/ under --root)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Fail (exit 1) if the files on disk differ instead of writing them

@@ -11,7 +11,7 @@ use crate::formats::render::Written;
 use crate::report::printer::Printer;
 
 pub(super) fn run(root: &Path, args: &SchemaArgs, printer: &Printer) -> Result<Exit> {
-    let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas"));
+    let dir = args.out_dir.clone().unwrap_or_else(|| root.join("schemas").join("seedc"));
     let mut written = Written::default();
     for (name, schema) in crate::formats::all() {
         let path = dir.join(name);

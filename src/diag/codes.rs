@@ -159,7 +159,7 @@ codes! {
     CorruptManifest = "corrupt-manifest", "a manifest is not a valid, canonical seedc manifest",
         help: None,
         "A file under `out/manifests/` must parse as a seedc manifest (see \
-         schemas/manifest.schema.json), be in RFC 8785 canonical form, and be named after its \
+         schemas/seedc/manifest.schema.json), be in RFC 8785 canonical form, and be named after its \
          `manifest_id`. A truncated or edited manifest fails these checks, and so does \
          something other than a regular file in its place (a FIFO, a device, a link out of \
          `out/`) or a file over 1 GiB, which is not read. `seedc build` \
