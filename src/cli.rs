@@ -63,6 +63,8 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Write the man pages (the main page to stdout, or one page per command to --out-dir)
     Man(ManArgs),
+    /// Language server for editors (stdio): live diagnostics, navigation, completion, rename
+    Lsp,
 }
 
 #[derive(Debug, Clone, Args)]

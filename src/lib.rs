@@ -20,6 +20,7 @@ pub mod formats;
 mod init;
 pub mod json;
 mod load;
+pub mod lsp;
 pub mod project;
 mod publish;
 mod report;

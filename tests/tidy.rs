@@ -62,7 +62,7 @@ const BANDS: &[(&str, &[&[&str]])] = &[
     ("base", &[&["exit", "json", "report"], &["project"], &["diag"]]),
     ("stages", &[&["load"], &["validate"], &["check"], &["build"], &["verify", "diff", "formats", "init"]]),
     ("adapters", &[&["publish"], &["db"], &["flush"], &["deploy"], &["status"]]),
-    ("commands", &[&["cli"], &["commands"]]),
+    ("commands", &[&["cli", "lsp"], &["commands"]]),
 ];
 
 /// Every layer of every band, lowest first.

@@ -10,6 +10,7 @@ mod explain;
 mod flush;
 mod generated;
 mod init;
+mod lsp;
 mod man;
 mod publish;
 mod schema;
@@ -49,5 +50,6 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Init(args) => init::run(root, args, printer),
         Command::Completions(args) => completions::run(args, printer),
         Command::Man(args) => man::run(args, printer),
+        Command::Lsp => lsp::run(root),
     }
 }

@@ -136,6 +136,12 @@ pub(crate) fn fatal(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {}", terminal(text, false));
 }
 
+/// A line of a long-running server's log (`seedc lsp`), on stderr, escaped: stdout carries
+/// its protocol.
+pub(crate) fn log(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "seedc lsp: {}", terminal(text, false));
+}
+
 /// The content root's path relative to `GITHUB_WORKSPACE` (with a trailing `/`), when the
 /// variable is set and the root is inside it; else empty (paths stay root-relative).
 pub(crate) fn workspace_prefix(root: &std::path::Path) -> String {

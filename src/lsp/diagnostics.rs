@@ -1,0 +1,118 @@
+//! seedc's diagnostics as LSP diagnostics: the seedc code as `code`, `source: "seedc"`,
+//! the help appended to the message, the range in the negotiated encoding; and the quick
+//! fix a diagnostic carries, when seedc knows one (bump a version, take the did-you-mean).
+
+use std::collections::BTreeMap;
+
+use lsp_types::{DiagnosticSeverity, NumberOrString, Range};
+
+use crate::check::Checked;
+use crate::diag::{Code, Diagnostic, Severity, Sink};
+use crate::project::config::CONFIG_FILE;
+
+use super::encoding::{Encoding, Lines};
+
+/// A diagnostic as published, with the edit that fixes it, if any.
+pub(crate) struct Published {
+    pub(crate) diagnostic: lsp_types::Diagnostic,
+    pub(crate) fix: Option<Fix>,
+}
+
+/// A quick fix: replace `range` of the diagnostic's file with `text`.
+#[derive(Debug, Clone)]
+pub(crate) struct Fix {
+    pub(crate) title: String,
+    pub(crate) range: Range,
+    pub(crate) text: String,
+}
+
+/// Every diagnostic of a check, by file; one with no file is put on `seedc.toml`.
+pub(crate) fn convert(checked: &Checked, sink: Sink, encoding: Encoding) -> BTreeMap<String, Vec<Published>> {
+    let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    for d in sink.into_vec() {
+        by_file.entry(d.file.clone().unwrap_or_else(|| CONFIG_FILE.to_owned())).or_default().push(d);
+    }
+    by_file
+        .into_iter()
+        .map(|(file, diags)| {
+            let text = checked.content.sources.get(&file).map_or("", |s| s.text.as_str());
+            let lines = Lines::new(text, encoding);
+            let published = diags
+                .iter()
+                .map(|d| {
+                    let range = d.span.map_or_else(Range::default, |span| lines.span(&span));
+                    Published { diagnostic: lsp(d, range), fix: fix(checked, d, range) }
+                })
+                .collect();
+            (file, published)
+        })
+        .collect()
+}
+
+/// A check that could not run (an unreadable or invalid `seedc.toml`): one diagnostic on
+/// `seedc.toml` saying why, so the editor shows it where it can be fixed.
+pub(crate) fn failure(err: &anyhow::Error) -> BTreeMap<String, Vec<Published>> {
+    let message = err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+    let diagnostic = lsp_types::Diagnostic {
+        severity: Some(DiagnosticSeverity::ERROR),
+        code: Some(NumberOrString::String("config".to_owned())),
+        source: Some("seedc".to_owned()),
+        message,
+        ..lsp_types::Diagnostic::default()
+    };
+    BTreeMap::from([(CONFIG_FILE.to_owned(), vec![Published { diagnostic, fix: None }])])
+}
+
+fn lsp(d: &Diagnostic, range: Range) -> lsp_types::Diagnostic {
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    lsp_types::Diagnostic {
+        range,
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.name().to_owned())),
+        source: Some("seedc".to_owned()),
+        message,
+        ..lsp_types::Diagnostic::default()
+    }
+}
+
+/// The fix of a diagnostic: a version above the locked one for `version-not-bumped`, the
+/// suggested key for a `dangling-reference` that has one.
+fn fix(checked: &Checked, d: &Diagnostic, range: Range) -> Option<Fix> {
+    match d.code {
+        Code::VersionNotBumped => {
+            let file = d.file.as_deref()?;
+            let (name, _) = checked.content.seeds.iter().find(|(_, s)| s.file == file)?;
+            let locked = semver::Version::parse(&checked.lock.collections.get(name)?.version).ok()?;
+            let next = semver::Version::new(locked.major, locked.minor, locked.patch + 1);
+            Some(Fix { title: format!("Bump the version of `{name}` to {next}"), range, text: format!("\"{next}\"") })
+        }
+        Code::DanglingReference => {
+            let suggestion = did_you_mean(d.help.as_deref()?)?;
+            Some(Fix { title: format!("Replace with {suggestion:?}"), range, text: serde_json::to_string(&suggestion).ok()? })
+        }
+        _ => None,
+    }
+}
+
+/// The key a dangling reference's help suggests (`…; did you mean "x"?`).
+fn did_you_mean(help: &str) -> Option<String> {
+    let (_, rest) = help.rsplit_once("did you mean ")?;
+    serde_json::from_str(rest.strip_suffix('?')?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_suggestion_is_read_back_from_the_help() {
+        let help = r#"no record in data/seeds/items.json has key "iron_swrd"; did you mean "iron_sword"?"#;
+        assert_eq!(super::did_you_mean(help).as_deref(), Some("iron_sword"));
+        assert_eq!(super::did_you_mean("no record has key \"x\""), None);
+    }
+}
