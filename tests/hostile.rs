@@ -280,7 +280,7 @@ fn updated_at_offsets_and_fractions_follow_rfc_3339() {
 
 #[test]
 fn a_damaged_lock_is_an_error_never_a_reason_to_check_less() {
-    for (from, to, says) in [("\"v\": 1", "\"v\": 99", "format version"), ("\"version\": \"", "\"version\": \"banana", "semantic version")]
+    for (from, to, says) in [("\"v\": 2", "\"v\": 99", "format version"), ("\"version\": \"", "\"version\": \"banana", "semantic version")]
     {
         let root = Root::sample();
         root.edit("seedc.lock", from, to);

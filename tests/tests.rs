@@ -17,6 +17,7 @@ mod docs;
 mod drift;
 mod escaping;
 mod flush;
+mod hash_version;
 mod hostile;
 mod init;
 mod lsp;

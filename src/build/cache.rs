@@ -25,7 +25,7 @@ use crate::validate::schemas::SCHEMAS_DIR;
 pub const CACHE_FILE: &str = ".cache/build.json";
 
 /// Bumped whenever the meaning of the cache changes, so an old cache is a miss.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// BLAKE3 fingerprints of a content root's inputs, taken before anything is checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ use crate::diag::Sink;
 use crate::diag::Sources;
 use crate::diag::render::Diagnostics;
 use crate::exit::{Exit, ExitError};
+use crate::json::canon::HashVersion;
 use crate::json::canon::{self, ContentHash};
 use crate::project::Project;
 use crate::project::atomic::{TMP_PREFIX, write_atomic};
@@ -97,7 +98,9 @@ pub(crate) fn build(project: &Project, options: &Options) -> Result<Outcome> {
     let state = OutState::scan(&out)?;
     let source_epoch = |content_time| super::freeplay_time(content_time);
 
-    if let Some(cached) = BuildCache::load(&out).filter(|c| c.hit(&fingerprint, root)) {
+    // A lock of an older format is rewritten by a plain build, which takes a check.
+    let rewrites_lock = !options.locked && project.lock().hash_version() != HashVersion::CURRENT;
+    if let Some(cached) = BuildCache::load(&out).filter(|c| !rewrites_lock && c.hit(&fingerprint, root)) {
         let plan = Plan::new(&out, config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
         // Trust the cache for the inputs, never for the outputs: every bundle is re-hashed.
         let intact = intact_bundles(&out, cached.packs.iter().map(|p| p.pack_hash));
@@ -150,7 +153,7 @@ fn write_checked(
     let lock_on_disk = Tree::dir(root).read_optional(LOCK_FILE, crate::project::lock::LOCK_LIMIT)?;
     let write_lock = match lock_on_disk.as_deref() {
         Some(text) if text == lock_text => false,
-        _ if options.locked && (next_lock != checked.lock || lock_on_disk.is_none()) => {
+        _ if options.locked && (!checked.lock_says(&next_lock) || lock_on_disk.is_none()) => {
             return Err(ExitError::new(
                 Exit::Refused,
                 format!(

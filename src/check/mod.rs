@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::json::canon::{self, CanonicalRecord, ContentHash};
+use crate::json::canon::{self, CanonicalRecord, ContentHash, HashVersion};
 use crate::load::known::{KnownCollection, KnownRecord, RecordBytes};
 use crate::load::{self, Content};
 use crate::project::Project;
@@ -30,6 +30,10 @@ pub struct Checked {
     /// Content hash of every complete collection (see [`canon::hash_collection`]); with
     /// [`Hashes::Pinned`], only of those `seedc.lock` pins.
     pub collection_hashes: BTreeMap<String, ContentHash>,
+    /// When `seedc.lock` is of the older definition ([`HashVersion::Whole`]): the hash of
+    /// that definition of every hashed collection it pins, which its version discipline
+    /// compares. Empty under a lock of the current definition.
+    pub whole_hashes: BTreeMap<String, ContentHash>,
     /// Hash of each pack's canonical bytes, parallel to `content.packs` (packs are small:
     /// always all of them).
     pub pack_hashes: Vec<ContentHash>,
@@ -88,9 +92,31 @@ impl Checked {
         })
     }
 
+    /// The hashes `seedc.lock`'s version discipline compares: of its own definition.
+    pub fn hashes_as_locked(&self) -> &BTreeMap<String, ContentHash> {
+        match self.lock.hash_version() {
+            HashVersion::Whole => &self.whole_hashes,
+            HashVersion::Records => &self.collection_hashes,
+        }
+    }
+
+    /// Whether `seedc.lock` already says what `next` (this content's [`Checked::next_lock`])
+    /// says, perhaps in the older format: the same packs, collection versions and, under
+    /// the lock's own definition, collection hashes. `build --locked` leaves such a lock
+    /// alone; a plain build rewrites it in the current format.
+    pub fn lock_says(&self, next: &Lock) -> bool {
+        let as_locked = self.hashes_as_locked();
+        let same_collection = |(name, c): (&String, &crate::project::lock::LockedCollection)| {
+            next.collections.get(name).is_some_and(|n| n.version == c.version) && as_locked.get(name) == Some(&c.hash)
+        };
+        self.lock.packs == next.packs
+            && self.lock.collections.len() == next.collections.len()
+            && self.lock.collections.iter().all(same_collection)
+    }
+
     /// The lock this content would write: current collections, every pack version ever seen.
     pub fn next_lock(&self) -> Lock {
-        let mut lock = Lock { v: 1, collections: BTreeMap::new(), packs: self.lock.packs.clone() };
+        let mut lock = Lock { collections: BTreeMap::new(), packs: self.lock.packs.clone(), ..Lock::empty() };
         for (name, hash) in &self.collection_hashes {
             if let Some(version) = self.content.seeds.get(name).and_then(|s| s.version.as_ref()) {
                 lock.collections.insert(name.clone(), crate::project::lock::LockedCollection { version: version.to_string(), hash: *hash });
@@ -240,22 +266,24 @@ fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes,
                 || validate::packs::check(&content, &config, &schemas),
                 || {
                     let wanted = |name: &str| keep.records || hashes.wants(&lock, name);
-                    let hashes = collection_hashes(&content, keep, &known, wanted);
+                    let hashes = collection_hashes(&content, keep, &known, wanted, |name| wants_whole(&lock, name));
                     let pack_hashes: Vec<ContentHash> = content.packs.par_iter().map(|p| canon::hash_value(&p.value)).collect();
                     (hashes, pack_hashes)
                 },
             )
         },
     );
-    let (mut collection_hashes, mut records) = collection_hashes;
+    let CollectionHashes { hashes: mut collection_hashes, mut whole_hashes, mut records } = collection_hashes;
     collection_hashes.extend(reduced.hashes);
+    whole_hashes.extend(reduced.whole);
     if keep.records {
         records.extend(reduced.records);
     }
     sink.extend(record_diags);
     sink.extend(reference_diags);
     sink.extend(pack_diags);
-    sink.extend(validate::versions::check(&content, &lock, &collection_hashes, &pack_hashes));
+    let as_locked = if lock.hash_version() == HashVersion::Whole { &whole_hashes } else { &collection_hashes };
+    sink.extend(validate::versions::check(&content, &lock, as_locked, &pack_hashes));
 
     let mut diags = std::mem::take(&mut sink).into_vec();
     if let Some(tree) = tree {
@@ -264,7 +292,8 @@ fn finish(prepared: Prepared, keep: Keep, known: Option<&Known>, hashes: Hashes,
     content.sources.resolve(&mut diags);
     sink.extend(diags);
     sink.sort();
-    Ok((Checked { root, config, content, collection_hashes, pack_hashes, lock, records, schemas_fingerprint }, sink))
+    let checked = Checked { root, config, content, collection_hashes, whole_hashes, pack_hashes, lock, records, schemas_fingerprint };
+    Ok((checked, sink))
 }
 
 /// Reads back the text of each released file that a diagnostic falls in. A file that is no
@@ -279,17 +308,33 @@ fn restore_released(tree: &Tree, config: &Config, content: &mut Content, diags: 
     Ok(())
 }
 
-type CollectionHashes = (BTreeMap<String, ContentHash>, BTreeMap<String, Vec<CanonicalRecord>>);
+/// What [`collection_hashes`] computes.
+#[derive(Default)]
+struct CollectionHashes {
+    hashes: BTreeMap<String, ContentHash>,
+    /// Of [`HashVersion::Whole`], where the lock asks for them.
+    whole_hashes: BTreeMap<String, ContentHash>,
+    records: BTreeMap<String, Vec<CanonicalRecord>>,
+}
 
-/// The hash of every `wanted` complete collection whose records all have keys, and, if asked, its
-/// records in canonical form. A known record's canonical form is not written again.
+/// Whether `collection` must also be hashed as [`HashVersion::Whole`] defines it: `lock`
+/// is of that definition and pins it, so its version discipline compares such a hash.
+fn wants_whole(lock: &Lock, collection: &str) -> bool {
+    lock.hash_version() == HashVersion::Whole && lock.collections.contains_key(collection)
+}
+
+/// The hash of every `wanted` complete collection whose records all have keys (and its
+/// [`HashVersion::Whole`] hash if `whole`), and, if asked, its records in canonical form. A
+/// known record's canonical form is not written again.
 fn collection_hashes(
     content: &Content,
     keep: Keep,
     known: &BTreeMap<&str, &KnownCollection>,
     wanted: impl Fn(&str) -> bool + Sync,
+    whole: impl Fn(&str) -> bool + Sync,
 ) -> CollectionHashes {
-    let hashed: Vec<(&String, ContentHash, Vec<CanonicalRecord>)> = content
+    type Hashed<'a> = (&'a String, ContentHash, Option<ContentHash>, Vec<CanonicalRecord>);
+    let hashed: Vec<Hashed> = content
         .seeds
         .par_iter()
         .filter(|(name, s)| {
@@ -300,8 +345,9 @@ fn collection_hashes(
             let k = known.get(name.as_str()).copied();
             // Nothing to keep and nothing known: hash straight from the values.
             if k.is_none() && !keep.records {
-                let values = s.records.iter().filter_map(|r| Some((record_key(r), r.value()?)));
-                return (name, canon::hash_collection(values), Vec::new());
+                let values = || s.records.iter().filter_map(|r| Some((record_key(r), r.value()?)));
+                let whole = whole(name).then(|| canon::hash_collection_whole(values()));
+                return (name, canon::hash_collection(values()), whole, Vec::new());
             }
             let records: Vec<CanonicalRecord> = s
                 .records
@@ -312,19 +358,22 @@ fn collection_hashes(
                     (Some(_), None, None) | (None, _, None) => unreachable!("a record left unparsed is known"),
                 })
                 .collect();
-            let hash = canon::hash_canonical_collection(s.records.iter().map(record_key).zip(&records));
-            (name, hash, records)
+            let keyed = || s.records.iter().map(record_key).zip(&records);
+            let whole = whole(name).then(|| canon::hash_canonical_collection_whole(keyed()));
+            (name, canon::hash_canonical_collection(keyed()), whole, records)
         })
         .collect();
-    let mut hashes = BTreeMap::new();
-    let mut canonical = BTreeMap::new();
-    for (name, hash, records) in hashed {
-        hashes.insert(name.clone(), hash);
+    let mut out = CollectionHashes::default();
+    for (name, hash, whole, records) in hashed {
+        out.hashes.insert(name.clone(), hash);
+        if let Some(whole) = whole {
+            out.whole_hashes.insert(name.clone(), whole);
+        }
         if keep.records {
-            canonical.insert(name.clone(), records);
+            out.records.insert(name.clone(), records);
         }
     }
-    (hashes, canonical)
+    out
 }
 
 fn record_key(r: &load::Record) -> &str {
@@ -390,51 +439,4 @@ fn schema_refs(tree: &Tree, content: &Content) -> Vec<Diagnostic> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A deploy's check with nothing to lean on reduces its records while loading: it must
-    /// vouch for the very same hashes, canonical forms and record digests as the check that
-    /// keeps every record parsed and reads every file whole.
-    #[test]
-    fn kept_records_are_those_of_the_check_that_keeps_every_value() {
-        let project = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
-        let (full, full_sink) = run(&project, Mode::DiffOld).unwrap();
-        let (kept, kept_sink) = run(&project, Mode::FirstDeploy).unwrap();
-        assert!(!full_sink.has_errors() && !kept_sink.has_errors());
-        assert_eq!(kept.collection_hashes, full.collection_hashes);
-        assert!(!kept.records.is_empty());
-        assert_eq!(kept.records.keys().collect::<Vec<_>>(), full.records.keys().collect::<Vec<_>>());
-        for (name, records) in &kept.records {
-            let same = records.iter().zip(&full.records[name]).all(|(a, b)| a.bytes == b.bytes && a.hash == b.hash);
-            assert!(same && records.len() == full.records[name].len(), "{name}");
-            let (k, f) = (&kept.content.seeds[name], &full.content.seeds[name]);
-            let source = full.content.sources.get(&f.file).unwrap();
-            for (a, b) in k.records.iter().zip(&f.records) {
-                assert!(matches!(a.body, load::Body::Reduced(_)), "{name}: reduced while loading");
-                let raw = &source.text[source.records[b.index].clone()];
-                assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(crate::load::known::raw_digest(raw))), "{name}");
-            }
-            assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
-        }
-    }
-
-    /// The editor's buffers stand for the files at their paths, and a buffer with no file
-    /// behind it is a file of the content root: the check sees what the editor shows.
-    #[test]
-    fn the_editor_mode_checks_buffers_over_the_files() {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let enemies = std::fs::read_to_string(Path::new(root).join("data/seeds/enemies.json")).unwrap();
-        let broken = enemies.replacen("\"hp\": 12,", "\"hp\": 0,", 1);
-        assert_ne!(broken, enemies);
-        let imps = r#"{"version": "1.0.0", "updated_at": "2026-01-13T00:00:00Z", "data": [{"id": "imp"}]}"#;
-        let buffers = [("data/seeds/enemies.json".to_owned(), Arc::from(broken)), ("data/seeds/./imps.json".to_owned(), Arc::from(imps))];
-        let project = Project::with_buffers(root, buffers).unwrap();
-        let (checked, sink) = run(&project, Mode::Editor).unwrap();
-        let found: Vec<(String, String)> = sink.iter().map(|d| (d.code.name().to_owned(), d.file.clone().unwrap_or_default())).collect();
-        assert!(found.contains(&("schema-violation".to_owned(), "data/seeds/enemies.json".to_owned())), "{found:?}");
-        assert!(checked.content.sources.get("data/seeds/imps.json").is_some(), "the new buffer is a file of the root: {found:?}");
-        let (_, clean) = run(&Project::open(root).unwrap(), Mode::Editor).unwrap();
-        assert!(!clean.has_errors(), "the files on disk are untouched");
-    }
-}
+mod tests;

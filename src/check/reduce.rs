@@ -27,17 +27,39 @@ pub(super) struct Reducer<'a> {
     pub(super) keep: Keep,
 }
 
-/// What [`Reducer`] keeps of the collections reduced so far: their hashes, and with
+/// What [`Reducer`] keeps of the collections reduced so far: their hashes (and those of
+/// [`HashVersion::Whole`](canon::HashVersion::Whole) a lock of that definition is compared with), and with
 /// [`Keep::records`] their records' canonical forms.
 #[derive(Default)]
 pub(super) struct Reduced {
     pub(super) hashes: BTreeMap<String, ContentHash>,
+    pub(super) whole: BTreeMap<String, ContentHash>,
     pub(super) records: BTreeMap<String, Vec<CanonicalRecord>>,
 }
 
+impl Reducer<'_> {
+    /// Whether `collection` is also hashed as [`HashVersion::Whole`](canon::HashVersion::Whole)
+    /// defines it: its lock is
+    /// of that definition and pins it.
+    fn whole(&self, collection: &str) -> bool {
+        super::wants_whole(self.lock, collection)
+    }
+}
+
 impl load::Reduce for Reducer<'_> {
-    fn hashes(&self, collection: &str) -> bool {
-        self.hashes.wants(self.lock, collection)
+    fn writes(&self, collection: &str) -> Option<load::Written> {
+        if !self.hashes.wants(self.lock, collection) {
+            return None;
+        }
+        Some(if self.keep.records {
+            load::Written::Records(Vec::new())
+        } else if self.whole(collection) {
+            // Ordered by key only once the file has ended: every canonical record is held.
+            load::Written::Parts(CanonicalParts::default())
+        } else {
+            // 32 bytes a record, whatever its size.
+            load::Written::Hashes(Vec::new())
+        })
     }
 
     fn keeps(&self) -> bool {
@@ -55,10 +77,13 @@ impl load::Reduce for Reducer<'_> {
         let written = run.hashed.then(|| {
             if self.keep.records {
                 load::Written::Records(values().map(CanonicalRecord::of).collect())
-            } else {
+            } else if self.whole(run.collection) {
                 let mut parts = CanonicalParts::default();
                 values().for_each(|v| parts.push(v));
                 load::Written::Parts(parts)
+            } else {
+                let mut scratch = Vec::new();
+                load::Written::Hashes(values().map(|v| canon::hash_value_in(v, &mut scratch)).collect())
             }
         });
         let Some(c) = self.config.collections.get(run.collection) else { return (diags, written, RefArena::default()) };
@@ -75,19 +100,30 @@ impl load::Reduce for Reducer<'_> {
 
     fn file(&self, seed: &load::SeedFile, written: Option<load::Written>) {
         let Some(written) = written.filter(|_| seed.is_hashable()) else { return };
-        let keys = seed.records.iter().map(record_key);
-        let (hash, kept) = match written {
+        let keys = || seed.records.iter().map(record_key);
+        let whole = self.whole(&seed.collection);
+        let (hash, whole, kept) = match written {
+            load::Written::Hashes(hashes) => {
+                debug_assert_eq!(hashes.len(), seed.records.len(), "a hash for every record");
+                (canon::hash_of_record_hashes(keys().zip(&hashes)), None, None)
+            }
             load::Written::Parts(parts) => {
                 debug_assert_eq!(parts.len(), seed.records.len(), "a canonical form for every record");
-                (canon::hash_canonical_bytes(keys.zip(parts.iter())), None)
+                let hashes: Vec<ContentHash> = parts.iter().map(ContentHash::of).collect();
+                let whole = canon::hash_canonical_bytes_whole(keys().zip(parts.iter()));
+                (canon::hash_of_record_hashes(keys().zip(&hashes)), Some(whole), None)
             }
             load::Written::Records(records) => {
                 debug_assert_eq!(records.len(), seed.records.len(), "a canonical form for every record");
-                (canon::hash_canonical_collection(keys.zip(&records)), Some(records))
+                let whole = whole.then(|| canon::hash_canonical_collection_whole(keys().zip(&records)));
+                (canon::hash_canonical_collection(keys().zip(&records)), whole, Some(records))
             }
         };
         let mut reduced = self.reduced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         reduced.hashes.insert(seed.collection.clone(), hash);
+        if let Some(whole) = whole {
+            reduced.whole.insert(seed.collection.clone(), whole);
+        }
         if let Some(kept) = kept {
             reduced.records.insert(seed.collection.clone(), kept);
         }

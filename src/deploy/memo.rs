@@ -35,7 +35,7 @@ pub const MEMO_FILE: &str = ".cache/records.bin";
 
 /// The first bytes of a memo: a name and the format version, bumped when the layout or its
 /// meaning changes, so an old memo is a miss.
-const MAGIC: &[u8; 16] = b"seedc-records\0\0\x02";
+const MAGIC: &[u8; 16] = b"seedc-records\0\0\x03";
 
 /// The largest memo read: one over it is a miss (the deploy checks in full), so a device or
 /// a huge sparse file standing there costs a bounded read at most.

@@ -82,15 +82,92 @@ pub fn canonical_of<T: Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
 
 /// The content hash of a value: SHA-256 of its canonical bytes.
 pub fn hash_value(value: &Value) -> ContentHash {
-    // The fast writer: deploy hashes every record of a changed collection.
-    let mut out = Vec::new();
-    write_canonical(value, &mut out);
-    ContentHash::of(&out)
+    hash_value_in(value, &mut Vec::new())
 }
 
-/// The content hash of a collection: of the canonical JSON object mapping each record's key
-/// to the record, so reordering records in the file does not change it.
+/// [`hash_value`], writing the canonical bytes in `scratch` (cleared first): a check hashes
+/// every record, and one buffer a run is one allocation instead of one a record.
+pub fn hash_value_in(value: &Value, scratch: &mut Vec<u8>) -> ContentHash {
+    // The fast writer: deploy hashes every record of a changed collection.
+    scratch.clear();
+    write_canonical(value, scratch);
+    ContentHash::of(scratch)
+}
+
+/// Which definition a collection hash follows. seedc.lock (its `v`) and the hashes a deploy
+/// records in the database (`hash_v`) say which; a hash is only ever compared with one of
+/// its own definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HashVersion {
+    /// Written by seedc until this definition came (seedc.lock `v` 1): SHA-256 of the canonical object mapping each key to its
+    /// record. Ordering whole canonical records by key means holding them all until the
+    /// file ends: about the input's size again in memory.
+    Whole = 1,
+    /// SHA-256 of the canonical object mapping each key to its record's content hash
+    /// (`"sha256:<hex>"`, [`hash_value`]): each record is hashed as it streams by, and only
+    /// 32 bytes of it are held until the file ends. It is also what a table's `id` and
+    /// `content_hash` columns give.
+    Records = 2,
+}
+
+impl HashVersion {
+    /// The definition this seedc writes.
+    pub const CURRENT: HashVersion = HashVersion::Records;
+
+    pub fn number(self) -> u32 {
+        self as u32
+    }
+
+    pub fn from_number(v: u32) -> Option<HashVersion> {
+        match v {
+            1 => Some(HashVersion::Whole),
+            2 => Some(HashVersion::Records),
+            _ => None,
+        }
+    }
+}
+
+/// The content hash of a collection ([`HashVersion::Records`]): of the canonical JSON object
+/// mapping each record's key to its record's content hash, so reordering records in the
+/// file does not change it.
 pub fn hash_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value)>) -> ContentHash {
+    use rayon::prelude::*;
+    let records: Vec<(&str, &Value)> = records.into_iter().collect();
+    let hashes: Vec<ContentHash> = records.par_iter().map(|(_, v)| hash_value(v)).collect();
+    hash_of_record_hashes(records.iter().map(|(k, _)| *k).zip(&hashes))
+}
+
+/// [`hash_collection`] of each record's key and content hash, in any order.
+pub fn hash_of_record_hashes<'a>(records: impl IntoIterator<Item = (&'a str, &'a ContentHash)>) -> ContentHash {
+    let mut sorted: Vec<_> = records.into_iter().collect();
+    sort_members(&mut sorted);
+    let mut hasher = Sha256::new();
+    // A member is at most a key and 75 bytes: hash a buffer's worth at a time.
+    let mut buf = Vec::with_capacity(64 << 10);
+    buf.push(b'{');
+    let mut hex = [0u8; 64];
+    for (i, (key, hash)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        write_string(key, &mut buf);
+        buf.extend_from_slice(b":\"sha256:");
+        hex::encode_to_slice(hash.0, &mut hex).expect("64 hex digits for 32 bytes");
+        buf.extend_from_slice(&hex);
+        buf.push(b'"');
+        if buf.len() >= 60 << 10 {
+            hasher.update(&buf);
+            buf.clear();
+        }
+    }
+    buf.push(b'}');
+    hasher.update(&buf);
+    ContentHash(hasher.finalize().into())
+}
+
+/// The content hash of a collection as [`HashVersion::Whole`] defines it, from its values:
+/// what a seedc.lock or a database of that definition is compared with.
+pub fn hash_collection_whole<'a>(records: impl IntoIterator<Item = (&'a str, &'a Value)>) -> ContentHash {
     use rayon::prelude::*;
     let mut hasher = Sha256::new();
     let mut sorted: Vec<_> = records.into_iter().collect();
@@ -184,14 +261,19 @@ impl CanonicalParts {
     }
 }
 
-/// [`hash_collection`] of records already canonicalized: the same hash, without writing
-/// them again.
+/// [`hash_collection`] of records already canonicalized: the same hash, from the hashes
+/// they carry.
 pub fn hash_canonical_collection<'a>(records: impl IntoIterator<Item = (&'a str, &'a CanonicalRecord)>) -> ContentHash {
-    hash_canonical_bytes(records.into_iter().map(|(key, record)| (key, &record.bytes[..])))
+    hash_of_record_hashes(records.into_iter().map(|(key, record)| (key, &record.hash)))
 }
 
-/// [`hash_collection`] of each record's key and canonical bytes.
-pub fn hash_canonical_bytes<'a>(records: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> ContentHash {
+/// [`hash_collection_whole`] of records already canonicalized.
+pub fn hash_canonical_collection_whole<'a>(records: impl IntoIterator<Item = (&'a str, &'a CanonicalRecord)>) -> ContentHash {
+    hash_canonical_bytes_whole(records.into_iter().map(|(key, record)| (key, &record.bytes[..])))
+}
+
+/// [`hash_collection_whole`] of each record's key and canonical bytes.
+pub fn hash_canonical_bytes_whole<'a>(records: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> ContentHash {
     let mut sorted: Vec<_> = records.into_iter().collect();
     sort_members(&mut sorted);
     let mut hasher = Sha256::new();
@@ -237,11 +319,8 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => match n.as_i64() {
-            Some(i) if i.unsigned_abs() < 1 << 53 => {
-                use std::io::Write as _;
-                write!(out, "{i}").expect("writing to a Vec cannot fail");
-            }
-            _ => out.extend_from_slice(&canonical(value)),
+            Some(i) if i.unsigned_abs() < 1 << 53 => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+            _ => serde_json_canonicalizer::to_writer(n, &mut *out).expect("a finite number always canonicalizes"),
         },
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
@@ -255,9 +334,10 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            // serde_json's map iterates in byte order (a BTreeMap), which is already JCS order
-            // unless a key needs UTF-16 order; checking that is cheaper than sorting a copy.
-            let in_order = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) && !map.keys().any(|k| needs_utf16_order(k));
+            // serde_json's map iterates in byte order (a BTreeMap: its `preserve_order` is
+            // off, which a test holds), which is already JCS order unless a key needs UTF-16
+            // order; checking that is cheaper than sorting a copy.
+            let in_order = !map.keys().any(|k| needs_utf16_order(k));
             let mut members: Vec<(&String, &Value)>;
             let members: &mut dyn Iterator<Item = (&String, &Value)> = if in_order {
                 &mut map.iter()
@@ -280,95 +360,35 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Whether `bytes` hold a control character, a quote or a backslash: eight bytes at a time,
+/// each test exact for "any byte of the word" (the classic zero-byte tricks).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let word_needs = |w: u64| {
+        // Bytes below 0x20: subtracting 0x20 from each sets its high bit, which the byte lacked.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        control || has_zero(w ^ (ONES * u64::from(b'"'))) || has_zero(w ^ (ONES * u64::from(b'\\')))
+    };
+    let mut words = bytes.chunks_exact(8);
+    let found = words.by_ref().any(|w| word_needs(u64::from_ne_bytes(w.try_into().expect("eight bytes"))));
+    found || words.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// serde_json escapes exactly what RFC 8785 escapes (`"`, `\\`, control characters, with
 /// the short forms and lowercase hex), and nothing else.
 fn write_string(s: &str, out: &mut Vec<u8>) {
+    // Most strings need no escape: copied whole, without a serializer.
+    if !needs_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn collection_hash_equals_hash_of_the_canonical_object() {
-        let a = json!({"id": "a", "hp": 1});
-        let b = json!({"id": "é", "hp": 2.5});
-        let c = json!({"id": "\u{1f600}", "hp": 3});
-        let by_hand = hash_value(&json!({"a": a, "é": b, "\u{1f600}": c}));
-        assert_eq!(hash_collection([("\u{1f600}", &c), ("a", &a), ("é", &b)]), by_hand);
-        let kept = [("é", CanonicalRecord::of(&b)), ("\u{1f600}", CanonicalRecord::of(&c)), ("a", CanonicalRecord::of(&a))];
-        assert_eq!(hash_canonical_collection(kept.iter().map(|(k, r)| (*k, r))), by_hand);
-        assert_eq!(kept[0].1.bytes, canonical(&b));
-        assert_eq!(kept[0].1.hash, hash_value(&b));
-    }
-
-    #[test]
-    fn the_fast_writer_matches_the_canonicalizer() {
-        let values = [
-            json!({"b": 1, "a": [1, -2, 3.5, 1e21, 1e-7, -0.0, 0.1, 9007199254740991_i64, -9007199254740992_i64, 18446744073709551615_u64]}),
-            json!({"\u{1f600}": 1, "\u{e000}": 2, "é": 3, "z": 4, "": 5, "A": 6}),
-            json!(["\u{0}\u{1f}\u{7f}\"\\/\u{2028}\u{8}\t\n\u{c}\r", null, true, false, {}, [], 100, 1.0, 2.5e-10]),
-        ];
-        for value in values {
-            let mut out = Vec::new();
-            write_canonical(&value, &mut out);
-            assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(canonical(&value)).unwrap());
-        }
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for entry in std::fs::read_dir(repo.join("data/seeds")).unwrap() {
-            let value: Value = serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
-            let mut out = Vec::new();
-            write_canonical(&value, &mut out);
-            assert_eq!(out, canonical(&value));
-        }
-    }
-
-    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|i| json!(i)),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-            ".{0,8}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                proptest::collection::btree_map(".{0,6}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest::proptest! {
-        /// Bundle names come from `canonical`, lock and collection hashes from the fast
-        /// writer: they must never disagree.
-        #[test]
-        fn the_fast_writer_matches_the_canonicalizer_on_any_value(value in arb_json()) {
-            let mut out = Vec::new();
-            write_canonical(&value, &mut out);
-            proptest::prop_assert_eq!(out, canonical(&value));
-        }
-
-        /// A deploy hashes collections from kept canonical records, a check from values:
-        /// the lock must not depend on which one ran.
-        #[test]
-        fn both_collection_hashes_agree(records in proptest::collection::btree_map(".{0,6}", arb_json(), 0..8)) {
-            let kept: Vec<(&str, CanonicalRecord)> = records.iter().map(|(k, v)| (k.as_str(), CanonicalRecord::of(v))).collect();
-            proptest::prop_assert_eq!(
-                hash_canonical_collection(kept.iter().rev().map(|(k, r)| (*k, r))),
-                hash_collection(records.iter().map(|(k, v)| (k.as_str(), v)))
-            );
-        }
-    }
-
-    #[test]
-    fn hash_round_trips_through_text() {
-        let h = ContentHash::of(b"abc");
-        assert_eq!(h.to_string(), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert_eq!(ContentHash::parse(&h.to_string()), Some(h));
-        assert_eq!(ContentHash::parse("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"), None);
-    }
-}
+mod tests;

@@ -32,6 +32,8 @@ use crate::project::config::Config;
 use crate::project::tree::Tree;
 
 pub(crate) use discover::discover_tree;
+#[cfg(test)]
+pub(crate) use stream::READ_FOR_TESTS;
 
 pub(crate) const SEEDS_DIR: &str = "data/seeds";
 pub(crate) const PACKS_DIR: &str = "data/packs";
@@ -68,40 +70,41 @@ pub enum Body {
 /// parsed it, while its values are still in that core's cache, so that only a few runs
 /// are ever held parsed, whatever the size of the file.
 pub(crate) trait Reduce: Sync {
-    /// Whether `collection`'s hash is wanted: its runs then write their records' canonical
-    /// bytes ([`Written`]).
-    fn hashes(&self, collection: &str) -> bool;
+    /// Whether `collection`'s hash is wanted: if so, what its runs write for it, empty
+    /// ([`Written`]).
+    fn writes(&self, collection: &str) -> Option<Written>;
     /// Whether each record's canonical form and the digest of its bytes are kept (a deploy
     /// writes the one and memoizes the other): its runs then write [`Written::Records`],
     /// and every record gets its [`Record::digest`].
     fn keeps(&self) -> bool;
     /// Validates a run of records just parsed (at most [`REDUCE_RUN`], from `run.file` of
-    /// `run.collection`), writes their canonical bytes (in order) if `run.hashed`, and
-    /// reduces them: their references go into one arena, built in `scratch`, which will be
-    /// arena `run.arena` of the file's [`SeedFile::reduced`]. Returns their diagnostics,
-    /// canonical bytes and arena.
+    /// `run.collection`), writes what its hash needs of them (in order, as [`Reduce::writes`]
+    /// says) if `run.hashed`, and reduces them: their references go into one arena, built in
+    /// `scratch`, which will be arena `run.arena` of the file's [`SeedFile::reduced`].
+    /// Returns their diagnostics, what was written, and the arena.
     fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, Option<Written>, RefArena);
-    /// The whole file has been read: `written` holds the canonical bytes of every record of
-    /// `seed` when it is complete.
+    /// The whole file has been read: `written` holds what every record of `seed` wrote for
+    /// its hash, when it is complete.
     fn file(&self, seed: &SeedFile, written: Option<Written>);
 }
 
-/// The canonical bytes of a reduced file's records, in order: in one buffer, or, when they
-/// are kept ([`Reduce::keeps`]), each record's with its hash.
+/// What a reduced file's runs wrote of their records for its collection hash, in order:
+/// each record's content hash (all [`HashVersion::Records`](crate::json::canon::HashVersion::Records) needs), the canonical bytes in
+/// one buffer (what a lock of
+/// [`HashVersion::Whole`](crate::json::canon::HashVersion::Whole) needs), or, when they are kept
+/// ([`Reduce::keeps`]), each record's canonical bytes with their hash.
 #[derive(Debug)]
 pub(crate) enum Written {
+    Hashes(Vec<ContentHash>),
     Parts(CanonicalParts),
     Records(Vec<CanonicalRecord>),
 }
 
 impl Written {
-    pub(crate) fn empty(keeps: bool) -> Written {
-        if keeps { Written::Records(Vec::new()) } else { Written::Parts(CanonicalParts::default()) }
-    }
-
     /// Appends a later run's.
     pub(crate) fn append(&mut self, other: Written) {
         match (self, other) {
+            (Written::Hashes(hashes), Written::Hashes(more)) => hashes.extend(more),
             (Written::Parts(parts), Written::Parts(more)) => parts.append(more),
             (Written::Records(records), Written::Records(more)) => records.extend(more),
             _ => unreachable!("the runs of one file write alike"),

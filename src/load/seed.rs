@@ -10,7 +10,7 @@ use serde::de::Deserializer as _;
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, read_text};
 use super::records::{Block, RecordParser, add, empty_seed, envelope_members, reduce_block, reduce_block_len};
-use super::{Loaded, Reduce, SeedFile, Written, json};
+use super::{Loaded, Reduce, SeedFile, json};
 use crate::diag::{Anchor, Code, Diagnostic, SourceFile};
 use crate::json::pointer::Pointer;
 use crate::project::tree::Tree;
@@ -96,7 +96,7 @@ pub(super) fn load_seed_file(
         }
         Some(reduce) => {
             let block = reduce_block_len();
-            let mut parts = reduce.hashes(collection).then(|| Written::empty(reduce.keeps()));
+            let mut parts = reduce.writes(collection);
             let mut refs = Vec::new();
             seed.records.reserve_exact(raws.len());
             for (b, raws) in raws.chunks(block).enumerate() {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, ensure};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::json::canon::ContentHash;
+use crate::json::canon::{ContentHash, HashVersion};
 use crate::project::tree::Tree;
 
 pub const LOCK_FILE: &str = "seedc.lock";
@@ -21,7 +21,7 @@ pub const LOCK_LIMIT: u64 = 256 << 20;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
-    /// Format version of this file (1).
+    /// Format version of this file: 2 (collection hashes of record hashes); 1 is read until a build.
     pub v: u32,
     /// Collection name → its current version and content hash.
     pub collections: BTreeMap<String, LockedCollection>,
@@ -48,7 +48,7 @@ impl Lock {
     pub fn load_tree(tree: &Tree) -> Result<Lock> {
         match tree.read_optional(LOCK_FILE, LOCK_LIMIT)? {
             Some(text) => Self::parse(&text),
-            None => Ok(Lock { v: 1, ..Lock::default() }),
+            None => Ok(Lock::empty()),
         }
     }
 
@@ -62,8 +62,24 @@ impl Lock {
         Ok(lock)
     }
 
+    /// A lock with nothing in it, of the format this seedc writes.
+    pub fn empty() -> Lock {
+        Lock { v: HashVersion::CURRENT.number(), ..Lock::default() }
+    }
+
+    /// The definition its collection hashes follow: the file's format version says.
+    pub fn hash_version(&self) -> HashVersion {
+        // A parsed lock has a known version; only `Lock::default()` has none.
+        HashVersion::from_number(self.v).unwrap_or(HashVersion::CURRENT)
+    }
+
     fn validate(&self) -> Result<()> {
-        ensure!(self.v == 1, "format version `v` is {}, but this seedc reads version 1 only", self.v);
+        let current = HashVersion::CURRENT.number();
+        ensure!(
+            HashVersion::from_number(self.v).is_some(),
+            "format version `v` is {}, but this seedc reads versions 1 to {current}",
+            self.v
+        );
         for (name, c) in &self.collections {
             ensure!(semver::Version::parse(&c.version).is_ok(), "collections.{name}.version {:?} is not a semantic version", c.version);
         }

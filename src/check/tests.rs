@@ -1,0 +1,121 @@
+//! Tests of the check: its modes, and the collection hash it streams.
+
+use super::*;
+use proptest::strategy::Strategy as _;
+
+/// A deploy's check with nothing to lean on reduces its records while loading: it must
+/// vouch for the very same hashes, canonical forms and record digests as the check that
+/// keeps every record parsed and reads every file whole.
+#[test]
+fn kept_records_are_those_of_the_check_that_keeps_every_value() {
+    let project = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let (full, full_sink) = run(&project, Mode::DiffOld).unwrap();
+    let (kept, kept_sink) = run(&project, Mode::FirstDeploy).unwrap();
+    assert!(!full_sink.has_errors() && !kept_sink.has_errors());
+    assert_eq!(kept.collection_hashes, full.collection_hashes);
+    assert!(!kept.records.is_empty());
+    assert_eq!(kept.records.keys().collect::<Vec<_>>(), full.records.keys().collect::<Vec<_>>());
+    for (name, records) in &kept.records {
+        let same = records.iter().zip(&full.records[name]).all(|(a, b)| a.bytes == b.bytes && a.hash == b.hash);
+        assert!(same && records.len() == full.records[name].len(), "{name}");
+        let (k, f) = (&kept.content.seeds[name], &full.content.seeds[name]);
+        let source = full.content.sources.get(&f.file).unwrap();
+        for (a, b) in k.records.iter().zip(&f.records) {
+            assert!(matches!(a.body, load::Body::Reduced(_)), "{name}: reduced while loading");
+            let raw = &source.text[source.records[b.index].clone()];
+            assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(crate::load::known::raw_digest(raw))), "{name}");
+        }
+        assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
+    }
+}
+
+/// A content root of one collection, `things`, whose file holds `records` in that order,
+/// pinned by a lock of format `lock_v`.
+fn one_collection(records: &[serde_json::Value], lock_v: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("seedc.toml", "[project]\nname = \"p\"\ndaily_salt = \"s\"\n\n[collections.things]\nschema = \"schemas/thing.json\"\n");
+    write("schemas/thing.json", r#"{"type": "object", "required": ["id"]}"#);
+    let file = serde_json::json!({"version": "1.0.1", "updated_at": "2026-01-13T00:00:00Z", "data": records});
+    write("data/seeds/things.json", &serde_json::to_string_pretty(&file).unwrap());
+    let zeros = ContentHash([0; 32]);
+    write(
+        "seedc.lock",
+        &format!(r#"{{"v": {lock_v}, "collections": {{"things": {{"version": "1.0.0", "hash": "{zeros}"}}}}, "packs": {{}}}}"#),
+    );
+    dir
+}
+
+fn arb_record() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        any::<i32>().prop_map(|i| serde_json::json!(i)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+        "[a-z\"\\\\\u{e9}\u{e000}\u{1f600}\n]{0,6}".prop_map(serde_json::Value::String),
+    ];
+    proptest::collection::btree_map("[a-z\u{e9}]{1,3}", leaf, 0..4).prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+    /// `seedc check` hashes a collection as its file streams by: read a buffer at a time,
+    /// split into blocks and runs of records in the file's order, each record's hash
+    /// taken on the core that parsed it. For any order of the records and any size of
+    /// read, that is the hash of the whole collection taken from every value at once, by
+    /// its definition (the canonical object of each key's record hash), and the hash a
+    /// lock of the older definition is compared with is that definition's too.
+    #[test]
+    fn the_streamed_collection_hash_is_that_of_the_whole_collection(
+        records in proptest::collection::btree_map("[a-z0-9\u{e9}\u{e000}\u{1f600}]{1,4}", arb_record(), 0..1300)
+            .prop_map(|m| m.into_iter().map(|(k, mut v)| { v["id"] = serde_json::json!(k); v }).collect::<Vec<_>>())
+            .prop_shuffle(),
+        read in 1u64..3000,
+    ) {
+        use proptest::{prop_assert, prop_assert_eq};
+        let keyed = || records.iter().map(|r| (r["id"].as_str().unwrap(), r));
+        let by_hand: serde_json::Map<String, serde_json::Value> =
+            keyed().map(|(k, r)| (k.to_owned(), serde_json::json!(canon::hash_value(r).to_string()))).collect();
+        let whole = canon::hash_collection(keyed());
+        prop_assert_eq!(whole, canon::hash_value(&serde_json::Value::Object(by_hand)));
+        for lock_v in [1, 2] {
+            let root = one_collection(&records, lock_v);
+            let project = Project::open(root.path()).unwrap();
+            crate::load::READ_FOR_TESTS.store(read, std::sync::atomic::Ordering::Relaxed);
+            let streamed = run(&project, Mode::Verdict);
+            crate::load::READ_FOR_TESTS.store(0, std::sync::atomic::Ordering::Relaxed);
+            let (checked, sink) = streamed.unwrap();
+            prop_assert!(!sink.has_errors(), "{:?}", sink.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
+            prop_assert!(checked.content.sources.get("data/seeds/things.json").unwrap().is_released(), "streamed, not read whole");
+            prop_assert_eq!(checked.collection_hashes.get("things"), Some(&whole));
+            if lock_v == 1 {
+                prop_assert_eq!(checked.whole_hashes.get("things"), Some(&canon::hash_collection_whole(keyed())));
+            } else {
+                prop_assert!(checked.whole_hashes.is_empty());
+            }
+        }
+    }
+}
+
+/// The editor's buffers stand for the files at their paths, and a buffer with no file
+/// behind it is a file of the content root: the check sees what the editor shows.
+#[test]
+fn the_editor_mode_checks_buffers_over_the_files() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let enemies = std::fs::read_to_string(Path::new(root).join("data/seeds/enemies.json")).unwrap();
+    let broken = enemies.replacen("\"hp\": 12,", "\"hp\": 0,", 1);
+    assert_ne!(broken, enemies);
+    let imps = r#"{"version": "1.0.0", "updated_at": "2026-01-13T00:00:00Z", "data": [{"id": "imp"}]}"#;
+    let buffers = [("data/seeds/enemies.json".to_owned(), Arc::from(broken)), ("data/seeds/./imps.json".to_owned(), Arc::from(imps))];
+    let project = Project::with_buffers(root, buffers).unwrap();
+    let (checked, sink) = run(&project, Mode::Editor).unwrap();
+    let found: Vec<(String, String)> = sink.iter().map(|d| (d.code.name().to_owned(), d.file.clone().unwrap_or_default())).collect();
+    assert!(found.contains(&("schema-violation".to_owned(), "data/seeds/enemies.json".to_owned())), "{found:?}");
+    assert!(checked.content.sources.get("data/seeds/imps.json").is_some(), "the new buffer is a file of the root: {found:?}");
+    let (_, clean) = run(&Project::open(root).unwrap(), Mode::Editor).unwrap();
+    assert!(!clean.has_errors(), "the files on disk are untouched");
+}
