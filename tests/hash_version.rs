@@ -1,13 +1,14 @@
-//! Collection hashes changed definition (`canon::HashVersion`): a seedc.lock written under
-//! the first one is still read, its version discipline enforced, and rewritten in the
-//! current definition by the next build, with nothing else changed: no spurious
-//! version-not-bumped.
+//! Collection hashes changed definition (`canon::HashVersion`): a seedc.lock and a database
+//! written under the first one are still read, their version discipline enforced, and
+//! rewritten in the current definition by the next build and the next deploy, with nothing
+//! else changed: no spurious version-not-bumped, no row rewritten, no cache flushed.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::support::Root;
+use crate::support::services::Env;
 
 /// Every collection of the sample's seed files, hashed as the first definition says (the
 /// canonical object of each key to its record).
@@ -70,4 +71,53 @@ fn a_lock_of_the_first_format_is_enforced_then_rewritten_by_build() {
     assert_eq!(build.code, 0, "{}", build.snapshot());
     assert_eq!(root.read("seedc.lock"), current);
     assert_eq!(root.seedc(&["check"]).code, 0);
+}
+
+#[test]
+fn a_database_deployed_under_the_first_definition_redeploys_writing_no_row() {
+    let Some(env) = Env::new("hashv1") else { return };
+    env.deploy(&[], 0);
+    // What the seedc before this definition left: its lock, its recorded hashes (and no
+    // column saying which definition they follow), its schema version, no build cache.
+    let whole = whole_hashes(&env.root);
+    env.root.write("seedc.lock", first_format_lock(&env.root));
+    let mut client = env.db.client();
+    for (name, hash) in &whole {
+        client.execute("UPDATE seedc.collections SET content_hash = $2 WHERE name = $1", &[name, hash]).unwrap();
+    }
+    client
+        .batch_execute(
+            "ALTER TABLE seedc.collections DROP COLUMN hash_v; DELETE FROM seedc.migrations WHERE version > 2; UPDATE seedc.schema_version SET version = 2",
+        )
+        .unwrap();
+    std::fs::remove_dir_all(env.root.file("out/.cache")).unwrap();
+    let before = env.db.all_xmins();
+
+    let report = env.deploy(&[], 0);
+    assert_eq!(report["deploy_id"], Value::Null, "no deploy record: {report}");
+    assert!(report["plan"]["collections"].as_array().unwrap().iter().all(|c| c["changed"] == false && c["inserted"] == 0), "{report}");
+    assert_eq!(report["flush"]["deploys"], serde_json::json!([]), "nothing flushed");
+    let after = env.db.all_xmins();
+    for (table, rows) in &after {
+        if table != "seedc.collections" {
+            assert_eq!(rows, &before[table], "{table} was rewritten");
+        }
+    }
+    // Only the recorded hashes were rewritten, in the current definition: the new lock's.
+    let lock: Value = serde_json::from_str(&env.root.read("seedc.lock")).unwrap();
+    assert_eq!(lock["v"], 2, "the deploy's build rewrote the lock");
+    for name in whole.keys() {
+        let (hash, v): (String, i32) = {
+            let row = client.query_one("SELECT content_hash, hash_v FROM seedc.collections WHERE name = $1", &[name]).unwrap();
+            (row.get(0), row.get(1))
+        };
+        assert_eq!((hash.as_str(), v), (lock["collections"][name]["hash"].as_str().unwrap(), 2), "{name}");
+    }
+    assert_eq!(env.db.one::<i32>("SELECT version FROM seedc.schema_version"), seedc::db::migrate::SCHEMA_VERSION);
+
+    // From then on the build cache and the recorded hashes prove a no-op without a check.
+    let after = env.db.all_xmins();
+    let again = env.deploy(&[], 0);
+    assert_eq!(again["build"]["checked"], false, "{again}");
+    assert_eq!(env.db.all_xmins(), after);
 }

@@ -33,6 +33,7 @@ impl Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0001_registry", sql: include_str!("migrations/0001_registry.sql") },
     Migration { name: "0002_drift", sql: include_str!("migrations/0002_drift.sql") },
+    Migration { name: "0003_hash_version", sql: include_str!("migrations/0003_hash_version.sql") },
 ];
 
 /// The newest version of seedc's schema this build knows: how many migrations it has.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::catalog::ident;
 use super::pg;
-use crate::json::canon::ContentHash;
+use crate::json::canon::{ContentHash, HashVersion};
 
 /// What seedc recorded about a collection at its last deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,24 +18,34 @@ pub struct StoredCollection {
     pub table: String,
     pub version: String,
     pub hash: Option<ContentHash>,
+    /// The definition `hash` follows; a hash is only ever compared with one of its own.
+    pub hash_version: HashVersion,
     pub records: i64,
     pub rows_kept: i64,
 }
 
 pub(crate) fn stored_collections(tx: &mut Transaction, schema: &str) -> Result<HashMap<String, StoredCollection>> {
+    // A schema not yet migrated (`status`, a dry run) recorded hashes of the first definition.
+    let hash_v = if super::migrate::schema_version(tx, schema)? >= 3 { "hash_v" } else { "1" };
     let rows = tx
-        .query(&format!("SELECT name, table_name, version, content_hash, records, rows_kept FROM {}.collections", ident(schema)), &[])
+        .query(
+            &format!("SELECT name, table_name, version, content_hash, records, rows_kept, {hash_v} FROM {}.collections", ident(schema)),
+            &[],
+        )
         .map_err(pg)?;
     Ok(rows
         .iter()
         .map(|r| {
             let hash: String = r.get(3);
+            // A definition this seedc does not know compares with nothing: no hash.
+            let hash_version = u32::try_from(r.get::<_, i32>(6)).ok().and_then(HashVersion::from_number);
             (
                 r.get(0),
                 StoredCollection {
                     table: r.get(1),
                     version: r.get(2),
-                    hash: ContentHash::parse(&hash),
+                    hash: hash_version.and(ContentHash::parse(&hash)),
+                    hash_version: hash_version.unwrap_or(HashVersion::CURRENT),
                     records: r.get(4),
                     rows_kept: r.get(5),
                 },
@@ -70,16 +80,25 @@ pub(crate) fn last_deploy(tx: &mut Transaction, schema: &str) -> Result<Option<L
 /// Records a collection's new version and hash (called only when they differ).
 pub(crate) fn record_collection(tx: &mut Transaction, schema: &str, name: &str, c: &StoredCollection, deploy_id: i64) -> Result<()> {
     let hash = c.hash.map(|h| h.to_string()).unwrap_or_default();
+    let hash_v = c.hash_version.number() as i32;
     tx.execute(
         &format!(
-            "INSERT INTO {}.collections AS c (name, table_name, version, content_hash, records, rows_kept, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO {}.collections AS c (name, table_name, version, content_hash, hash_v, records, rows_kept, deploy_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (name) DO UPDATE SET table_name = EXCLUDED.table_name, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
-               records = EXCLUDED.records, rows_kept = EXCLUDED.rows_kept, deploy_id = EXCLUDED.deploy_id",
+               hash_v = EXCLUDED.hash_v, records = EXCLUDED.records, rows_kept = EXCLUDED.rows_kept, deploy_id = EXCLUDED.deploy_id",
             ident(schema)
         ),
-        &[&name, &c.table, &c.version, &hash, &c.records, &c.rows_kept, &deploy_id],
+        &[&name, &c.table, &c.version, &hash, &hash_v, &c.records, &c.rows_kept, &deploy_id],
     )
     .map_err(pg)?;
+    Ok(())
+}
+
+/// Rewrites the recorded hash of an unchanged collection in another definition, and nothing
+/// else: the content it stands for, and so the rows, are those already deployed.
+pub(crate) fn restamp_collection(tx: &mut Transaction, schema: &str, name: &str, hash: &ContentHash, v: HashVersion) -> Result<()> {
+    let sql = format!("UPDATE {}.collections SET content_hash = $2, hash_v = $3 WHERE name = $1", ident(schema));
+    tx.execute(&sql, &[&name, &hash.to_string(), &(v.number() as i32)]).map_err(pg)?;
     Ok(())
 }
 

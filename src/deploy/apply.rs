@@ -11,6 +11,7 @@ use super::decide::Work;
 use super::report::summary;
 use crate::build::{Compiled, Mode};
 use crate::db::{self, STATEMENT_TIMEOUT, StoredCollection, drift, outbox, registry, rows};
+use crate::json::canon::HashVersion;
 use crate::project::config::Config;
 
 /// What every deploy that commits does, even one that writes no row: tables deployed
@@ -24,6 +25,12 @@ pub(super) fn upkeep(tx: &mut postgres::Transaction, schema: &str, content: &Con
     }
     for (collection, seq) in &work.markers {
         drift::clear_drift(tx, schema, collection, *seq)?;
+    }
+    // Recorded hashes of an older definition, of content that did not change: no row is
+    // written, and nothing is flushed.
+    for &i in &work.restamp {
+        let p = &content.collections[i];
+        registry::restamp_collection(tx, schema, p.name, &p.hash, HashVersion::CURRENT)?;
     }
     Ok(())
 }
@@ -63,6 +70,7 @@ pub(super) fn apply(
             table: p.table.to_owned(),
             version: p.version.clone(),
             hash: Some(p.hash),
+            hash_version: HashVersion::CURRENT,
             records: p.rows.len() as i64,
             rows_kept: c.kept as i64,
         };

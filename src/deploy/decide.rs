@@ -39,6 +39,9 @@ pub(crate) struct Work {
     /// Collections whose table exists without its drift triggers (deployed before drift
     /// detection, or dropped by hand): the deploy adds them.
     pub triggers: Vec<usize>,
+    /// Unchanged collections whose recorded hash is of an older definition
+    /// ([`super::inspect::recorded_now`]): the deploy rewrites it in the current one.
+    pub restamp: Vec<usize>,
 }
 
 /// Why a deploy is refused (exit 4), with nothing written.
@@ -108,6 +111,7 @@ pub(crate) fn decide(snapshot: &Snapshot, content: &Content, options: &Options) 
             table: p.table.to_owned(),
             version: p.version.clone(),
             hash: Some(p.hash),
+            hash_version: crate::json::canon::HashVersion::CURRENT,
             records: p.rows.len() as i64,
             rows_kept: diff.kept.len() as i64,
         };
@@ -117,6 +121,10 @@ pub(crate) fn decide(snapshot: &Snapshot, content: &Content, options: &Options) 
         }
         if table.triggers == Some(crate::db::Triggers::Missing) {
             work.triggers.push(i);
+        }
+        // A changed collection records its new hash anyway.
+        if !changed && snapshot.restamp.iter().any(|name| name == p.name) {
+            work.restamp.push(i);
         }
         collections.push(CollectionPlan {
             collection: p.name.to_owned(),
@@ -310,7 +318,14 @@ mod tests {
     /// A database that holds `enemies` at `version` with hash `hash` (3 records), its table
     /// `rows`, and this content's pack and manifest published.
     fn snapshot(version: &str, hash: u8, rows: Rows) -> Snapshot {
-        let recorded = StoredCollection { table: "enemies".into(), version: version.into(), hash: Some(h(hash)), records: 3, rows_kept: 0 };
+        let recorded = StoredCollection {
+            table: "enemies".into(),
+            version: version.into(),
+            hash: Some(h(hash)),
+            hash_version: crate::json::canon::HashVersion::CURRENT,
+            records: 3,
+            rows_kept: 0,
+        };
         Snapshot {
             schema_version: crate::db::migrate::SCHEMA_VERSION,
             recorded: [("enemies".to_owned(), recorded)].into(),

@@ -13,7 +13,7 @@ use rustc_hash::FxBuildHasher;
 use super::content::Content;
 use super::plan::{self, RowSource, StoredHashes};
 use crate::db::{DriftMarker, LastDeploy, StoredCollection, Triggers, catalog, drift, migrate, outbox, registry, rows};
-use crate::json::canon::{self, ContentHash};
+use crate::json::canon::{self, ContentHash, HashVersion};
 
 /// Stored rows by key: their own hash column and the hash of their data.
 pub(crate) type StoredData = HashMap<String, StoredHashes, FxBuildHasher>;
@@ -23,8 +23,12 @@ pub(crate) type StoredData = HashMap<String, StoredHashes, FxBuildHasher>;
 pub(crate) struct Snapshot {
     /// seedc's schema version (0: there is none yet, and nothing else was read).
     pub schema_version: i32,
-    /// What seedc recorded of each collection at its last deploy.
+    /// What seedc recorded of each collection at its last deploy, its hash read in the
+    /// current definition ([`recorded_now`]).
     pub recorded: HashMap<String, StoredCollection>,
+    /// The collections whose recorded hash is of an older definition and stands for this
+    /// content: a deploy rewrites it, and nothing else, if nothing else changed.
+    pub restamp: Vec<String>,
     /// What the drift triggers noted, per collection, since the last deploy.
     pub markers: HashMap<String, DriftMarker>,
     /// One per collection of the content, in its order.
@@ -85,6 +89,7 @@ pub(crate) fn inspect(tx: &mut Transaction, schema: &str, content: &Content, rea
     let have_schema = snapshot.schema_version > 0;
     if have_schema {
         snapshot.recorded = registry::stored_collections(tx, schema)?;
+        snapshot.restamp = recorded_now(&mut snapshot.recorded, content);
         snapshot.markers = drift::drift_markers(tx, schema)?;
     }
     for p in &content.collections {
@@ -148,4 +153,27 @@ fn hash_data(rows: Vec<rows::StoredRow>) -> StoredData {
             (r.id, StoredHashes { column: r.hash, data })
         })
         .collect()
+}
+
+/// Reads each recorded hash of an older definition in the current one ([`HashVersion::CURRENT`]);
+/// returns the collections whose recorded hash stands for this content. Such a hash is
+/// compared with this content's hash of its own definition (from the canonical records a
+/// deploy keeps): equal, it stands for this content's current hash; otherwise it is kept as
+/// it is, a hash this content does not have, so a changed collection still reads as changed
+/// (and the same version with other content as a rollback).
+pub(crate) fn recorded_now(recorded: &mut HashMap<String, StoredCollection>, content: &Content) -> Vec<String> {
+    let mut restamp = Vec::new();
+    for p in &content.collections {
+        let Some(b) = recorded.get_mut(p.name).filter(|b| b.hash_version != HashVersion::CURRENT) else { continue };
+        let theirs = match b.hash_version {
+            HashVersion::Whole => canon::hash_canonical_bytes_whole(p.rows.iter().map(|r| (r.id, r.canonical))),
+            HashVersion::Records => unreachable!("the current definition"),
+        };
+        if b.hash == Some(theirs) {
+            b.hash = Some(p.hash);
+            restamp.push(p.name.to_owned());
+        }
+        b.hash_version = HashVersion::CURRENT;
+    }
+    restamp
 }

@@ -184,8 +184,9 @@ fn deploy_checked(
         let report = session.report(plan, None, None, false);
         return Ok(report::done(report, sink, checked.content.sources));
     }
-    // Tables given their drift triggers count as a migration: worth a commit of their own.
-    let migrated = migrated || !work.triggers.is_empty();
+    // Tables given their drift triggers, and recorded hashes rewritten in the current
+    // definition, count as a migration: worth a commit of their own.
+    let migrated = migrated || !work.triggers.is_empty() || !work.restamp.is_empty();
 
     watchdog.disarm();
     let out = root.join(write::OUT_DIR);

@@ -30,7 +30,9 @@ impl Unchanged {
             return Ok(None);
         };
         let (config, lock) = (project.config().clone(), project.lock().clone());
-        if !config.collections.keys().all(|name| lock.collections.contains_key(name)) {
+        // A lock of an older format: the deploy's build rewrites it, and the recorded hashes.
+        let current = lock.hash_version() == crate::json::canon::HashVersion::CURRENT;
+        if !current || !config.collections.keys().all(|name| lock.collections.contains_key(name)) {
             return Ok(None);
         }
         let freeplay_at = crate::build::freeplay_time(cached.content_time);
@@ -94,7 +96,9 @@ impl Unchanged {
             let locked = self.lock.collections.get(name)?;
             let table = self.config.table(name);
             let b = recorded.collections.get(name)?;
-            if b.table != table || b.version != locked.version || b.hash != Some(locked.hash) || (b.rows_kept > 0 && prune) {
+            // A hash is compared with one of its own definition only.
+            let same_hash = b.hash_version == self.lock.hash_version() && b.hash == Some(locked.hash);
+            if b.table != table || b.version != locked.version || !same_hash || (b.rows_kept > 0 && prune) {
                 return None;
             }
             // Written outside seedc since: the stored data is compared, so check and plan.
@@ -176,7 +180,14 @@ mod tests {
             let locked = &lock.collections[name];
             let table = config.table(name).to_owned();
             recorded.tables.insert(table.clone());
-            let stored = StoredCollection { table, version: locked.version.clone(), hash: Some(locked.hash), records: 3, rows_kept: 0 };
+            let stored = StoredCollection {
+                table,
+                version: locked.version.clone(),
+                hash: Some(locked.hash),
+                hash_version: lock.hash_version(),
+                records: 3,
+                rows_kept: 0,
+            };
             recorded.collections.insert(name.clone(), stored);
         }
         recorded.packs.insert(pack.pack_hash.to_string());

@@ -343,6 +343,7 @@ mod tests {
             table: "enemies".into(),
             version: "1.0.0".into(),
             hash: Some(h(hash)),
+            hash_version: crate::json::canon::HashVersion::CURRENT,
             records,
             rows_kept,
         };
