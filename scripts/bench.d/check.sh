@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Benchmark of `seedc check`, every figure a ratio against a baseline measured in the same
-# run (issue 15's targets in brackets):
+# run (issue 15's and issue 30's targets in brackets). Every figure is taken twice, as users
+# run seedc: on a content root with its seedc.lock (written by `seedc build`, `out/` then
+# removed: every pinned collection is hashed for the version-bump rule) and on the same
+# root without one:
 #   1. on generated content (default 200k records, ~94 MB): throughput against serde_json
 #      alone parsing the same files into Values on every core (examples/parse_baseline.rs,
-#      plain serde_json with the system allocator) [>= 60%];
+#      plain serde_json with the system allocator) [>= 60%], and the locked check against
+#      the unlocked one [<= 1.15x];
 #   2. against ajv, the validator people compare us with: one node process that compiles
 #      every schema (a copy with `$id`s added, nothing else changed: ajv resolves relative
 #      `$ref`s only between schemas that carry one) and validates every file against its
 #      `$schema`, with the options of `ajv validate --spec=draft2020 -c ajv-formats
-#      --all-errors` [seedc >= 3x faster]. ajv-cli and ajv-formats are installed with npm
-#      into a temp dir; without npm the line says so;
-#   3. both cores: 2 threads against 1 (RAYON_NUM_THREADS) on the same content [<= 0.6x];
-#   4. peak RSS of check against the size of its input [<= 1.5x];
-#   5. on the sample content of this repository: the minimum of many runs, against `true`
-#      as the floor of starting a process [<= 12 ms], and 2 threads against 1 [never slower];
+#      --all-errors` [seedc >= 3x faster, with a lock too]. ajv-cli and ajv-formats are
+#      installed with npm into a temp dir; without npm the line says so;
+#   3. both cores: 2 threads against 1 (RAYON_NUM_THREADS) on the locked root [<= 0.6x];
+#   4. peak RSS of check against the size of its input, with and without the lock [<= 1.5x];
+#   5. on the sample content of this repository (which has its lock): the median and the
+#      minimum of many runs, against `true` as the floor of starting a process [median
+#      <= 10 ms], and 2 threads against 1 [never slower];
 #   6. the shipped binary (the release profile: no debuginfo): its size, and the start of
 #      `seedc --version` against `true`.
-# Wall times are medians of RUNS runs (default 10); the commands of one ratio take turns,
-# so the load of the shared machine weighs on both sides alike.
+# Wall times are medians of RUNS runs (default 10); the commands compared take turns, so the
+# load of the shared machine weighs on every side alike.
 #
 #   scripts/bench.d/check.sh
 #   RECORDS=20000 RUNS=5 scripts/bench.d/check.sh
@@ -37,15 +42,30 @@ release=$(realpath -m -- "${CARGO_TARGET_DIR:-target}")/release
 seedc=$release/seedc
 baseline=$release/examples/parse_baseline
 if [[ -n ${SEEDC_BENCH_CONTENT:-} ]]; then
-    root=$SEEDC_BENCH_CONTENT
+    source_root=$SEEDC_BENCH_CONTENT
 else
-    root=$work/content
-    "$release"/examples/gen --out "$root" --records "$records" >/dev/null 2>&1
+    source_root=$work/content
+    "$release"/examples/gen --out "$source_root" --records "$records" >/dev/null 2>&1
 fi
 export CI=1 # no progress bar in the figures
 
-# Both must succeed on this content, or the figures mean nothing.
-"$seedc" --root "$root" check -q || { echo "check: seedc check failed on the generated content" >&2; exit 1; }
+# The two roots share the files (hard links; every write seedc makes is a new file renamed
+# into place): `root` without seedc.lock, `locked` with it (the content's own, else the one
+# `seedc build` writes), neither with out/.
+root=$work/nolock
+locked=$work/locked
+cp -al -- "$source_root" "$root"
+cp -al -- "$source_root" "$locked"
+rm -rf -- "$root/seedc.lock" "$root/out" "$locked/out"
+if [[ ! -f $locked/seedc.lock ]]; then
+    "$seedc" --root "$locked" build -q >/dev/null || { echo "check: seedc build failed on the content" >&2; exit 1; }
+    rm -rf -- "$locked/out"
+fi
+
+# Every one must succeed on this content, or the figures mean nothing.
+for r in "$root" "$locked"; do
+    "$seedc" --root "$r" check -q || { echo "check: seedc check failed on $r" >&2; exit 1; }
+done
 bytes=$("$baseline" "$root" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
 
 # Prints the median wall time in nanoseconds of each command given (one shell command line
@@ -71,13 +91,14 @@ alternating_medians_ns() {
 
 q() { printf '%q' "$1"; }
 
-# The minimum wall time in nanoseconds of MIN_RUNS (default 60) runs of a program, started
-# directly, with no shell in between (hyperfine-style: hyperfine subtracts the start of its
-# shell; this has none to subtract): the figure for "how fast can it be", least disturbed
-# by the load of the machine. Leading NAME=value words are set in its environment.
-min_ns() {
+# The minimum and the median wall time in nanoseconds of MIN_RUNS (default 60) runs of a
+# program, started directly, with no shell in between (hyperfine-style: hyperfine subtracts
+# the start of its shell; this has none to subtract), on one line: the minimum is "how fast
+# can it be", least disturbed by the load of the machine; the median what a user waits.
+# Leading NAME=value words are set in its environment.
+min_median_ns() {
     python3 - "$@" <<'PY'
-import os, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 env, args = dict(os.environ), sys.argv[1:]
 while args and "=" in args[0] and not args[0].startswith("/"):
     name, value = args.pop(0).split("=", 1)
@@ -87,16 +108,20 @@ def once():
     subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter_ns() - start
 once()
-print(min(once() for _ in range(int(os.environ.get("MIN_RUNS", "60")))))
+times = [once() for _ in range(int(os.environ.get("MIN_RUNS", "60")))]
+print(min(times), int(statistics.median(times)))
 PY
 }
 
-check_cmd="$(q "$seedc") --root $(q "$root") check -q"
-{ read -r check_ns; read -r parse_ns; } < <(alternating_medians_ns "$check_cmd" "$(q "$baseline") $(q "$root")")
-awk -v b="$bytes" -v c="$check_ns" -v p="$parse_ns" -v r="$records" 'BEGIN {
+check_cmd="$(q "$seedc") --root $(q "$locked") check -q"
+nolock_cmd="$(q "$seedc") --root $(q "$root") check -q"
+{ read -r check_ns; read -r nolock_ns; read -r parse_ns; } < <(alternating_medians_ns "$check_cmd" "$nolock_cmd" "$(q "$baseline") $(q "$root")")
+awk -v b="$bytes" -v c="$check_ns" -v n="$nolock_ns" -v p="$parse_ns" -v r="$records" 'BEGIN {
     printf "check: %d records, %.1f MB of seed files and packs\n", r, b / 1e6
-    printf "check: seedc check %.0f ms = %.0f MB/s; serde_json parse alone %.0f ms = %.0f MB/s; ratio %.0f%% (target >= 60%%)\n",
-        c / 1e6, b / c * 1e3, p / 1e6, b / p * 1e3, 100 * p / c }'
+    printf "check: with seedc.lock %.0f ms = %.0f MB/s, without %.0f ms = %.0f MB/s; serde_json parse alone %.0f ms = %.0f MB/s\n",
+        c / 1e6, b / c * 1e3, n / 1e6, b / n * 1e3, p / 1e6, b / p * 1e3
+    printf "check: against the parse alone %.0f%% with the lock, %.0f%% without (target >= 60%%); with the lock %.2fx the time without (target <= 1.15x)\n",
+        100 * p / c, 100 * p / n, c / n }'
 
 # 2. ajv.
 if [[ -n ${NO_AJV:-} ]]; then
@@ -150,9 +175,10 @@ JS
     if ! bash -c "$ajv_cmd" >"$work/ajv.out" 2>&1; then
         echo "check: ajv comparison failed: ajv did not accept the content ($(tail -n 1 "$work/ajv.out"))"
     else
-        { read -r seedc_ns; read -r ajv_ns; } < <(alternating_medians_ns "$check_cmd" "$ajv_cmd")
-        awk -v s="$seedc_ns" -v a="$ajv_ns" 'BEGIN {
-            printf "check: seedc check %.0f ms, ajv %.0f ms (%s): seedc is %.2fx faster (target >= 3x)\n", s / 1e6, a / 1e6, "'"$(tail -n 1 "$work/ajv.out")"'", a / s }'
+        { read -r seedc_ns; read -r nolock_ns; read -r ajv_ns; } < <(alternating_medians_ns "$check_cmd" "$nolock_cmd" "$ajv_cmd")
+        awk -v s="$seedc_ns" -v n="$nolock_ns" -v a="$ajv_ns" 'BEGIN {
+            printf "check: seedc check %.0f ms with seedc.lock, %.0f ms without; ajv %.0f ms (%s): seedc is %.2fx faster with the lock, %.2fx without (target >= 3x)\n",
+                s / 1e6, n / 1e6, a / 1e6, "'"$(tail -n 1 "$work/ajv.out")"'", a / s, a / n }'
     fi
 fi
 
@@ -162,22 +188,26 @@ awk -v t="$two_ns" -v o="$one_ns" 'BEGIN {
     printf "check: %.0f ms on every core, %.0f ms on one thread: %.2fx (target <= 0.6x)\n", t / 1e6, o / 1e6, t / o }'
 
 # 4. Peak memory.
-/usr/bin/time -f '%M' -o "$work/rss" "$seedc" --root "$root" check -q >/dev/null 2>&1 || true
-rss_kb=$(tail -n 1 "$work/rss")
-awk -v k="$rss_kb" -v b="$bytes" 'BEGIN {
-    printf "check: peak RSS %.0f MB for %.1f MB of input: %.2fx (target <= 1.5x)\n", k * 1024 / 1e6, b / 1e6, k * 1024 / b }'
+for r in "$locked" "$root"; do
+    /usr/bin/time -f '%M' -o "$work/rss" "$seedc" --root "$r" check -q >/dev/null 2>&1 || true
+    tail -n 1 "$work/rss"
+done >"$work/rss_both"
+{ read -r rss_kb; read -r nolock_kb; } <"$work/rss_both"
+awk -v k="$rss_kb" -v n="$nolock_kb" -v b="$bytes" 'BEGIN {
+    printf "check: peak RSS %.0f MB with seedc.lock, %.0f MB without, for %.1f MB of input: %.2fx and %.2fx (target <= 1.5x)\n",
+        k * 1024 / 1e6, n * 1024 / 1e6, b / 1e6, k * 1024 / b, n * 1024 / b }'
 
 # 5. The sample content.
-sample_ns=$(min_ns "$seedc" --root . check -q)
-floor_ns=$(min_ns "$(type -P true)")
-sample_one_ns=$(min_ns RAYON_NUM_THREADS=1 "$seedc" --root . check -q)
-awk -v s="$sample_ns" -v f="$floor_ns" -v o="$sample_one_ns" 'BEGIN {
-    printf "check: sample content %.1f ms (min; `true` takes %.1f ms; target <= 12 ms); on one thread %.1f ms: %.2fx (target <= 1x)\n",
-        s / 1e6, f / 1e6, o / 1e6, s / o }'
+read -r sample_min sample_median < <(min_median_ns "$seedc" --root . check -q)
+read -r floor_min _ < <(min_median_ns "$(type -P true)")
+read -r _ sample_one < <(min_median_ns RAYON_NUM_THREADS=1 "$seedc" --root . check -q)
+awk -v s="$sample_min" -v m="$sample_median" -v f="$floor_min" -v o="$sample_one" 'BEGIN {
+    printf "check: sample content (with its lock) %.1f ms median, %.1f ms min (`true` takes %.1f ms; target: median <= 10 ms); on one thread %.1f ms median: %.2fx (target <= 1x)\n",
+        m / 1e6, s / 1e6, f / 1e6, o / 1e6, m / o }'
 
 # 6. The shipped binary.
 size=$(wc -c <"$seedc")
-version_ns=$(min_ns "$seedc" --version)
-awk -v b="$size" -v v="$version_ns" -v f="$floor_ns" 'BEGIN {
+read -r version_ns _ < <(min_median_ns "$seedc" --version)
+awk -v b="$size" -v v="$version_ns" -v f="$floor_min" 'BEGIN {
     printf "check: release binary %.1f MB (no debuginfo; `--profile release-debug` keeps line tables); `seedc --version` %.1f ms (min; `true` %.1f ms)\n",
         b / 1e6, v / 1e6, f / 1e6 }'
