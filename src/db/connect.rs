@@ -1,15 +1,16 @@
 //! Connecting to PostgreSQL: the URL's `sslmode` honoured the way libpq does (with TLS
-//! through OpenSSL), and a bounded time for everything that touches the network.
+//! through native-tls: the platform's own stack, OpenSSL on Linux, SChannel on Windows,
+//! Security.framework on macOS), and a bounded time for everything that touches the network.
 //!
 //! The `postgres` crate only knows `disable|prefer|require` and refuses the other libpq
 //! parameters, so `sslmode=verify-ca|verify-full` and `sslrootcert` are taken out of the URL
-//! here and turned into the OpenSSL verification settings.
+//! here and turned into the TLS connector's verification settings.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
-use postgres_openssl::MakeTlsConnector;
+use native_tls::{Certificate, TlsConnector};
+use postgres_native_tls::MakeTlsConnector;
 
 use crate::exit::{Exit, ExitError};
 
@@ -84,35 +85,58 @@ impl Target {
     }
 
     fn connector(&self) -> Result<MakeTlsConnector> {
-        let mut builder = SslConnector::builder(SslMethod::tls_client()).context("cannot set up TLS")?;
+        let mut builder = TlsConnector::builder();
         match self.sslmode {
             // Encryption without authentication, as libpq does without a root certificate.
-            SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => builder.set_verify(SslVerifyMode::NONE),
+            SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => {
+                builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+            }
             SslMode::VerifyCa | SslMode::VerifyFull => {
-                builder.set_verify(SslVerifyMode::PEER);
-                let root = match &self.sslrootcert {
-                    Some(path) => Some(path.clone()),
-                    None => {
-                        std::env::var("HOME").ok().map(|h| format!("{h}/.postgresql/root.crt")).filter(|p| std::path::Path::new(p).exists())
+                // As libpq: the root file named, else the user's default one if it exists,
+                // else the system's trust store. A root file is the only trust: no built-in root.
+                if let Some(path) = self.sslrootcert.clone().or_else(default_root_cert) {
+                    let unreadable = |e: String| ExitError::new(Exit::Usage, format!("cannot read sslrootcert {path}: {e}"));
+                    let pem = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+                    let certs = pem_certificates(&pem).map_err(unreadable)?;
+                    for cert in certs {
+                        builder.add_root_certificate(cert);
                     }
-                };
-                match root {
-                    Some(path) => builder
-                        .set_ca_file(&path)
-                        .map_err(|e| ExitError::new(Exit::Usage, format!("cannot read sslrootcert {path}: {e}")))?,
-                    None => builder.set_default_verify_paths().context("cannot load the system's root certificates")?,
+                    builder.disable_built_in_roots(true);
                 }
+                builder.danger_accept_invalid_hostnames(self.sslmode != SslMode::VerifyFull);
             }
         }
-        let mut connector = MakeTlsConnector::new(builder.build());
-        if self.sslmode != SslMode::VerifyFull {
-            connector.set_callback(|config, _| {
-                config.set_verify_hostname(false);
-                Ok(())
-            });
-        }
-        Ok(connector)
+        Ok(MakeTlsConnector::new(builder.build().context("cannot set up TLS")?))
     }
+}
+
+/// libpq's default root certificate file, where it exists: `~/.postgresql/root.crt`, or
+/// `%APPDATA%\postgresql\root.crt` on Windows.
+fn default_root_cert() -> Option<String> {
+    let path = if cfg!(windows) {
+        std::path::Path::new(&std::env::var_os("APPDATA")?).join("postgresql").join("root.crt")
+    } else {
+        std::path::Path::new(&std::env::var_os("HOME")?).join(".postgresql").join("root.crt")
+    };
+    path.exists().then(|| path.to_string_lossy().into_owned())
+}
+
+/// Every certificate of a PEM file (a root file may hold a chain); native-tls reads one
+/// at a time.
+fn pem_certificates(pem: &[u8]) -> std::result::Result<Vec<Certificate>, String> {
+    let text = std::str::from_utf8(pem).map_err(|_| "it is not a PEM file".to_owned())?;
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = text;
+    while let Some(begin) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let end = rest[begin..].find(END).ok_or("a certificate has no END line")? + begin + END.len();
+        certs.push(Certificate::from_pem(&rest.as_bytes()[begin..end]).map_err(|e| e.to_string())?);
+        rest = &rest[end..];
+    }
+    if certs.is_empty() {
+        return Err("it holds no PEM certificate".to_owned());
+    }
+    Ok(certs)
 }
 
 /// Opens a connection with every timeout set. Failure is a service error (exit 3).

@@ -14,6 +14,7 @@
 //! `deploy` runs 1–4 before its transaction commits and 5 after ([`Publication`]).
 //! [`verify_remote`] checks a published copy with the checks of `seedc verify`.
 
+mod crypto;
 mod profile;
 pub(crate) mod render;
 pub(crate) mod store;

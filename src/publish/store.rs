@@ -174,7 +174,10 @@ impl Store {
                 (Arc::new(fs), None)
             }
             Target::S3 { bucket, prefix } => {
-                let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry);
+                let mut b = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry)
+                    .with_crypto_provider(Arc::new(super::crypto::RustCrypto));
                 let profile = config.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).filter(|p| !p.is_empty());
                 let from_profile = match &profile {
                     Some(name) => super::profile::load(name)?,
