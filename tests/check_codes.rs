@@ -408,6 +408,21 @@ cases! {
         lock: false,
         setup: |r| std::fs::remove_file(r.file(TRAPS)).unwrap(),
     },
+    unportable_name_case => {
+        // Enemies.json beside enemies.json: one file on Windows and macOS.
+        code: "unportable-name",
+        file: "data/seeds/Enemies.json",
+        at: None,
+        lock: true,
+        setup: |r| r.write("data/seeds/Enemies.json", r.read(ENEMIES)),
+    },
+    unportable_name_device => {
+        code: "unportable-name",
+        file: "data/seeds/CON.json",
+        at: None,
+        lock: true,
+        setup: |r| r.write("data/seeds/CON.json", "{}\n"),
+    },
     io => {
         code: "io",
         file: TRAPS,

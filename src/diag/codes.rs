@@ -139,6 +139,14 @@ codes! {
     Io = "io", "a file could not be read", help: None,
         "seedc could not read a file of the content root (permissions, a broken link, or the file \
          vanished while reading).";
+    UnportableName = "unportable-name", "a file name would not survive a checkout on Windows or macOS",
+        help: Some("rename the file"),
+        "Content roots are shared through git between Linux, Windows and macOS, so seedc refuses, \
+         on every platform, the names one of them cannot hold. A name Windows reserves for a \
+         device (`CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9`, whatever the extension: \
+         `NUL.json` is `NUL`) opens the device there instead of a file. Two names that differ only \
+         in case (`Enemies.json` beside `enemies.json`) are one file on Windows and macOS, so a \
+         checkout keeps one of them and silently drops the other. The file named is not read.";
     CorruptBundle = "corrupt-bundle", "a bundle's bytes do not match the hash in its name",
         help: Some("run `seedc build` to rewrite it from the content"),
         "A bundle `out/packs/sha256/<hex>.json` is named by the SHA-256 of exactly its bytes, so \

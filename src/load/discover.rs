@@ -1,9 +1,11 @@
 //! Discovery: which files of a content root are seed files and which are packs. What
 //! cannot be listed (an unreadable directory, a name that is not UTF-8) is a diagnostic
-//! that names it, never a silently shorter list.
+//! that names it, never a silently shorter list; so is a name that would not survive a
+//! checkout on another platform (`project::names`), which is then not read.
 
 use super::{PACKS_DIR, SEEDS_DIR};
 use crate::diag::{Code, Diagnostic};
+use crate::project::names;
 use crate::project::tree::Tree;
 
 /// The input files of a content root, as sorted relative paths.
@@ -34,9 +36,36 @@ fn list_json(tree: &Tree, dir: &str, nested_pack: bool, problems: &mut Vec<Diagn
             return out;
         }
     };
+    // Names another spelling is kept for, on a case-insensitive file system.
+    let collisions = names::case_collisions(entries.iter().filter(|e| e.utf8).map(|e| e.name.as_str()));
+    for (name, kept) in &collisions {
+        problems.push(
+            Diagnostic::error(
+                Code::UnportableName,
+                format!("`{name}` and `{kept}` differ only in case: on Windows and macOS they are one file"),
+            )
+            .in_file(format!("{dir}/{name}")),
+        );
+    }
+    let collided: Vec<String> = collisions.iter().map(|(name, _)| (*name).to_owned()).collect();
     for entry in entries {
         let name = entry.name;
         let rel = format!("{dir}/{name}");
+        if collided.contains(&name) {
+            continue;
+        }
+        if entry.utf8 && names::is_reserved(&name) && (entry.is_dir || name.ends_with(".json")) {
+            problems.push(
+                Diagnostic::error(
+                    Code::UnportableName,
+                    format!(
+                        "`{name}` is a device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with any extension), never a file there"
+                    ),
+                )
+                .in_file(rel),
+            );
+            continue;
+        }
         if !entry.utf8 {
             if entry.is_dir || name.ends_with(".json") {
                 problems.push(

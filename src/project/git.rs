@@ -4,17 +4,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
-use super::path::{Entry, ReadError, name_text, normalize};
+use super::path::{Entry, ReadError, bytes_text, normalize};
 
 /// A path of `git ls-tree -z` as text: exact when it is UTF-8, else each component as
-/// [`name_text`] writes it, the components that are not UTF-8 noted in `not_utf8`.
+/// [`bytes_text`] writes it, the components that are not UTF-8 noted in `not_utf8`.
 fn git_path(path: &[u8], not_utf8: &mut HashSet<String>) -> String {
     if let Ok(path) = std::str::from_utf8(path) {
         return path.to_owned();
@@ -24,8 +23,8 @@ fn git_path(path: &[u8], not_utf8: &mut HashSet<String>) -> String {
         if !text.is_empty() {
             text.push('/');
         }
-        let (name, utf8) = name_text(std::ffi::OsStr::from_bytes(part));
-        text.push_str(&name);
+        let utf8 = std::str::from_utf8(part).is_ok();
+        text.push_str(&bytes_text(part));
         if !utf8 {
             not_utf8.insert(text.clone());
         }
@@ -45,7 +44,7 @@ pub(crate) struct GitTree {
     pub(super) rev: String,
     files: BTreeMap<String, Blob>,
     /// The paths (of files and of directories) whose last component is not UTF-8, as
-    /// [`name_text`] writes them: listed as such, as a directory's are, never read.
+    /// [`bytes_text`] writes them: listed as such, as a directory's are, never read.
     not_utf8: HashSet<String>,
     batch: Mutex<Option<Batch>>,
     repo_dir: PathBuf,

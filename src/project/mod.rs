@@ -6,6 +6,7 @@ pub(crate) mod atomic;
 pub mod config;
 mod git;
 pub mod lock;
+pub(crate) mod names;
 pub mod path;
 pub mod tree;
 

@@ -2,7 +2,6 @@
 //! entry, why a file was not read, a file name as text, and a relative path resolved.
 
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 
 /// One entry of a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,9 +25,12 @@ pub enum ReadError {
     /// Over `limit` bytes; `size` is the whole size when it is known.
     #[error("it is over the limit of {limit} bytes")]
     TooLarge { limit: u64, size: Option<u64> },
-    /// A symlink (or a path with `..`) that leads out of the content root.
+    /// A symlink, junction (or a path with `..`) that leads out of the content root.
     #[error("it resolves outside the content root")]
     Outside,
+    /// A name Windows reserves for a device, such as `CON` or `NUL.json`.
+    #[error("{0:?} is a device name on Windows, never a file there")]
+    Reserved(String),
 }
 
 impl ReadError {
@@ -37,21 +39,26 @@ impl ReadError {
     }
 }
 
-/// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN`.
+/// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN` (of its
+/// bytes on Unix; of its WTF-8 form on Windows, where a name is UTF-16 that may hold an
+/// unpaired surrogate).
 pub fn name_text(name: &std::ffi::OsStr) -> (String, bool) {
     match name.to_str() {
         Some(s) => (s.to_owned(), true),
-        None => {
-            let mut out = String::new();
-            for chunk in name.as_bytes().utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            (out, false)
+        None => (bytes_text(name.as_encoded_bytes()), false),
+    }
+}
+
+/// Bytes as text, each byte that is not part of valid UTF-8 written `\xNN`.
+pub(crate) fn bytes_text(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
         }
     }
+    out
 }
 
 /// Resolves `.` and `..` in a relative path; `None` if it leaves the root.

@@ -6,17 +6,20 @@
 //! what an editor, a sync tool or a hostile pull request can leave in a directory: only
 //! regular files are read (a FIFO would block, a device never end), every read stops at
 //! its limit while reading (a size from `stat` can lie), nothing that resolves outside the
-//! root is opened, and a walk visits each directory once (symlink loops).
+//! root is opened, and a walk visits each directory once (symlink loops, and junctions on
+//! Windows). It is portable: a directory's identity is (device, inode) on Unix and (volume,
+//! file index) on Windows, a junction or symlink is resolved before the root check on
+//! both, and a name Windows reserves for a device (`names.rs`) is never opened.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::git::GitTree;
+use super::names;
 pub use super::path::{Entry, ReadError, name_text, normalize};
 
 /// A content root: the files of a directory or of a git revision, with in-memory buffers
@@ -36,7 +39,9 @@ enum Source {
 }
 
 /// What kind of file a file type is, for messages; None for a regular file or directory.
+#[cfg(unix)]
 fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
     if t.is_fifo() {
         Some("FIFO (named pipe)")
     } else if t.is_char_device() {
@@ -50,6 +55,50 @@ fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
     } else {
         Some("special file")
     }
+}
+
+/// What kind of file a file type is, for messages; None for a regular file or directory.
+/// Windows has no FIFOs or devices in a directory (its devices are names, refused before
+/// this); anything else is named as such.
+#[cfg(not(unix))]
+fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
+    if t.is_file() || t.is_dir() { None } else { Some("special file") }
+}
+
+/// Opens a file for reading. On Unix without blocking: a FIFO swapped in after the type
+/// check must not block the open; its type is checked again on the open file.
+fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+/// What tells two directories apart, so a walk visits each once: (device, inode) on Unix;
+/// on Windows (volume serial, file index) through `same_file::Handle` (std keeps those
+/// behind an unstable API), which holds the directory open while the walk runs.
+#[cfg(unix)]
+type DirIdentity = (u64, u64);
+#[cfg(windows)]
+type DirIdentity = same_file::Handle;
+
+#[cfg(unix)]
+fn dir_identity(path: &Path) -> io::Result<DirIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+#[cfg(windows)]
+fn dir_identity(path: &Path) -> io::Result<DirIdentity> {
+    same_file::Handle::from_path(path)
+}
+
+/// `rel` (`/`-separated) under `root`, joined a component at a time: a verbatim Windows
+/// root (`\\?\C:\...`) takes no `/`.
+fn on_disk(root: &Path, rel: &str) -> PathBuf {
+    rel.split('/').filter(|c| !c.is_empty()).fold(root.to_path_buf(), |path, c| path.join(c))
 }
 
 /// Reads at most `limit` bytes; one more means the file is over it.
@@ -143,7 +192,7 @@ impl Tree {
         match &self.source {
             Source::Dir(root) => {
                 let canonical_root = std::fs::canonicalize(root)?;
-                let path = std::fs::canonicalize(root.join(dir))?;
+                let path = std::fs::canonicalize(on_disk(root, dir))?;
                 if !path.starts_with(&canonical_root) {
                     return Err(io::Error::other(format!("{dir} resolves outside the content root")));
                 }
@@ -154,21 +203,22 @@ impl Tree {
     }
 
     /// Every file below `dir`, recursively, as relative paths, sorted. Each directory is
-    /// visited once (by device and inode), so symlink loops end; a directory that resolves
-    /// outside the root, or a name that is not UTF-8, is an error that names it.
+    /// visited once (by its identity: device and inode, or volume and file index), so
+    /// symlink and junction loops end; a directory that resolves outside the root, a name
+    /// that is not UTF-8 or that Windows reserves for a device, is an error that names it.
     pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
         let canonical_root = match &self.source {
             Source::Dir(root) => Some(std::fs::canonicalize(root)?),
             Source::Git(_) => None,
         };
-        let mut visited: HashSet<(u64, u64)> = HashSet::new();
+        let mut visited: HashSet<DirIdentity> = HashSet::new();
         let mut pending = vec![dir.to_owned()];
         while let Some(d) = pending.pop() {
             let buffered = self.buffered_entries(&d).next().is_some();
             let mut entries = match (&self.source, &canonical_root) {
                 (Source::Dir(root), Some(canonical_root)) => {
-                    let path = match std::fs::canonicalize(root.join(&d)) {
+                    let path = match std::fs::canonicalize(on_disk(root, &d)) {
                         Ok(p) => Some(p),
                         Err(e) if e.kind() == io::ErrorKind::NotFound && (buffered || d == dir) => None,
                         Err(e) => return Err(io::Error::new(e.kind(), format!("{d}: {e}"))),
@@ -179,8 +229,8 @@ impl Tree {
                             if !path.starts_with(canonical_root) {
                                 return Err(io::Error::other(format!("{d} resolves outside the content root")));
                             }
-                            let meta = std::fs::metadata(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?;
-                            if !visited.insert((meta.dev(), meta.ino())) {
+                            let identity = dir_identity(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?;
+                            if !visited.insert(identity) {
                                 continue;
                             }
                             dir_entries(&path).map_err(|e| io::Error::new(e.kind(), format!("{d}: {e}")))?
@@ -203,6 +253,9 @@ impl Tree {
                 if !e.utf8 {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: the file name is not valid UTF-8")));
                 }
+                if names::is_reserved(&e.name) {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: {}", ReadError::Reserved(e.name.clone()))));
+                }
                 if e.is_dir { pending.push(rel) } else { out.push(rel) }
             }
         }
@@ -218,7 +271,7 @@ impl Tree {
             return Ok(true);
         }
         match &self.source {
-            Source::Dir(root) => match std::fs::metadata(root.join(rel)) {
+            Source::Dir(root) => match std::fs::metadata(on_disk(root, rel)) {
                 Ok(_) => Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e),
@@ -232,18 +285,22 @@ impl Tree {
             return true;
         }
         match &self.source {
-            Source::Dir(root) => root.join(rel).is_file(),
+            Source::Dir(root) => names::reserved_component(rel).is_none() && on_disk(root, rel).is_file(),
             Source::Git(_) => self.exists(rel).unwrap_or(false),
         }
     }
 
     /// Opens a regular file of a directory tree for reading, after making sure it is one
     /// and lies inside the root: a FIFO is never opened for reading without O_NONBLOCK, and
-    /// its type is checked again on the open file.
+    /// its type is checked again on the open file; a name Windows reserves for a device is
+    /// refused before anything is opened (there, it would open the device).
     pub fn open_regular(root: &Path, rel: &str) -> Result<std::fs::File, ReadError> {
+        if let Some(name) = names::reserved_component(rel) {
+            return Err(ReadError::Reserved(name.to_owned()));
+        }
         let canonical_root = std::fs::canonicalize(root)?;
         let path = match normalize(rel) {
-            Some(rel) => std::fs::canonicalize(root.join(rel))?,
+            Some(rel) => std::fs::canonicalize(on_disk(root, &rel))?,
             None => return Err(ReadError::Outside),
         };
         if !path.starts_with(&canonical_root) {
@@ -252,7 +309,7 @@ impl Tree {
         if let Some(kind) = special_kind(std::fs::metadata(&path)?.file_type()) {
             return Err(ReadError::NotRegular(kind));
         }
-        let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&path)?;
+        let file = open_nonblocking(&path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
             return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a directory").into());
@@ -266,6 +323,9 @@ impl Tree {
     /// A file's bytes, at most `limit` of them (counted while reading: a size from `stat`
     /// can lie, as a device's does).
     pub fn read_limited(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        if let Some(name) = names::reserved_component(rel) {
+            return Err(ReadError::Reserved(name.to_owned()));
+        }
         if let Some(text) = self.buffer(rel) {
             let size = text.len() as u64;
             return if size > limit { Err(ReadError::TooLarge { limit, size: Some(size) }) } else { Ok(text.as_bytes().to_vec()) };
