@@ -2,6 +2,7 @@
 
 // Checking a large root allocates and frees millions of small JSON values from every
 // core; mimalloc does that markedly faster than glibc's malloc (see scripts/bench check).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
