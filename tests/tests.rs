@@ -26,3 +26,4 @@ mod lsp_support;
 mod migrations;
 mod publish;
 mod tidy;
+mod windows;
