@@ -7,20 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::services::required as need;
 use crate::support::{Root, repo, seedc_cmd};
-
-/// `Some(())` when the test can go on; a missing tool fails under scripts/test.
-fn need(ok: bool, what: &str) -> Option<()> {
-    if ok {
-        return Some(());
-    }
-    if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() {
-        panic!("{what}, and scripts/test requires it");
-    }
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "skipping: {what} (scripts/test installs it)");
-    None
-}
 
 fn on_path(tool: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())

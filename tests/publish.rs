@@ -26,11 +26,7 @@ enum Remote {
 impl Remote {
     /// A fresh prefix of the test bucket, or None (skipped) without the S3 server.
     fn s3() -> Option<Remote> {
-        let Ok(endpoint) = std::env::var("SEEDC_S3_ENDPOINT") else {
-            assert!(std::env::var_os("SEEDC_REQUIRE_SERVICES").is_none(), "SEEDC_S3_ENDPOINT must be set: run the suite with scripts/test");
-            let _ = writeln!(std::io::stderr(), "skipping: no SEEDC_S3_ENDPOINT (run scripts/test for the full suite)");
-            return None;
-        };
+        let endpoint = crate::support::services::required_var("SEEDC_S3_ENDPOINT")?;
         let bucket = std::env::var("SEEDC_S3_BUCKET").unwrap_or_else(|_| "seedc-test".to_owned());
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

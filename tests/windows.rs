@@ -11,22 +11,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::services::Env;
+use crate::support::services::{Env, required_var};
 use crate::support::{Root, Run, seedc_cmd};
 
 /// The loader and the .exe, or None (skip) outside `scripts/test`.
 fn wine() -> Option<(String, String)> {
-    match (std::env::var("SEEDC_WINE"), std::env::var("SEEDC_WINE_EXE")) {
-        (Ok(wine), Ok(exe)) => Some((wine, exe)),
-        _ if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() => {
-            panic!("SEEDC_WINE and SEEDC_WINE_EXE must be set: scripts/test cross-builds seedc.exe with scripts/windows")
-        }
-        _ => {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "skipping: no SEEDC_WINE_EXE (run scripts/test for the Windows tests)");
-            None
-        }
-    }
+    Some((required_var("SEEDC_WINE")?, required_var("SEEDC_WINE_EXE")?))
 }
 
 /// Which binary runs.

@@ -17,32 +17,37 @@ use serde_json::Value;
 
 use super::{Root, Run};
 
-/// Connection URLs of the test services. Under `scripts/test` (SEEDC_REQUIRE_SERVICES=1)
-/// a missing service fails the test; elsewhere the test is skipped with a message.
-pub(crate) fn services() -> Option<(String, String)> {
-    let db = std::env::var("DATABASE_URL").ok();
-    let redis = std::env::var("REDIS_URL").ok();
-    match (db, redis) {
-        (Some(db), Some(redis)) => Some((db, redis)),
-        _ if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() => {
-            panic!("DATABASE_URL and REDIS_URL must be set: run the suite with scripts/test")
-        }
-        _ => {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "skipping: no DATABASE_URL/REDIS_URL (run scripts/test for the full suite)");
-            None
-        }
+/// The one rule for what a test needs from outside (a service, a tool, Wine): `Some(())`
+/// when `ok`; else, under `scripts/test` (SEEDC_REQUIRE_SERVICES=1), the test fails naming
+/// `what` is missing, and elsewhere it is skipped with a message.
+pub(crate) fn required(ok: bool, what: &str) -> Option<()> {
+    if ok {
+        return Some(());
     }
+    if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() {
+        panic!("{what}: run the suite with scripts/test, which provides it");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipping: {what} (run scripts/test for the full suite)");
+    None
 }
 
-/// A variable `scripts/services` exports; None (skip) outside `scripts/test`.
+/// An environment variable `scripts/test` exports, under [`required`]'s rule.
+pub(crate) fn required_var(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok();
+    required(value.is_some(), &format!("{name} is not set"))?;
+    value
+}
+
+/// Connection URLs of the test services, under [`required`]'s rule.
+pub(crate) fn services() -> Option<(String, String)> {
+    Some((required_var("DATABASE_URL")?, required_var("REDIS_URL")?))
+}
+
+/// A variable `scripts/services` exports, once the services are there.
 pub(crate) fn service_var(name: &str) -> Option<String> {
     services()?;
-    match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var_os("SEEDC_REQUIRE_SERVICES").is_some() => panic!("{name} must be set: run the suite with scripts/test"),
-        Err(_) => None,
-    }
+    required_var(name)
 }
 
 /// A database of the test's own, dropped (with its connections) at the end.
