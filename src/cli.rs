@@ -51,6 +51,8 @@ pub(crate) enum Command {
     Flush(ServiceArgs),
     /// Does the database mirror the content root? (drift, versions, pending flushes); writes nothing
     Status(StatusArgs),
+    /// Show a saved deploy plan (deploy --dry-run --save-plan) for review; needs no database
+    Show(ShowArgs),
     /// Balance diff between two content roots or git revisions
     Diff(DiffArgs),
     /// Write the JSON Schemas of seedc's own formats
@@ -153,6 +155,22 @@ pub(crate) struct DeployArgs {
     /// other content) on purpose; recorded as a rollback
     #[arg(long)]
     pub allow_rollback: bool,
+    /// With --dry-run: save the plan to FILE, bound to the database and content it was made
+    /// against, for `seedc show` and `seedc deploy --plan`
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub save_plan: Option<PathBuf>,
+    /// Apply exactly this saved plan, or refuse (exit 4, nothing written) if anything it was
+    /// made against has changed; its options (dates, --no-prune, --full, --allow-rollback)
+    /// are the plan's
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "dates", "days", "no_prune", "full", "allow_rollback"])]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ShowArgs {
+    /// The plan file (written by `seedc deploy --dry-run --save-plan FILE`)
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -25,5 +25,6 @@ mod lsp_stdio;
 mod lsp_support;
 mod migrations;
 mod publish;
+mod saved_plans;
 mod tidy;
 mod windows;

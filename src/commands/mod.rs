@@ -14,6 +14,7 @@ mod lsp;
 mod man;
 mod publish;
 mod schema;
+mod show;
 mod status;
 mod verify;
 
@@ -28,8 +29,8 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
     let root = &cli.global.root;
     // Formats a command's report does not have are refused before any work.
     match printer.format {
-        Format::Markdown if !matches!(cli.command, Command::Diff(_)) => {
-            return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff`"));
+        Format::Markdown if !matches!(cli.command, Command::Diff(_) | Command::Show(_)) => {
+            return Err(ExitError::new(Exit::Usage, "--format markdown is only for `seedc diff` and `seedc show`"));
         }
         Format::Sarif | Format::Gitlab if !matches!(cli.command, Command::Check | Command::Build(_)) => {
             return Err(ExitError::new(Exit::Usage, "--format sarif and --format gitlab are for `seedc check` and `seedc build`"));
@@ -47,6 +48,7 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Flush(args) => flush::run(&Project::open(root)?, args, printer),
         Command::Publish(args) => publish::run(&Project::open(root)?, args, printer),
         Command::Status(args) => status::run(root, args, printer),
+        Command::Show(args) => show::run(args, printer),
         Command::Init(args) => init::run(root, args, printer),
         Command::Completions(args) => completions::run(args, printer),
         Command::Man(args) => man::run(args, printer),

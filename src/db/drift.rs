@@ -75,7 +75,7 @@ pub(crate) fn mark_deploy(tx: &mut Transaction) -> Result<()> {
 }
 
 /// What the drift triggers noted of one collection since the last deploy repaired it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DriftMarker {
     /// Bumped by every statement: a deploy clears only the marker it read.
     #[serde(skip)]

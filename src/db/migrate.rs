@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0001_registry", sql: include_str!("migrations/0001_registry.sql") },
     Migration { name: "0002_drift", sql: include_str!("migrations/0002_drift.sql") },
     Migration { name: "0003_hash_version", sql: include_str!("migrations/0003_hash_version.sql") },
+    Migration { name: "0004_identity", sql: include_str!("migrations/0004_identity.sql") },
 ];
 
 /// The newest version of seedc's schema this build knows: how many migrations it has.

@@ -55,7 +55,7 @@ pub(crate) fn stored_collections(tx: &mut Transaction, schema: &str) -> Result<H
 }
 
 /// The last deploy recorded: id, time (UTC) and content version.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LastDeploy {
     pub id: i64,
     pub at: String,
@@ -161,23 +161,52 @@ pub(crate) fn next_deploy_id(tx: &mut Transaction, schema: &str) -> Result<i64> 
     Ok(tx.query_one("SELECT nextval($1::text::regclass)", &[&seq]).map_err(pg)?.get(0))
 }
 
-/// Records a deploy; `rollback` when it deployed an older version on purpose.
-pub(crate) fn record_deploy(
-    tx: &mut Transaction,
-    schema: &str,
-    id: i64,
-    project: &str,
-    content_version: &str,
-    summary: &Value,
-    rollback: bool,
-) -> Result<()> {
+/// A deploy's record: what it deployed, and the saved plan it applied, if any.
+pub(crate) struct DeployRecord<'a> {
+    pub id: i64,
+    pub project: &'a str,
+    pub content_version: &'a str,
+    pub summary: &'a Value,
+    /// It deployed an older version on purpose.
+    pub rollback: bool,
+    /// The digest of the saved plan it applied.
+    pub plan: Option<&'a str>,
+}
+
+/// Records a deploy.
+pub(crate) fn record_deploy(tx: &mut Transaction, schema: &str, d: &DeployRecord) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary, rollback) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO {}.deploys (id, project, content_version, seedc_version, summary, rollback, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             ident(schema)
         ),
-        &[&id, &project, &content_version, &env!("CARGO_PKG_VERSION"), &Json(summary), &rollback],
+        &[&d.id, &d.project, &d.content_version, &env!("CARGO_PKG_VERSION"), &Json(d.summary), &d.rollback, &d.plan],
     )
     .map_err(pg)?;
     Ok(())
+}
+
+/// The database's identity ([`super::migrate`]'s `0004_identity`), None before that migration.
+pub(crate) fn database_id(tx: &mut Transaction, schema: &str) -> Result<Option<String>> {
+    if super::migrate::schema_version(tx, schema)? < 4 {
+        return Ok(None);
+    }
+    Ok(tx.query_opt(&format!("SELECT id FROM {}.identity", ident(schema)), &[]).map_err(pg)?.map(|r| r.get(0)))
+}
+
+/// The deploy that applied the saved plan of this digest, if one did.
+pub(crate) fn deploy_of_plan(tx: &mut Transaction, schema: &str, digest: &str) -> Result<Option<LastDeploy>> {
+    if super::migrate::schema_version(tx, schema)? < 4 {
+        return Ok(None);
+    }
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT id, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), content_version, rollback FROM {}.deploys WHERE plan = $1 ORDER BY id LIMIT 1",
+                ident(schema)
+            ),
+            &[&digest],
+        )
+        .map_err(pg)?;
+    Ok(row.map(|r| LastDeploy { id: r.get(0), at: r.get(1), content_version: r.get(2), rollback: r.get(3) }))
 }

@@ -1,7 +1,7 @@
 //! Apply: writing a decided plan in the deploy's transaction: the drift triggers a table
 //! lacks and the drift markers the plan repairs ([`upkeep`]), then changed rows (COPY into
 //! a stage, then merge), packs, manifests, the deploy record and the outbox row of its
-//! cache flush ([`apply`]).
+//! cache flush, and the digest of the saved plan it applied ([`apply`]).
 
 use anyhow::Result;
 
@@ -44,6 +44,7 @@ pub(super) fn apply(
     plan: &Plan,
     work: &Work,
     deploy_id: i64,
+    saved: Option<&str>,
     watchdog: &db::Watchdog,
 ) -> Result<()> {
     let schema = config.deploy.schema.as_str();
@@ -104,15 +105,15 @@ pub(super) fn apply(
         };
         registry::insert_manifest(tx, schema, &row, deploy_id)?;
     }
-    registry::record_deploy(
-        tx,
-        schema,
-        deploy_id,
-        &config.project.name,
-        &plan.content_version,
-        &summary(plan),
-        !plan.rollbacks.is_empty(),
-    )?;
+    let record = registry::DeployRecord {
+        id: deploy_id,
+        project: &config.project.name,
+        content_version: &plan.content_version,
+        summary: &summary(plan),
+        rollback: !plan.rollbacks.is_empty(),
+        plan: saved,
+    };
+    registry::record_deploy(tx, schema, &record)?;
     let mut keys: Vec<String> = plan.changed_collections().flat_map(|c| config.cache_keys(&c.collection)).collect();
     if !keys.is_empty() {
         keys.sort();

@@ -312,6 +312,8 @@ mod tests {
             details: true,
             on_timeout: |_| {},
             publish: None,
+            environment: None,
+            saved: crate::deploy::Saved::No,
         }
     }
 

@@ -24,9 +24,10 @@ mod noop;
 pub(crate) mod plan;
 pub(crate) mod render;
 mod report;
+pub mod saved;
 mod session;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -41,7 +42,8 @@ use crate::project::Project;
 use content::{CheckedRoot, Content, check};
 use inspect::Reads;
 use noop::Unchanged;
-pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report, Rollback};
+pub use report::{CollectionPlan, Counts, Op, Outcome, Plan, RecordChange, Report, Rollback, SavedRef};
+pub use saved::SavedPlan;
 use session::{DeploySession, begin};
 
 /// What the user asked for.
@@ -67,6 +69,28 @@ pub struct Options {
     /// Where to publish `out/` (`[publish] url`): bundles and manifests before COMMIT,
     /// `index.json` after it.
     pub publish: Option<crate::publish::Options>,
+    /// The named environment of seedc.toml this deploy is for (`--env`); a saved plan
+    /// records it.
+    pub environment: Option<String>,
+    /// Save the plan of a dry run, or apply a saved plan.
+    pub saved: Saved,
+}
+
+/// What a deploy does with a saved plan ([`saved`]).
+#[derive(Debug, Clone, Default)]
+pub enum Saved {
+    #[default]
+    No,
+    /// `--dry-run --save-plan FILE`.
+    Save(PathBuf),
+    /// `--plan FILE`: apply exactly this plan, or refuse.
+    Apply(Box<SavedPlan>),
+}
+
+impl Saved {
+    fn any(&self) -> bool {
+        !matches!(self, Saved::No)
+    }
 }
 
 pub fn application_name() -> String {
@@ -95,14 +119,25 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     let root = project.root().ok_or_else(|| anyhow::anyhow!("a deploy needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
     // Inputs a clean build has already checked need no new check to prove a no-op.
-    let unchanged = if options.details || options.full { None } else { Unchanged::load(project, &fingerprint, options)? };
+    // A saved plan binds rows, which the shortcut never reads.
+    let unchanged =
+        if options.details || options.full || options.saved.any() { None } else { Unchanged::load(project, &fingerprint, options)? };
+    // The memo stands for unchanged records wherever the plan reads them, the field-level
+    // changes of a saved plan included; only plain `-v` parses every record.
+    let use_memo = !options.details || options.saved.any();
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
-        None => match check(project, &fingerprint, !options.details, "deploy")? {
+        None => match check(project, &fingerprint, use_memo, "deploy")? {
             Ok(c) => Start::Checked(Box::new(c)),
             Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
         },
     };
+    // A plan made for other content or another environment is refused before connecting.
+    if let (Saved::Apply(saved), Start::Checked(c)) = (&options.saved, &start) {
+        saved::stale::environment(saved, options.environment.as_deref())?;
+        let compiled = crate::build::compile(&c.checked, &options.build.dates)?;
+        saved::stale::content(saved, &content::Content::new(&c.checked, Some(&compiled), c.known.as_ref()))?;
+    }
     if !options.dry_run && options.cache.is_none() {
         return Err(ExitError::new(
             Exit::Usage,
@@ -144,7 +179,7 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
                 return Ok(report::done(report, sink, sources));
             }
             // Something differs from what the database holds: this deploy writes, so check.
-            match check(project, &fingerprint, !options.details, "deploy")? {
+            match check(project, &fingerprint, use_memo, "deploy")? {
                 Ok(c) => c,
                 Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
             }
@@ -169,19 +204,44 @@ fn deploy_checked(
     let Some((mut tx, watchdog)) = begin(&mut session.db, &schema, options)? else {
         return Err(session.lock_busy(options));
     };
+    // Before migrating, which may give the database its identity.
+    let database = match &options.saved {
+        Saved::Apply(saved) => {
+            saved::stale::database(saved, &mut tx, &schema)?;
+            None
+        }
+        Saved::Save(_) => db::registry::database_id(&mut tx, &schema)?,
+        Saved::No => None,
+    };
     let migrated = if options.dry_run { false } else { migrate::migrate(&mut tx, &schema)? };
     let snapshot = inspect::inspect(&mut tx, &schema, &content, Reads::Deploy { prune: options.prune, full: options.full })?;
     let decide::Decision { mut plan, work } = decide::decide(&snapshot, &content, options).map_err(decide::Refusal::into_error)?;
-    drop(snapshot);
     if options.details {
         let collections = content.collections.iter().zip(&mut plan.collections).zip(work.diffs.iter().zip(&work.table_exists));
         for ((p, c), (diff, exists)) in collections {
             fields::fill(&mut tx, p, diff, *exists, &mut c.changes)?;
         }
     }
+    let bound = if options.saved.any() { Some(saved::bind_rows(&mut tx, &snapshot.recorded, &content, &work)?) } else { None };
+    let last_deploy = snapshot.last_deploy.clone();
+    drop(snapshot);
+    let mut saved_ref = None;
+    match (&options.saved, bound) {
+        (Saved::Apply(saved), Some(bound)) => {
+            saved::stale::rows(saved, &bound, &plan, &content)?;
+            saved_ref = Some(SavedRef { digest: saved.digest.clone(), file: None });
+        }
+        (Saved::Save(path), Some(bound)) if options.dry_run => {
+            let made = saved::SavedPlan::made(options, database, &schema, last_deploy, &content, &plan, bound)?;
+            made.write(path)?;
+            saved_ref = Some(SavedRef { digest: made.digest, file: Some(path.display().to_string()) });
+        }
+        _ => {}
+    }
     if options.dry_run {
         tx.rollback().map_err(pg)?;
-        let report = session.report(plan, None, None, false);
+        let mut report = session.report(plan, None, None, false);
+        report.saved_plan = saved_ref;
         return Ok(report::done(report, sink, checked.content.sources));
     }
     // Tables given their drift triggers, and recorded hashes rewritten in the current
@@ -218,7 +278,8 @@ fn deploy_checked(
             if migrated || !work.markers.is_empty() { tx.commit() } else { tx.rollback() }.map_err(pg)?;
         } else {
             let id = registry::next_deploy_id(&mut tx, &schema)?;
-            apply::apply(&mut tx, &checked.config, &compiled, &content, &plan, &work, id, watchdog)?;
+            let digest = saved_ref.as_ref().map(|s| s.digest.as_str());
+            apply::apply(&mut tx, &checked.config, &compiled, &content, &plan, &work, id, digest, watchdog)?;
             watchdog.arm(&committing, STATEMENT_TIMEOUT);
             tx.commit()
                 .map_err(|e| ExitError::new(Exit::Service, format!("the commit failed: {}; nothing was committed", db::error_text(&e))))?;
@@ -238,6 +299,7 @@ fn deploy_checked(
     std::thread::spawn(move || drop((checked, known)));
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
     let mut report = session.report(plan, Some(build), deploy_id, migrated);
+    report.saved_plan = saved_ref;
     if let Some(publication) = &mut publication {
         // Committed: like a pending flush, a step after the commit is left to finish (exit 5),
         // never exit 3, which says nothing was committed.

@@ -1,7 +1,7 @@
 //! Renders a deploy's [`Report`]: the plan for people (with `-v`, record and field
 //! changes), the one-line outcome, the `--format github` notice and the JSON object.
 
-use super::{CollectionPlan, Op, RecordChange, Report};
+use super::{CollectionPlan, Op, Plan, RecordChange, Report};
 use crate::report::{Render, Style, plural, shown, shown_json};
 
 /// `{"deploy": ...}` under `--format json`.
@@ -15,8 +15,7 @@ pub(crate) fn github(report: &Report) -> String {
 }
 
 /// The plan, one line per collection; `details` (`-v`) adds each record and field change.
-pub(crate) fn plan(report: &Report, details: bool) -> String {
-    let plan = &report.plan;
+pub(crate) fn plan(plan: &Plan, details: bool) -> String {
     let width = plan.collections.iter().map(|c| shown(&c.collection).to_string().chars().count()).max().unwrap_or(0);
     let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
     for c in &plan.collections {
@@ -87,7 +86,14 @@ fn version_change(c: &CollectionPlan) -> String {
 pub(crate) fn outcome(report: &Report) -> String {
     let plan = &report.plan;
     if plan.dry_run {
-        return "dry run: nothing was written".to_owned();
+        return match &report.saved_plan {
+            Some(saved) => format!(
+                "dry run: nothing was written; plan saved to {} ({})",
+                shown(saved.file.as_deref().unwrap_or_default()),
+                saved.digest
+            ),
+            None => "dry run: nothing was written".to_owned(),
+        };
     }
     let mut text = match report.deploy_id {
         None => "nothing to deploy: the database already holds this content".to_owned(),
@@ -95,6 +101,9 @@ pub(crate) fn outcome(report: &Report) -> String {
             let n = plan.changed_collections().count();
             let drifted: usize = plan.collections.iter().map(|c| c.drifted).sum();
             let mut text = format!("deployed #{id}: {n} collection{} changed", plural(n));
+            if let Some(saved) = &report.saved_plan {
+                text = format!("deployed #{id} from plan {}: {n} collection{} changed", saved.digest, plural(n));
+            }
             if drifted > 0 {
                 text.push_str(&format!(", {drifted} drifted row{} repaired", plural(drifted)));
             }
@@ -127,7 +136,7 @@ impl Render for Report {
     }
 
     fn human(&self, style: &Style) -> String {
-        if style.quiet { String::new() } else { plan(self, style.verbose) }
+        if style.quiet { String::new() } else { plan(&self.plan, style.verbose) }
     }
 
     fn status(&self) -> Option<String> {
@@ -196,17 +205,18 @@ mod tests {
             flush: FlushReport { deploys: vec![6, 7], keys_removed: 3, version: Some("sha256:0123abcd".to_owned()) },
             flush_error: None,
             publish: None,
+            saved_plan: None,
         }
     }
 
     #[test]
     fn plan_for_people() {
-        insta::assert_snapshot!(format!("{}{}", plan(&report(), false), outcome(&report())));
+        insta::assert_snapshot!(format!("{}{}", plan(&report().plan, false), outcome(&report())));
     }
 
     #[test]
     fn plan_for_people_with_details() {
-        insta::assert_snapshot!(plan(&report(), true));
+        insta::assert_snapshot!(plan(&report().plan, true));
     }
 
     /// A deploy that repairs drift: a row edited outside seedc (hp 999 back to 12), one
@@ -239,7 +249,7 @@ mod tests {
     #[test]
     fn plan_with_drift_for_people() {
         let r = drift_report();
-        insta::assert_snapshot!(format!("{}{}\n---\n{}", plan(&r, false), outcome(&r), plan(&r, true)));
+        insta::assert_snapshot!(format!("{}{}\n---\n{}", plan(&r.plan, false), outcome(&r), plan(&r.plan, true)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a deploy did and planned, as plain values: the one shape every renderer reads and
 //! the deploy record keeps (its summary, without record contents).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::build::write::Report as BuildReport;
@@ -41,10 +41,21 @@ pub struct Report {
     /// What was published to `[publish] url`, when it is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publish: Option<crate::publish::Report>,
+    /// The saved plan this dry run wrote, or this deploy applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_plan: Option<SavedRef>,
+}
+
+/// A saved plan: its digest, and the file a dry run saved it to.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedRef {
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// The plan: what the deploy writes (or, in a dry run, would write).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub dry_run: bool,
     /// The content version the version key is set to when a collection changes.
@@ -54,12 +65,12 @@ pub struct Plan {
     pub manifests: Counts,
     /// Collections deployed at a lower version than the database's, or at its version with
     /// other content: refused unless `--allow-rollback`, and then recorded as a rollback.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollbacks: Vec<Rollback>,
 }
 
 /// One collection a deploy rolls back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rollback {
     pub collection: String,
     /// The version the database holds.
@@ -79,13 +90,13 @@ impl Plan {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub new: usize,
     pub unchanged: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectionPlan {
     pub collection: String,
     pub table: String,
@@ -102,31 +113,32 @@ pub struct CollectionPlan {
     /// outside seedc, not changed in the seeds.
     pub drifted: usize,
     /// What the drift triggers noted since the last deploy, if anything.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftMarker>,
     /// Rows added outside seedc that `--no-prune` keeps (they stay drift).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_kept: Vec<String>,
     /// Rows written, or the collection's version or hash changed: its cache keys are flushed.
     pub changed: bool,
     /// Record-level changes (with `-v`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<RecordChange>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordChange {
     pub id: String,
     pub op: Op,
     /// A repair of a write outside seedc, not a change of the seeds.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drifted: bool,
     /// Serialized as `pointer`, `old`, `new` only, the form deploy's JSON has always had.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "fielddiff::serialize_plain")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", serialize_with = "fielddiff::serialize_plain")]
+    #[serde(deserialize_with = "fielddiff::deserialize_plain")]
     pub fields: Vec<FieldChange>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     Insert,

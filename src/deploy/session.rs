@@ -81,6 +81,7 @@ impl DeploySession {
             flush: self.flushed,
             flush_error: self.flush_error,
             publish: None,
+            saved_plan: None,
         }
     }
 }

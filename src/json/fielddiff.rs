@@ -108,6 +108,40 @@ pub(crate) fn serialize_plain<S: serde::Serializer>(fields: &[FieldChange], seri
     serializer.collect_seq(fields.iter().map(|f| Plain { pointer: &f.pointer, old: &f.old, new: &f.new }))
 }
 
+/// Reads back what [`serialize_plain`] wrote (a saved deploy plan), the status and delta
+/// worked out again from `old` and `new`.
+pub(crate) fn deserialize_plain<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<FieldChange>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Plain {
+        pointer: Pointer,
+        #[serde(default, deserialize_with = "present")]
+        old: Option<Value>,
+        #[serde(default, deserialize_with = "present")]
+        new: Option<Value>,
+    }
+    // A member that is there is a value, `null` included; only an absent one is None.
+    fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+        <Value as serde::Deserialize>::deserialize(deserializer).map(Some)
+    }
+    let plain = <Vec<Plain> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(plain
+        .into_iter()
+        .map(|p| {
+            let status = match (&p.old, &p.new) {
+                (None, _) => FieldStatus::Added,
+                (_, None) => FieldStatus::Removed,
+                _ => FieldStatus::Changed,
+            };
+            let (delta, percent) = match (&p.old, &p.new) {
+                (Some(Value::Number(a)), Some(Value::Number(b))) => number_delta(a, b),
+                _ => (None, None),
+            };
+            FieldChange { pointer: p.pointer, status, old: p.old, new: p.new, delta, percent }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -117,6 +117,18 @@ impl serde::Serialize for Pointer {
     }
 }
 
+/// Read back from a saved deploy plan: a pointer in its escaped form, empty or starting
+/// with `/` (RFC 6901).
+impl<'de> serde::Deserialize<'de> for Pointer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pointer, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if !(text.is_empty() || text.starts_with('/')) {
+            return Err(serde::de::Error::custom(format!("{text:?} is not a JSON pointer")));
+        }
+        Ok(Pointer(text))
+    }
+}
+
 /// Escapes one reference token; borrowed when there is nothing to escape (nearly always).
 /// [`Pointer::push_key`] onto pointer text held elsewhere (an arena of pointers, say).
 pub(crate) fn push_key_to(text: &mut String, key: &str) {

@@ -10,7 +10,9 @@ pub(crate) const FOLD: usize = 10;
 /// Rows in the whole report: GitHub refuses a comment over 65,536 characters, and a
 /// review of thousands of rows is read in the JSON anyway.
 pub(crate) const MAX_ROWS: usize = 300;
-const VALUE_WIDTH: usize = 60;
+pub(crate) const VALUE_WIDTH: usize = 60;
+/// Where a cut section's other rows are.
+const ALL: &str = "`seedc diff --format json` lists them all";
 
 pub(crate) fn render(diff: &Diff) -> String {
     let mut out = format!("### seedc diff: {} → {}\n\n", code(&diff.base), code(&diff.head));
@@ -60,7 +62,7 @@ pub(crate) fn render(diff: &Diff) -> String {
             }
         }
         let title = format!("{} {}", code(&c.collection), version(&c.version));
-        section(&mut out, &title, "| record | field | old | new | Δ |\n|---|---|---|---|---|", &rows, &mut budget);
+        section(&mut out, &title, "| record | field | old | new | Δ |\n|---|---|---|---|---|", &rows, &mut budget, ALL);
     }
     for p in &diff.packs {
         let mut rows: Vec<String> = p.fields.iter().map(|f| field_row("", f)).collect();
@@ -75,7 +77,7 @@ pub(crate) fn render(diff: &Diff) -> String {
             ));
         }
         let title = format!("pack {} {}", code(&p.pack_id), version(&p.version));
-        section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows, &mut budget);
+        section(&mut out, &title, "| field | old | new | Δ |\n|---|---|---|---|", &rows, &mut budget, ALL);
     }
     if !diff.daily_pack_refs.is_empty() {
         let rows: Vec<String> = diff
@@ -89,7 +91,7 @@ pub(crate) fn render(diff: &Diff) -> String {
             })
             .collect();
         // Few, and what a release manager looks for first: never cut.
-        section(&mut out, "Daily manifest pack refs", "| pack | old | new |\n|---|---|---|", &rows, &mut rows.len());
+        section(&mut out, "Daily manifest pack refs", "| pack | old | new |\n|---|---|---|", &rows, &mut rows.len(), ALL);
     }
     out
 }
@@ -100,8 +102,9 @@ fn field_row(record: &str, f: &FieldChange) -> String {
     format!("| {record}{} | {} | {} | {} |", code(f.pointer.as_str()), show(&f.old), show(&f.new), delta_text(f).unwrap_or_default())
 }
 
-/// Writes one section, spending at most `budget` rows of the whole report on it.
-fn section(out: &mut String, title: &str, header: &str, rows: &[String], budget: &mut usize) {
+/// Writes one section, spending at most `budget` rows of the whole report on it; a cut
+/// section says where to find the rest (`all`).
+pub(crate) fn section(out: &mut String, title: &str, header: &str, rows: &[String], budget: &mut usize, all: &str) {
     let shown = rows.len().min(*budget);
     *budget -= shown;
     let folded = rows.len() > FOLD;
@@ -121,7 +124,7 @@ fn section(out: &mut String, title: &str, header: &str, rows: &[String], budget:
         out.push('\n');
     }
     if shown < rows.len() {
-        out.push_str(&format!("\n*…and {} more rows: `seedc diff --format json` lists them all*\n", rows.len() - shown));
+        out.push_str(&format!("\n*…and {} more rows: {all}*\n", rows.len() - shown));
     }
     if folded {
         out.push_str("\n</details>\n");
@@ -142,7 +145,7 @@ fn version(v: &VersionChange) -> String {
 
 /// A code span that survives a table cell: control characters escaped (a newline would end
 /// the table, ESC would reach a terminal), pipes escaped, backticks fenced.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = crate::report::printable(text).replace('|', "\\|");
     if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
 }
