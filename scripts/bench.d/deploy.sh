@@ -18,7 +18,10 @@
 #   6. redeploy with 1% of the records changed (target: <= 30% of the first deploy), also
 #      the best of three;
 #   7. repair of 1% of the rows drifted (edited by SQL outside seedc) (target: <= 30% of
-#      the first deploy), best of three.
+#      the first deploy), best of three;
+#   8. saved plans of the same 1% change: the dry run with --save-plan against the dry run
+#      alone (target: <= 1.10x), and `deploy --plan` against the deploy of the change in 6
+#      (target: <= 1.10x), best of three.
 # Figures are ratios against the baseline and the first deploy measured in the same run;
 # peak RSS of the first deploy and of `status --full` too.
 # `seedc check` of the same content is timed too: a first deploy includes a full check, so
@@ -178,6 +181,32 @@ for _ in 1 2 3; do
 done
 updated=$(jq '[.deploy.plan.collections[].updated] | add' "$changed_report")
 
+# The same change planned, saved and applied: each round from the deployed content again.
+best() { if (($2 == 0 || $1 < $2)); then echo "$1"; else echo "$2"; fi; }
+dry=0
+saving=0
+applying=0
+plan_file=$work/plan.json
+for _ in 1 2 3; do
+    rm -rf -- "$root" && cp -R -- "$deployed" "$root"
+    "$seedc" --root "$root" deploy -q --allow-rollback
+    change
+    "$seedc" --root "$root" check -q >/dev/null || true
+    start=$(now)
+    "$seedc" --root "$root" deploy --dry-run -q
+    end=$(now)
+    dry=$(best $((end - start)) "$dry")
+    start=$(now)
+    "$seedc" --root "$root" deploy --dry-run -q --save-plan "$plan_file"
+    end=$(now)
+    saving=$(best $((end - start)) "$saving")
+    start=$(now)
+    "$seedc" --root "$root" deploy -q --plan "$plan_file"
+    end=$(now)
+    applying=$(best $((end - start)) "$applying")
+done
+plan_bytes=$(wc -c <"$plan_file")
+
 # 1% of the rows edited outside seedc (one SQL UPDATE per table, as a hot-fix would), then
 # the deploy that repairs them; the content did not change. Best of three.
 drift_report=$work/drift.json
@@ -201,6 +230,7 @@ input_bytes=$(cat -- "$root"/data/seeds/*.json "$root"/data/packs/*.json | wc -c
 
 awk -v b="$baseline" -v f="$first" -v p="$plain" -v ib="$input_bytes" -v n="$noop" -v c="$changed" -v w="$written" -v u="$updated" -v r="$records" -v k="$check" \
     -v s="$status_full" -v x="$repair" -v d="$drifted" -v fr="$first_rss" -v sr="$status_rss" \
+    -v dr="$dry" -v sv="$saving" -v ap="$applying" -v pb="$plan_bytes" -v drs="$(ms "$dry")" -v svs="$(ms "$saving")" -v aps="$(ms "$applying")" \
     -v bs="$(ms "$baseline")" -v fs="$(ms "$first")" -v ps="$(ms "$plain")" -v ts="$(ms "$trigger_cost")" -v ns="$(ms "$noop")" -v cs="$(ms "$changed")" \
     -v ks="$(ms "$check")" -v ss="$(ms "$status_full")" -v xs="$(ms "$repair")" 'BEGIN {
     printf "deploy: %d records; psql \\copy baseline %s; seedc check alone %s\n", r, bs, ks
@@ -210,4 +240,6 @@ awk -v b="$baseline" -v f="$first" -v p="$plain" -v ib="$input_bytes" -v n="$noo
     printf "deploy: no-op redeploy %s = %.1f%% of the first deploy (target <= 5%%), %d rows written (target 0)\n", ns, 100 * n / f, w
     printf "deploy: status --full %s = %.1f%% of the first deploy (target <= 50%%); peak RSS %.0f MB\n", ss, 100 * s / f, sr / 1024
     printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%)\n", u, cs, 100 * c / f
-    printf "deploy: 1%% drifted (%d rows repaired) %s = %.1f%% of the first deploy (target <= 30%%)\n", d, xs, 100 * x / f }'
+    printf "deploy: 1%% drifted (%d rows repaired) %s = %.1f%% of the first deploy (target <= 30%%)\n", d, xs, 100 * x / f
+    printf "deploy: 1%% changed, --dry-run --save-plan %s = %.2fx the dry run alone (%s) (target <= 1.10x); plan file %.1f MB\n", svs, sv / dr, drs, pb / 1e6
+    printf "deploy: 1%% changed, deploy --plan %s = %.2fx deploying the change (%s) (target <= 1.10x)\n", aps, ap / c, cs }'
