@@ -127,4 +127,23 @@ fn deploy_and_status_escape_field_changes() {
         let run = env.seedc(args);
         assert_clean(&args.join(" "), &run);
     }
+    // A saved plan of that repair, shown in every format, then refused after another
+    // hot-fix: the refusal names the fields written, escaped.
+    let plan = env.root.path().join("plan.json");
+    let plan = plan.to_str().unwrap();
+    let run = env.seedc(&["deploy", "--dry-run", "--save-plan", plan]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    for format in ["human", "json", "markdown"] {
+        let run = env.seedc(&["show", plan, "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.snapshot());
+        assert_clean(&format!("show --format {format}"), &run);
+    }
+    env.db
+        .client()
+        .execute("UPDATE enemies SET data = jsonb_set(data, '{name}', to_jsonb($1::text)) WHERE id = 'cave_rat'", &[&format!("x{HAZARDS}")])
+        .unwrap();
+    let run = env.seedc(&["deploy", "--plan", plan]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(run.stderr.contains("cave_rat: changed outside seedc: /name"), "{}", run.snapshot());
+    assert_clean("deploy --plan (stale)", &run);
 }

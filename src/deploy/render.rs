@@ -17,7 +17,7 @@ pub(crate) fn github(report: &Report) -> String {
 /// The plan, one line per collection; `details` (`-v`) adds each record and field change.
 pub(crate) fn plan(plan: &Plan, details: bool) -> String {
     let width = plan.collections.iter().map(|c| shown(&c.collection).to_string().chars().count()).max().unwrap_or(0);
-    let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, plan.content_version);
+    let mut out = format!("{}plan for content version {}\n", if plan.dry_run { "dry run: " } else { "" }, shown(&plan.content_version));
     for c in &plan.collections {
         out.push_str(&format!(
             "  {:width$}  {:>6} inserted {:>6} updated {:>6} deleted {:>6} unchanged{}{}{}\n",
@@ -76,8 +76,8 @@ pub(crate) fn record_change(r: &RecordChange) -> String {
 
 fn version_change(c: &CollectionPlan) -> String {
     match &c.previous_version {
-        Some(v) if *v != c.version => format!("  {v} -> {}", c.version),
-        None => format!("  new at {}", c.version),
+        Some(v) if *v != c.version => format!("  {} -> {}", shown(v), shown(&c.version)),
+        None => format!("  new at {}", shown(&c.version)),
         _ => String::new(),
     }
 }
