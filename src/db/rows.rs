@@ -50,10 +50,23 @@ pub(crate) struct StoredRow {
     pub data: String,
 }
 
-/// Every row of a table, data included.
-pub(crate) fn stored_rows(tx: &mut Transaction, table: &str) -> Result<Vec<StoredRow>> {
-    let rows = tx.query(&format!("SELECT id, content_hash, data::text FROM {}", ident(table)), &[]).map_err(pg)?;
-    Ok(rows.iter().map(|r| StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) }).collect())
+/// Every row of a table, data included, handed to `each` in batches of `batch` rows as they
+/// arrive: a whole table's data is never held at once.
+pub(crate) fn stored_rows(tx: &mut Transaction, table: &str, batch: usize, mut each: impl FnMut(Vec<StoredRow>)) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let sql = format!("SELECT id, content_hash, data::text FROM {}", ident(table));
+    let mut rows = tx.query_raw(&sql, std::iter::empty::<&dyn ToSql>()).map_err(pg)?;
+    let mut buf = Vec::with_capacity(batch);
+    while let Some(r) = rows.next().map_err(pg)? {
+        buf.push(StoredRow { id: r.get(0), hash: ContentHash::parse(r.get(1)), data: r.get(2) });
+        if buf.len() == batch {
+            each(std::mem::replace(&mut buf, Vec::with_capacity(batch)));
+        }
+    }
+    if !buf.is_empty() {
+        each(buf);
+    }
+    Ok(())
 }
 
 /// The rows with these keys, data included.

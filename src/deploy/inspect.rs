@@ -108,14 +108,14 @@ pub(crate) fn inspect(tx: &mut Transaction, schema: &str, content: &Content, rea
                     RowSource::Recorded { kept } => Rows::Recorded { kept },
                     RowSource::Memo => Rows::Memo,
                     RowSource::Table => Rows::Hashes(rows::stored_hashes(tx, p.table)?),
-                    RowSource::Stored => Rows::Data(hash_data(rows::stored_rows(tx, p.table)?)),
+                    RowSource::Stored => Rows::Data(stored_data(tx, p.table)?),
                     RowSource::Empty => Rows::Empty,
                 }
             }
             Reads::Status { .. } => {
                 let before = snapshot.recorded.get(p.name).filter(|b| b.table == p.table);
                 match plan::row_source(before, exists, drifted, p.table, p.hash, None, true) {
-                    RowSource::Stored => Rows::Data(hash_data(rows::stored_rows(tx, p.table)?)),
+                    RowSource::Stored => Rows::Data(stored_data(tx, p.table)?),
                     _ => Rows::Uncompared,
                 }
             }
@@ -146,13 +146,39 @@ pub(crate) fn inspect(tx: &mut Transaction, schema: &str, content: &Content, rea
 /// Each stored row's own hash column and the canonical hash of its data (on every core).
 fn hash_data(rows: Vec<rows::StoredRow>) -> StoredData {
     use rayon::prelude::*;
-    rows.into_par_iter()
-        .map(|r| {
-            // jsonb text always parses; a failure would only make the row differ.
-            let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
-            (r.id, StoredHashes { column: r.hash, data })
-        })
-        .collect()
+    rows.into_par_iter().map(hash_row).collect()
+}
+
+fn hash_row(r: rows::StoredRow) -> (String, StoredHashes) {
+    // jsonb text always parses; a failure would only make the row differ.
+    let data = serde_json::from_str(&r.data).map_or(ContentHash([0; 32]), |v| canon::hash_value(&v));
+    (r.id, StoredHashes { column: r.hash, data })
+}
+
+/// [`hash_data`] of every row of `table`, streamed: the rows are hashed while PostgreSQL is
+/// still sending the rest, and only each row's key and two hashes are kept, never the
+/// table's data (`status --full`, a drifted table, `deploy --full`).
+fn stored_data(tx: &mut Transaction, table: &str) -> Result<StoredData> {
+    use rayon::prelude::*;
+    /// Rows per batch: large enough to spread over the cores, small enough that the few
+    /// batches in flight are a few MB.
+    const BATCH: usize = 4096;
+    let (send, batches) = std::sync::mpsc::sync_channel::<Vec<rows::StoredRow>>(2);
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut out = StoredData::default();
+            for batch in batches {
+                let hashed: Vec<(String, StoredHashes)> = batch.into_par_iter().map(hash_row).collect();
+                out.extend(hashed);
+            }
+            out
+        });
+        // A hasher gone (it panicked) ends the read; the join below reports it.
+        let read = rows::stored_rows(tx, table, BATCH, |batch| drop(send.send(batch)));
+        drop(send);
+        let out = hasher.join().map_err(|_| anyhow::anyhow!("hashing the stored rows of {table:?} failed"))?;
+        read.map(|()| out)
+    })
 }
 
 /// Reads each recorded hash of an older definition in the current one ([`HashVersion::CURRENT`]);
