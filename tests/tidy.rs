@@ -148,8 +148,9 @@ fn the_layer_test_reads_grouped_imports() {
 /// ARCHITECTURE.md: every read of a content root, `out/` included, goes through `Tree`, the
 /// one reader that refuses FIFOs, devices and links out of the root and bounds every read.
 /// Outside `src/project/tree.rs` only files that are no part of a content root are read with
-/// `std::fs` (an AWS profile, TLS files of Redis and PostgreSQL, `seedc schema`'s output, a
-/// directory opened to fsync it, a saved deploy plan), and tests.
+/// `std::fs` (an AWS profile, TLS files of Redis and PostgreSQL, an environment's secret
+/// file, `seedc schema`'s output, a directory opened to fsync it, a saved deploy plan), and
+/// tests.
 #[test]
 fn only_the_tree_reads_files_of_a_content_root() {
     let allowed = [
@@ -157,6 +158,7 @@ fn only_the_tree_reads_files_of_a_content_root() {
         "src/publish/profile.rs",
         "src/flush/node.rs",
         "src/db/connect.rs",
+        "src/project/environments.rs",
         "src/commands/schema.rs",
         "src/project/atomic.rs",
         "src/deploy/saved/mod.rs",

@@ -36,6 +36,8 @@ pub struct Config {
     pub cache: CacheConfig,
     #[serde(default)]
     pub publish: PublishConfig,
+    #[serde(default)]
+    pub environments: crate::project::environments::Environments,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -372,7 +374,7 @@ impl Config {
                 ensure!(SchemaVersion::parse(v).is_some(), "packs.kinds.{kind}.schemas: {v:?} is not a \"major.minor\" version");
             }
         }
-        Ok(())
+        self.environments.check()
     }
 
     /// The database table of a collection.

@@ -1,9 +1,11 @@
 //! The content root a command works on, opened once: where its files come from (`tree`),
-//! its config (`seedc.toml`) and its lock (`seedc.lock`), each read once per process, and
-//! how seedc writes a file into it without ever tearing one (`atomic`).
+//! its config (`seedc.toml`, with its named deploy targets in `environments`) and its lock
+//! (`seedc.lock`), each read once per process, and how seedc writes a file into it without
+//! ever tearing one (`atomic`).
 
 pub(crate) mod atomic;
 pub mod config;
+pub mod environments;
 mod git;
 pub mod lock;
 pub(crate) mod names;
