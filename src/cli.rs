@@ -14,6 +14,34 @@ pub(crate) struct Cli {
     pub command: Command,
     #[command(flatten)]
     pub global: Global,
+    /// Filled by [`Given::of`] after parsing.
+    #[arg(skip)]
+    pub given: Given,
+}
+
+/// Which values were typed on the command line rather than taken from their environment
+/// variable (`SEEDC_ENV`, `DATABASE_URL`, `REDIS_URL`), as clap tells: with an environment
+/// chosen, a flag naming a target it names is refused and an ambient variable is not used.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Given {
+    pub env: bool,
+    pub database_url: bool,
+    pub redis_url: bool,
+}
+
+impl Given {
+    pub(crate) fn of(matches: &clap::ArgMatches) -> Given {
+        // `value_source` panics on an id the command does not have: asked only of the present.
+        let typed = |m: &clap::ArgMatches, id: &str| {
+            m.ids().any(|present| present.as_str() == id) && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        };
+        let sub = matches.subcommand().map(|(_, m)| m);
+        Given {
+            env: typed(matches, "environment") || sub.is_some_and(|m| typed(m, "environment")),
+            database_url: sub.is_some_and(|m| typed(m, "database_url")),
+            redis_url: sub.is_some_and(|m| typed(m, "redis_url")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -33,6 +61,10 @@ pub(crate) struct Global {
     /// Print more (e.g. field-level changes in a deploy plan)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// A named environment of seedc.toml ([environments.NAME]) for deploy, status, flush
+    /// and publish; DATABASE_URL, REDIS_URL and [publish] url are then not used
+    #[arg(long = "env", global = true, env = "SEEDC_ENV", value_name = "NAME", hide_env_values = true)]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,15 +137,21 @@ pub(crate) struct ServiceArgs {
     /// Seconds to wait for each Redis reply (default: [cache] reply_timeout, 5)
     #[arg(long, value_name = "SECONDS")]
     pub redis_timeout: Option<f64>,
-    /// Seconds to wait for another deploy's lock before giving up
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub lock_timeout: u64,
+    /// Seconds to wait for another deploy's lock before giving up (default: the
+    /// environment's lock_timeout, else 60)
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
 }
 
 impl ServiceArgs {
-    /// The cache options of these flags and `[cache]`, if a Redis URL was given.
-    pub(crate) fn cache(&self, config: &crate::project::config::CacheConfig) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
-        let Some(url) = self.redis_url.clone() else { return Ok(None) };
+    /// The cache options of Redis `url` (from these flags or an environment), these flags
+    /// and `[cache]`; none without a URL.
+    pub(crate) fn cache(
+        &self,
+        url: Option<String>,
+        config: &crate::project::config::CacheConfig,
+    ) -> anyhow::Result<Option<crate::flush::CacheOptions>> {
+        let Some(url) = url else { return Ok(None) };
         let timeout = |flag: &str, given: Option<f64>, configured: f64| {
             crate::project::config::timeout_secs(flag, given.unwrap_or(configured))
                 .map_err(|e| crate::exit::ExitError::new(crate::exit::Exit::Usage, e.to_string()))

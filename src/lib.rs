@@ -28,11 +28,17 @@ mod status;
 mod validate;
 mod verify;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 /// Runs seedc with the process's arguments; returns the process exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    // Parsed from the matches, which also say where each value came from (`cli::Given`).
+    let parsed = cli::Cli::command().try_get_matches().and_then(|matches| {
+        let mut cli = cli::Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cli::Cli::command()))?;
+        cli.given = cli::Given::of(&matches);
+        Ok(cli)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             // Told from the raw arguments: clap could not parse them into `Global`.

@@ -15,6 +15,7 @@ mod deploy;
 mod diff;
 mod docs;
 mod drift;
+mod environments;
 mod escaping;
 mod flush;
 mod hash_version;

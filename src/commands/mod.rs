@@ -16,6 +16,7 @@ mod publish;
 mod schema;
 mod show;
 mod status;
+mod targets;
 mod verify;
 
 use anyhow::Result;
@@ -37,6 +38,10 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         }
         _ => {}
     }
+    // SEEDC_ENV may be set for a whole CI job; only a typed --env is refused where it means nothing.
+    if cli.given.env && !matches!(cli.command, Command::Deploy(_) | Command::Status(_) | Command::Flush(_) | Command::Publish(_)) {
+        return Err(ExitError::new(Exit::Usage, format!("--env is for {}", targets::COMMANDS)));
+    }
     match &cli.command {
         Command::Check => check::run(&Project::open(root)?, printer),
         Command::Build(args) => build::run(&Project::open(root)?, args, printer),
@@ -44,10 +49,10 @@ pub(crate) fn run(cli: &Cli, printer: &Printer) -> Result<Exit> {
         Command::Explain(args) => explain::run(args, printer),
         Command::Schema(args) => schema::run(root, args, printer),
         Command::Diff(args) => diff::run(root, args, printer),
-        Command::Deploy(args) => deploy::run(root, args, printer),
-        Command::Flush(args) => flush::run(&Project::open(root)?, args, printer),
-        Command::Publish(args) => publish::run(&Project::open(root)?, args, printer),
-        Command::Status(args) => status::run(root, args, printer),
+        Command::Deploy(args) => deploy::run(cli, args, printer),
+        Command::Flush(args) => flush::run(cli, &Project::open(root)?, args, printer),
+        Command::Publish(args) => publish::run(cli, &Project::open(root)?, args, printer),
+        Command::Status(args) => status::run(cli, args, printer),
         Command::Show(args) => show::run(args, printer),
         Command::Init(args) => init::run(root, args, printer),
         Command::Completions(args) => completions::run(args, printer),

@@ -3,21 +3,18 @@
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Format, PublishArgs};
-use crate::exit::{Exit, ExitError};
+use super::targets::Targets;
+use crate::cli::{Cli, Format, PublishArgs};
+use crate::exit::Exit;
 use crate::project::Project;
 use crate::publish::{Options, Target};
 use crate::report::printer::Printer;
 
-pub(super) fn run(project: &Project, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
+pub(super) fn run(cli: &Cli, project: &Project, args: &PublishArgs, printer: &Printer) -> Result<Exit> {
     let config = project.config();
     let root = project.root().context("publish needs a content root in a directory")?;
-    let url = args.url.clone().or_else(|| config.publish.url.clone()).ok_or_else(|| {
-        ExitError::new(
-            Exit::Usage,
-            "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml",
-        )
-    })?;
+    let targets = Targets::of(cli, project)?;
+    let url = targets.publish_url(args.url.as_deref(), &config.publish)?.ok_or_else(|| targets.no_publish_url())?;
     let options = Options {
         target: Target::parse(&url)?,
         config: config.publish.clone(),

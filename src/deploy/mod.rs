@@ -69,8 +69,8 @@ pub struct Options {
     /// Where to publish `out/` (`[publish] url`): bundles and manifests before COMMIT,
     /// `index.json` after it.
     pub publish: Option<crate::publish::Options>,
-    /// The named environment of seedc.toml this deploy is for (`--env`); a saved plan
-    /// records it.
+    /// The environment of seedc.toml the targets came from (`--env`, `SEEDC_ENV`), if any;
+    /// a saved plan records it.
     pub environment: Option<String>,
     /// Save the plan of a dry run, or apply a saved plan.
     pub saved: Saved,

@@ -106,6 +106,7 @@ pub(crate) fn seedc_cmd() -> Command {
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("GITHUB_WORKSPACE")
         .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("SEEDC_ENV")
         .env("CI", "true");
     cmd
 }

@@ -1,0 +1,153 @@
+//! Where `deploy`, `status`, `flush` and `publish` go: the database, the cache and the
+//! publish URL, and the deploy options an environment sets. Without an environment they
+//! come from the flags, their variables and `[publish] url`, as they always have. With one
+//! (`--env NAME`, `SEEDC_ENV`) they come from its entries, whose secrets are read here:
+//! an ambient DATABASE_URL or REDIS_URL is never used (it may belong to another target),
+//! and a flag may fill in what the environment leaves out but not contradict what it
+//! names. Every refusal is exit 2, before any connection.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::Cli;
+use crate::exit::{Exit, ExitError};
+use crate::project::Project;
+use crate::project::config::PublishConfig;
+use crate::project::environments::{Environment, Secret};
+use crate::report::shown;
+
+/// How long a deploy waits for another's lock when neither the flag nor the environment says.
+const LOCK_TIMEOUT: u64 = 60;
+
+/// The targets of one command: the chosen environment, if any, and what the command line
+/// typed itself.
+pub(super) struct Targets<'a> {
+    chosen: Option<(&'a str, &'a Environment)>,
+    cli: &'a Cli,
+}
+
+/// The commands an environment is for.
+pub(super) const COMMANDS: &str = "deploy, status, flush and publish";
+
+fn usage(message: String) -> anyhow::Error {
+    ExitError::new(Exit::Usage, message)
+}
+
+impl<'a> Targets<'a> {
+    /// The environment `--env` or `SEEDC_ENV` chose (an empty `SEEDC_ENV` chooses none); an
+    /// unknown name is refused, listing the known ones.
+    pub(super) fn of(cli: &'a Cli, project: &'a Project) -> Result<Targets<'a>> {
+        let chosen = match cli.global.environment.as_deref() {
+            None | Some("") => None,
+            Some(name) => {
+                // Said when the name came from the job's environment, not the command line.
+                let from = if cli.given.env { "" } else { " (SEEDC_ENV)" };
+                Some((name, project.config().environments.get(name).map_err(|e| usage(format!("{e}{from}")))?))
+            }
+        };
+        Ok(Targets { chosen, cli })
+    }
+
+    /// The chosen environment's name.
+    pub(super) fn environment(&self) -> Option<&'a str> {
+        self.chosen.map(|(name, _)| name)
+    }
+
+    /// The database URL `command` connects to: `--database-url`/`DATABASE_URL`, or the
+    /// environment's `database_url` (or, where it has none, `--database-url`).
+    pub(super) fn database_url(&self, command: &str, flag: Option<&str>) -> Result<String> {
+        let entry = self.chosen.and_then(|(_, env)| env.database_url.as_ref());
+        let url = self.service("database_url", "--database-url", entry, flag, self.cli.given.database_url, true)?;
+        url.ok_or_else(|| {
+            usage(match self.chosen {
+                None => format!("{command} needs a database: set --database-url or DATABASE_URL"),
+                Some((name, _)) => format!(
+                    "{command} needs a database: environment \"{}\" has no database_url (add database_url = {{ env = \"VARIABLE\" }} to it, or give --database-url; DATABASE_URL is not used with an environment)",
+                    shown(name)
+                ),
+            })
+        })
+    }
+
+    /// The Redis URL: `--redis-url`/`REDIS_URL`, or the environment's `redis_url` (or, where
+    /// it has none, `--redis-url`). With an environment and `needed` false (a dry run), its
+    /// secret is not read: a plan can be made where only the database's is at hand.
+    pub(super) fn redis_url(&self, flag: Option<&str>, needed: bool) -> Result<Option<String>> {
+        let entry = self.chosen.and_then(|(_, env)| env.redis_url.as_ref());
+        self.service("redis_url", "--redis-url", entry, flag, self.cli.given.redis_url, needed)
+    }
+
+    /// Why there is no Redis URL, for a command that needs one.
+    pub(super) fn no_redis(&self, command: &str) -> anyhow::Error {
+        usage(match self.chosen {
+            None => format!("{command} needs Redis: set --redis-url or REDIS_URL"),
+            Some((name, _)) => format!(
+                "{command} needs Redis: environment \"{}\" has no redis_url (add redis_url = {{ env = \"VARIABLE\" }} to it, or give --redis-url; REDIS_URL is not used with an environment)",
+                shown(name)
+            ),
+        })
+    }
+
+    /// One service URL. `value` is clap's (the flag's, or its variable's); `typed` says it
+    /// was the flag.
+    fn service(
+        &self,
+        key: &str,
+        flag: &str,
+        entry: Option<&Secret>,
+        value: Option<&str>,
+        typed: bool,
+        read: bool,
+    ) -> Result<Option<String>> {
+        let Some((name, _)) = self.chosen else { return Ok(value.map(str::to_owned)) };
+        let typed = value.filter(|_| typed);
+        match (entry, typed) {
+            (Some(_), Some(_)) => Err(usage(format!(
+                "{flag} conflicts with environment \"{}\", which names its own {key}: give one or the other",
+                shown(name)
+            ))),
+            (Some(_), None) if !read => Ok(None),
+            (Some(secret), None) => {
+                let what = format!("environment \"{}\": {key}", shown(name));
+                secret.read(&what, &self.cli.global.root, |var| std::env::var_os(var)).map(Some).map_err(|e| usage(e.to_string()))
+            }
+            (None, typed) => Ok(typed.map(str::to_owned)),
+        }
+    }
+
+    /// Where to publish: the URL argument or `[publish] url`; with an environment, the
+    /// argument or its `publish_url`, not both (`[publish] url` may be another target's).
+    pub(super) fn publish_url(&self, argument: Option<&str>, config: &PublishConfig) -> Result<Option<String>> {
+        let Some((name, env)) = self.chosen else { return Ok(argument.or(config.url.as_deref()).map(str::to_owned)) };
+        match (&env.publish_url, argument) {
+            (Some(_), Some(_)) => Err(usage(format!(
+                "the URL argument conflicts with environment \"{}\", which names its own publish_url: give one or the other",
+                shown(name)
+            ))),
+            (Some(url), None) => Ok(Some(url.clone())),
+            (None, argument) => Ok(argument.map(str::to_owned)),
+        }
+    }
+
+    /// Why there is no publish URL.
+    pub(super) fn no_publish_url(&self) -> anyhow::Error {
+        usage(match self.chosen {
+            None => "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml".to_owned(),
+            Some((name, _)) => format!(
+                "publish needs a URL: environment \"{}\" has no publish_url (add one to it, or give the URL; [publish] url is not used with an environment)",
+                shown(name)
+            ),
+        })
+    }
+
+    /// Whether a deploy prunes: not with `--no-prune`, nor in an environment with `prune = false`.
+    pub(super) fn prune(&self, no_prune: bool) -> bool {
+        !no_prune && self.chosen.is_none_or(|(_, env)| env.prune)
+    }
+
+    /// The deploy lock's timeout: `--lock-timeout`, else the environment's, else 60 s.
+    pub(super) fn lock_timeout(&self, flag: Option<u64>) -> Duration {
+        Duration::from_secs(flag.or(self.chosen.and_then(|(_, env)| env.lock_timeout)).unwrap_or(LOCK_TIMEOUT))
+    }
+}
