@@ -151,3 +151,88 @@ impl<'a> Targets<'a> {
         Duration::from_secs(flag.or(self.chosen.and_then(|(_, env)| env.lock_timeout)).unwrap_or(LOCK_TIMEOUT))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+
+    use super::*;
+
+    /// A content root whose seedc.toml has `toml` after its `[project]`, and the command line
+    /// `args` parsed as `seedc::main` parses it. Only typed flags are given: the process
+    /// environment of a test run may hold DATABASE_URL and REDIS_URL, which the
+    /// integration tests cover.
+    fn parsed(toml: &str, args: &[&str]) -> (tempfile::TempDir, Cli, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("seedc.toml"), format!("[project]\nname = \"g\"\ndaily_salt = \"s\"\n{toml}")).unwrap();
+        let root = dir.path().display().to_string();
+        let argv = ["seedc", "--root", root.as_str()].into_iter().chain(args.iter().copied());
+        let matches = Cli::command().try_get_matches_from(argv).unwrap();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap();
+        cli.given = crate::cli::Given::of(&matches);
+        let project = Project::open(dir.path()).unwrap();
+        (dir, cli, project)
+    }
+
+    const STAGING: &str = "[publish]\nurl = \"file:///shared\"\n\
+        [environments.staging]\ndatabase_url = { env = \"SEEDC_TEST_NEVER_SET\" }\npublish_url = \"file:///staging\"\nprune = false\nlock_timeout = 120\n\
+        [environments.bare]\n";
+
+    #[test]
+    fn options_take_the_flag_then_the_environment_then_the_default() {
+        let (_dir, cli, project) = parsed(STAGING, &["deploy", "--env", "staging"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        assert_eq!(t.environment(), Some("staging"));
+        assert_eq!((t.lock_timeout(None), t.lock_timeout(Some(5))), (Duration::from_secs(120), Duration::from_secs(5)));
+        assert_eq!((t.prune(false), t.prune(true)), (false, false));
+        let (_dir, cli, project) = parsed(STAGING, &["deploy", "--env", "bare"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        assert_eq!((t.lock_timeout(None), t.prune(false), t.prune(true)), (Duration::from_secs(60), true, false));
+        let (_dir, cli, project) = parsed(STAGING, &["deploy"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        assert_eq!((t.environment(), t.lock_timeout(None), t.prune(false)), (None, Duration::from_secs(60), true));
+    }
+
+    #[test]
+    fn a_typed_flag_fills_a_gap_and_never_contradicts() {
+        let (_dir, cli, project) = parsed(STAGING, &["deploy", "--env", "staging", "--database-url", "postgres://typed"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        let err = t.database_url("deploy", cli_database_url(&cli)).unwrap_err().to_string();
+        assert_eq!(err, "--database-url conflicts with environment \"staging\", which names its own database_url: give one or the other");
+        let (_dir, cli, project) = parsed(STAGING, &["deploy", "--env", "bare", "--database-url", "postgres://typed"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        assert_eq!(t.database_url("deploy", cli_database_url(&cli)).unwrap(), "postgres://typed");
+        // A value clap took from a variable (not typed) is not used with an environment.
+        let (_dir, cli, project) = parsed(STAGING, &["status", "--env", "bare"]);
+        let t = Targets::of(&cli, &project).unwrap();
+        let given_by_variable = Some("postgres://ambient");
+        let err = t.database_url("status", given_by_variable).unwrap_err().to_string();
+        assert!(err.starts_with("status needs a database: environment \"bare\" has no database_url"), "{err}");
+        assert_eq!(t.redis_url(Some("redis://ambient"), true).unwrap(), None);
+    }
+
+    #[test]
+    fn the_publish_target_is_the_environments_or_the_argument() {
+        let (_dir, cli, project) = parsed(STAGING, &["publish", "--env", "staging"]);
+        let (t, config) = (Targets::of(&cli, &project).unwrap(), &project.config().publish);
+        assert_eq!(t.publish_url(None, config).unwrap().as_deref(), Some("file:///staging"));
+        assert!(t.publish_url(Some("file:///x"), config).unwrap_err().to_string().starts_with("the URL argument conflicts"));
+        let (_dir, cli, project) = parsed(STAGING, &["publish", "--env", "bare"]);
+        let (t, config) = (Targets::of(&cli, &project).unwrap(), &project.config().publish);
+        assert_eq!(t.publish_url(None, config).unwrap(), None, "[publish] url is another target's");
+        assert_eq!(t.publish_url(Some("file:///x"), config).unwrap().as_deref(), Some("file:///x"));
+        let (_dir, cli, project) = parsed(STAGING, &["publish"]);
+        let (t, config) = (Targets::of(&cli, &project).unwrap(), &project.config().publish);
+        assert_eq!(t.publish_url(None, config).unwrap().as_deref(), Some("file:///shared"));
+        let (_dir, cli, project) = parsed(STAGING, &["publish", "--env", "prod"]);
+        let err = Targets::of(&cli, &project).err().unwrap().to_string();
+        assert_eq!(err, "unknown environment \"prod\": seedc.toml defines bare, staging");
+    }
+
+    fn cli_database_url(cli: &Cli) -> Option<&str> {
+        match &cli.command {
+            crate::cli::Command::Deploy(args) => args.services.database_url.as_deref(),
+            _ => None,
+        }
+    }
+}
