@@ -248,6 +248,12 @@ fn every_refusal_is_exit_2_before_any_connection() {
             "--database-url conflicts with environment \"staging\", which names its own database_url: give one or the other",
         ),
         (&["status", "--env", "staging", "--database-url", db.as_str()], &both, "--database-url conflicts with environment \"staging\""),
+        (
+            &["deploy", "--database-url", db.as_str()],
+            &[("SEEDC_ENV", "staging")],
+            "--database-url conflicts with environment \"staging\" (SEEDC_ENV), which names its own database_url",
+        ),
+        (&["status"], &[("SEEDC_ENV", "staging")], "environment \"staging\" (SEEDC_ENV): database_url names the environment variable"),
         (&["flush", "--env", "staging", "--redis-url", redis.as_str()], &both, "--redis-url conflicts with environment \"staging\""),
         (&["deploy", "--dry-run", "--env", "staging", "--redis-url", redis.as_str()], &both, "--redis-url conflicts"),
         (&["publish", "--env", "staging", "file:///tmp/elsewhere"], &[], "the URL argument conflicts with environment \"staging\""),

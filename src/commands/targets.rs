@@ -49,6 +49,13 @@ impl<'a> Targets<'a> {
         Ok(Targets { chosen, cli })
     }
 
+    /// `environment "NAME"` for messages, saying so when `SEEDC_ENV` chose it: a variable
+    /// set for a whole job is easy to forget.
+    fn named(&self, name: &str) -> String {
+        let from = if self.cli.given.env { "" } else { " (SEEDC_ENV)" };
+        format!("environment \"{}\"{from}", shown(name))
+    }
+
     /// The chosen environment's name.
     pub(super) fn environment(&self) -> Option<&'a str> {
         self.chosen.map(|(name, _)| name)
@@ -63,8 +70,8 @@ impl<'a> Targets<'a> {
             usage(match self.chosen {
                 None => format!("{command} needs a database: set --database-url or DATABASE_URL"),
                 Some((name, _)) => format!(
-                    "{command} needs a database: environment \"{}\" has no database_url (add database_url = {{ env = \"VARIABLE\" }} to it, or give --database-url; DATABASE_URL is not used with an environment)",
-                    shown(name)
+                    "{command} needs a database: {} has no database_url (add database_url = {{ env = \"VARIABLE\" }} to it, or give --database-url; DATABASE_URL is not used with an environment)",
+                    self.named(name)
                 ),
             })
         })
@@ -83,8 +90,8 @@ impl<'a> Targets<'a> {
         usage(match self.chosen {
             None => format!("{command} needs Redis: set --redis-url or REDIS_URL"),
             Some((name, _)) => format!(
-                "{command} needs Redis: environment \"{}\" has no redis_url (add redis_url = {{ env = \"VARIABLE\" }} to it, or give --redis-url; REDIS_URL is not used with an environment)",
-                shown(name)
+                "{command} needs Redis: {} has no redis_url (add redis_url = {{ env = \"VARIABLE\" }} to it, or give --redis-url; REDIS_URL is not used with an environment)",
+                self.named(name)
             ),
         })
     }
@@ -103,13 +110,12 @@ impl<'a> Targets<'a> {
         let Some((name, _)) = self.chosen else { return Ok(value.map(str::to_owned)) };
         let typed = value.filter(|_| typed);
         match (entry, typed) {
-            (Some(_), Some(_)) => Err(usage(format!(
-                "{flag} conflicts with environment \"{}\", which names its own {key}: give one or the other",
-                shown(name)
-            ))),
+            (Some(_), Some(_)) => {
+                Err(usage(format!("{flag} conflicts with {}, which names its own {key}: give one or the other", self.named(name))))
+            }
             (Some(_), None) if !read => Ok(None),
             (Some(secret), None) => {
-                let what = format!("environment \"{}\": {key}", shown(name));
+                let what = format!("{}: {key}", self.named(name));
                 secret.read(&what, &self.cli.global.root, |var| std::env::var_os(var)).map(Some).map_err(|e| usage(e.to_string()))
             }
             (None, typed) => Ok(typed.map(str::to_owned)),
@@ -122,8 +128,8 @@ impl<'a> Targets<'a> {
         let Some((name, env)) = self.chosen else { return Ok(argument.or(config.url.as_deref()).map(str::to_owned)) };
         match (&env.publish_url, argument) {
             (Some(_), Some(_)) => Err(usage(format!(
-                "the URL argument conflicts with environment \"{}\", which names its own publish_url: give one or the other",
-                shown(name)
+                "the URL argument conflicts with {}, which names its own publish_url: give one or the other",
+                self.named(name)
             ))),
             (Some(url), None) => Ok(Some(url.clone())),
             (None, argument) => Ok(argument.map(str::to_owned)),
@@ -135,8 +141,8 @@ impl<'a> Targets<'a> {
         usage(match self.chosen {
             None => "publish needs a URL: `seedc publish s3://bucket/prefix` (or file:///dir), or [publish] url in seedc.toml".to_owned(),
             Some((name, _)) => format!(
-                "publish needs a URL: environment \"{}\" has no publish_url (add one to it, or give the URL; [publish] url is not used with an environment)",
-                shown(name)
+                "publish needs a URL: {} has no publish_url (add one to it, or give the URL; [publish] url is not used with an environment)",
+                self.named(name)
             ),
         })
     }
