@@ -34,26 +34,26 @@ fn usage(message: String) -> anyhow::Error {
     ExitError::new(Exit::Usage, message)
 }
 
+/// What a message adds when `SEEDC_ENV` chose the environment: a variable set for a whole
+/// CI job is easy to forget.
+fn chosen_by(cli: &Cli) -> &'static str {
+    if cli.given.env { "" } else { " (SEEDC_ENV)" }
+}
+
 impl<'a> Targets<'a> {
     /// The environment `--env` or `SEEDC_ENV` chose (an empty `SEEDC_ENV` chooses none); an
     /// unknown name is refused, listing the known ones.
     pub(super) fn of(cli: &'a Cli, project: &'a Project) -> Result<Targets<'a>> {
         let chosen = match cli.global.environment.as_deref() {
             None | Some("") => None,
-            Some(name) => {
-                // Said when the name came from the job's environment, not the command line.
-                let from = if cli.given.env { "" } else { " (SEEDC_ENV)" };
-                Some((name, project.config().environments.get(name).map_err(|e| usage(format!("{e}{from}")))?))
-            }
+            Some(name) => Some((name, project.config().environments.get(name).map_err(|e| usage(format!("{e}{}", chosen_by(cli))))?)),
         };
         Ok(Targets { chosen, cli })
     }
 
-    /// `environment "NAME"` for messages, saying so when `SEEDC_ENV` chose it: a variable
-    /// set for a whole job is easy to forget.
+    /// `environment "NAME"` for messages, saying so when `SEEDC_ENV` chose it.
     fn named(&self, name: &str) -> String {
-        let from = if self.cli.given.env { "" } else { " (SEEDC_ENV)" };
-        format!("environment \"{}\"{from}", shown(name))
+        format!("environment \"{}\"{}", shown(name), chosen_by(self.cli))
     }
 
     /// The chosen environment's name.
@@ -108,8 +108,8 @@ impl<'a> Targets<'a> {
         read: bool,
     ) -> Result<Option<String>> {
         let Some((name, _)) = self.chosen else { return Ok(value.map(str::to_owned)) };
-        let typed = value.filter(|_| typed);
-        match (entry, typed) {
+        let typed_value = value.filter(|_| typed);
+        match (entry, typed_value) {
             (Some(_), Some(_)) => {
                 Err(usage(format!("{flag} conflicts with {}, which names its own {key}: give one or the other", self.named(name))))
             }
@@ -118,7 +118,7 @@ impl<'a> Targets<'a> {
                 let what = format!("{}: {key}", self.named(name));
                 secret.read(&what, &self.cli.global.root, |var| std::env::var_os(var)).map(Some).map_err(|e| usage(e.to_string()))
             }
-            (None, typed) => Ok(typed.map(str::to_owned)),
+            (None, typed_value) => Ok(typed_value.map(str::to_owned)),
         }
     }
 
