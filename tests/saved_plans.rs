@@ -228,3 +228,39 @@ fn show_renders_a_real_plan_in_every_format() {
     let alone = crate::support::seedc_cmd().args(["show", path]).env_remove("DATABASE_URL").current_dir("/").output().unwrap();
     assert_eq!(alone.status.code(), Some(0));
 }
+
+#[test]
+fn a_plan_for_one_environment_is_refused_in_another() {
+    let Some(env) = Env::new("planenv") else { return };
+    // Two environments of one database: only the environment tells them apart.
+    let mut toml = env.root.read("seedc.toml");
+    for name in ["staging", "production"] {
+        toml.push_str(&format!(
+            "\n[environments.{name}]\ndatabase_url = {{ env = \"TARGET_DB\" }}\nredis_url = {{ env = \"TARGET_REDIS\" }}\n"
+        ));
+    }
+    env.root.write("seedc.toml", toml);
+    let seedc = |args: &[&str]| {
+        let out = env.command(args).env("TARGET_DB", &env.db.url).env("TARGET_REDIS", &env.redis).output().unwrap();
+        crate::support::Run::of(out, env.root.path())
+    };
+    assert_eq!(seedc(&["deploy", "--env", "staging"]).code, 0);
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 13.into()));
+    let plan = env.root.path().join("plan.json");
+    let plan = plan.to_str().unwrap();
+    assert_eq!(seedc(&["deploy", "--env", "staging", "--dry-run", "--save-plan", plan]).code, 0);
+    assert!(seedc(&["show", plan]).stdout.contains("environment staging"));
+
+    let before = env.db.all_xmins();
+    for (args, says) in [
+        (&["deploy", "--env", "production", "--plan", plan][..], "this deploy is for environment production"),
+        (&["deploy", "--plan", plan][..], "this deploy is for no environment"),
+    ] {
+        let run = seedc(args);
+        assert_eq!(run.code, 4, "{}", run.snapshot());
+        assert!(run.stderr.contains("the plan was made for environment staging") && run.stderr.contains(says), "{}", run.snapshot());
+    }
+    assert_eq!(env.db.all_xmins(), before, "nothing was written");
+    let run = seedc(&["deploy", "--env", "staging", "--plan", plan]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+}
