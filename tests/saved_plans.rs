@@ -264,3 +264,19 @@ fn a_plan_for_one_environment_is_refused_in_another() {
     let run = seedc(&["deploy", "--env", "staging", "--plan", plan]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
 }
+
+#[test]
+fn a_write_outside_seedc_that_was_undone_still_makes_the_plan_stale() {
+    let Some(env) = Env::new("planundone") else { return };
+    env.deploy(&[], 0);
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 13.into()));
+    let plan = save_plan(&env, "plan.json");
+    // A hot-fix and its revert: every row is as planned, but someone wrote the table.
+    let mut db = env.db.client();
+    db.batch_execute("UPDATE items SET data = jsonb_set(data, '{value}', '999') WHERE id = 'iron_sword'").unwrap();
+    let value: Value = serde_json::from_str(&env.root.read("data/seeds/items.json")).unwrap();
+    let original = value["data"].as_array().unwrap().iter().find(|r| r["id"] == "iron_sword").unwrap()["value"].clone();
+    db.execute("UPDATE items SET data = jsonb_set(data, '{value}', $1) WHERE id = 'iron_sword'", &[&postgres::types::Json(&original)])
+        .unwrap();
+    refused(&env, &plan, 4, &["items: written outside seedc since the plan (2 statements"]);
+}

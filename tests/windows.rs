@@ -191,6 +191,47 @@ fn wine_builds_the_bundles_linux_builds_and_verifies_them() {
     assert_eq!(std::fs::read(linux.file("seedc.lock")).unwrap(), std::fs::read(windows.file("seedc.lock")).unwrap());
 }
 
+/// `diff`, `explain`, `schema` and `show` print under Wine exactly what they print on Linux.
+#[test]
+fn wine_diffs_explains_and_writes_schemas_as_linux_does() {
+    if wine().is_none() {
+        return;
+    }
+    let root = Root::sample();
+    // The old side, beside the content root's own files: a path relative to it, as no Unix
+    // path crosses into Wine.
+    for part in ["seedc.toml", "seedc.lock", "data", "schemas"] {
+        let (from, to) = (root.file(part), root.file(&format!("base/{part}")));
+        if from.is_dir() {
+            crate::support::copy_dir(&from, &to);
+        } else {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    crate::support::services::edit_records(&root, "enemies", |r| crate::support::services::set_field(r, "goblin_scout", "hp", 13.into()));
+    let cases: [&[&str]; 6] = [
+        &["diff", "base", "--color", "never"],
+        &["diff", "base", "--format", "json"],
+        &["diff", "base", "--format", "markdown"],
+        &["explain", "dangling-reference"],
+        &["explain", "--list", "--format", "json"],
+        &["schema", "--check"],
+    ];
+    for args in cases {
+        let linux = run(Bin::Linux, root.path(), args);
+        let windows = run(Bin::Wine, root.path(), args);
+        assert!(!linux.stdout.is_empty() || args[0] == "schema", "{args:?}: {}", linux.snapshot());
+        assert_eq!((windows.code, &windows.stdout), (linux.code, &linux.stdout), "{args:?}\n{}\n{}", windows.snapshot(), linux.snapshot());
+    }
+    let wrote = run(Bin::Wine, root.path(), &["schema", "--out-dir", "schemas-out"]);
+    assert_eq!(wrote.code, 0, "{}", wrote.snapshot());
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    files(&root.file("schemas-out"), "", &mut ours);
+    files(&root.file("schemas/seedc"), "", &mut theirs);
+    assert!(!ours.is_empty() && ours == theirs, "the schemas Wine wrote are the repository's");
+}
+
 #[test]
 fn wine_deploys_into_postgresql_over_tls() {
     if wine().is_none() {

@@ -152,6 +152,25 @@ pub(crate) fn rows(saved: &SavedPlan, fresh: &[CollectionRows], plan: &Plan, con
         }
     }
     if lines.is_empty() {
+        // Writes outside seedc that left every planned row as it was (undone, or a TRUNCATE
+        // and reload): the drift triggers noted them all the same.
+        for (then, now) in saved.plan.collections.iter().zip(&plan.collections) {
+            // As the plan file holds it: the marker's sequence number and keys are not saved.
+            let same = serde_json::to_value(&then.drift).ok() == serde_json::to_value(&now.drift).ok();
+            if !same && let Some(d) = &now.drift {
+                lines.push(format!(
+                    "{}: written outside seedc since the plan ({} statement{} ({}) between {} and {})",
+                    shown(&now.collection),
+                    d.statements,
+                    crate::report::plural(d.statements as usize),
+                    d.ops.iter().map(|o| shown(o).to_string()).collect::<Vec<_>>().join(", "),
+                    shown(&d.since),
+                    shown(&d.last)
+                ));
+            }
+        }
+    }
+    if lines.is_empty() {
         // Every row and record as planned: any other difference is still a plan that is not
         // the reviewed one.
         let mut planned = saved.plan.clone();
