@@ -428,3 +428,29 @@ fn a_redeploy_from_the_record_memo_leaves_the_rows_a_full_deploy_would() {
     assert_eq!(collection(&report, "enemies")["updated"], 1);
     assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 15);
 }
+
+/// A deploy whose content is the memo's (here, the repair of a hot-fix) keeps the memo as it
+/// is rather than writing the same records again, and the memo still serves the next deploy;
+/// a content change writes it anew.
+#[test]
+fn a_drift_repair_keeps_the_record_memo_and_a_change_rewrites_it() {
+    let Some(env) = Env::new("memokeep") else { return };
+    env.deploy(&[], 0);
+    let memo = env.root.path().join("out/.cache/records.bin");
+    let modified = || std::fs::metadata(&memo).and_then(|m| m.modified()).expect("the memo is there");
+    let before = (std::fs::read(&memo).unwrap(), modified());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    env.db.client().batch_execute("UPDATE enemies SET data = jsonb_set(data, '{hp}', '999') WHERE id = 'goblin_scout'").unwrap();
+    let report = env.deploy(&[], 0);
+    assert_eq!(collection(&report, "enemies")["drifted"], 1, "{report}");
+    assert_ne!(env.db.record("enemies", "goblin_scout")["hp"], 999, "the repair was written");
+    assert_eq!((std::fs::read(&memo).unwrap(), modified()), before, "the memo was kept as it was");
+
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 14.into()));
+    let report = env.deploy(&[], 0);
+    assert_eq!(collection(&report, "enemies")["updated"], 1);
+    assert_ne!(modified(), before.1, "changed content writes the memo anew");
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 15.into()));
+    assert_eq!(collection(&env.deploy(&[], 0), "enemies")["updated"], 1);
+    assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 15);
+}

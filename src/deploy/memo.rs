@@ -192,6 +192,21 @@ pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &st
 }
 
 /// Removes the memo: content that is not what the memo describes is about to be deployed.
+/// Whether the memo a deploy was checked against (`known`, made under the same global
+/// fingerprint) already is the memo of `checked`: every collection at the same content
+/// hash, config and schemas, and no other. Then the deploy keeps it as it is instead of
+/// writing the same records again (a drift repair, a deploy of unchanged content). Its
+/// records' byte digests may be older than a reformatted file's: a later deploy parses those
+/// records again, nothing worse.
+pub fn stands(known: Option<&Known>, checked: &Checked) -> bool {
+    let Some(known) = known else { return false };
+    known.collections.len() == checked.collection_hashes.len()
+        && checked.collection_hashes.iter().all(|(name, hash)| {
+            known.applicable(name, &checked.config, checked.schemas_fingerprint).is_some_and(|k| k.hash == *hash)
+                && checked.records.get(name).is_some_and(|kept| kept.len() == known.collections[name].records.len())
+        })
+}
+
 pub fn remove(out: &Path) {
     let _ = std::fs::remove_file(out.join(MEMO_FILE));
 }

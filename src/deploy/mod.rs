@@ -252,7 +252,11 @@ fn deploy_checked(
     let out = root.join(write::OUT_DIR);
     // The memo of this content is made while the database works, and replaces the old one
     // only once the content is committed (or found already there).
-    memo::remove(&out);
+    // Content the memo already holds (a drift repair, unchanged content) keeps it as it is.
+    let keep_memo = memo::stands(known.as_ref(), &checked);
+    if !keep_memo {
+        memo::remove(&out);
+    }
     let global = fingerprint.global.clone();
     let build = write::build_checked(root, &options.build, fingerprint, &checked, &sink, &compiled)?;
     // Every bundle (and the manifests naming them) is readable from the store before the
@@ -268,8 +272,8 @@ fn deploy_checked(
     };
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
-    let memo = std::thread::scope(|scope| -> Result<Result<memo::Pending>> {
-        let memo = scope.spawn(|| memo::prepare(&out, &checked, known.as_ref(), &global));
+    let memo = std::thread::scope(|scope| -> Result<Result<Option<memo::Pending>>> {
+        let memo = scope.spawn(|| if keep_memo { Ok(None) } else { memo::prepare(&out, &checked, known.as_ref(), &global).map(Some) });
         apply::upkeep(&mut tx, &schema, &content, &work)?;
         if plan.is_noop() {
             watchdog.arm(&committing, STATEMENT_TIMEOUT);
@@ -290,7 +294,7 @@ fn deploy_checked(
         Ok(memo.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the record memo could not be written"))))
     })?;
     // Only a shortcut for the next deploy: failing to write it fails nothing.
-    let _ = memo.and_then(memo::Pending::commit);
+    let _ = memo.and_then(|pending| pending.map_or(Ok(()), memo::Pending::commit));
     drop((content, work));
     let mut checked = checked;
     let sources = std::mem::take(&mut checked.content.sources);
