@@ -41,6 +41,12 @@ impl Client {
 
     /// A server on `root`, the client offering these position encodings.
     pub(crate) fn start_with(root: Root, encodings: &[&str]) -> Client {
+        Client::start_delayed(root, encodings, 0)
+    }
+
+    /// A server on `root`, the client offering these position encodings, whose cross-file
+    /// pass waits `debounce_ms` for more edits.
+    pub(crate) fn start_delayed(root: Root, encodings: &[&str], debounce_ms: u64) -> Client {
         let (server_side, conn) = Connection::memory();
         let dir = root.path().to_owned();
         let server = std::thread::spawn(move || seedc::lsp::serve(&server_side, &dir));
@@ -59,7 +65,7 @@ impl Client {
             "processId": null,
             "rootUri": client.root_uri(),
             "capabilities": { "general": general },
-            "initializationOptions": { "debounceMs": 0 },
+            "initializationOptions": { "debounceMs": debounce_ms },
         });
         let result: serde_json::Value = client.call(req::Initialize::METHOD, params).expect("initialize");
         let expected = if encodings.contains(&"utf-8") { "utf-8" } else { "utf-16" };

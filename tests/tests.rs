@@ -22,6 +22,7 @@ mod hash_version;
 mod hostile;
 mod init;
 mod lsp;
+mod lsp_incremental;
 mod lsp_stdio;
 mod lsp_support;
 mod migrations;

@@ -50,7 +50,10 @@ pub use crate::load::known::{Known, OutRef};
 /// Finds the outgoing references of a checked collection's records ([`Checked::references`]).
 pub use crate::validate::references::Finder;
 
+mod file;
 mod reduce;
+
+pub(crate) use file::{FileChecked, file};
 
 /// What a check keeps beyond its verdict ([`Mode::plan`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -155,7 +158,9 @@ pub enum Mode<'a> {
     /// The new side of a diff, leaning on the old side's index when it checked clean.
     DiffNew(Option<&'a Known>),
     /// The language server, over the editor's buffers: every diagnostic `seedc check` gives,
-    /// each file read whole and kept, nothing else kept.
+    /// each file read whole and its text kept (the editor places ranges in it), its records
+    /// reduced as [`Mode::Verdict`]'s are, so no value outlives its run; then one file at a
+    /// time ([`file`]).
     Editor,
 }
 
@@ -165,22 +170,24 @@ struct Plan<'a> {
     hashes: Hashes,
     /// Validate, hash and reduce each seed file's records while loading it.
     reduce: bool,
+    /// Keep every file's text, even reduced ones (never streamed nor released).
+    text: bool,
     known: Option<&'a Known>,
 }
 
 impl<'a> Mode<'a> {
     /// The one table of what each mode keeps, hashes and leans on.
     fn plan(self) -> Plan<'a> {
-        let (records, hashes, reduce, known) = match self {
-            Mode::Verdict => (false, Hashes::Pinned, true, None),
-            Mode::Build => (false, Hashes::All, false, None),
-            Mode::FirstDeploy => (true, Hashes::All, true, None),
-            Mode::Deploy(known) => (true, Hashes::All, false, Some(known)),
-            Mode::DiffOld => (true, Hashes::All, false, None),
-            Mode::DiffNew(known) => (false, Hashes::All, false, known),
-            Mode::Editor => (false, Hashes::Pinned, false, None),
+        let (records, hashes, reduce, text, known) = match self {
+            Mode::Verdict => (false, Hashes::Pinned, true, false, None),
+            Mode::Build => (false, Hashes::All, false, true, None),
+            Mode::FirstDeploy => (true, Hashes::All, true, false, None),
+            Mode::Deploy(known) => (true, Hashes::All, false, true, Some(known)),
+            Mode::DiffOld => (true, Hashes::All, false, true, None),
+            Mode::DiffNew(known) => (false, Hashes::All, false, true, known),
+            Mode::Editor => (false, Hashes::Pinned, true, true, None),
         };
-        Plan { keep: Keep { records }, hashes, reduce, known }
+        Plan { keep: Keep { records }, hashes, reduce, text, known }
     }
 }
 
@@ -189,7 +196,7 @@ impl<'a> Mode<'a> {
 /// failure, or a file a diagnostic falls in that changed while it was checked.
 pub fn run(project: &Project, mode: Mode) -> Result<(Checked, Sink)> {
     let plan = mode.plan();
-    let reduce = plan.reduce.then_some((plan.hashes, plan.keep));
+    let reduce = plan.reduce.then_some((plan.hashes, plan.keep, plan.text));
     let prepared = prepare(project, plan.known, reduce)?;
     finish(prepared, plan.keep, plan.known, plan.hashes, plan.reduce.then(|| project.tree()))
 }
@@ -212,19 +219,20 @@ struct Prepared {
 /// record of `known` has are left unparsed where `known` applies; with `reduce_for`, each
 /// seed file is validated and hashed as soon as it is loaded and its records reduced
 /// ([`load::Reduce`]).
-fn prepare(project: &Project, known: Option<&Known>, reduce_for: Option<(Hashes, Keep)>) -> Result<Prepared> {
+fn prepare(project: &Project, known: Option<&Known>, reduce_for: Option<(Hashes, Keep, bool)>) -> Result<Prepared> {
     let tree = project.tree();
     let config = project.config().clone();
     let lock = project.lock().clone();
     let schemas = Schemas::compile_tree(tree, &config)?;
     let schemas_fingerprint = ContentHash::of(&canon::canonical_of(&schemas.documents)?);
-    let reducer = reduce_for.map(|(hashes, keep)| Reducer {
+    let reducer = reduce_for.map(|(hashes, keep, text)| Reducer {
         config: &config,
         lock: &lock,
         schemas: &schemas,
         hashes,
         reduced: Mutex::default(),
         keep,
+        text,
     });
     let (content, load_diags) =
         load::load_tree_with(tree, &config, known.map(|k| (k, schemas_fingerprint)), reducer.as_ref().map(|r| r as &dyn load::Reduce))

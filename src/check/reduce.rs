@@ -25,6 +25,8 @@ pub(super) struct Reducer<'a> {
     /// What is kept of the collections reduced so far.
     pub(super) reduced: Mutex<Reduced>,
     pub(super) keep: Keep,
+    /// Keep each file's text ([`load::Reduce::keeps_text`]).
+    pub(super) text: bool,
 }
 
 /// What [`Reducer`] keeps of the collections reduced so far: their hashes (and those of
@@ -64,6 +66,10 @@ impl load::Reduce for Reducer<'_> {
 
     fn keeps(&self) -> bool {
         self.keep.records
+    }
+
+    fn keeps_text(&self) -> bool {
+        self.text
     }
 
     fn run(

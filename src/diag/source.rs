@@ -74,6 +74,18 @@ impl SourceFile {
         Some(self.span(base.start + offset, len))
     }
 
+    /// The bytes of the value (or key) a JSON pointer names, like [`SourceFile::locate`]
+    /// but with no line or column counted.
+    pub fn locate_bytes(&self, pointer: &str, key: bool) -> Option<Range<usize>> {
+        let (base, rest) = self.record_slice(pointer).unwrap_or((0..self.text.len(), pointer));
+        let found = locate::locate(&self.text[base.clone()], rest)?;
+        let (offset, len) = match (key, found.key) {
+            (true, Some(k)) => k,
+            _ => found.value,
+        };
+        Some(base.start + offset..base.start + offset + len)
+    }
+
     /// Places the `occurrence`-th key of every (member pointer, occurrence) given, all of
     /// one object, in one pass over that object.
     fn locate_keys(&self, object: &str, wanted: &[(&str, usize)]) -> Vec<Option<Span>> {

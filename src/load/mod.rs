@@ -77,6 +77,9 @@ pub(crate) trait Reduce: Sync {
     /// writes the one and memoizes the other): its runs then write [`Written::Records`],
     /// and every record gets its [`Record::digest`].
     fn keeps(&self) -> bool;
+    /// Whether each file's text is kept once its records are reduced (the editor places
+    /// ranges in every file): such a file is read whole, never streamed, and not released.
+    fn keeps_text(&self) -> bool;
     /// Validates a run of records just parsed (at most [`REDUCE_RUN`], from `run.file` of
     /// `run.collection`), writes what its hash needs of them (in order, as [`Reduce::writes`]
     /// says) if `run.hashed`, and reduces them: their references go into one arena, built in
@@ -221,7 +224,10 @@ pub(crate) fn load_tree_with(
             let parser = records::RecordParser::new(rel, collection, config, known, reduce.is_some_and(|r| r.keeps()));
             // A file that is reduced is read a block at a time, never whole, unless it is one
             // of the few that need the whole text to be told what is wrong with them.
-            let streamed = reduce.zip(tree.streamable(rel)).and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
+            let streamed = reduce
+                .filter(|r| !r.keeps_text())
+                .zip(tree.streamable(rel))
+                .and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
             match streamed {
                 Some((seed, source, diags)) => (rel.clone(), Some((seed, Arc::new(source))), diags),
                 None => seed::load_seed_file(tree, &parser, reduce),
@@ -270,6 +276,36 @@ pub(crate) fn load_tree_with(
         }
     }
     Ok((content, diags))
+}
+
+/// One input file loaded alone, as [`load_tree_with`] loads it among the others.
+pub(crate) enum One {
+    /// The seed file of a declared collection.
+    Seed(SeedFile, Arc<SourceFile>),
+    /// A pack file, and its pack when its envelope is sound.
+    Pack(Option<Pack>, Arc<SourceFile>),
+}
+
+/// Loads the seed file of a declared collection or the pack at `rel` alone, as
+/// [`load_tree_with`] would (never streamed). None when `rel` is neither, or cannot be read:
+/// only a load of the whole tree says what is wrong with it.
+pub(crate) fn load_file(tree: &Tree, config: &Config, rel: &str, reduce: Option<&dyn Reduce>) -> Option<(One, Vec<Diagnostic>)> {
+    if let Some(name) = rel.strip_prefix(SEEDS_DIR).and_then(|r| r.strip_prefix('/')).and_then(|r| r.strip_suffix(".json")) {
+        let collection = config.collections.get_key_value(name).filter(|_| !name.contains('/'))?.0;
+        let parser = records::RecordParser::new(rel, collection, config, None, reduce.is_some_and(|r| r.keeps()));
+        let (_, loaded, diags) = seed::load_seed_file(tree, &parser, reduce);
+        let (seed, source) = loaded?;
+        return Some((One::Seed(seed, source), diags));
+    }
+    let pack = rel.strip_prefix(PACKS_DIR).and_then(|r| r.strip_prefix('/'))?;
+    let flat = pack.ends_with(".json") && !pack.contains('/');
+    let nested = pack.strip_suffix("/pack.json").is_some_and(|dir| !dir.contains('/'));
+    if !flat && !nested {
+        return None;
+    }
+    let (loaded, diags) = pack::load_pack(tree, rel, config);
+    let (pack, source) = loaded?;
+    Some((One::Pack(pack, source), diags))
 }
 
 /// A human label for a record in messages: `enemies "goblin_scout"` or `enemies[3]`.

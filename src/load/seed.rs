@@ -107,8 +107,10 @@ pub(super) fn load_seed_file(
             seed.reduced = Some(refs);
             reduce.file(&seed, parts);
             // Nothing after loading needs a reduced file's text but the diagnostics placed in
-            // it, for which it is read again.
-            source.release();
+            // it, for which it is read again (unless the text is kept for an editor).
+            if !reduce.keeps_text() {
+                source.release();
+            }
         }
     }
     (rel.to_owned(), Some((seed, Arc::new(source))), diags)

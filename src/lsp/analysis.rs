@@ -1,51 +1,57 @@
-//! What one check of the workspace gives the editor: its diagnostics per file, in LSP terms,
-//! and an index of every record (where its key is defined) and every declared reference
-//! (where it stands, what it names), which navigation and editing answer from. Built on
-//! the check thread, then shared read-only (`Arc`) with the loop.
+//! What the editor is answered from: a snapshot of the workspace's state after an edit (its
+//! diagnostics per file, in LSP terms, and an index of every record (where its key is) and
+//! every declared reference (where it stands, what it names), per collection). Made on the
+//! check thread from the parts that changed, the rest shared (`Arc`) with the snapshot
+//! before, then handed read-only to the loop. Record values are not kept: the few requests
+//! that read one (hover, completion labels, rename) parse it again from its text.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::check::{self, Checked, Mode};
+use crate::check::Finder;
+use crate::diag::SourceFile;
 use crate::json::pointer::Pointer;
-use crate::load::Record;
+use crate::load::SeedFile;
 use crate::project::Project;
+use crate::project::config::{CollectionConfig, Config};
 
-use super::diagnostics::{self, Published};
+use super::diagnostics::Published;
 use super::encoding::Encoding;
 
-/// One check of the workspace, as the editor sees it.
+/// The workspace as the editor sees it after one edit.
 pub(crate) struct Analysis {
     pub(crate) encoding: Encoding,
     /// Diagnostics of every file that has any, by path relative to the root.
-    pub(crate) diagnostics: BTreeMap<String, Vec<Published>>,
+    pub(crate) diagnostics: BTreeMap<String, Arc<[Published]>>,
     /// None when the check could not run (a broken `seedc.toml`): nothing to navigate.
-    pub(crate) checked: Option<Checked>,
-    pub(crate) collections: BTreeMap<String, Collection>,
-    /// Every declared reference of every record, in file order.
-    pub(crate) refs: Vec<RefSite>,
+    pub(crate) config: Option<Arc<Config>>,
+    pub(crate) collections: BTreeMap<String, Arc<Collection>>,
 }
 
-/// A collection's records as the index knows them.
+/// A collection's records and the references they make, as the index knows them.
 pub(crate) struct Collection {
     pub(crate) file: String,
+    /// The seed file's text as checked.
+    pub(crate) source: Arc<SourceFile>,
     pub(crate) key_field: String,
     pub(crate) records: Vec<RecordSite>,
-    /// Record position in `records` by key (the first, when a key is duplicated).
-    pub(crate) by_key: HashMap<String, usize>,
+    /// Positions in `records`, sorted by key (then position): a key's first record is found
+    /// by a binary search, with no second copy of the keys.
+    by_key: Vec<u32>,
     /// The record schema's top-level properties, with their descriptions.
-    pub(crate) fields: Vec<(String, Option<String>)>,
+    pub(crate) fields: Arc<Vec<(String, Option<String>)>>,
+    /// The collections its declared references name, in its `references` order.
+    targets: Vec<String>,
+    /// Every declared reference its records make, in file order.
+    pub(crate) refs: Vec<RefSite>,
 }
 
 /// Where a record is.
 pub(crate) struct RecordSite {
     pub(crate) key: Option<String>,
-    /// The record's index in its file's `data`.
-    pub(crate) index: usize,
     /// The record's bytes in its file.
     pub(crate) bytes: Range<usize>,
     /// The key's value (quotes included), when it is there.
@@ -54,10 +60,10 @@ pub(crate) struct RecordSite {
 
 /// One declared reference: a string value at a reference path of a record.
 pub(crate) struct RefSite {
-    pub(crate) file: String,
     /// The value, quotes included.
     pub(crate) bytes: Range<usize>,
-    pub(crate) target: String,
+    /// Which of the collection's declared references (its target is in `targets`).
+    reference: u32,
     pub(crate) key: String,
 }
 
@@ -70,103 +76,99 @@ pub(crate) struct Named {
     pub(crate) bytes: Range<usize>,
 }
 
-impl Analysis {
-    /// Checks the content root `root` with `buffers` over its files, as `seedc check` does.
-    pub(crate) fn run(root: &Path, buffers: Vec<(String, Arc<str>)>, encoding: Encoding) -> Analysis {
-        let checked = Project::with_buffers(root, buffers).and_then(|project| Ok((check::run(&project, Mode::Editor)?, project)));
-        match checked {
-            Ok(((checked, sink), project)) => {
-                let diagnostics = diagnostics::convert(&checked, sink, encoding);
-                let (collections, refs) = index(&checked, &project);
-                Analysis { encoding, diagnostics, checked: Some(checked), collections, refs }
-            }
-            Err(err) => {
-                let diagnostics = diagnostics::failure(&err);
-                Analysis { encoding, diagnostics, checked: None, collections: BTreeMap::new(), refs: Vec::new() }
-            }
+impl Collection {
+    /// The index of one seed file, loaded with its records reduced (their keys and
+    /// references are all that is left of them), from its text `source`.
+    pub(crate) fn index(
+        config: &CollectionConfig,
+        seed: &SeedFile,
+        source: Arc<SourceFile>,
+        fields: Arc<Vec<(String, Option<String>)>>,
+    ) -> Self {
+        let finder = Finder::of_seed(config, None, seed);
+        let mut records = Vec::with_capacity(seed.records.len());
+        let mut refs = Vec::new();
+        let mut pointer = String::new();
+        for record in &seed.records {
+            let base = Pointer::from("/data").index(record.index);
+            let value_bytes = |pointer: &str| source.locate_bytes(pointer, false);
+            let key_bytes = record.key.as_ref().and_then(|_| value_bytes(base.clone().key(&config.key).as_str()));
+            let bytes = source.records.get(record.index).cloned().unwrap_or_default();
+            records.push(RecordSite { key: record.key.clone(), bytes, key_bytes });
+            finder.each(record, &mut |reference, relative, key| {
+                pointer.clear();
+                pointer.push_str(base.as_str());
+                pointer.push_str(relative);
+                if let Some(bytes) = value_bytes(&pointer) {
+                    refs.push(RefSite { bytes, reference, key: key.to_owned() });
+                }
+            });
         }
+        let mut by_key: Vec<u32> = (0..records.len() as u32).filter(|&i| records[i as usize].key.is_some()).collect();
+        by_key.sort_by(|&a, &b| records[a as usize].key.cmp(&records[b as usize].key).then(a.cmp(&b)));
+        let targets = config.references.iter().map(|r| r.collection.clone()).collect();
+        Collection { file: seed.file.clone(), source, key_field: config.key.clone(), records, by_key, fields, targets, refs }
     }
 
-    /// The text of a file of the check (a buffer's, or the file's on disk).
+    /// The first record with `key`.
+    pub(crate) fn find(&self, key: &str) -> Option<&RecordSite> {
+        let at = self.by_key.partition_point(|&i| self.records[i as usize].key.as_deref() < Some(key));
+        let &i = self.by_key.get(at)?;
+        let record = &self.records[i as usize];
+        (record.key.as_deref() == Some(key)).then_some(record)
+    }
+
+    /// The collection a reference of this one's names.
+    pub(crate) fn target(&self, site: &RefSite) -> &str {
+        self.targets.get(site.reference as usize).map_or("", String::as_str)
+    }
+
+    /// A record's value, parsed again from its text (None if it does not parse).
+    pub(crate) fn value(&self, record: &RecordSite) -> Option<Value> {
+        serde_json::from_str(self.source.text.get(record.bytes.clone())?).ok()
+    }
+}
+
+impl Analysis {
+    /// The text of a seed file of the check (a buffer's, or the file's on disk).
     pub(crate) fn text(&self, rel: &str) -> Option<&str> {
-        Some(self.checked.as_ref()?.content.sources.get(rel)?.text.as_str())
+        Some(self.collection_of(rel)?.1.source.text.as_str())
     }
 
     /// The collection whose seed file `rel` is.
     pub(crate) fn collection_of(&self, rel: &str) -> Option<(&str, &Collection)> {
-        self.collections.iter().find(|(_, c)| c.file == rel).map(|(n, c)| (n.as_str(), c))
+        self.collections.iter().find(|(_, c)| c.file == rel).map(|(n, c)| (n.as_str(), &**c))
     }
 
     /// The record of `collection` with `key`.
     pub(crate) fn record(&self, collection: &str, key: &str) -> Option<(&Collection, &RecordSite)> {
         let c = self.collections.get(collection)?;
-        Some((c, &c.records[*c.by_key.get(key)?]))
-    }
-
-    /// The parsed record of `collection` at `index`.
-    pub(crate) fn value(&self, collection: &str, index: usize) -> Option<&Record> {
-        self.checked.as_ref()?.content.seeds.get(collection)?.records.get(index)
+        Some((c, c.find(key)?))
     }
 
     /// What byte `offset` of `rel` names: a record's key where it is defined, or a declared
     /// reference (the cursor may stand on either quote).
     pub(crate) fn named_at(&self, rel: &str, offset: usize) -> Option<Named> {
         let inside = |r: &Range<usize>| r.start <= offset && offset <= r.end;
-        if let Some(site) = self.refs.iter().find(|s| s.file == rel && inside(&s.bytes)) {
-            return Some(Named { collection: site.target.clone(), key: site.key.clone(), bytes: site.bytes.clone() });
-        }
         let (name, c) = self.collection_of(rel)?;
+        if let Some(site) = c.refs.iter().find(|s| inside(&s.bytes)) {
+            return Some(Named { collection: c.target(site).to_owned(), key: site.key.clone(), bytes: site.bytes.clone() });
+        }
         let record = c.records.iter().find(|r| r.key_bytes.as_ref().is_some_and(inside))?;
         Some(Named { collection: name.to_owned(), key: record.key.clone()?, bytes: record.key_bytes.clone()? })
     }
 
-    /// Every declared reference to the record `key` of `collection`.
-    pub(crate) fn references_to<'a>(&'a self, collection: &'a str, key: &'a str) -> impl Iterator<Item = &'a RefSite> + 'a {
-        self.refs.iter().filter(move |s| s.target == collection && s.key == key)
+    /// Every declared reference to the record `key` of `collection`, with its file.
+    pub(crate) fn references_to<'a>(&'a self, collection: &'a str, key: &'a str) -> impl Iterator<Item = (&'a str, &'a RefSite)> + 'a {
+        self.collections
+            .values()
+            .flat_map(move |c| c.refs.iter().filter(move |s| s.key == key && c.target(s) == collection).map(move |s| (c.file.as_str(), s)))
     }
-}
-
-/// Every record's place and every declared reference of a checked workspace.
-fn index(checked: &Checked, project: &Project) -> (BTreeMap<String, Collection>, Vec<RefSite>) {
-    let mut collections = BTreeMap::new();
-    let mut refs = Vec::new();
-    for (name, seed) in &checked.content.seeds {
-        let (Some(config), Some(source)) = (checked.config.collections.get(name), checked.content.sources.get(&seed.file)) else {
-            continue;
-        };
-        let finder = checked.references(name, None);
-        let mut records = Vec::with_capacity(seed.records.len());
-        for record in &seed.records {
-            let base = Pointer::from("/data").index(record.index);
-            let value_bytes = |pointer: &Pointer| {
-                let span = source.locate(pointer.as_str(), false)?;
-                Some(span.offset..span.offset + span.len)
-            };
-            let key_bytes = record.key.as_ref().and_then(|_| value_bytes(&base.clone().key(&config.key)));
-            let bytes = source.records.get(record.index).cloned().unwrap_or_default();
-            records.push(RecordSite { key: record.key.clone(), index: record.index, bytes, key_bytes });
-            let Some(finder) = &finder else { continue };
-            for out in finder.all(record) {
-                let Some(target) = config.references.get(out.reference as usize) else { continue };
-                let Some(bytes) = value_bytes(&base.clone().join(&out.pointer)) else { continue };
-                refs.push(RefSite { file: seed.file.clone(), bytes, target: target.collection.clone(), key: out.key });
-            }
-        }
-        let mut by_key = HashMap::with_capacity(records.len());
-        for (i, r) in records.iter().enumerate() {
-            if let Some(key) = &r.key {
-                by_key.entry(key.clone()).or_insert(i);
-            }
-        }
-        let fields = fields(project, &config.schema);
-        collections.insert(name.clone(), Collection { file: seed.file.clone(), key_field: config.key.clone(), records, by_key, fields });
-    }
-    (collections, refs)
 }
 
 /// The top-level properties a record schema declares (its own, and those of the schemas
 /// it combines with `allOf`, `anyOf` or `oneOf`), with their descriptions.
-fn fields(project: &Project, schema: &str) -> Vec<(String, Option<String>)> {
+pub(crate) fn fields(project: &Project, schema: &str) -> Vec<(String, Option<String>)> {
     let limit = project.config().limits.max_file_bytes;
     let Ok(Some(text)) = project.tree().read_optional(schema, limit) else { return Vec::new() };
     let Ok(doc) = serde_json::from_str::<Value>(&text) else { return Vec::new() };

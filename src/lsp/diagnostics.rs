@@ -3,11 +3,11 @@
 //! fix a diagnostic carries, when seedc knows one (bump a version, take the did-you-mean).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use lsp_types::{DiagnosticSeverity, NumberOrString, Range};
 
-use crate::check::Checked;
-use crate::diag::{Code, Diagnostic, Severity, Sink};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::project::config::CONFIG_FILE;
 
 use super::encoding::{Encoding, Lines};
@@ -26,32 +26,22 @@ pub(crate) struct Fix {
     pub(crate) text: String,
 }
 
-/// Every diagnostic of a check, by file; one with no file is put on `seedc.toml`.
-pub(crate) fn convert(checked: &Checked, sink: Sink, encoding: Encoding) -> BTreeMap<String, Vec<Published>> {
-    let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    for d in sink.into_vec() {
-        by_file.entry(d.file.clone().unwrap_or_else(|| CONFIG_FILE.to_owned())).or_default().push(d);
-    }
-    by_file
-        .into_iter()
-        .map(|(file, diags)| {
-            let text = checked.content.sources.get(&file).map_or("", |s| s.text.as_str());
-            let lines = Lines::new(text, encoding);
-            let published = diags
-                .iter()
-                .map(|d| {
-                    let range = d.span.map_or_else(Range::default, |span| lines.span(&span));
-                    Published { diagnostic: lsp(d, range), fix: fix(checked, d, range) }
-                })
-                .collect();
-            (file, published)
+/// The diagnostics of one file, whose text is `text`, in LSP terms. `locked` is the
+/// collection the file holds and its version in `seedc.lock`, for the version-bump fix.
+pub(crate) fn convert(text: &str, diags: &[Diagnostic], encoding: Encoding, locked: Option<(&str, &str)>) -> Vec<Published> {
+    let lines = Lines::new(text, encoding);
+    diags
+        .iter()
+        .map(|d| {
+            let range = d.span.map_or_else(Range::default, |span| lines.span(&span));
+            Published { diagnostic: lsp(d, range), fix: fix(locked, d, range) }
         })
         .collect()
 }
 
 /// A check that could not run (an unreadable or invalid `seedc.toml`): one diagnostic on
 /// `seedc.toml` saying why, so the editor shows it where it can be fixed.
-pub(crate) fn failure(err: &anyhow::Error) -> BTreeMap<String, Vec<Published>> {
+pub(crate) fn failure(err: &anyhow::Error) -> BTreeMap<String, Arc<[Published]>> {
     let message = err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
     let diagnostic = lsp_types::Diagnostic {
         severity: Some(DiagnosticSeverity::ERROR),
@@ -60,7 +50,7 @@ pub(crate) fn failure(err: &anyhow::Error) -> BTreeMap<String, Vec<Published>> {
         message,
         ..lsp_types::Diagnostic::default()
     };
-    BTreeMap::from([(CONFIG_FILE.to_owned(), vec![Published { diagnostic, fix: None }])])
+    BTreeMap::from([(CONFIG_FILE.to_owned(), Arc::from(vec![Published { diagnostic, fix: None }]))])
 }
 
 fn lsp(d: &Diagnostic, range: Range) -> lsp_types::Diagnostic {
@@ -84,12 +74,11 @@ fn lsp(d: &Diagnostic, range: Range) -> lsp_types::Diagnostic {
 
 /// The fix of a diagnostic: a version above the locked one for `version-not-bumped`, the
 /// suggested key for a `dangling-reference` that has one.
-fn fix(checked: &Checked, d: &Diagnostic, range: Range) -> Option<Fix> {
+fn fix(locked: Option<(&str, &str)>, d: &Diagnostic, range: Range) -> Option<Fix> {
     match d.code {
         Code::VersionNotBumped => {
-            let file = d.file.as_deref()?;
-            let (name, _) = checked.content.seeds.iter().find(|(_, s)| s.file == file)?;
-            let locked = semver::Version::parse(&checked.lock.collections.get(name)?.version).ok()?;
+            let (name, locked) = locked?;
+            let locked = semver::Version::parse(locked).ok()?;
             let next = semver::Version::new(locked.major, locked.minor, locked.patch + 1);
             Some(Fix { title: format!("Bump the version of `{name}` to {next}"), range, text: format!("\"{next}\"") })
         }

@@ -23,7 +23,7 @@ use super::store::Root;
 /// Completion at `position` of `rel`: ids inside a value at a declared reference path,
 /// field names where a member name of a record goes.
 pub(crate) fn completion(analysis: &Analysis, rel: &str, position: Position) -> Vec<CompletionItem> {
-    let (Some(text), Some(checked), Some((name, collection))) = (analysis.text(rel), &analysis.checked, analysis.collection_of(rel)) else {
+    let (Some(text), Some(config), Some((name, collection))) = (analysis.text(rel), &analysis.config, analysis.collection_of(rel)) else {
         return Vec::new();
     };
     let lines = Lines::new(text, analysis.encoding);
@@ -54,7 +54,7 @@ pub(crate) fn completion(analysis: &Analysis, rel: &str, position: Position) -> 
             })
             .collect();
     }
-    let Some(config) = checked.config.collections.get(name) else { return Vec::new() };
+    let Some(config) = config.collections.get(name) else { return Vec::new() };
     let Some(target) = config.references.iter().find(|r| matches(&r.path, rest)).map(|r| r.collection.as_str()) else {
         return Vec::new();
     };
@@ -64,7 +64,7 @@ pub(crate) fn completion(analysis: &Analysis, rel: &str, position: Position) -> 
         .iter()
         .filter_map(|r| {
             let key = r.key.as_deref()?;
-            let label = analysis.value(target, r.index).and_then(|r| r.value()?.get("name")?.as_str().map(str::to_owned));
+            let label = target_collection.value(r).and_then(|v| v.get("name")?.as_str().map(str::to_owned));
             Some(item(
                 key,
                 Some(label.map_or(target.to_owned(), |l| format!("{target}: {l}"))),
@@ -108,10 +108,10 @@ pub(crate) fn rename(
     if new == named.key {
         return Ok(None);
     }
-    if c.by_key.contains_key(new) {
+    if c.find(new).is_some() {
         return Err(format!("{} already has a record {new:?}", named.collection));
     }
-    refused_by_schema(analysis, project, &named.collection, record.index, &c.key_field, new)?;
+    refused_by_schema(c.value(record), project, &named.collection, &c.key_field, new)?;
     let json = Value::from(new).to_string();
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     let mut push = |file: &str, bytes: std::ops::Range<usize>| {
@@ -122,26 +122,19 @@ pub(crate) fn rename(
     if let Some(bytes) = record.key_bytes.clone() {
         push(&c.file, bytes);
     }
-    for site in analysis.references_to(&named.collection, &named.key) {
-        push(&site.file, site.bytes.clone());
+    for (file, site) in analysis.references_to(&named.collection, &named.key) {
+        push(file, site.bytes.clone());
     }
     Ok(Some(WorkspaceEdit::new(changes)))
 }
 
-/// The record at `index` of `collection` with its key set to `new`, validated against the
+/// The record `value` of `collection` with its key set to `new`, validated against the
 /// collection's schema: an error at the key refuses the name.
-fn refused_by_schema(
-    analysis: &Analysis,
-    project: &Project,
-    collection: &str,
-    index: usize,
-    key_field: &str,
-    new: &str,
-) -> Result<(), String> {
-    let Some(Value::Object(record)) = analysis.value(collection, index).and_then(|r| r.value()) else { return Ok(()) };
+fn refused_by_schema(value: Option<Value>, project: &Project, collection: &str, key_field: &str, new: &str) -> Result<(), String> {
+    let Some(Value::Object(record)) = value else { return Ok(()) };
     let schemas = Schemas::compile_tree(project.tree(), project.config()).map_err(|e| format!("cannot compile the schemas: {e}"))?;
     let Some(schema) = schemas.collections.get(collection) else { return Ok(()) };
-    let mut renamed = record.clone();
+    let mut renamed = record;
     renamed.insert(key_field.to_owned(), Value::from(new));
     let at_key = format!("/{}", crate::json::pointer::escape(key_field));
     let renamed = Value::Object(renamed);

@@ -1,10 +1,13 @@
 //! `seedc lsp`: a Language Server Protocol server on the synchronous `lsp-server` crate. One
-//! loop thread owns the state (the open buffers, the last analysis); a check thread checks
-//! snapshots of the buffers laid over the files (`worker`); requests are answered from the
-//! analysis of the latest edit, waiting for it when an edit is being checked.
+//! loop thread owns the open buffers and the last analysis; a check thread owns the
+//! workspace as last checked and checks snapshots of the buffers laid over the files, only
+//! the files an edit changed at once, the references into them after a pause (`worker`);
+//! requests are answered from the analysis of the latest edit, waiting for it when an edit
+//! is being checked, and only the files whose diagnostics changed are published.
 //!
 //! Files: `store` (buffers, URIs), `encoding` (positions), `worker` (the check thread),
-//! `analysis` (a check as the editor needs it: diagnostics and an index of records and
+//! `workspace` (its state: per file, what it gives alone and the references it makes),
+//! `analysis` (what requests are answered from: diagnostics and an index of records and
 //! references), `diagnostics` (conversion, quick fixes), `navigate`, `edit`, `cursor`.
 
 mod analysis;
@@ -15,8 +18,9 @@ mod encoding;
 mod navigate;
 mod store;
 mod worker;
+mod workspace;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,12 +38,13 @@ use serde_json::Value;
 use crate::project::Project;
 use crate::report::printer::log;
 use analysis::Analysis;
+use diagnostics::Published;
 use encoding::Encoding;
 use store::{Documents, Root};
 use worker::{Job, Outcome};
 
-/// How long the check waits after an edit for more edits, unless the client says
-/// otherwise (`initializationOptions.debounceMs`).
+/// How long the cross-file pass waits after an edit for more edits, unless the client says
+/// otherwise (`initializationOptions.debounceMs`); an edit's own file is checked at once.
 const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// How the server ended.
@@ -95,12 +100,12 @@ pub fn serve(connection: &Connection, default_root: &Path) -> Result<Ended> {
         generation: 0,
         analysis: None,
         analyzed: 0,
-        published: BTreeSet::new(),
+        published: BTreeMap::new(),
         pending: Vec::new(),
         jobs,
         shutdown: false,
     };
-    server.changed();
+    server.changed(Vec::new(), true);
     server.run(&connection.receiver, &outcomes)
 }
 
@@ -151,8 +156,8 @@ struct Server {
     analysis: Option<Arc<Analysis>>,
     /// The generation `analysis` answers for.
     analyzed: u64,
-    /// The files whose last published diagnostics were not empty.
-    published: BTreeSet<String>,
+    /// The diagnostics last published for each file that has any.
+    published: BTreeMap<String, Arc<[Published]>>,
     /// Requests waiting for the check of the latest edit.
     pending: Vec<Request>,
     jobs: Option<Sender<Job>>,
@@ -197,12 +202,13 @@ impl Server {
         let _ = self.sender.send(message.into());
     }
 
-    /// The buffers or files changed: check a snapshot of them.
-    fn changed(&mut self) {
+    /// The buffers changed, or the files `disk` on disk (or any, with `rescan`): check a
+    /// snapshot of them.
+    fn changed(&mut self, disk: Vec<String>, rescan: bool) {
         self.generation += 1;
         let (buffers, versions) = self.docs.snapshot();
         if let Some(jobs) = &self.jobs {
-            let _ = jobs.send(Job { generation: self.generation, buffers, versions });
+            let _ = jobs.send(Job { generation: self.generation, buffers, versions, disk, rescan });
         }
     }
 
@@ -213,7 +219,7 @@ impl Server {
                 let Some(p) = params::<lsp_types::DidOpenTextDocumentParams>(n.params) else { return };
                 if let Some(rel) = rel(&p.text_document.uri) {
                     self.docs.open(rel, p.text_document.text, p.text_document.version);
-                    self.changed();
+                    self.changed(Vec::new(), false);
                 }
             }
             note::DidChangeTextDocument::METHOD => {
@@ -221,7 +227,7 @@ impl Server {
                 if let Some(rel) = rel(&p.text_document.uri)
                     && self.docs.change(&rel, p.text_document.version, p.content_changes, self.encoding)
                 {
-                    self.changed();
+                    self.changed(Vec::new(), false);
                 }
             }
             note::DidCloseTextDocument::METHOD => {
@@ -229,13 +235,29 @@ impl Server {
                 if let Some(rel) = rel(&p.text_document.uri)
                     && self.docs.close(&rel)
                 {
-                    self.changed();
+                    self.changed(Vec::new(), false);
                 }
             }
-            // A save, or files changed outside the editor: every check reads the files
-            // anew, so checking again picks them up, for clients that watch files and
-            // (on save) those that do not.
-            note::DidSaveTextDocument::METHOD | note::DidChangeWatchedFiles::METHOD => self.changed(),
+            // Files changed outside the editor: a changed seed file or pack is checked again
+            // alone; anything else (a file created or deleted, `seedc.toml`, a schema) has
+            // the whole workspace checked again.
+            note::DidChangeWatchedFiles::METHOD => {
+                let Some(p) = params::<lsp_types::DidChangeWatchedFilesParams>(n.params) else { return };
+                let (mut disk, mut rescan) = (Vec::new(), false);
+                for change in p.changes {
+                    match rel(&change.uri) {
+                        Some(rel) if change.typ == lsp_types::FileChangeType::CHANGED => disk.push(rel),
+                        Some(_) => rescan = true,
+                        None => {}
+                    }
+                }
+                if rescan || !disk.is_empty() {
+                    self.changed(disk, rescan);
+                }
+            }
+            // A save: the whole workspace checked again after the pause, for the clients
+            // that do not send file events.
+            note::DidSaveTextDocument::METHOD => self.changed(Vec::new(), true),
             note::Cancel::METHOD => {
                 let Some(p) = params::<lsp_types::CancelParams>(n.params) else { return };
                 let id: RequestId = match p.id {
@@ -279,19 +301,23 @@ impl Server {
         }
     }
 
-    /// Publishes every file's diagnostics, and clears those of files now clean.
+    /// Publishes the diagnostics of each file whose diagnostics changed since they were
+    /// last published, and clears those of files now clean.
     fn publish(&mut self, analysis: &Analysis, versions: &BTreeMap<String, i32>) {
         let Some(root) = &self.root else { return };
-        let mut now = BTreeSet::new();
         for (rel, published) in &analysis.diagnostics {
-            let diagnostics = published.iter().map(|p| p.diagnostic.clone()).collect();
-            self.send(publish(root.uri(rel), diagnostics, versions.get(rel).copied()));
-            now.insert(rel.clone());
+            let same = self.published.get(rel).is_some_and(|before| {
+                Arc::ptr_eq(before, published) || before.iter().map(|p| &p.diagnostic).eq(published.iter().map(|p| &p.diagnostic))
+            });
+            if !same {
+                let diagnostics = published.iter().map(|p| p.diagnostic.clone()).collect();
+                self.send(publish(root.uri(rel), diagnostics, versions.get(rel).copied()));
+            }
         }
-        for rel in self.published.difference(&now) {
+        for rel in self.published.keys().filter(|rel| !analysis.diagnostics.contains_key(*rel)) {
             self.send(publish(root.uri(rel), Vec::new(), versions.get(rel).copied()));
         }
-        self.published = now;
+        self.published = analysis.diagnostics.clone();
     }
 
     /// Answers a request; a handler that panics is answered with an error, and the server

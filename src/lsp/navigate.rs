@@ -48,8 +48,8 @@ pub(crate) fn references(analysis: &Analysis, root: &Root, rel: &str, position: 
     {
         found.extend(location(analysis, root, &c.file, bytes));
     }
-    for site in analysis.references_to(&named.collection, &named.key) {
-        found.extend(location(analysis, root, &site.file, site.bytes.clone()));
+    for (file, site) in analysis.references_to(&named.collection, &named.key) {
+        found.extend(location(analysis, root, file, site.bytes.clone()));
     }
     Some(found)
 }
@@ -64,9 +64,10 @@ pub(crate) fn hover(analysis: &Analysis, rel: &str, position: Position) -> Optio
         let value = format!("**{}** `{}`: no such record", named.collection, named.key);
         return Some(Hover { contents: HoverContents::Markup(markdown(value)), range });
     };
-    let line = analysis.text(&c.file).map_or(0, |t| t[..record.bytes.start.min(t.len())].matches('\n').count() + 1);
+    let t = c.source.text.as_str();
+    let line = t[..record.bytes.start.min(t.len())].matches('\n').count() + 1;
     let mut value = format!("**{}** `{}` ({}:{line})\n\n```json\n{{\n", named.collection, named.key, c.file);
-    if let Some(Value::Object(map)) = analysis.value(&named.collection, record.index).and_then(|r| r.value()) {
+    if let Some(Value::Object(map)) = c.value(record) {
         let scalars = map.iter().filter(|(_, v)| !v.is_object() && !v.is_array());
         for (field, v) in scalars.take(HOVER_FIELDS) {
             value.push_str(&format!("  {}: {},\n", Value::from(field.as_str()), v));
@@ -108,8 +109,7 @@ pub(crate) fn workspace_symbols(analysis: &Analysis, root: &Root, query: &str) -
     let query = query.to_lowercase();
     let mut found = Vec::new();
     for (name, c) in &analysis.collections {
-        let Some(text) = analysis.text(&c.file) else { continue };
-        let lines = Lines::new(text, analysis.encoding);
+        let lines = Lines::new(&c.source.text, analysis.encoding);
         for r in &c.records {
             let Some(key) = r.key.as_ref().filter(|k| k.to_lowercase().contains(&query)) else { continue };
             let bytes = r.key_bytes.clone().unwrap_or(r.bytes.clone());

@@ -1,17 +1,22 @@
-//! The check thread: takes the newest snapshot of the buffers (after the debounce, newer
-//! ones replacing older ones not yet started), checks the workspace, and hands the
-//! analysis back to the loop tagged with the snapshot's generation; the loop publishes it
-//! only if no edit came since.
+//! The check thread. It owns the [`Workspace`]: the first job checks it whole; after that,
+//! each job (the newest snapshot of the buffers, older ones not yet started being skipped)
+//! checks again only the files it changed and the references they make, and the analysis
+//! goes back to the loop at once; the cross-file pass (the references into the changed
+//! files, from every other file) runs once no edit has come for the delay
+//! (`initializationOptions.debounceMs`), on the state of the latest edit. Every outcome is
+//! tagged with the generation of the edit it reflects; the loop publishes it only if no
+//! edit came since.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::analysis::Analysis;
 use super::encoding::Encoding;
+use super::workspace::Workspace;
 
 /// A snapshot of the buffers to check.
 pub(crate) struct Job {
@@ -20,6 +25,11 @@ pub(crate) struct Job {
     pub(crate) buffers: super::store::Buffers,
     /// The version of each buffer in `buffers`, published with its diagnostics.
     pub(crate) versions: BTreeMap<String, i32>,
+    /// Files the client says changed on disk.
+    pub(crate) disk: Vec<String>,
+    /// Check the whole workspace again, in the cross-file pass (a save, files created or
+    /// deleted).
+    pub(crate) rescan: bool,
 }
 
 /// A finished check.
@@ -30,33 +40,119 @@ pub(crate) struct Outcome {
     pub(crate) analysis: Option<Arc<Analysis>>,
 }
 
-/// Starts the check thread for the content root `root`; it ends when the loop drops the
-/// job sender.
-pub(crate) fn spawn(root: PathBuf, encoding: Encoding, debounce: Duration) -> std::io::Result<(Sender<Job>, Receiver<Outcome>)> {
+/// Starts the check thread for the content root `root`; the cross-file pass waits `delay`
+/// for more edits. It ends when the loop drops the job sender.
+pub(crate) fn spawn(root: PathBuf, encoding: Encoding, delay: Duration) -> std::io::Result<(Sender<Job>, Receiver<Outcome>)> {
     let (jobs, job_rx) = crossbeam_channel::unbounded::<Job>();
     let (outcome_tx, outcomes) = crossbeam_channel::unbounded::<Outcome>();
     std::thread::Builder::new().name("seedc-lsp-check".to_owned()).spawn(move || {
-        while let Ok(mut job) = job_rx.recv() {
-            if !debounce.is_zero() {
-                std::thread::sleep(debounce);
-            }
-            // Only the newest snapshot is worth checking.
-            while let Ok(newer) = job_rx.try_recv() {
-                job = newer;
-            }
-            let Job { generation, buffers, versions } = job;
-            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::run(&root, buffers, encoding)));
-            let analysis = match run {
-                Ok(analysis) => Some(Arc::new(analysis)),
-                Err(panic) => {
-                    crate::report::printer::log(&format!("the check panicked: {}", super::panic_message(&*panic)));
-                    None
+        let mut thread = Thread { root, encoding, workspace: None, generation: 0, versions: BTreeMap::new(), buffers: Vec::new() };
+        loop {
+            let job = if thread.workspace.as_ref().is_some_and(Workspace::pending) {
+                match job_rx.recv_timeout(delay) {
+                    Ok(job) => job,
+                    Err(RecvTimeoutError::Timeout) => {
+                        let analysis = thread.guarded(Thread::cross);
+                        if outcome_tx.send(thread.outcome(analysis)).is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match job_rx.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
                 }
             };
-            if outcome_tx.send(Outcome { generation, versions, analysis }).is_err() {
+            let job = newest(job, &job_rx);
+            let analysis = thread.guarded(|t| t.apply(job));
+            if outcome_tx.send(thread.outcome(analysis)).is_err() {
                 break;
             }
         }
     })?;
     Ok((jobs, outcomes))
+}
+
+/// The newest of `job` and the jobs already queued behind it; what the skipped ones
+/// said about files on disk is kept.
+fn newest(mut job: Job, queue: &Receiver<Job>) -> Job {
+    while let Ok(mut newer) = queue.try_recv() {
+        newer.disk.append(&mut job.disk);
+        newer.rescan |= job.rescan;
+        job = newer;
+    }
+    job
+}
+
+/// The check thread's state.
+struct Thread {
+    root: PathBuf,
+    encoding: Encoding,
+    /// None before the first check, and when the last whole check could not run.
+    workspace: Option<Workspace>,
+    /// The generation, versions and buffers of the latest job.
+    generation: u64,
+    versions: BTreeMap<String, i32>,
+    buffers: super::store::Buffers,
+}
+
+impl Thread {
+    fn outcome(&self, analysis: Option<Arc<Analysis>>) -> Outcome {
+        Outcome { generation: self.generation, versions: self.versions.clone(), analysis }
+    }
+
+    /// Runs `work`; a panic is logged, and the workspace checked whole at the next job.
+    fn guarded(&mut self, work: impl FnOnce(&mut Thread) -> Analysis) -> Option<Arc<Analysis>> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))) {
+            Ok(analysis) => Some(Arc::new(analysis)),
+            Err(panic) => {
+                crate::report::printer::log(&format!("the check panicked: {}", super::panic_message(&*panic)));
+                self.workspace = None;
+                None
+            }
+        }
+    }
+
+    /// An edit: its files checked again, or the whole workspace when it must be.
+    fn apply(&mut self, job: Job) -> Analysis {
+        let Job { generation, buffers, versions, disk, rescan } = job;
+        (self.generation, self.versions, self.buffers) = (generation, versions, buffers.clone());
+        if let Some(workspace) = &mut self.workspace
+            && workspace.edit(buffers, &disk)
+        {
+            if rescan {
+                workspace.rescan();
+            }
+            return workspace.snapshot();
+        }
+        self.whole()
+    }
+
+    /// The cross-file pass, or the whole check it was asked to be.
+    fn cross(&mut self) -> Analysis {
+        if let Some(workspace) = &mut self.workspace
+            && workspace.cross()
+        {
+            return workspace.snapshot();
+        }
+        self.whole()
+    }
+
+    fn whole(&mut self) -> Analysis {
+        match Workspace::whole(&self.root, self.buffers.clone(), self.encoding) {
+            Ok(workspace) => {
+                let analysis = workspace.snapshot();
+                self.workspace = Some(workspace);
+                analysis
+            }
+            Err(err) => {
+                self.workspace = None;
+                let diagnostics = super::diagnostics::failure(&err);
+                Analysis { encoding: self.encoding, diagnostics, config: None, collections: BTreeMap::new() }
+            }
+        }
+    }
 }

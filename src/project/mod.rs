@@ -15,7 +15,7 @@ pub mod tree;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use config::Config;
 use lock::Lock;
@@ -54,6 +54,18 @@ impl Project {
             tree = tree.with_buffer(&rel, text)?;
         }
         Project::from_tree(tree)
+    }
+
+    /// This content root (a directory) with `buffers` over its files instead of the ones it
+    /// had, and its `seedc.toml` and `seedc.lock` as they were read: what the language
+    /// server checks one changed file in, against the config of its last whole check.
+    pub fn with_new_buffers(&self, buffers: impl IntoIterator<Item = (String, Arc<str>)>) -> Result<Project> {
+        let root = self.root().context("only a directory takes buffers")?;
+        let mut tree = Tree::dir(root);
+        for (rel, text) in buffers {
+            tree = tree.with_buffer(&rel, text)?;
+        }
+        Ok(Project { tree, config: self.config.clone(), lock: self.lock.clone() })
     }
 
     pub fn tree(&self) -> &Tree {

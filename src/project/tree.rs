@@ -130,6 +130,11 @@ impl Tree {
         Ok(self)
     }
 
+    /// The buffers laid over the files, by normalized path.
+    pub fn buffers(&self) -> impl Iterator<Item = (&str, &Arc<str>)> {
+        self.buffers.iter().map(|(rel, text)| (rel.as_str(), text))
+    }
+
     /// How the tree is named in messages: the directory, or `rev` of the repository.
     pub fn label(&self) -> String {
         match &self.source {

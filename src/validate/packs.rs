@@ -9,21 +9,12 @@ use std::collections::BTreeMap;
 use super::records::schema_violations;
 use super::schemas::Schemas;
 use crate::diag::{Code, Diagnostic};
-use crate::load::Content;
+use crate::load::{Content, Pack};
 use crate::project::config::{Config, SchemaVersion};
 
 pub(crate) fn check(content: &Content, config: &Config, schemas: &Schemas) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut diags = duplicates(&content.packs);
     for pack in &content.packs {
-        if let Some(first) = seen.insert(&pack.pack_id, &pack.file) {
-            seen.insert(&pack.pack_id, first);
-            diags.push(
-                Diagnostic::error(Code::DuplicatePack, format!("pack `{}` is also defined in {first}", pack.pack_id))
-                    .in_file(&pack.file)
-                    .at_value("/pack_id"),
-            );
-        }
         let Some(kind) = config.packs.kinds.get(&pack.kind) else {
             let known: Vec<_> = config.packs.kinds.keys().map(String::as_str).collect();
             diags.push(
@@ -53,6 +44,24 @@ pub(crate) fn check(content: &Content, config: &Config, schemas: &Schemas) -> Ve
                     .help(format!("supported pack_schema_v for {}: {list}", pack.kind)),
                 );
             }
+        }
+    }
+    diags
+}
+
+/// Each pack whose `pack_id` an earlier one has (in file order): the one check of packs
+/// that reads more than one pack.
+pub(crate) fn duplicates(packs: &[Pack]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for pack in packs {
+        if let Some(first) = seen.insert(&pack.pack_id, &pack.file) {
+            seen.insert(&pack.pack_id, first);
+            diags.push(
+                Diagnostic::error(Code::DuplicatePack, format!("pack `{}` is also defined in {first}", pack.pack_id))
+                    .in_file(&pack.file)
+                    .at_value("/pack_id"),
+            );
         }
     }
     diags

@@ -17,14 +17,33 @@ use crate::project::config::{CollectionConfig, Config};
 /// recorded for it (the same keys at the same places, as its bytes are the same), checked
 /// against the target's keys as they are now.
 pub(crate) fn check(content: &Content, config: &Config, known: &BTreeMap<&str, &KnownCollection>) -> Vec<Diagnostic> {
+    check_from(content, config, known, &|_| true)
+}
+
+/// [`check`] of the references made by the collections `from` accepts only (the language
+/// server's, after one file changed): the same diagnostics [`check`] gives for them.
+pub(crate) fn check_from(
+    content: &Content,
+    config: &Config,
+    known: &BTreeMap<&str, &KnownCollection>,
+    from: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let sources: Vec<(&String, &SeedFile, &CollectionConfig)> = content
+        .seeds
+        .iter()
+        .filter(|(name, _)| from(name))
+        .filter_map(|(name, seed)| Some((name, seed, config.collections.get(name)?)))
+        .collect();
+    // The keys of the collections those name, and only theirs.
+    let targets: HashSet<&str> = sources.iter().flat_map(|(_, _, c)| c.references.iter().map(|r| r.collection.as_str())).collect();
     let keys: HashMap<&str, HashSet<&str, rustc_hash::FxBuildHasher>> = content
         .seeds
         .par_iter()
+        .filter(|(name, _)| targets.contains(name.as_str()))
         .map(|(name, seed)| (name.as_str(), seed.records.iter().filter_map(|r| r.key.as_deref()).collect()))
         .collect();
     let mut diags = Vec::new();
-    for (name, seed) in &content.seeds {
-        let Some(c) = config.collections.get(name) else { continue };
+    for (name, seed, c) in sources {
         let declared: Vec<Declared> = c
             .references
             .iter()
