@@ -8,7 +8,7 @@ pub mod render;
 mod source;
 
 pub use codes::Code;
-pub use source::{SourceFile, Sources, TextDigest};
+pub use source::{SourceFile, Sources, Text, TextDigest};
 
 use serde::Serialize;
 

@@ -12,7 +12,7 @@ use super::{Anchor, Diagnostic, Span, locate};
 pub struct SourceFile {
     /// Relative to the content root, `/`-separated.
     pub path: String,
-    pub text: String,
+    pub text: Text,
     /// For a seed file: the byte range of each element of `data`.
     pub records: Vec<Range<usize>>,
     lines: OnceLock<locate::LineIndex>,
@@ -23,15 +23,15 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    pub fn new(path: String, text: String) -> Self {
-        SourceFile { path, text, records: Vec::new(), lines: OnceLock::new(), released: None }
+    pub fn new(path: String, text: impl Into<Text>) -> Self {
+        SourceFile { path, text: text.into(), records: Vec::new(), lines: OnceLock::new(), released: None }
     }
 
     /// Lets go of the text (a check that keeps no records holds no file's text it does not
     /// need): until [`Sources::restore`] gives it back, nothing in this file can be placed.
     pub fn release(&mut self) {
         self.released = Some((digest(&self.text), self.text.len()));
-        self.text = String::new();
+        self.text = Text::default();
         self.lines = OnceLock::new();
     }
 
@@ -39,7 +39,7 @@ impl SourceFile {
     /// start, with the digest of the text its pieces made up ([`TextDigest`]).
     pub fn released(path: String, digest: TextDigest, records: Vec<Range<usize>>) -> Self {
         let released = Some((*digest.hasher.finalize().as_bytes(), digest.len));
-        SourceFile { path, text: String::new(), records, lines: OnceLock::new(), released }
+        SourceFile { path, text: Text::default(), records, lines: OnceLock::new(), released }
     }
 
     pub fn is_released(&self) -> bool {
@@ -118,6 +118,49 @@ impl SourceFile {
     }
 }
 
+/// A file's text: read from its file, or an editor's buffer shared with the editor (an open
+/// file's text is then held once, not copied for each check).
+#[derive(Debug, Clone)]
+pub enum Text {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Owned(text) => text,
+            Text::Shared(text) => text,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Owned(String::new())
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Text::Owned(text)
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(text: Arc<str>) -> Self {
+        Text::Shared(text)
+    }
+}
+
 /// What tells a released text from any other.
 fn digest(text: &str) -> [u8; 32] {
     *blake3::hash(text.as_bytes()).as_bytes()
@@ -173,8 +216,13 @@ impl Sources {
         let Some(file) = self.files.get_mut(path) else { return false };
         let same = file.released.is_some_and(|(released, len)| len == text.len() && digest(&text) == released);
         if same {
-            let restored =
-                SourceFile { path: file.path.clone(), text, records: file.records.clone(), lines: OnceLock::new(), released: None };
+            let restored = SourceFile {
+                path: file.path.clone(),
+                text: text.into(),
+                records: file.records.clone(),
+                lines: OnceLock::new(),
+                released: None,
+            };
             *file = Arc::new(restored);
         }
         same

@@ -3,13 +3,20 @@
 
 use super::json;
 use crate::diag::locate;
-use crate::diag::{Anchor, Code, Diagnostic, Span};
+use crate::diag::{Anchor, Code, Diagnostic, Span, Text};
 use crate::project::config::Config;
 use crate::project::tree::{ReadError, Tree};
 
 /// Reads a file within the size limit and checks it is UTF-8. Anything that is not a
 /// regular file inside the content root is a located error, never read.
-pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<String> {
+/// An editor's buffer is not copied: the text shares it.
+pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diagnostic>) -> Option<Text> {
+    if let Some(buffer) = tree.buffer(rel)
+        && crate::project::names::reserved_component(rel).is_none()
+        && buffer.len() as u64 <= limit
+    {
+        return Some(Text::Shared(std::sync::Arc::clone(buffer)));
+    }
     let bytes = match tree.read_limited(rel, limit) {
         Ok(b) => b,
         Err(ReadError::TooLarge { limit, size }) => {
@@ -26,7 +33,7 @@ pub(super) fn read_text(tree: &Tree, rel: &str, limit: u64, diags: &mut Vec<Diag
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => Some(text),
+        Ok(text) => Some(Text::Owned(text)),
         Err(e) => {
             let bytes = e.as_bytes();
             let offset = e.utf8_error().valid_up_to();

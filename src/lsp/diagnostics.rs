@@ -10,7 +10,7 @@ use lsp_types::{DiagnosticSeverity, NumberOrString, Range};
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::project::config::CONFIG_FILE;
 
-use super::encoding::{Encoding, Lines};
+use super::encoding::{Encoding, Sweep};
 
 /// A diagnostic as published, with the edit that fixes it, if any.
 pub(crate) struct Published {
@@ -29,11 +29,11 @@ pub(crate) struct Fix {
 /// The diagnostics of one file, whose text is `text`, in LSP terms. `locked` is the
 /// collection the file holds and its version in `seedc.lock`, for the version-bump fix.
 pub(crate) fn convert(text: &str, diags: &[Diagnostic], encoding: Encoding, locked: Option<(&str, &str)>) -> Vec<Published> {
-    let lines = Lines::new(text, encoding);
+    let mut sweep = Sweep::new(text, encoding);
     diags
         .iter()
         .map(|d| {
-            let range = d.span.map_or_else(Range::default, |span| lines.span(&span));
+            let range = d.span.map_or_else(Range::default, |span| sweep.span(&span));
             Published { diagnostic: lsp(d, range), fix: fix(locked, d, range) }
         })
         .collect()

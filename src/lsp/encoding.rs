@@ -38,6 +38,36 @@ impl Encoding {
     }
 }
 
+/// The byte offset of `position` in `text`, as [`Lines::offset`] gives it, found without a
+/// table of every line: what one edit of a large buffer needs.
+pub(crate) fn offset(text: &str, position: Position, encoding: Encoding) -> usize {
+    let start = match position.line {
+        0 => 0,
+        line => match text.match_indices('\n').nth(line as usize - 1) {
+            Some((at, _)) => at + 1,
+            None => return text.len(),
+        },
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+    start + in_line(&text[start..end], position.character, encoding)
+}
+
+/// The byte offset in `line` of its `character`-th unit (its end, past it).
+fn in_line(line: &str, character: u32, encoding: Encoding) -> usize {
+    let wanted = character as usize;
+    let mut units = 0;
+    for (i, c) in line.char_indices() {
+        if units >= wanted {
+            return i;
+        }
+        units += match encoding {
+            Encoding::Utf8 => c.len_utf8(),
+            Encoding::Utf16 => c.len_utf16(),
+        };
+    }
+    line.len()
+}
+
 /// The line starts of one text, to convert both ways in the negotiated encoding.
 pub(crate) struct Lines<'t> {
     text: &'t str,
@@ -69,34 +99,55 @@ impl<'t> Lines<'t> {
     pub(crate) fn offset(&self, position: Position) -> usize {
         let Some(&start) = self.starts.get(position.line as usize) else { return self.text.len() };
         let end = self.starts.get(position.line as usize + 1).map_or(self.text.len(), |&s| s - 1);
-        let line = &self.text[start..end];
-        let wanted = position.character as usize;
-        let mut units = 0;
-        for (i, c) in line.char_indices() {
-            if units >= wanted {
-                return start + i;
-            }
-            units += match self.encoding {
-                Encoding::Utf8 => c.len_utf8(),
-                Encoding::Utf16 => c.len_utf16(),
-            };
-        }
-        end
+        start + in_line(&self.text[start..end], position.character, self.encoding)
     }
 
     pub(crate) fn range(&self, bytes: std::ops::Range<usize>) -> Range {
         Range::new(self.position(bytes.start), self.position(bytes.end))
     }
+}
 
-    /// The range of a seedc span: its start from the 1-based line and character column,
-    /// its end `len` bytes on.
-    pub(crate) fn span(&self, span: &Span) -> Range {
-        let start = self.starts.get(span.line.saturating_sub(1)).map_or(self.text.len(), |&s| {
-            let rest = &self.text[s..];
-            rest.char_indices().nth(span.column.saturating_sub(1)).map_or(self.text.len(), |(i, _)| s + i)
-        });
-        let end = (start + span.len).min(self.text.len());
-        Range::new(self.position(start), self.position(end))
+/// Positions of byte offsets of one text, found by walking from one to the next instead of
+/// from a table of every line: what converting a file's few diagnostics needs after each
+/// edit of a large buffer. Cheapest in ascending order.
+pub(crate) struct Sweep<'t> {
+    text: &'t str,
+    encoding: Encoding,
+    /// The last offset placed, its line and that line's start.
+    at: usize,
+    line: usize,
+    start: usize,
+}
+
+impl<'t> Sweep<'t> {
+    pub(crate) fn new(text: &'t str, encoding: Encoding) -> Self {
+        Sweep { text, encoding, at: 0, line: 0, start: 0 }
+    }
+
+    /// The position of byte `offset`, as [`Lines::position`] gives it.
+    pub(crate) fn position(&mut self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        if offset >= self.at {
+            for (i, _) in self.text[self.at..offset].match_indices('\n') {
+                self.line += 1;
+                self.start = self.at + i + 1;
+            }
+        } else {
+            self.line -= self.text[offset..self.at].matches('\n').count();
+            self.start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        }
+        self.at = offset;
+        Position::new(to_u32(self.line), to_u32(self.encoding.units(&self.text[self.start..offset])))
+    }
+
+    /// The range of a seedc span: `len` bytes from its offset.
+    pub(crate) fn span(&mut self, span: &Span) -> Range {
+        let start = self.position(span.offset);
+        let end = self.position(span.offset.saturating_add(span.len));
+        Range::new(start, end)
     }
 }
 
@@ -121,8 +172,20 @@ mod tests {
         assert_eq!(utf16.offset(Position::new(1, 24)), at);
         assert_eq!(utf8.offset(Position::new(1, 26)), at);
         let span = Span { line: 2, column: 24, offset: at, len: 1 };
-        assert_eq!(utf16.span(&span), Range::new(Position::new(1, 24), Position::new(1, 25)));
+        assert_eq!(Sweep::new(text, Encoding::Utf16).span(&span), Range::new(Position::new(1, 24), Position::new(1, 25)));
+        // Walking, back and forth, the positions the table gives.
+        let mut sweep = Sweep::new(text, Encoding::Utf16);
+        for offset in [0, 3, at, 1, text.len(), 12, 2, 999] {
+            assert_eq!(sweep.position(offset), utf16.position(offset), "{offset}");
+        }
         assert_eq!(utf16.offset(Position::new(1, 999)), text.rfind('\n').unwrap());
         assert_eq!(utf16.offset(Position::new(9, 0)), text.len());
+        // Without the table of lines, the same offsets.
+        for (line, character) in [(0, 0), (0, 5), (1, 24), (1, 999), (2, 0), (2, 1), (3, 0), (9, 0)] {
+            for (lines, encoding) in [(&utf16, Encoding::Utf16), (&utf8, Encoding::Utf8)] {
+                let p = Position::new(line, character);
+                assert_eq!(offset(text, p, encoding), lines.offset(p), "{p:?}");
+            }
+        }
     }
 }

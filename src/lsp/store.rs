@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 
-use super::encoding::{Encoding, Lines};
+use super::encoding::{Encoding, offset};
 
 /// Buffers to lay over the files (path relative to the root, text).
 pub(crate) type Buffers = Vec<(String, Arc<str>)>;
@@ -39,13 +39,14 @@ impl Documents {
     /// that range (in the negotiated encoding), one without replaces the whole text.
     pub(crate) fn change(&mut self, rel: &str, version: i32, changes: Vec<TextDocumentContentChangeEvent>, encoding: Encoding) -> bool {
         let Some(doc) = self.open.get_mut(rel) else { return false };
-        let mut text = String::from(&*doc.text);
+        // Room for every change made: a change never moves the text once more.
+        let mut text = String::with_capacity(doc.text.len() + changes.iter().map(|c| c.text.len()).sum::<usize>());
+        text.push_str(&doc.text);
         for change in changes {
             match change.range {
                 None => text = change.text,
                 Some(range) => {
-                    let lines = Lines::new(&text, encoding);
-                    let (start, end) = (lines.offset(range.start), lines.offset(range.end));
+                    let (start, end) = (offset(&text, range.start, encoding), offset(&text, range.end, encoding));
                     text.replace_range(start..end.max(start), &change.text);
                 }
             }

@@ -154,8 +154,12 @@ impl Workspace {
         for rel in changed {
             if self.takes(&rel) {
                 // A buffer opened as it was checked changes nothing.
-                let now = text(&self.project, &rel);
-                if now.as_deref() != self.content.sources.get(&rel).map(|s| s.text.as_str()) {
+                let checked = self.content.sources.get(&rel).map(|s| s.text.as_str());
+                let same = match self.project.tree().buffer(&rel) {
+                    Some(buffer) => Some(&**buffer) == checked,
+                    None => text(&self.project, &rel).as_deref() == checked,
+                };
+                if !same {
                     todo.push(rel);
                 }
             } else if before.get(&rel).is_none_or(|b| *b != text(&self.project, &rel)) {

@@ -158,7 +158,7 @@ impl Tree {
     }
 
     /// The buffer laid over `rel`, if any.
-    fn buffer(&self, rel: &str) -> Option<&Arc<str>> {
+    pub fn buffer(&self, rel: &str) -> Option<&Arc<str>> {
         if self.buffers.is_empty() {
             return None;
         }
