@@ -119,3 +119,44 @@ fn the_editor_mode_checks_buffers_over_the_files() {
     let (_, clean) = run(&Project::open(root).unwrap(), Mode::Editor).unwrap();
     assert!(!clean.has_errors(), "the files on disk are untouched");
 }
+
+/// One file checked on its own gives what the whole check gives for that file, but for
+/// what needs other files (its dangling references, a pack id defined twice): on buffers
+/// broken every way one file can be, seed files and a pack.
+#[test]
+fn a_file_checked_alone_gives_what_the_whole_check_gives_for_it() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |rel: &str| std::fs::read_to_string(Path::new(root).join(rel)).unwrap();
+    let edits: [(&str, &str, &str); 5] = [
+        ("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 0, \"hp\": 1, \"speed\": 9007199254740993,"),
+        ("data/seeds/items.json", "\"id\": \"rusty_dagger\"", "\"id\": \"iron_sword\""),
+        ("data/seeds/bosses.json", "\"item\": \"iron_sword\"", "\"item\": \"iron_swrd\""),
+        ("data/seeds/races.json", "\"version\": \"", "\"version\": \"x"),
+        ("data/packs/protocol.core.json", "\"pack_schema_v\": \"", "\"pack_schema_v\": \"9"),
+    ];
+    let buffers: Vec<(String, Arc<str>)> = edits
+        .iter()
+        .map(|(rel, from, to)| {
+            let text = read(rel);
+            assert!(text.contains(from), "{rel}: {from}");
+            ((*rel).to_owned(), Arc::from(text.replacen(from, to, 1)))
+        })
+        .collect();
+    let project = Project::with_buffers(root, buffers).unwrap();
+    let (_, sink) = run(&project, Mode::Editor).unwrap();
+    let schemas = Schemas::compile_tree(project.tree(), project.config()).unwrap();
+    let shown = |d: &Diagnostic| {
+        format!("{} {:?} {} {}", d.code.name(), d.span.map(|s| (s.line, s.column)), d.message, d.help.as_deref().unwrap_or(""))
+    };
+    for (rel, _, _) in edits {
+        let whole: Vec<String> = sink
+            .iter()
+            .filter(|d| d.file.as_deref() == Some(rel) && !matches!(d.code, Code::DanglingReference | Code::DuplicatePack))
+            .map(shown)
+            .collect();
+        let alone = file(&project, &schemas, rel).unwrap();
+        assert!(!whole.is_empty(), "{rel}: the edit breaks it");
+        assert_eq!(alone.diagnostics.iter().map(shown).collect::<Vec<_>>(), whole, "{rel}");
+    }
+    assert!(file(&project, &schemas, "seedc.toml").is_none() && file(&project, &schemas, "data/seeds/nope.json").is_none());
+}

@@ -9,17 +9,21 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::check::Finder;
 use crate::diag::SourceFile;
-use crate::json::pointer::Pointer;
+use crate::diag::locate;
 use crate::load::SeedFile;
 use crate::project::Project;
 use crate::project::config::{CollectionConfig, Config};
 
 use super::diagnostics::Published;
 use super::encoding::Encoding;
+
+/// Records a core indexes at a time.
+const INDEX_CHUNK: usize = 512;
 
 /// The workspace as the editor sees it after one edit.
 pub(crate) struct Analysis {
@@ -86,23 +90,37 @@ impl Collection {
         fields: Arc<Vec<(String, Option<String>)>>,
     ) -> Self {
         let finder = Finder::of_seed(config, None, seed);
-        let mut records = Vec::with_capacity(seed.records.len());
-        let mut refs = Vec::new();
-        let mut pointer = String::new();
-        for record in &seed.records {
-            let base = Pointer::from("/data").index(record.index);
-            let value_bytes = |pointer: &str| source.locate_bytes(pointer, false);
-            let key_bytes = record.key.as_ref().and_then(|_| value_bytes(base.clone().key(&config.key).as_str()));
-            let bytes = source.records.get(record.index).cloned().unwrap_or_default();
-            records.push(RecordSite { key: record.key.clone(), bytes, key_bytes });
-            finder.each(record, &mut |reference, relative, key| {
-                pointer.clear();
-                pointer.push_str(base.as_str());
-                pointer.push_str(relative);
-                if let Some(bytes) = value_bytes(&pointer) {
-                    refs.push(RefSite { bytes, reference, key: key.to_owned() });
+        let key = format!("/{}", crate::json::pointer::escape(&config.key));
+        // Each place is found by walking its record's text (its own slice): a few thousand
+        // records a core.
+        let parts: Vec<(Vec<RecordSite>, Vec<RefSite>)> = seed
+            .records
+            .par_chunks(INDEX_CHUNK)
+            .map(|chunk| {
+                let (mut records, mut refs) = (Vec::with_capacity(chunk.len()), Vec::new());
+                for record in chunk {
+                    let bytes = source.records.get(record.index).cloned().unwrap_or_default();
+                    let text = source.text.get(bytes.clone()).unwrap_or_default();
+                    let value_bytes = |pointer: &str| {
+                        let (at, len) = locate::locate(text, pointer)?.value;
+                        Some(bytes.start + at..bytes.start + at + len)
+                    };
+                    let key_bytes = record.key.as_ref().and_then(|_| value_bytes(&key));
+                    records.push(RecordSite { key: record.key.clone(), bytes: bytes.clone(), key_bytes });
+                    finder.each(record, &mut |reference, pointer, key| {
+                        if let Some(bytes) = value_bytes(pointer) {
+                            refs.push(RefSite { bytes, reference, key: key.to_owned() });
+                        }
+                    });
                 }
-            });
+                (records, refs)
+            })
+            .collect();
+        let mut records = Vec::with_capacity(seed.records.len());
+        let mut refs = Vec::with_capacity(parts.iter().map(|(_, r)| r.len()).sum());
+        for (r, f) in parts {
+            records.extend(r);
+            refs.extend(f);
         }
         let mut by_key: Vec<u32> = (0..records.len() as u32).filter(|&i| records[i as usize].key.is_some()).collect();
         by_key.sort_by(|&a, &b| records[a as usize].key.cmp(&records[b as usize].key).then(a.cmp(&b)));
