@@ -162,3 +162,43 @@ fn edits_faster_than_the_answers_end_where_a_whole_check_ends() {
     }
     client.shutdown();
 }
+
+#[test]
+fn files_changed_on_disk_closed_buffers_and_new_files_are_picked_up() {
+    let mut client = Client::start();
+    sync(&mut client);
+    let event = |client: &Client, rel: &str, typ: FileChangeType| {
+        let changes = vec![FileEvent { uri: client.uri(rel), typ }];
+        client.notify("workspace/didChangeWatchedFiles", serde_json::to_value(DidChangeWatchedFilesParams { changes }).unwrap());
+    };
+    // Items changed on disk (a checkout): checked again alone, and the files naming it.
+    let items = client.root.read(ITEMS);
+    client.root.write(ITEMS, items.replacen("\"id\": \"iron_sword\"", "\"id\": \"iron_swordx\"", 1));
+    event(&client, ITEMS, FileChangeType::CHANGED);
+    client.wait_code(BOSSES, "dangling-reference");
+    client.root.write(ITEMS, &items);
+    event(&client, ITEMS, FileChangeType::CHANGED);
+    client.wait(BOSSES, <[Diagnostic]>::is_empty);
+
+    // A buffer closed unsaved: the file on disk stands again.
+    client.open(BOSSES);
+    let text = client.texts[BOSSES].replacen("\"item\": \"iron_sword\"", "\"item\": \"iron_swrd\"", 1);
+    client.change(BOSSES, &text);
+    client.wait_code(BOSSES, "dangling-reference");
+    let doc = TextDocumentIdentifier { uri: client.uri(BOSSES) };
+    client.notify("textDocument/didClose", serde_json::to_value(DidCloseTextDocumentParams { text_document: doc }).unwrap());
+    client.wait(BOSSES, <[Diagnostic]>::is_empty);
+
+    // A new file: the whole workspace is checked again.
+    client.root.write("data/seeds/imps.json", r#"{"version": "1.0.0", "updated_at": "2026-01-13T00:00:00Z", "data": []}"#);
+    event(&client, "data/seeds/imps.json", FileChangeType::CREATED);
+    client.wait_code("data/seeds/imps.json", "unknown-collection");
+    // A save, for clients that send no file events: the same.
+    std::fs::remove_file(client.root.file("data/seeds/imps.json")).unwrap();
+    client.root.write(ITEMS, items.replacen("\"id\": \"iron_sword\"", "\"id\": \"iron_swordx\"", 1));
+    let doc = TextDocumentIdentifier { uri: client.uri(ENEMIES) };
+    client.notify("textDocument/didSave", serde_json::to_value(DidSaveTextDocumentParams { text_document: doc, text: None }).unwrap());
+    client.wait("data/seeds/imps.json", <[Diagnostic]>::is_empty);
+    client.wait_code(BOSSES, "dangling-reference");
+    client.shutdown();
+}
