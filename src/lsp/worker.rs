@@ -142,6 +142,8 @@ impl Thread {
     }
 
     fn whole(&mut self) -> Analysis {
+        // The old state goes first: never two workspaces held at once.
+        self.workspace = None;
         match Workspace::whole(&self.root, self.buffers.clone(), self.encoding) {
             Ok(workspace) => {
                 let analysis = workspace.snapshot();
