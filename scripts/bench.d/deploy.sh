@@ -165,14 +165,18 @@ EOF
 }
 deployed=$work/deployed
 cp -R -- "$root" "$deployed"
-changed_report=$work/changed.json
-changed=0
-for _ in 1 2 3; do
+# The deployed content and database again (from the second round on, a rollback of the
+# change), then the change, its files read once.
+changed_again() {
     rm -rf -- "$root" && cp -R -- "$deployed" "$root"
-    # Back to the deployed content: from the second round on, a rollback of the change.
     "$seedc" --root "$root" deploy -q --allow-rollback
     change
     "$seedc" --root "$root" check -q >/dev/null || true
+}
+changed_report=$work/changed.json
+changed=0
+for _ in 1 2 3; do
+    changed_again
     start=$(now)
     "$seedc" --root "$root" deploy --format json >"$changed_report"
     end=$(now)
@@ -188,10 +192,7 @@ saving=0
 applying=0
 plan_file=$work/plan.json
 for _ in 1 2 3; do
-    rm -rf -- "$root" && cp -R -- "$deployed" "$root"
-    "$seedc" --root "$root" deploy -q --allow-rollback
-    change
-    "$seedc" --root "$root" check -q >/dev/null || true
+    changed_again
     start=$(now)
     "$seedc" --root "$root" deploy --dry-run -q
     end=$(now)
