@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use postgres::Transaction;
+use serde_json::Value;
 
 use super::RecordChange;
 use super::content::Prepared;
@@ -19,16 +20,20 @@ pub(crate) fn fill(tx: &mut Transaction, p: &Prepared, diff: &RowDiff, exists: b
         return Ok(());
     }
     let old = rows::stored_records(tx, p.table, &ids)?;
+    fill_from(p, diff, |id| old.get(id), changes);
+    Ok(())
+}
+
+/// [`fill`] from stored values already read (a saved plan reads them to bind its rows).
+pub(crate) fn fill_from<'a>(p: &Prepared, diff: &RowDiff, stored: impl Fn(&str) -> Option<&'a Value>, changes: &mut [RecordChange]) {
     for &i in &diff.update {
         let row = &p.rows[i];
         // A record the memo vouched for was not parsed: its canonical bytes are its value.
-        let parsed: Option<serde_json::Value> =
-            if p.records[i].value().is_none() { serde_json::from_slice(row.canonical).ok() } else { None };
+        let parsed: Option<Value> = if p.records[i].value().is_none() { serde_json::from_slice(row.canonical).ok() } else { None };
         let new = p.records[i].value().or(parsed.as_ref());
-        let Some(fields) = old.get(row.id).zip(new).map(|(o, n)| fielddiff::field_changes(o, n)) else { continue };
+        let Some(fields) = stored(row.id).zip(new).map(|(o, n)| fielddiff::field_changes(o, n)) else { continue };
         if let Ok(at) = changes.binary_search_by(|c| c.id.as_str().cmp(row.id)) {
             changes[at].fields = fields;
         }
     }
-    Ok(())
 }

@@ -216,13 +216,17 @@ fn deploy_checked(
     let migrated = if options.dry_run { false } else { migrate::migrate(&mut tx, &schema)? };
     let snapshot = inspect::inspect(&mut tx, &schema, &content, Reads::Deploy { prune: options.prune, full: options.full })?;
     let decide::Decision { mut plan, work } = decide::decide(&snapshot, &content, options).map_err(decide::Refusal::into_error)?;
+    // A saved plan reads the stored rows it binds once, and takes its field changes from them.
+    let bound = if options.saved.any() { Some(saved::bind_rows(&mut tx, &snapshot.recorded, &content, &work)?) } else { None };
     if options.details {
         let collections = content.collections.iter().zip(&mut plan.collections).zip(work.diffs.iter().zip(&work.table_exists));
-        for ((p, c), (diff, exists)) in collections {
-            fields::fill(&mut tx, p, diff, *exists, &mut c.changes)?;
+        for (i, ((p, c), (diff, exists))) in collections.enumerate() {
+            match &bound {
+                Some(bound) => fields::fill_from(p, diff, |id| bound[i].stored(id), &mut c.changes),
+                None => fields::fill(&mut tx, p, diff, *exists, &mut c.changes)?,
+            }
         }
     }
-    let bound = if options.saved.any() { Some(saved::bind_rows(&mut tx, &snapshot.recorded, &content, &work)?) } else { None };
     let last_deploy = snapshot.last_deploy.clone();
     drop(snapshot);
     let mut saved_ref = None;

@@ -140,6 +140,14 @@ pub struct CollectionRows {
     pub rows: Vec<RowPlan>,
 }
 
+impl CollectionRows {
+    /// The stored data of a row the plan updates or deletes.
+    pub(crate) fn stored(&self, id: &str) -> Option<&Value> {
+        let at = self.rows.binary_search_by(|r| r.id.as_str().cmp(id)).ok()?;
+        self.rows[at].stored.as_ref().map(|s| &s.data)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recorded {
@@ -255,10 +263,11 @@ impl SavedPlan {
 
     /// The digest this document should carry.
     fn compute_digest(&self) -> Result<String> {
-        let mut body = self.clone();
-        body.digest.clear();
-        let bytes = canon::canonical_of(&body).context("the plan does not serialize canonically")?;
-        Ok(ContentHash::of(&bytes).to_string())
+        let mut body = serde_json::to_value(self).context("the plan does not serialize")?;
+        if let Some(members) = body.as_object_mut() {
+            members.remove("digest");
+        }
+        Ok(canon::hash_value(&body).to_string())
     }
 
     /// Seals the plan with its digest.
