@@ -312,8 +312,14 @@ impl SavedPlan {
                 env!("CARGO_PKG_VERSION")
             )));
         }
-        let plan: SavedPlan = serde_json::from_value(value).map_err(|e| usage(format!("a malformed plan file: {e}")))?;
-        if plan.digest.is_empty() || plan.compute_digest()? != plan.digest {
+        let mut body = value;
+        let digest = body.as_object_mut().and_then(|m| m.remove("digest"));
+        let sealed = digest.as_ref().and_then(Value::as_str).is_some_and(|d| canon::hash_value(&body).to_string() == d);
+        let mut plan: SavedPlan = serde_json::from_value(body).map_err(|e| usage(format!("a malformed plan file: {e}")))?;
+        plan.digest = digest.as_ref().and_then(Value::as_str).unwrap_or_default().to_owned();
+        // The digest is of the document as read; that it also reads back as a plan of this
+        // format is what deserializing it (without unknown members) checked.
+        if !sealed {
             return Err(usage(
                 "the plan file was altered after it was saved (its digest does not match its content); make a new plan with `seedc deploy --dry-run --save-plan`"
                     .to_owned(),
