@@ -454,3 +454,26 @@ fn a_drift_repair_keeps_the_record_memo_and_a_change_rewrites_it() {
     assert_eq!(collection(&env.deploy(&[], 0), "enemies")["updated"], 1);
     assert_eq!(env.db.record("enemies", "goblin_scout")["hp"], 15);
 }
+
+/// A deploy from a fresh checkout (no `out/`) of content the database already holds writes
+/// no row and no record memo (a CI checkout would throw it away); `out/` is built as always,
+/// so the next deploy of the same content is proven a no-op by the build cache, and a
+/// change after it deploys as usual.
+#[test]
+fn a_cold_no_op_writes_no_row_and_no_memo() {
+    let Some(env) = Env::new("coldnoop") else { return };
+    env.deploy(&[], 0);
+    std::fs::remove_dir_all(env.root.path().join("out")).unwrap();
+    let before = env.db.all_xmins();
+    let report = env.deploy(&[], 0);
+    assert_eq!((&report["committed"], &report["deploy_id"]), (&false.into(), &Value::Null), "{report}");
+    assert_eq!(env.db.all_xmins(), before, "a cold no-op writes no row");
+    assert!(env.root.path().join("out/index.json").is_file(), "out/ is built");
+    assert!(!env.root.path().join("out/.cache/records.bin").exists(), "no memo for a fresh checkout's no-op");
+    let again = env.deploy(&[], 0);
+    assert_eq!(again["committed"], false);
+    env.edit_records("enemies", |r| set_field(r, "goblin_scout", "hp", 14.into()));
+    let changed = env.deploy(&[], 0);
+    assert_eq!(collection(&changed, "enemies")["updated"], 1);
+    assert!(env.root.path().join("out/.cache/records.bin").is_file(), "a deploy that writes leaves its memo");
+}

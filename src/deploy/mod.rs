@@ -257,7 +257,12 @@ fn deploy_checked(
     // The memo of this content is made while the database works, and replaces the old one
     // only once the content is committed (or found already there).
     // Content the memo already holds (a drift repair, unchanged content) keeps it as it is.
+    // A deploy from a fresh checkout (no memo) that finds the database already holding the
+    // content writes none: the next deploy of the same content is proven a no-op by the build
+    // cache alone, and a fresh CI checkout would throw it away unread.
     let keep_memo = memo::stands(known.as_ref(), &checked);
+    let cold_noop = known.is_none() && plan.is_noop();
+    let write_memo = !(keep_memo || cold_noop);
     if !keep_memo {
         memo::remove(&out);
     }
@@ -277,7 +282,7 @@ fn deploy_checked(
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
     let memo = std::thread::scope(|scope| -> Result<Result<Option<memo::Pending>>> {
-        let memo = scope.spawn(|| if keep_memo { Ok(None) } else { memo::prepare(&out, &checked, known.as_ref(), &global).map(Some) });
+        let memo = scope.spawn(|| if write_memo { memo::prepare(&out, &checked, known.as_ref(), &global).map(Some) } else { Ok(None) });
         apply::upkeep(&mut tx, &schema, &content, &work)?;
         if plan.is_noop() {
             watchdog.arm(&committing, STATEMENT_TIMEOUT);
