@@ -29,13 +29,25 @@
 # against the record memo of the last deploy (out/.cache/records.bin), so only the changed
 # records are parsed and validated.
 #
-#   scripts/bench.d/deploy.sh
-#   RECORDS=20000 scripts/bench.d/deploy.sh
+# How cost grows: RECORDS may list several sizes (default 20,000 and 200,000); each runs
+# the whole benchmark and ends with each path's time per record, so a step that grows
+# faster than the content shows as a per-record time that rises with the size.
+#
+#   scripts/bench.d/deploy.sh                          # 20k, then 200k records
+#   RECORDS=200000 scripts/bench.d/deploy.sh           # one size
+#   RECORDS="20000 200000 2000000" scripts/bench.d/deploy.sh
 set -euo pipefail
 
 cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 
-records=${RECORDS:-200000}
+sizes=${RECORDS:-20000 200000}
+if [[ $sizes == *" "* ]]; then
+    for n in $sizes; do
+        RECORDS=$n bash -- "${BASH_SOURCE[0]}"
+    done
+    exit 0
+fi
+records=$sizes
 work=$(mktemp -d "${TMPDIR:-/tmp}/seedc-bench-deploy.XXXXXX")
 # Under /tmp itself: the servers run as an unprivileged user who cannot enter $work.
 services=$(mktemp -u "${TMPDIR:-/tmp}/seedc-bench-svc.XXXXXX")
@@ -243,4 +255,6 @@ awk -v b="$baseline" -v f="$first" -v p="$plain" -v ib="$input_bytes" -v n="$noo
     printf "deploy: 1%% changed (%d rows updated) %s = %.1f%% of the first deploy (target <= 30%%)\n", u, cs, 100 * c / f
     printf "deploy: 1%% drifted (%d rows repaired) %s = %.1f%% of the first deploy (target <= 30%%)\n", d, xs, 100 * x / f
     printf "deploy: 1%% changed, --dry-run --save-plan %s = %.2fx the dry run alone (%s) (target <= 1.10x); plan file %.1f MB\n", svs, sv / dr, drs, pb / 1e6
-    printf "deploy: 1%% changed, deploy --plan %s = %.2fx deploying the change (%s) (target <= 1.10x)\n", aps, ap / c, cs }'
+    printf "deploy: 1%% changed, deploy --plan %s = %.2fx deploying the change (%s) (target <= 1.10x)\n", aps, ap / c, cs
+    us = 1e3 * r  # the times are in ns: ns / (1000 * records) is us per record
+    printf "deploy: per record at %d records (us): check %.2f, \\copy %.2f, first deploy %.2f, no-op %.3f, status --full %.2f, 1%% changed %.2f, 1%% drifted %.2f\n", r, k / us, b / us, f / us, n / us, s / us, c / us, x / us }'
