@@ -101,15 +101,28 @@ pub fn application_name() -> String {
 /// check, or the content is checked first.
 enum Start {
     Unchanged(Box<Unchanged>),
-    Checked(Box<CheckedRoot>),
+    Checked(Box<Ready>),
 }
 
 impl Start {
     fn schema(&self) -> &str {
         match self {
             Start::Unchanged(u) => &u.config.deploy.schema,
-            Start::Checked(c) => &c.checked.config.deploy.schema,
+            Start::Checked(r) => &r.root.checked.config.deploy.schema,
         }
+    }
+}
+
+/// Content checked clean and compiled (bundles, manifests, index), before any connection.
+struct Ready {
+    root: CheckedRoot,
+    compiled: crate::build::Compiled,
+}
+
+impl Ready {
+    fn compile(root: CheckedRoot, options: &Options) -> Result<Ready> {
+        let compiled = crate::build::compile(&root.checked, &options.build.dates)?;
+        Ok(Ready { root, compiled })
     }
 }
 
@@ -128,15 +141,14 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
         None => match check(project, &fingerprint, use_memo, "deploy")? {
-            Ok(c) => Start::Checked(Box::new(c)),
+            Ok(c) => Start::Checked(Box::new(Ready::compile(c, options)?)),
             Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
         },
     };
     // A plan made for other content or another environment is refused before connecting.
-    if let (Saved::Apply(saved), Start::Checked(c)) = (&options.saved, &start) {
+    if let (Saved::Apply(saved), Start::Checked(r)) = (&options.saved, &start) {
         saved::stale::environment(saved, options.environment.as_deref())?;
-        let compiled = crate::build::compile(&c.checked, &options.build.dates)?;
-        saved::stale::content(saved, &content::Content::new(&c.checked, Some(&compiled), c.known.as_ref()))?;
+        saved::stale::content(saved, &Content::new(&r.root.checked, Some(&r.compiled), r.root.known.as_ref()))?;
     }
     if !options.dry_run && options.cache.is_none() {
         return Err(ExitError::new(
@@ -153,8 +165,8 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
         _ => None,
     };
     let mut session = DeploySession::open(options, start.schema(), cache)?;
-    let checked = match start {
-        Start::Checked(c) => *c,
+    let ready = match start {
+        Start::Checked(r) => *r,
         Start::Unchanged(unchanged) => {
             if let Some(plan) = unchanged.probe(&mut session, options)? {
                 let (build, sink, sources) = if options.dry_run {
@@ -180,25 +192,18 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
             }
             // Something differs from what the database holds: this deploy writes, so check.
             match check(project, &fingerprint, use_memo, "deploy")? {
-                Ok(c) => c,
+                Ok(c) => Ready::compile(c, options)?,
                 Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
             }
         }
     };
-    deploy_checked(root, options, fingerprint, session, checked)
+    deploy_checked(root, options, fingerprint, session, ready)
 }
 
-/// The full path of a deploy, from checked content: compile; under the deploy lock migrate,
-/// inspect and decide; write `out/`; apply what changed and commit; flush; publish the index.
-fn deploy_checked(
-    root: &Path,
-    options: &Options,
-    fingerprint: Fingerprint,
-    mut session: DeploySession,
-    root_checked: CheckedRoot,
-) -> Result<Outcome> {
-    let CheckedRoot { checked, sink, known } = root_checked;
-    let compiled = crate::build::compile(&checked, &options.build.dates)?;
+/// The full path of a deploy, from compiled content: under the deploy lock migrate, inspect
+/// and decide; write `out/`; apply what changed and commit; flush; publish the index.
+fn deploy_checked(root: &Path, options: &Options, fingerprint: Fingerprint, mut session: DeploySession, ready: Ready) -> Result<Outcome> {
+    let Ready { root: CheckedRoot { checked, sink, known }, compiled } = ready;
     let content = Content::new(&checked, Some(&compiled), known.as_ref());
     let schema = session.schema.clone();
     let Some((mut tx, watchdog)) = begin(&mut session.db, &schema, options)? else {

@@ -264,10 +264,7 @@ impl SavedPlan {
     /// The digest this document should carry.
     fn compute_digest(&self) -> Result<String> {
         let mut body = serde_json::to_value(self).context("the plan does not serialize")?;
-        if let Some(members) = body.as_object_mut() {
-            members.remove("digest");
-        }
-        Ok(canon::hash_value(&body).to_string())
+        Ok(digest_of(&mut body).1)
     }
 
     /// Seals the plan with its digest.
@@ -313,8 +310,8 @@ impl SavedPlan {
             )));
         }
         let mut body = value;
-        let digest = body.as_object_mut().and_then(|m| m.remove("digest"));
-        let sealed = digest.as_ref().and_then(Value::as_str).is_some_and(|d| canon::hash_value(&body).to_string() == d);
+        let (digest, computed) = digest_of(&mut body);
+        let sealed = digest.as_ref().and_then(Value::as_str) == Some(computed.as_str());
         let mut plan: SavedPlan = serde_json::from_value(body).map_err(|e| usage(format!("a malformed plan file: {e}")))?;
         plan.digest = digest.as_ref().and_then(Value::as_str).unwrap_or_default().to_owned();
         // The digest is of the document as read; that it also reads back as a plan of this
@@ -339,6 +336,13 @@ impl SavedPlan {
             })
             .collect()
     }
+}
+
+/// Takes `digest` out of a plan document and returns it with the digest the rest has: the
+/// SHA-256 of its canonical (RFC 8785) bytes.
+fn digest_of(body: &mut Value) -> (Option<Value>, String) {
+    let digest = body.as_object_mut().and_then(|m| m.remove("digest"));
+    (digest, canon::hash_value(body).to_string())
 }
 
 /// A member of an unreadable plan, for its error message.
