@@ -1,7 +1,10 @@
 //! Collection hashes changed definition (`canon::HashVersion`): a seedc.lock and a database
 //! written under the first one are still read, their version discipline enforced, and
 //! rewritten in the current definition by the next build and the next deploy, with nothing
-//! else changed: no spurious version-not-bumped, no row rewritten, no cache flushed.
+//! else changed: no spurious version-not-bumped, no row rewritten, no cache flushed. The
+//! lock's pin of each collection's text (`text`), which lets a check take a hash from the
+//! lock instead of hashing every record, came later still: a lock without it is enforced as
+//! before and completed by the next build, and a pin never stands for any other text.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +35,7 @@ fn first_format_lock(root: &Root) -> String {
     lock["v"] = 1.into();
     for (name, hash) in whole_hashes(root) {
         lock["collections"][&name]["hash"] = hash.into();
+        lock["collections"][&name].as_object_mut().unwrap().remove("text");
     }
     format!("{}\n", serde_json::to_string_pretty(&lock).unwrap())
 }
@@ -120,4 +124,88 @@ fn a_database_deployed_under_the_first_definition_redeploys_writing_no_row() {
     let again = env.deploy(&[], 0);
     assert_eq!(again["build"]["checked"], false, "{again}");
     assert_eq!(env.db.all_xmins(), after);
+}
+
+/// The sample's lock as the seedc before text pins wrote it: format 2, no `text`.
+fn unpinned_lock(root: &Root) -> String {
+    let mut lock: Value = serde_json::from_str(&root.read("seedc.lock")).unwrap();
+    for (_, c) in lock["collections"].as_object_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("text").expect("the sample's lock pins every collection's text");
+    }
+    format!("{}\n", serde_json::to_string_pretty(&lock).unwrap())
+}
+
+/// The codes and files of a check's diagnostics (run with `--format json`).
+fn found(run: &crate::support::Run) -> Vec<(String, String)> {
+    run.json_lines().iter().filter_map(|l| Some((l.get("code")?.as_str()?.to_owned(), l.get("file")?.as_str()?.to_owned()))).collect()
+}
+
+fn not_bumped(file: &str) -> Vec<(String, String)> {
+    vec![("version-not-bumped".to_owned(), file.to_owned())]
+}
+
+#[test]
+fn a_lock_without_text_pins_is_enforced_then_completed_by_build() {
+    let root = Root::sample();
+    let current = root.read("seedc.lock");
+    let old = unpinned_lock(&root);
+    root.write("seedc.lock", &old);
+    assert_eq!(root.seedc(&["check"]).code, 0);
+    let enemies = root.read("data/seeds/enemies.json");
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 13,");
+    assert_eq!(found(&root.seedc(&["check", "--format", "json"])), not_bumped("data/seeds/enemies.json"));
+    root.write("data/seeds/enemies.json", &enemies);
+
+    // --locked leaves it alone (and caches nothing: a plain build must check to complete
+    // it); a plain build then completes it.
+    let locked = root.seedc(&["build", "--locked"]);
+    assert_eq!(locked.code, 0, "{}", locked.snapshot());
+    assert_eq!(root.read("seedc.lock"), old);
+    let build = root.seedc(&["build"]);
+    assert_eq!(build.code, 0, "{}", build.snapshot());
+    assert_eq!(root.read("seedc.lock"), current);
+}
+
+#[test]
+fn a_text_pin_stands_for_its_own_text_and_hash_only() {
+    let root = Root::sample();
+    let current = root.read("seedc.lock");
+    let enemies = root.read("data/seeds/enemies.json");
+    let check = |root: &Root| found(&root.seedc(&["check", "--format", "json"]));
+
+    // A hash edited by hand beside its pin: the pin no longer holds, the records are hashed.
+    let mut lock: Value = serde_json::from_str(&current).unwrap();
+    lock["collections"]["enemies"]["hash"] = format!("sha256:{}", "0".repeat(64)).into();
+    root.write("seedc.lock", serde_json::to_string_pretty(&lock).unwrap());
+    assert_eq!(check(&root), not_bumped("data/seeds/enemies.json"), "a tampered hash");
+    root.write("seedc.lock", &current);
+
+    // An edit that keeps the file's length, and one that does not.
+    root.edit("data/seeds/enemies.json", "\"hp\": 12,", "\"hp\": 13,");
+    assert_eq!(root.read("data/seeds/enemies.json").len(), enemies.len());
+    assert_eq!(check(&root), not_bumped("data/seeds/enemies.json"), "the same length");
+    root.edit("data/seeds/enemies.json", "\"hp\": 13,", "\"hp\": 130,");
+    assert_eq!(check(&root), not_bumped("data/seeds/enemies.json"), "another length");
+
+    // CRLF line endings (a Windows checkout) are the same content, and the same lock.
+    root.write("data/seeds/enemies.json", enemies.replace('\n', "\r\n"));
+    assert_eq!(check(&root), [], "CRLF");
+    assert_eq!(root.seedc(&["build"]).code, 0);
+    assert_eq!(root.read("seedc.lock"), current, "a CRLF checkout writes the same lock");
+    // Whitespace alone is no change either; the next build pins the new text.
+    root.write("data/seeds/enemies.json", enemies.replace("\"hp\": ", "\"hp\":  "));
+    assert_eq!(check(&root), [], "whitespace");
+    assert_eq!(root.seedc(&["build", "--locked"]).code, 0, "--locked: the lock still says the same");
+    assert_eq!(root.seedc(&["build"]).code, 0);
+    let rebuilt: Value = serde_json::from_str(&root.read("seedc.lock")).unwrap();
+    let before: Value = serde_json::from_str(&current).unwrap();
+    assert_eq!(rebuilt["collections"]["enemies"]["hash"], before["collections"]["enemies"]["hash"]);
+    assert_ne!(rebuilt["collections"]["enemies"]["text"], before["collections"]["enemies"]["text"]);
+    root.write("data/seeds/enemies.json", &enemies);
+    root.write("seedc.lock", &current);
+
+    // Under a pin that holds, the records are still validated: a schema that no longer
+    // admits them is reported.
+    root.edit("schemas/seeds/enemies.schema.json", "\"minimum\": 1", "\"minimum\": 100");
+    assert!(check(&root).iter().any(|(code, file)| code == "schema-violation" && file == "data/seeds/enemies.json"), "{:?}", check(&root));
 }

@@ -98,8 +98,11 @@ pub(crate) fn build(project: &Project, options: &Options) -> Result<Outcome> {
     let state = OutState::scan(&out)?;
     let source_epoch = |content_time| super::freeplay_time(content_time);
 
-    // A lock of an older format is rewritten by a plain build, which takes a check.
-    let rewrites_lock = !options.locked && project.lock().hash_version() != HashVersion::CURRENT;
+    // A lock of an older format, or one that does not pin the text of every collection
+    // hash (written before it did), is rewritten by a plain build, which takes a check.
+    let lock = project.lock();
+    let rewrites_lock =
+        !options.locked && (lock.hash_version() != HashVersion::CURRENT || lock.collections.values().any(|c| c.text.is_none()));
     if let Some(cached) = BuildCache::load(&out).filter(|c| !rewrites_lock && c.hit(&fingerprint, root)) {
         let plan = Plan::new(&out, config, &cached.packs, &options.dates, source_epoch(cached.content_time), &state)?;
         // Trust the cache for the inputs, never for the outputs: every bundle is re-hashed.
@@ -174,8 +177,11 @@ fn write_checked(
         write_atomic(&root.join(LOCK_FILE), lock_text.as_bytes())?;
         report.lock_written = true;
     }
-    // Warnings are not cached (a hit would not repeat them), so only a spotless check is.
-    if sink.iter().next().is_none() {
+    // Warnings are not cached (a hit would not repeat them), so only a spotless check is;
+    // nor is a lock that --locked left as a plain build would not (an older format, a stale
+    // text pin): the next plain build must check, and rewrite it.
+    let lock_as_written = write_lock || lock_on_disk.as_deref() == Some(lock_text.as_str());
+    if sink.iter().next().is_none() && lock_as_written {
         let fingerprint = Fingerprint { lock: cache::lock_hash(root)?, ..fingerprint };
         let entry = BuildCache::new(fingerprint, checked, packs);
         let path = out.join(cache::CACHE_FILE);

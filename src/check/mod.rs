@@ -15,7 +15,7 @@ use crate::load::known::{KnownCollection, KnownRecord, RecordBytes};
 use crate::load::{self, Content};
 use crate::project::Project;
 use crate::project::config::Config;
-use crate::project::lock::Lock;
+use crate::project::lock::{Lock, LockedCollection, LockedText, TextPrint};
 use crate::project::tree::Tree;
 use crate::validate::{self, schemas::Schemas};
 use reduce::{Reduced, Reducer};
@@ -109,7 +109,7 @@ impl Checked {
     /// alone; a plain build rewrites it in the current format.
     pub fn lock_says(&self, next: &Lock) -> bool {
         let as_locked = self.hashes_as_locked();
-        let same_collection = |(name, c): (&String, &crate::project::lock::LockedCollection)| {
+        let same_collection = |(name, c): (&String, &LockedCollection)| {
             next.collections.get(name).is_some_and(|n| n.version == c.version) && as_locked.get(name) == Some(&c.hash)
         };
         self.lock.packs == next.packs
@@ -117,18 +117,34 @@ impl Checked {
             && self.lock.collections.iter().all(same_collection)
     }
 
-    /// The lock this content would write: current collections, every pack version ever seen.
+    /// The lock this content would write: current collections, each with the text its hash
+    /// was taken from ([`LockedText`]), every pack version ever seen.
     pub fn next_lock(&self) -> Lock {
         let mut lock = Lock { collections: BTreeMap::new(), packs: self.lock.packs.clone(), ..Lock::empty() };
-        for (name, hash) in &self.collection_hashes {
-            if let Some(version) = self.content.seeds.get(name).and_then(|s| s.version.as_ref()) {
-                lock.collections.insert(name.clone(), crate::project::lock::LockedCollection { version: version.to_string(), hash: *hash });
-            }
-        }
+        let collections: Vec<_> = self
+            .collection_hashes
+            .par_iter()
+            .filter_map(|(name, hash)| {
+                let seed = self.content.seeds.get(name)?;
+                let version = seed.version.as_ref()?.to_string();
+                let key = &self.config.collections.get(name)?.key;
+                let text = self.print_of(seed).map(|print| LockedText::of(&print, key, hash));
+                Some((name.clone(), LockedCollection { version, hash: *hash, text }))
+            })
+            .collect();
+        lock.collections.extend(collections);
         for (pack, hash) in self.content.packs.iter().zip(&self.pack_hashes) {
             lock.packs.entry(pack.pack_id.clone()).or_default().insert(pack.version.to_string(), *hash);
         }
         lock
+    }
+}
+
+impl Checked {
+    /// The print of `seed`'s text: taken while loading it, or now from the text kept.
+    fn print_of(&self, seed: &load::SeedFile) -> Option<TextPrint> {
+        let source = || self.content.sources.get(&seed.file).filter(|s| !s.is_released());
+        seed.print.or_else(|| Some(TextPrint::of(source()?.text.as_bytes())))
     }
 }
 

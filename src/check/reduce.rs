@@ -11,7 +11,7 @@ use crate::json::canon::{self, CanonicalParts, CanonicalRecord, ContentHash};
 use crate::load::known::RefArena;
 use crate::load::{self, Body};
 use crate::project::config::Config;
-use crate::project::lock::Lock;
+use crate::project::lock::{Lock, LockedCollection, LockedText, TextPrint};
 use crate::validate::{self, schemas::Schemas};
 
 /// What [`finish`] would do with a collection's values, done while its file is read
@@ -45,6 +45,17 @@ impl Reducer<'_> {
     /// of that definition and pins it.
     fn whole(&self, collection: &str) -> bool {
         super::wants_whole(self.lock, collection)
+    }
+
+    /// What seedc.lock says of the text `collection`'s hash was taken from, where a check
+    /// may take that hash from the lock: one of the current definition, that pins the text,
+    /// for a check that wants the hash alone (not each record's canonical form).
+    fn locked_text(&self, collection: &str) -> Option<(&LockedCollection, &LockedText)> {
+        if self.keep.records || self.lock.hash_version() != canon::HashVersion::CURRENT || !self.hashes.wants(self.lock, collection) {
+            return None;
+        }
+        let locked = self.lock.collections.get(collection)?;
+        Some((locked, locked.text.as_ref()?))
     }
 }
 
@@ -104,11 +115,24 @@ impl load::Reduce for Reducer<'_> {
         (diags, written, arena)
     }
 
+    fn vouched_len(&self, collection: &str) -> Option<u64> {
+        Some(self.locked_text(collection)?.1.bytes)
+    }
+
+    fn vouches(&self, collection: &str, print: &TextPrint) -> bool {
+        let (Some((locked, text)), Some(c)) = (self.locked_text(collection), self.config.collections.get(collection)) else { return false };
+        *text == LockedText::of(print, &c.key, &locked.hash)
+    }
+
     fn file(&self, seed: &load::SeedFile, written: Option<load::Written>) {
         let Some(written) = written.filter(|_| seed.is_hashable()) else { return };
         let keys = || seed.records.iter().map(record_key);
         let whole = self.whole(&seed.collection);
         let (hash, whole, kept) = match written {
+            load::Written::Vouched => match self.lock.collections.get(&seed.collection) {
+                Some(locked) => (locked.hash, None, None),
+                None => return,
+            },
             load::Written::Hashes(hashes) => {
                 debug_assert_eq!(hashes.len(), seed.records.len(), "a hash for every record");
                 (canon::hash_of_record_hashes(keys().zip(&hashes)), None, None)

@@ -160,3 +160,71 @@ fn a_file_checked_alone_gives_what_the_whole_check_gives_for_it() {
     }
     assert!(file(&project, &schemas, "seedc.toml").is_none() && file(&project, &schemas, "data/seeds/nope.json").is_none());
 }
+
+/// seedc.lock's pin of a collection's text ([`LockedText`]): a file whose text is the pinned
+/// one takes its hash from the lock, whichever path reads it (streamed, for any size of
+/// read, or whole, as the editor's check reads it); any other text is hashed, even of the
+/// same length, and so is the pinned text under a pin of another key field.
+#[test]
+fn a_pinned_text_stands_for_its_hash_and_only_its_own() {
+    let records: Vec<serde_json::Value> = (0..300).map(|i| serde_json::json!({"id": format!("t{i:03}"), "n": i % 10})).collect();
+    let root = one_collection(&records, 2);
+    let seeds = root.path().join("data/seeds/things.json");
+    let text = std::fs::read_to_string(&seeds).unwrap();
+    let hash_of_file = || {
+        let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&seeds).unwrap()).unwrap();
+        let records = file["data"].as_array().unwrap().clone();
+        canon::hash_collection(records.iter().map(|r| (r["id"].as_str().unwrap(), r)))
+    };
+    let pin = |hash: ContentHash, key: &str, text: &str| {
+        let text = LockedText::of(&TextPrint::of(text.as_bytes()), key, &hash);
+        let locked = LockedCollection { version: "1.0.0".to_owned(), hash, text: Some(text) };
+        let lock = Lock { collections: [("things".to_owned(), locked)].into(), ..Lock::empty() };
+        std::fs::write(root.path().join("seedc.lock"), lock.to_text()).unwrap();
+    };
+    let hashed = |mode: Mode, read: u64| {
+        crate::load::READ_FOR_TESTS.store(read, std::sync::atomic::Ordering::Relaxed);
+        let checked = run(&Project::open(root.path()).unwrap(), mode);
+        crate::load::READ_FOR_TESTS.store(0, std::sync::atomic::Ordering::Relaxed);
+        let (checked, sink) = checked.unwrap();
+        assert!(!sink.has_errors(), "{:?}", sink.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
+        checked.collection_hashes.get("things").copied()
+    };
+    let each_path = |expected: ContentHash, what: &str| {
+        for read in [0, 7, 1000] {
+            assert_eq!(hashed(Mode::Verdict, read), Some(expected), "{what}, streamed {read} bytes at a time");
+        }
+        assert_eq!(hashed(Mode::Editor, 0), Some(expected), "{what}, read whole");
+    };
+    let real = hash_of_file();
+    // A pin of this text over a made-up hash: the check takes the lock's word for it, so it
+    // hashed nothing. (A lock edited this way needs its seal made with this hash.)
+    let made_up = ContentHash([7; 32]);
+    pin(made_up, "id", &text);
+    each_path(made_up, "the pinned text");
+    assert_eq!(hashed(Mode::FirstDeploy, 0), Some(real), "a deploy hashes every record whatever the lock says");
+    assert_eq!(hashed(Mode::Build, 0), Some(real), "a build too");
+    pin(made_up, "n", &text);
+    each_path(real, "a pin of another key field");
+
+    // The same length, another text.
+    pin(made_up, "id", &text);
+    let edited = text.replacen("\"n\": 1\n", "\"n\": 2\n", 1);
+    assert!(edited != text && edited.len() == text.len());
+    std::fs::write(&seeds, &edited).unwrap();
+    let real_edited = hash_of_file();
+    assert_ne!(real_edited, real);
+    each_path(real_edited, "an edit of the same length");
+
+    // Carriage returns are whitespace: the pin of the text without them stands for the text
+    // with them (read whole; a streamed file of another length than the pinned one is hashed
+    // from the start, to the same hash).
+    std::fs::write(&seeds, text.replace('\n', "\r\n")).unwrap();
+    assert_eq!(hashed(Mode::Editor, 0), Some(made_up), "CRLF, read whole");
+    assert_eq!(hashed(Mode::Verdict, 0), Some(real), "CRLF, streamed");
+    pin(real, "id", &text);
+    each_path(real, "CRLF under a true pin");
+    // And a whitespace-only edit is only hashed again.
+    std::fs::write(&seeds, text.replace("\"n\": ", "\"n\":  ")).unwrap();
+    each_path(real, "a whitespace-only edit");
+}

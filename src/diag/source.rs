@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use super::{Anchor, Diagnostic, Span, locate};
+use crate::project::lock::{TextPrint, TextPrinter};
 
 /// The text of one input file, kept for locating diagnostics.
 #[derive(Debug)]
@@ -38,7 +39,8 @@ impl SourceFile {
     /// A file that was read a piece at a time and never held whole: released from the
     /// start, with the digest of the text its pieces made up ([`TextDigest`]).
     pub fn released(path: String, digest: TextDigest, records: Vec<Range<usize>>) -> Self {
-        let released = Some((*digest.hasher.finalize().as_bytes(), digest.len));
+        let (hash, len) = digest.printer.raw();
+        let released = Some((hash, usize::try_from(len).unwrap_or(usize::MAX)));
         SourceFile { path, text: Text::default(), records, lines: OnceLock::new(), released }
     }
 
@@ -166,17 +168,21 @@ fn digest(text: &str) -> [u8; 32] {
     *blake3::hash(text.as_bytes()).as_bytes()
 }
 
-/// The digest a released file keeps, taken a piece at a time from a text never held whole.
+/// The digest a released file keeps, taken a piece at a time from a text never held whole,
+/// and beside it the print seedc.lock pins the text by ([`TextPrint`]), mostly the same hash.
 #[derive(Default)]
 pub struct TextDigest {
-    hasher: blake3::Hasher,
-    len: usize,
+    printer: TextPrinter,
 }
 
 impl TextDigest {
     pub fn update(&mut self, bytes: &[u8]) {
-        self.hasher.update(bytes);
-        self.len += bytes.len();
+        self.printer.update(bytes);
+    }
+
+    /// The text's print, as seedc.lock pins it.
+    pub fn print(&self) -> TextPrint {
+        self.printer.print()
     }
 }
 

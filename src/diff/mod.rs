@@ -431,6 +431,7 @@ mod tests {
                 .collect(),
             complete: true,
             reduced: None,
+            print: None,
         }
     }
 

@@ -29,6 +29,7 @@ use crate::diag::{Code, Diagnostic, SourceFile, Sources};
 use crate::json::canon::{CanonicalParts, CanonicalRecord, ContentHash};
 use crate::load::known::{Known, RawDigest, RefArena};
 use crate::project::config::Config;
+use crate::project::lock::TextPrint;
 use crate::project::tree::Tree;
 
 pub(crate) use discover::discover_tree;
@@ -87,8 +88,16 @@ pub(crate) trait Reduce: Sync {
     /// Returns their diagnostics, what was written, and the arena.
     fn run(&self, run: Run, records: &mut [Record], scratch: &mut RefArena) -> (Vec<Diagnostic>, Option<Written>, RefArena);
     /// The whole file has been read: `written` holds what every record of `seed` wrote for
-    /// its hash, when it is complete.
+    /// its hash, when it is complete, or [`Written::Vouched`].
     fn file(&self, seed: &SeedFile, written: Option<Written>);
+    /// The length (carriage returns not counted) of the text of `collection`'s file that
+    /// seedc.lock vouches for ([`Reduce::vouches`]), if it vouches for one: a file streamed
+    /// with that many bytes is read without hashing its records, and read again, hashing
+    /// them, if its text turns out not to be that one.
+    fn vouched_len(&self, collection: &str) -> Option<u64>;
+    /// Whether seedc.lock vouches for the collection hash of a file of `collection` with
+    /// this text: its runs then need write nothing for the hash ([`Written::Vouched`]).
+    fn vouches(&self, collection: &str, print: &TextPrint) -> bool;
 }
 
 /// What a reduced file's runs wrote of their records for its collection hash, in order:
@@ -101,6 +110,9 @@ pub(crate) enum Written {
     Hashes(Vec<ContentHash>),
     Parts(CanonicalParts),
     Records(Vec<CanonicalRecord>),
+    /// Nothing: the text is the one seedc.lock vouches for ([`Reduce::vouches`]), and so
+    /// its hash is the lock's.
+    Vouched,
 }
 
 impl Written {
@@ -110,6 +122,7 @@ impl Written {
             (Written::Hashes(hashes), Written::Hashes(more)) => hashes.extend(more),
             (Written::Parts(parts), Written::Parts(more)) => parts.append(more),
             (Written::Records(records), Written::Records(more)) => records.extend(more),
+            (Written::Vouched, Written::Vouched) => {}
             _ => unreachable!("the runs of one file write alike"),
         }
     }
@@ -162,6 +175,8 @@ pub struct SeedFile {
     /// of its reduced records, in arenas that [`RefsAt`] points into. Its collection hash,
     /// if wanted, was taken then too.
     pub reduced: Option<Vec<RefArena>>,
+    /// Its text's print ([`TextPrint`]), when it was taken while loading (a reduced file).
+    pub print: Option<TextPrint>,
 }
 
 /// Where a reduced record's outgoing references are: a record of one arena of its file's

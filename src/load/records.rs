@@ -198,6 +198,7 @@ pub(super) fn empty_seed(collection: &str, rel: &str) -> SeedFile {
         records: Vec::new(),
         complete: false,
         reduced: None,
+        print: None,
     }
     .with_complete()
 }

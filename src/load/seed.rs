@@ -10,9 +10,10 @@ use serde::de::Deserializer as _;
 use super::envelope::{EnvelopeVisitor, offset_in};
 use super::file::{fatal_diagnostic, read_text};
 use super::records::{Block, RecordParser, add, empty_seed, envelope_members, reduce_block, reduce_block_len};
-use super::{Loaded, Reduce, SeedFile, json};
+use super::{Loaded, Reduce, SeedFile, Written, json};
 use crate::diag::{Anchor, Code, Diagnostic, SourceFile};
 use crate::json::pointer::Pointer;
+use crate::project::lock::TextPrint;
 use crate::project::tree::Tree;
 
 pub(super) fn load_seed_file(
@@ -95,8 +96,10 @@ pub(super) fn load_seed_file(
             add(parsed, &mut seed, &mut diags);
         }
         Some(reduce) => {
+            let print = TextPrint::of(text.as_bytes());
+            let vouched = reduce.vouches(collection, &print);
             let block = reduce_block_len();
-            let mut parts = reduce.writes(collection);
+            let mut parts = if vouched { None } else { reduce.writes(collection) };
             let mut refs = Vec::new();
             seed.records.reserve_exact(raws.len());
             for (b, raws) in raws.chunks(block).enumerate() {
@@ -105,7 +108,8 @@ pub(super) fn load_seed_file(
                 reduce_block(parser, reduce, block, &mut seed, parts.as_mut(), &mut refs, &mut diags);
             }
             seed.reduced = Some(refs);
-            reduce.file(&seed, parts);
+            seed.print = Some(print);
+            reduce.file(&seed, if vouched { Some(Written::Vouched) } else { parts });
             // Nothing after loading needs a reduced file's text but the diagnostics placed in
             // it, for which it is read again (unless the text is kept for an editor).
             if !reduce.keeps_text() {

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::json;
 use super::records::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
-use super::{Reduce, SeedFile};
+use super::{Reduce, SeedFile, Written};
 use crate::diag::{Diagnostic, SourceFile, TextDigest};
 use crate::json::pointer::Pointer;
 use crate::project::tree::Tree;
@@ -41,10 +41,31 @@ pub(crate) static READ_FOR_TESTS: std::sync::atomic::AtomicU64 = std::sync::atom
 /// Loads the seed file `parser.rel` of the directory `root` a block at a time; None when the
 /// scan does not take it (see the module's doc), and it must be read whole. Reading and
 /// scanning the next block overlaps with parsing and reducing this one, on another core.
-pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Reduce) -> Option<(SeedFile, SourceFile, Vec<Diagnostic>)> {
+///
+/// A file of the length seedc.lock vouches for ([`Reduce::vouched_len`]) is read without
+/// hashing its records; if its text is not the vouched one after all (an edit that kept the
+/// length), it is read again, hashing them.
+pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Reduce) -> Option<Streamed> {
+    match stream(root, parser, reduce, true)? {
+        Ok(loaded) => Some(loaded),
+        Err(NotVouched) => stream(root, parser, reduce, false)?.ok(),
+    }
+}
+
+/// A seed file loaded a block at a time: the file, its source (released) and diagnostics.
+pub(super) type Streamed = (SeedFile, SourceFile, Vec<Diagnostic>);
+
+/// A file read without hashing its records whose text is not the one seedc.lock vouches
+/// for: what was read is of no use.
+struct NotVouched;
+
+/// One read of [`load_streamed`]; with `trust`, a file of the vouched length is read without
+/// hashing its records.
+fn stream(root: &Path, parser: &RecordParser, reduce: &dyn Reduce, trust: bool) -> Option<Result<Streamed, NotVouched>> {
     let (rel, limits) = (parser.rel, &parser.config.limits);
     let file = Tree::open_regular(root, rel).ok()?;
     let size = file.metadata().map_or(0, |m| m.len());
+    let vouched = trust && reduce.vouched_len(parser.collection) == Some(size);
     let mut reader = Reader {
         file: file.take(limits.max_file_bytes.saturating_add(1)),
         limits,
@@ -56,7 +77,7 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
     };
     let mut seed = empty_seed(parser.collection, rel);
     let (mut diags, mut ranges, mut refs) = (Vec::new(), Vec::new(), Vec::new());
-    let mut parts = reduce.writes(parser.collection);
+    let mut parts = if vouched { None } else { reduce.writes(parser.collection) };
     let block_len = reduce_block_len();
     let mut reduce_one = |block: ReadBlock| -> bool {
         let Some(raws) = block
@@ -99,9 +120,16 @@ pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Red
     let mut envelope = Vec::new();
     envelope_members(&members, rel, parser.config, &mut seed, &mut envelope);
     envelope.append(&mut diags);
+    let print = digest.print();
+    let written = match vouched {
+        false => parts,
+        true if reduce.vouches(parser.collection, &print) => Some(Written::Vouched),
+        true => return Some(Err(NotVouched)),
+    };
     seed.reduced = Some(refs);
-    reduce.file(&seed, parts);
-    Some((seed, SourceFile::released(rel.to_owned(), digest, ranges), envelope))
+    seed.print = Some(print);
+    reduce.file(&seed, written);
+    Some(Ok((seed, SourceFile::released(rel.to_owned(), digest, ranges), envelope)))
 }
 
 /// A file being read and scanned, a buffer at a time.
