@@ -276,7 +276,7 @@ fn a_changed_daily_for_a_published_date_is_refused_and_nothing_is_committed() {
 }
 
 #[test]
-fn service_failures_exit_3_and_invalid_content_never_connects() {
+fn service_failures_exit_3_and_invalid_content_exit_1_whatever_the_services() {
     if support::services().is_none() {
         return;
     }
@@ -302,6 +302,19 @@ fn service_failures_exit_3_and_invalid_content_never_connects() {
     let run = Run::of(cmd.output().unwrap(), root.path());
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(!run.stderr.contains("connect"), "{}", run.snapshot());
+
+    // The connections are opened while the content is checked; invalid content does not
+    // wait for them, not even for a database that accepts and never answers (its watchdog
+    // would end the process with exit 3 after connect_timeout and its slack).
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hanging = format!("postgres://postgres@{}/x?connect_timeout=20", silent.local_addr().unwrap());
+    let mut cmd = support::seedc_cmd();
+    cmd.arg("--root").arg(root.path()).args(["deploy", "--database-url", &hanging, "--redis-url", &redis]);
+    let started = Instant::now();
+    let run = Run::of(cmd.output().unwrap(), root.path());
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("error[schema-violation]") && !run.stderr.contains("database"), "{}", run.snapshot());
+    assert!(started.elapsed() < Duration::from_secs(20), "waited for the silent database");
 }
 
 #[test]

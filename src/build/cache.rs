@@ -42,6 +42,16 @@ impl Fingerprint {
     /// Reads and hashes every input. Cheap next to a check: BLAKE3 runs at several GB/s and
     /// the files are read in parallel.
     pub fn compute(root: &Path) -> Result<Fingerprint> {
+        let mut fingerprint = Fingerprint::without_inputs(root)?;
+        let rels = input_files(root);
+        fingerprint.inputs = hash_files(root, &rels).into_iter().collect();
+        Ok(fingerprint)
+    }
+
+    /// The global and lock fingerprints alone: what a run with no build cache to compare
+    /// with needs before its check. [`Fingerprint::of_checked_inputs`] completes it after
+    /// the check, so the content is read once.
+    pub fn without_inputs(root: &Path) -> Result<Fingerprint> {
         let mut global = blake3::Hasher::new();
         global.update(b"seedc-build-cache\0");
         global.update(&FORMAT.to_le_bytes());
@@ -54,12 +64,30 @@ impl Fingerprint {
             framed(&mut global, rel.as_bytes());
             framed(&mut global, hash.as_bytes());
         }
-
-        let found = crate::load::discover_tree(&tree);
-        let rels: Vec<String> = found.seeds.into_iter().chain(found.packs).collect();
-        let inputs = hash_files(root, &rels).into_iter().collect();
-        Ok(Fingerprint { global: global.finalize().to_hex().to_string(), lock: lock_hash(root)?, inputs })
+        Ok(Fingerprint { global: global.finalize().to_hex().to_string(), lock: lock_hash(root)?, inputs: BTreeMap::new() })
     }
+
+    /// This fingerprint with the inputs `checked` read: each file's BLAKE3 taken from the
+    /// very bytes the check read, so what is cached as checked is what was checked. The
+    /// same as [`Fingerprint::compute`] would give for files unchanged since; a file the
+    /// check did not read gets a marker that matches no hash (the next run misses).
+    pub fn of_checked_inputs(self, root: &Path, checked: &Checked) -> Fingerprint {
+        let inputs = input_files(root)
+            .into_iter()
+            .map(|rel| {
+                let hash = checked.content.sources.get(&rel).map(|s| s.fingerprint().to_hex().to_string());
+                let hash = hash.unwrap_or_else(|| "unchecked".to_owned());
+                (rel, hash)
+            })
+            .collect();
+        Fingerprint { inputs, ..self }
+    }
+}
+
+/// Every seed file and pack of the content root, relative to it.
+fn input_files(root: &Path) -> Vec<String> {
+    let found = crate::load::discover_tree(&Tree::dir(root));
+    found.seeds.into_iter().chain(found.packs).collect()
 }
 
 /// The fingerprint of seedc.lock as it is now on disk.

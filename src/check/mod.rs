@@ -163,7 +163,8 @@ pub enum Mode<'a> {
     Build,
     /// A deploy with no memo to lean on: every hash and every record's canonical form (the
     /// rows' `jsonb`), records reduced while loading as [`Mode::Verdict`]'s are, each keeping
-    /// its canonical form and the digest of its bytes; no file's text held.
+    /// its canonical form; no file's text held (the digests of the records' bytes that a
+    /// memo keeps are made only if one is written, from the files read again).
     FirstDeploy,
     /// A deploy with the memo of its last deploy: records byte-identical to a known one are
     /// not even parsed; every record's canonical form kept.
@@ -463,4 +464,4 @@ fn schema_refs(tree: &Tree, content: &Content) -> Vec<Diagnostic> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

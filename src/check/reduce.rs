@@ -75,10 +75,6 @@ impl load::Reduce for Reducer<'_> {
         })
     }
 
-    fn keeps(&self) -> bool {
-        self.keep.records
-    }
-
     fn keeps_text(&self) -> bool {
         self.text
     }

@@ -19,11 +19,10 @@ fn kept_records_are_those_of_the_check_that_keeps_every_value() {
         let same = records.iter().zip(&full.records[name]).all(|(a, b)| a.bytes == b.bytes && a.hash == b.hash);
         assert!(same && records.len() == full.records[name].len(), "{name}");
         let (k, f) = (&kept.content.seeds[name], &full.content.seeds[name]);
-        let source = full.content.sources.get(&f.file).unwrap();
         for (a, b) in k.records.iter().zip(&f.records) {
             assert!(matches!(a.body, load::Body::Reduced(_)), "{name}: reduced while loading");
-            let raw = &source.text[source.records[b.index].clone()];
-            assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), Some(crate::load::known::raw_digest(raw))), "{name}");
+            // Digested only if a memo is written, after deciding (`deploy::memo::prepare`).
+            assert_eq!((a.key.as_deref(), a.digest), (b.key.as_deref(), None), "{name}");
         }
         assert!(kept.content.sources.get(&k.file).unwrap().is_released(), "{name}: no text held");
     }
@@ -227,4 +226,24 @@ fn a_pinned_text_stands_for_its_hash_and_only_its_own() {
     // And a whitespace-only edit is only hashed again.
     std::fs::write(&seeds, text.replace("\"n\": ", "\"n\":  ")).unwrap();
     each_path(real, "a whitespace-only edit");
+}
+
+/// A copy of the sample game (seedc.toml, seedc.lock, data/, schemas/) in a new directory.
+pub(crate) fn copy_of_sample() -> tempfile::TempDir {
+    fn walk(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+        if path.is_file() {
+            return vec![path.to_owned()];
+        }
+        std::fs::read_dir(path).unwrap().flat_map(|e| walk(&e.unwrap().path())).collect()
+    }
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = tempfile::tempdir().unwrap();
+    for rel in ["seedc.toml", "seedc.lock", "data", "schemas"] {
+        for file in walk(&sample.join(rel)) {
+            let to = root.path().join(file.strip_prefix(sample).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&file, to).unwrap();
+        }
+    }
+    root
 }

@@ -14,9 +14,9 @@
 //! the same reason: a memo lost in a crash only costs the next deploy a full check. It is
 //! read whole rather than mapped, so seedc has no `unsafe` code.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -111,8 +111,8 @@ impl Pending {
 /// `out/.cache/`. Streamed: the memo is the size of the content, and building it in memory
 /// first would cost as much again. Each record's outgoing references are found as it is
 /// written ([`Finder`]), so the check keeps none of them.
-pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &str) -> Result<Pending> {
-    let path = out.join(MEMO_FILE);
+pub fn prepare(root: &Path, checked: &Checked, known: Option<&Known>, global: &str) -> Result<Pending> {
+    let path = root.join(crate::build::write::OUT_DIR).join(MEMO_FILE);
     let dir = path.parent().expect("the memo is in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = tempfile::Builder::new()
@@ -121,7 +121,7 @@ pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &st
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     // Per collection: name, identity, hash, records, their canonical forms, each record's
     // digest, and what finds their references.
-    type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CanonicalRecord], Cow<'a, [RawDigest]>, Finder<'a>);
+    type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CanonicalRecord], Vec<RawDigest>, Finder<'a>);
     let collections: Vec<Part> = checked
         .records
         .iter()
@@ -132,18 +132,24 @@ pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &st
             if seed.records.len() != kept.len() || seed.records.iter().any(|r| r.key.is_none()) {
                 return None;
             }
-            // Loaded against a memo, the digests were made while loading; otherwise the
-            // bytes are still at hand.
+            // Loaded against a memo, the digests were made while loading; otherwise they are
+            // made now, from the bytes checked: still at hand, or read again. A file that
+            // is no longer what was checked leaves its collection out (the next deploy
+            // checks it in full).
             let digests = match seed.records.iter().map(|r| r.digest).collect::<Option<Vec<_>>>() {
-                Some(digests) => Cow::Owned(digests),
+                Some(digests) => digests,
                 None => {
                     let source = checked.content.sources.get(&seed.file)?;
-                    Cow::Owned(
-                        seed.records
+                    let by_index: Vec<RawDigest> = if source.is_released() {
+                        digests_read_again(root, &seed.file, &source.records, source.fingerprint(), 1 << 20)?
+                    } else {
+                        source
+                            .records
                             .par_iter()
-                            .map(|r| source.records.get(r.index).and_then(|range| source.text.get(range.clone())).map(known::raw_digest))
-                            .collect::<Option<_>>()?,
-                    )
+                            .map(|range| source.text.get(range.clone()).map(known::raw_digest))
+                            .collect::<Option<_>>()?
+                    };
+                    seed.records.iter().map(|r| by_index.get(r.index).copied()).collect::<Option<_>>()?
                 }
             };
             Some((name, identity, hash, seed, kept.as_slice(), digests, checked.references(name, known)?))
@@ -189,6 +195,46 @@ pub fn prepare(out: &Path, checked: &Checked, known: Option<&Known>, global: &st
     };
     write().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(Pending { tmp, path })
+}
+
+/// The digest of each of `ranges` (in file order) of the file `rel` under `root`, read
+/// again `chunk` bytes at a time, never whole: None unless the file still has the BLAKE3
+/// `checked` it had when it was checked.
+fn digests_read_again(root: &Path, rel: &str, ranges: &[Range<usize>], checked: blake3::Hash, chunk: usize) -> Option<Vec<RawDigest>> {
+    let mut file = Tree::open_regular(root, rel).ok()?;
+    let mut whole = blake3::Hasher::new();
+    // Reads on into `buf`, the file's bytes from offset `base` on; false at the end.
+    let mut fill = |buf: &mut Vec<u8>| -> Option<bool> {
+        let at = buf.len();
+        buf.resize(at + chunk, 0);
+        let n = file.read(&mut buf[at..]).ok()?;
+        buf.truncate(at + n);
+        whole.update(&buf[at..]);
+        Some(n > 0)
+    };
+    let (mut buf, mut base) = (Vec::with_capacity(chunk), 0usize);
+    let mut digests = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        if range.start < base {
+            return None;
+        }
+        // What lies before this record is done with: let go of it when reading on (once a
+        // read, not once a record).
+        while buf.len() < range.end - base {
+            let done = (range.start - base).min(buf.len());
+            buf.drain(..done);
+            base += done;
+            if !fill(&mut buf)? {
+                return None;
+            }
+        }
+        digests.push(*blake3::hash(&buf[range.start - base..range.end - base]).as_bytes());
+    }
+    buf.clear();
+    while fill(&mut buf)? {
+        buf.clear();
+    }
+    (whole.finalize() == checked).then_some(digests)
 }
 
 /// Removes the memo: content that is not what the memo describes is about to be deployed.
@@ -260,6 +306,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::build::cache::Fingerprint;
 
     #[test]
     fn a_damaged_or_foreign_memo_is_a_miss() {
@@ -268,7 +315,7 @@ mod tests {
         assert!(!sink.has_errors());
         let out = tempfile::tempdir().unwrap();
         prepare(out.path(), &checked, None, "global").unwrap().commit().unwrap();
-        let bytes = std::fs::read(out.path().join(MEMO_FILE)).unwrap();
+        let bytes = std::fs::read(out.path().join("out").join(MEMO_FILE)).unwrap();
         let memo = decode(Bytes::from(bytes.clone()), "global").expect("a memo reads back");
         assert_eq!(memo.collections.len(), checked.records.len());
         assert_eq!(memo.schemas_fingerprint, checked.schemas_fingerprint);
@@ -295,5 +342,76 @@ mod tests {
         }
         assert!(decode(Bytes::from(bytes[..bytes.len() - 7].to_vec()), "global").is_none(), "torn");
         assert!(decode(Bytes::new(), "global").is_none(), "empty");
+    }
+
+    /// A deploy with no memo digests its records only when it writes one, from the files
+    /// read again; a file that changed since it was checked is left out, never memoized
+    /// under bytes that were not checked.
+    #[test]
+    fn a_memo_after_a_streamed_check_digests_the_bytes_checked() {
+        let root = crate::check::tests::copy_of_sample();
+        let project = crate::project::Project::open(root.path()).unwrap();
+        let (checked, sink) = crate::check::run(&project, crate::check::Mode::FirstDeploy).unwrap();
+        assert!(!sink.has_errors());
+        let items = &checked.content.seeds["items"];
+        assert!(checked.content.sources.get(&items.file).unwrap().is_released(), "streamed: no text held");
+        assert!(items.records.iter().all(|r| r.digest.is_none()), "nothing digested while checking");
+
+        // Same length, other bytes: items.json is no longer what was checked.
+        let path = root.path().join(&items.file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text.find("\"id\"").unwrap();
+        let edited = format!("{}\"ID\"{}", &text[..at], &text[at + 4..]);
+        std::fs::write(&path, &edited).unwrap();
+        prepare(root.path(), &checked, None, "global").unwrap().commit().unwrap();
+        let bytes = std::fs::read(root.path().join("out").join(MEMO_FILE)).unwrap();
+        let memo = decode(Bytes::from(bytes), "global").unwrap();
+        assert!(!memo.collections.contains_key("items"), "a file changed since its check is not memoized");
+        let enemies = &checked.content.seeds["enemies"];
+        let text = std::fs::read_to_string(root.path().join(&enemies.file)).unwrap();
+        let source = checked.content.sources.get(&enemies.file).unwrap();
+        let known = &memo.collections["enemies"];
+        assert_eq!(known.records.len(), enemies.records.len());
+        for r in &enemies.records {
+            assert_eq!(known.digest(r.index), known::raw_digest(&text[source.records[r.index].clone()]));
+        }
+    }
+
+    /// Records cut across reads at every place, gaps, the end: the same digests as read
+    /// whole, and none for a file that is not the one checked.
+    #[test]
+    fn digests_read_again_a_piece_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "{\"data\": [ {\"id\": \"a\"},{\"id\": \"bb\", \"x\": [1, 2, 3]} ,\n  {}, {\"id\":\"c\"} ] }";
+        std::fs::write(dir.path().join("f.json"), text).unwrap();
+        let ranges: Vec<Range<usize>> = {
+            let starts: Vec<usize> = text.match_indices("{\"id").map(|(i, _)| i).chain(text.find("{}")).collect();
+            let mut starts = starts;
+            starts.sort();
+            starts.iter().map(|&s| s..s + text[s..].find('}').unwrap() + 1).collect()
+        };
+        let want: Vec<RawDigest> = ranges.iter().map(|r| known::raw_digest(&text[r.clone()])).collect();
+        let checked = blake3::hash(text.as_bytes());
+        for chunk in 1..=text.len() + 1 {
+            assert_eq!(digests_read_again(dir.path(), "f.json", &ranges, checked, chunk), Some(want.clone()), "chunk {chunk}");
+        }
+        assert_eq!(digests_read_again(dir.path(), "f.json", &ranges, blake3::hash(b"other"), 5), None);
+        std::fs::write(dir.path().join("f.json"), &text[..text.len() - 3]).unwrap();
+        assert_eq!(digests_read_again(dir.path(), "f.json", &ranges, checked, 5), None, "shorter");
+    }
+
+    /// A deploy from a fresh checkout takes its inputs' fingerprints from the bytes it
+    /// checked: the build cache it writes is the one the next run computes, so that run's
+    /// no-op shortcut holds.
+    #[test]
+    fn fingerprints_from_the_check_are_those_read_from_disk() {
+        let root = crate::check::tests::copy_of_sample();
+        let project = crate::project::Project::open(root.path()).unwrap();
+        let (checked, sink) = crate::check::run(&project, crate::check::Mode::FirstDeploy).unwrap();
+        assert!(!sink.has_errors());
+        let deferred = Fingerprint::without_inputs(root.path()).unwrap().of_checked_inputs(root.path(), &checked);
+        let computed = Fingerprint::compute(root.path()).unwrap();
+        assert!(computed.inputs.keys().any(|f| f.starts_with("data/packs/")) && computed.inputs.len() > 10);
+        assert_eq!(deferred, computed);
     }
 }

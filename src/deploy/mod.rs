@@ -1,7 +1,9 @@
 //! Stage 5, deploy: publishes checked content to PostgreSQL in one transaction, then hands
 //! the cache flush to [`crate::flush`]. The order of events is the contract:
 //!
-//! 1. check (errors: exit 1, no connection) and compile, in memory;
+//! 1. check (errors: exit 1, nothing read from or written to any service) and compile, in
+//!    memory; a plain deploy opens its connections (step 2's first half) meanwhile, and
+//!    drops them unused when the content is invalid;
 //! 2. parse the cache URL (exit 2), connect to the cache and PING it (exit 3: nothing is
 //!    committed yet); connect; finish any flush an earlier deploy left pending;
 //! 3. BEGIN; take the deploy advisory lock (bounded by `--lock-timeout`, exit 3 naming the
@@ -130,7 +132,12 @@ impl Ready {
 /// written inside it).
 pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     let root = project.root().ok_or_else(|| anyhow::anyhow!("a deploy needs a content root in a directory"))?;
-    let fingerprint = Fingerprint::compute(root)?;
+    // With a build cache to compare with, every input is hashed before the check (a hit
+    // skips it); without one (a fresh checkout), the inputs' fingerprints are taken from the
+    // bytes the check reads, so the content is read once.
+    let out = root.join(write::OUT_DIR);
+    let has_cache = crate::build::cache::BuildCache::load(&out).is_some();
+    let fingerprint = if has_cache { Fingerprint::compute(root)? } else { Fingerprint::without_inputs(root)? };
     // Inputs a clean build has already checked need no new check to prove a no-op.
     // A saved plan binds rows, which the shortcut never reads.
     let unchanged =
@@ -138,6 +145,13 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     // The memo stands for unchanged records wherever the plan reads them, the field-level
     // changes of a saved plan included; only plain `-v` parses every record.
     let use_memo = !options.details || options.saved.any();
+    // The check is most of a deploy from a fresh checkout: the connections are opened while
+    // it runs. Not for a saved plan, refused for stale content before connecting, nor for a
+    // deploy whose usage error comes after the check.
+    let connecting = (unchanged.is_none() && !options.saved.any() && (options.dry_run || options.cache.is_some())).then(|| {
+        let (options, schema) = (options.clone(), project.config().deploy.schema.clone());
+        std::thread::spawn(move || connect(&options, &schema))
+    });
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
         None => match check(project, &fingerprint, use_memo, "deploy")? {
@@ -156,15 +170,12 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
             "deploy needs a Redis url to flush the cache: set --redis-url or REDIS_URL (or use --dry-run)",
         ));
     }
-    // Before any database connection: a malformed URL is exit 2; before BEGIN: a cache that
-    // is unreachable, refuses the login or fails TLS is exit 3, with nothing committed.
-    let cache = match (&options.cache, options.dry_run) {
-        (Some(cache), false) => {
-            Some(crate::flush::Cache::connect(&crate::flush::Endpoint::parse(cache)?).map_err(crate::flush::CacheError::before_commit)?)
-        }
-        _ => None,
-    };
-    let mut session = DeploySession::open(options, start.schema(), cache)?;
+    let connections = match connecting {
+        Some(connecting) => connecting.join().unwrap_or_else(|_| Err(anyhow::anyhow!("connecting to the cache and the database failed"))),
+        None => connect(options, start.schema()),
+    }?;
+    let mut session = DeploySession::open(options, start.schema(), connections)?;
+
     let ready = match start {
         Start::Checked(r) => *r,
         Start::Unchanged(unchanged) => {
@@ -197,7 +208,22 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
             }
         }
     };
+    let fingerprint = if has_cache { fingerprint } else { fingerprint.of_checked_inputs(root, &ready.root.checked) };
     deploy_checked(root, options, fingerprint, session, ready)
+}
+
+/// Connects to the cache (a dry run needs none), then to the database. Before any database
+/// connection: a malformed cache URL is exit 2; before BEGIN: a cache that is unreachable,
+/// refuses the login or fails TLS is exit 3, with nothing committed.
+fn connect(options: &Options, schema: &str) -> Result<(Option<crate::flush::Cache>, db::Session)> {
+    let cache = match (&options.cache, options.dry_run) {
+        (Some(cache), false) => {
+            Some(crate::flush::Cache::connect(&crate::flush::Endpoint::parse(cache)?).map_err(crate::flush::CacheError::before_commit)?)
+        }
+        _ => None,
+    };
+    let db = db::Session::open(&options.database_url, &application_name(), schema, options.on_timeout)?;
+    Ok((cache, db))
 }
 
 /// The full path of a deploy, from compiled content: under the deploy lock migrate, inspect
@@ -287,7 +313,7 @@ fn deploy_checked(root: &Path, options: &Options, fingerprint: Fingerprint, mut 
     let committing = format!("committing (whether the commit happened is unknown: see {schema}.deploys)");
     let mut deploy_id = None;
     let memo = std::thread::scope(|scope| -> Result<Result<Option<memo::Pending>>> {
-        let memo = scope.spawn(|| if write_memo { memo::prepare(&out, &checked, known.as_ref(), &global).map(Some) } else { Ok(None) });
+        let memo = scope.spawn(|| if write_memo { memo::prepare(root, &checked, known.as_ref(), &global).map(Some) } else { Ok(None) });
         apply::upkeep(&mut tx, &schema, &content, &work)?;
         if plan.is_noop() {
             watchdog.arm(&committing, STATEMENT_TIMEOUT);
@@ -316,6 +342,7 @@ fn deploy_checked(root: &Path, options: &Options, fingerprint: Fingerprint, mut 
     // beside the flush, and let the process end without waiting for it.
     std::thread::spawn(move || drop((checked, known)));
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
+
     let mut report = session.report(plan, Some(build), deploy_id, migrated);
     report.saved_plan = saved_ref;
     if let Some(publication) = &mut publication {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{Options, Plan, Report, application_name};
+use super::{Options, Plan, Report};
 use crate::build::write::Report as BuildReport;
 use crate::db::{self, STATEMENT_TIMEOUT};
 use crate::exit::{Exit, ExitError, exit_of};
@@ -20,11 +20,10 @@ pub(super) struct DeploySession {
 }
 
 impl DeploySession {
-    /// Connects, then completes any flush an earlier deploy left pending: its keys are
-    /// stale right now. A Redis failure there is remembered, not fatal: this deploy's own
-    /// flush retries it.
-    pub(super) fn open(options: &Options, schema: &str, cache: Option<flush::Cache>) -> Result<DeploySession> {
-        let db = db::Session::open(&options.database_url, &application_name(), schema, options.on_timeout)?;
+    /// On the connections just opened ([`super::connect`]), completes any flush an earlier
+    /// deploy left pending: its keys are stale right now. A Redis failure there is
+    /// remembered, not fatal: this deploy's own flush retries it.
+    pub(super) fn open(options: &Options, schema: &str, (cache, db): (Option<flush::Cache>, db::Session)) -> Result<DeploySession> {
         let mut session = DeploySession { db, schema: schema.to_owned(), flushed: FlushReport::default(), flush_error: None, cache };
         if let Some(cache) = session.cache.as_mut() {
             session.db.watchdog.arm("completing a pending cache flush", options.lock_timeout + STATEMENT_TIMEOUT);

@@ -48,6 +48,19 @@ impl SourceFile {
         self.released.is_some()
     }
 
+    /// The BLAKE3 of the file's bytes as they were read, held or released.
+    pub fn fingerprint(&self) -> blake3::Hash {
+        match self.released {
+            Some((released, _)) => blake3::Hash::from_bytes(released),
+            None => blake3::hash(self.text.as_bytes()),
+        }
+    }
+
+    /// Whether `text` is the very text this file had when it was released.
+    pub fn was_released_as(&self, text: &str) -> bool {
+        self.released.is_some_and(|(released, len)| len == text.len() && digest(text) == released)
+    }
+
     pub fn lines(&self) -> &locate::LineIndex {
         self.lines.get_or_init(|| locate::LineIndex::new(&self.text))
     }
@@ -220,7 +233,7 @@ impl Sources {
     /// it is the very text released.
     pub fn restore(&mut self, path: &str, text: String) -> bool {
         let Some(file) = self.files.get_mut(path) else { return false };
-        let same = file.released.is_some_and(|(released, len)| len == text.len() && digest(&text) == released);
+        let same = file.was_released_as(&text);
         if same {
             let restored = SourceFile {
                 path: file.path.clone(),

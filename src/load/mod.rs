@@ -47,8 +47,8 @@ pub struct Record {
     /// The record's key, if it has a usable one.
     pub key: Option<String>,
     pub body: Body,
-    /// The BLAKE3 of the record's bytes, when loaded against a [`Known`] index or for a
-    /// [`Reduce`] that [keeps](Reduce::keeps) records (a deploy memoizes it for the next one).
+    /// The BLAKE3 of the record's bytes, when loaded against a [`Known`] index (it is looked
+    /// up there by them).
     pub digest: Option<RawDigest>,
 }
 
@@ -74,10 +74,6 @@ pub(crate) trait Reduce: Sync {
     /// Whether `collection`'s hash is wanted: if so, what its runs write for it, empty
     /// ([`Written`]).
     fn writes(&self, collection: &str) -> Option<Written>;
-    /// Whether each record's canonical form and the digest of its bytes are kept (a deploy
-    /// writes the one and memoizes the other): its runs then write [`Written::Records`],
-    /// and every record gets its [`Record::digest`].
-    fn keeps(&self) -> bool;
     /// Whether each file's text is kept once its records are reduced (the editor places
     /// ranges in every file): such a file is read whole, never streamed, and not released.
     fn keeps_text(&self) -> bool;
@@ -236,7 +232,7 @@ pub(crate) fn load_tree_with(
             let collection = rel.trim_start_matches(SEEDS_DIR).trim_start_matches('/').trim_end_matches(".json");
             let known = known.and_then(|(k, schemas)| k.applicable(collection, config, schemas));
             let reduce = reduce.filter(|_| config.collections.contains_key(collection));
-            let parser = records::RecordParser::new(rel, collection, config, known, reduce.is_some_and(|r| r.keeps()));
+            let parser = records::RecordParser::new(rel, collection, config, known);
             // A file that is reduced is read a block at a time, never whole, unless it is one
             // of the few that need the whole text to be told what is wrong with them.
             let streamed = reduce
@@ -307,7 +303,7 @@ pub(crate) enum One {
 pub(crate) fn load_file(tree: &Tree, config: &Config, rel: &str, reduce: Option<&dyn Reduce>) -> Option<(One, Vec<Diagnostic>)> {
     if let Some(name) = rel.strip_prefix(SEEDS_DIR).and_then(|r| r.strip_prefix('/')).and_then(|r| r.strip_suffix(".json")) {
         let collection = config.collections.get_key_value(name).filter(|_| !name.contains('/'))?.0;
-        let parser = records::RecordParser::new(rel, collection, config, None, reduce.is_some_and(|r| r.keeps()));
+        let parser = records::RecordParser::new(rel, collection, config, None);
         let (_, loaded, diags) = seed::load_seed_file(tree, &parser, reduce);
         let (seed, source) = loaded?;
         return Some((One::Seed(seed, source), diags));

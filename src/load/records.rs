@@ -70,21 +70,22 @@ pub(super) struct RecordParser<'a> {
     pub(super) collection: &'a str,
     pub(super) config: &'a Config,
     key_field: &'a str,
+    /// The memo's records: each record's bytes are digested to be looked up in it (only
+    /// then; a deploy with no memo digests the records it memoizes after deciding, from the
+    /// file read again, and one that writes no memo never does).
     known: Option<&'a KnownCollection>,
-    /// Whether every record gets the digest of its bytes, known or not.
-    digests: bool,
 }
 
 impl<'a> RecordParser<'a> {
-    pub(super) fn new(rel: &'a str, collection: &'a str, config: &'a Config, known: Option<&'a KnownCollection>, digests: bool) -> Self {
+    pub(super) fn new(rel: &'a str, collection: &'a str, config: &'a Config, known: Option<&'a KnownCollection>) -> Self {
         let key_field = config.collections.get(collection).map_or("id", |c| c.key.as_str());
-        RecordParser { rel, collection, config, key_field, known, digests }
+        RecordParser { rel, collection, config, key_field, known }
     }
 
     /// Record `index` of the file, whose text `raw` starts at byte `offset` of it.
     pub(super) fn parse(&self, index: usize, raw: &str, offset: usize) -> Parsed {
         let (rel, limits) = (self.rel, &self.config.limits);
-        let digest = (self.known.is_some() || self.digests).then(|| known::raw_digest(raw));
+        let digest = self.known.is_some().then(|| known::raw_digest(raw));
         if let Some((k, j)) = self.known.zip(digest.as_ref()).and_then(|(k, d)| Some((k, k.find(index, d)?))) {
             let key = Some(k.records[j].key.clone());
             return (Some(Record { index, key, body: Body::Known(j), digest }), Vec::new());
