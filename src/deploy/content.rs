@@ -33,17 +33,13 @@ pub(crate) struct CheckedRoot {
 /// records the plan may read the deployed rows from. What is reported is exactly what
 /// `seedc check` reports (see [`crate::load::known`]). Content with errors comes back as
 /// `command`'s diagnostics.
-pub(crate) fn check(
-    project: &Project,
-    fingerprint: &Fingerprint,
-    use_memo: bool,
-    command: &'static str,
-) -> Result<Result<CheckedRoot, Diagnostics>> {
+pub(crate) fn check(project: &Project, fingerprint: &Fingerprint, command: &'static str) -> Result<Result<CheckedRoot, Diagnostics>> {
     let root = project.root().unwrap_or(Path::new(""));
-    // Field-level changes (`-v`) compare record values, which a memo does not keep.
-    let known = if use_memo { memo::load(&root.join(write::OUT_DIR), &fingerprint.global) } else { None };
+    // The memo stands for unchanged records wherever they are read: the field-level changes
+    // (`-v`) of a record it vouched for are read from its canonical bytes.
+    let known = memo::load(&root.join(write::OUT_DIR), &fingerprint.global);
     let (checked, sink) = match &known {
-        // Nothing to lean on (a first deploy, or `-v`): no record is held parsed longer
+        // Nothing to lean on (a first deploy, a fresh checkout): no record is held parsed longer
         // than it takes to validate and write it canonically.
         None => crate::check::run(project, crate::check::Mode::FirstDeploy)?,
         Some(known) => crate::check::run(project, crate::check::Mode::Deploy(known))?,

@@ -142,9 +142,6 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     // A saved plan binds rows, which the shortcut never reads.
     let unchanged =
         if options.details || options.full || options.saved.any() { None } else { Unchanged::load(project, &fingerprint, options)? };
-    // The memo stands for unchanged records wherever the plan reads them, the field-level
-    // changes of a saved plan included; only plain `-v` parses every record.
-    let use_memo = !options.details || options.saved.any();
     // The check is most of a deploy from a fresh checkout: the connections are opened while
     // it runs. Not for a saved plan, refused for stale content before connecting, nor for a
     // deploy whose usage error comes after the check.
@@ -154,7 +151,7 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     });
     let start = match unchanged {
         Some(u) => Start::Unchanged(Box::new(u)),
-        None => match check(project, &fingerprint, use_memo, "deploy")? {
+        None => match check(project, &fingerprint, "deploy")? {
             Ok(c) => Start::Checked(Box::new(Ready::compile(c, options)?)),
             Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
         },
@@ -202,7 +199,7 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
                 return Ok(report::done(report, sink, sources));
             }
             // Something differs from what the database holds: this deploy writes, so check.
-            match check(project, &fingerprint, use_memo, "deploy")? {
+            match check(project, &fingerprint, "deploy")? {
                 Ok(c) => Ready::compile(c, options)?,
                 Err(diagnostics) => return Ok(Outcome::Invalid { diagnostics, not_done: report::NOT_DONE }),
             }

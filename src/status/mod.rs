@@ -81,7 +81,7 @@ pub(crate) struct CollectionStatus {
 pub(crate) fn status(project: &crate::project::Project, options: &Options) -> Result<Outcome> {
     let root = project.root().ok_or_else(|| anyhow::anyhow!("status needs a content root in a directory"))?;
     let fingerprint = Fingerprint::compute(root)?;
-    let root_checked = match check(project, &fingerprint, true, "status")? {
+    let root_checked = match check(project, &fingerprint, "status")? {
         Ok(c) => c,
         Err(diagnostics) => {
             return Ok(Outcome::Invalid { diagnostics, not_done: "the database was not read: fix the errors above" });
