@@ -290,7 +290,7 @@ fn deployed_pair() -> (Pair, seedc::check::Checked, seedc::diag::Sink, PathBuf) 
     }
     let (base, sink) = check::run(&Project::open(&base_root).unwrap(), Mode::DiffOld).unwrap();
     let out = pair.head().join("out");
-    seedc::deploy::memo::prepare(&out, &base, None, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
+    seedc::deploy::memo::prepare(&pair.head(), &base, None, &Fingerprint::compute(&base_root).unwrap().global).unwrap().commit().unwrap();
     (pair, base, sink, out)
 }
 
