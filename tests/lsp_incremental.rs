@@ -202,3 +202,85 @@ fn files_changed_on_disk_closed_buffers_and_new_files_are_picked_up() {
     client.wait_code(BOSSES, "dangling-reference");
     client.shutdown();
 }
+
+/// How many whole checks, and checks of one file alone, the server has made once the
+/// latest edit and its cross-file pass are done.
+fn checks(client: &mut Client) -> (u64, u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status: serde_json::Value = client.call("seedc/status", serde_json::Value::Null).expect("seedc/status");
+        if status["pending"] == false {
+            return (status["checks"]["whole"].as_u64().unwrap(), status["checks"]["files"].as_u64().unwrap());
+        }
+        assert!(std::time::Instant::now() < deadline, "the cross-file pass never ended: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+fn save(client: &Client, rel: &str) {
+    let doc = TextDocumentIdentifier { uri: client.uri(rel) };
+    client.notify("textDocument/didSave", serde_json::to_value(DidSaveTextDocumentParams { text_document: doc, text: None }).unwrap());
+}
+
+fn event(client: &Client, rel: &str, typ: FileChangeType) {
+    let changes = vec![FileEvent { uri: client.uri(rel), typ }];
+    client.notify("workspace/didChangeWatchedFiles", serde_json::to_value(DidChangeWatchedFilesParams { changes }).unwrap());
+}
+
+#[test]
+fn a_save_checks_again_only_the_files_that_changed_on_disk() {
+    let mut client = Client::start();
+    assert_eq!(checks(&mut client), (1, 0), "the first check is whole");
+    // An open buffer saved as it is: nothing on disk changed, nothing is checked again.
+    client.open(ENEMIES);
+    let text = client.texts[ENEMIES].replacen("\"hp\": 12,", "\"hp\": 0,", 1);
+    client.change(ENEMIES, &text);
+    client.wait_code(ENEMIES, "schema-violation");
+    let (whole, files) = checks(&mut client);
+    assert_eq!(whole, 1);
+    client.root.write(ENEMIES, &text);
+    save(&client, ENEMIES);
+    assert_eq!(checks(&mut client), (1, files), "a save of an open buffer checks nothing again");
+
+    // Items changed on disk behind the editor's back (a client with no file events), then
+    // a save: items alone is checked again, and the references into it follow.
+    let items = client.root.read(ITEMS);
+    client.root.write(ITEMS, items.replacen("\"id\": \"iron_sword\"", "\"id\": \"iron_swordx\"", 1));
+    save(&client, ENEMIES);
+    client.wait_code(BOSSES, "dangling-reference");
+    assert_eq!(checks(&mut client), (1, files + 1), "items alone");
+    let before = client.history.len();
+    save(&client, ENEMIES);
+    sync(&mut client);
+    assert_eq!(checks(&mut client), (1, files + 1), "nothing changed since");
+    assert_eq!(client.history.len(), before, "nothing published again: {:?}", &client.history[before..]);
+
+    // seedc.lock changed: that takes the whole workspace.
+    let lock = client.root.read("seedc.lock");
+    client.root.write("seedc.lock", format!("{lock}\n"));
+    save(&client, ENEMIES);
+    assert_eq!(checks(&mut client).0, 2, "one whole check");
+    client.wait_code(BOSSES, "dangling-reference");
+    client.shutdown();
+}
+
+#[test]
+fn file_events_check_only_the_files_a_check_reads() {
+    let mut client = Client::start();
+    sync(&mut client);
+    // Files no check reads: created, changed, deleted; nothing is checked again.
+    client.root.write("notes.md", "# notes");
+    client.root.write("out/build.json", "{}");
+    event(&client, "notes.md", FileChangeType::CREATED);
+    event(&client, "out/build.json", FileChangeType::CREATED);
+    event(&client, "notes.md", FileChangeType::CHANGED);
+    event(&client, "out/build.json", FileChangeType::DELETED);
+    assert_eq!(checks(&mut client), (1, 0));
+    // A seed file changed: it alone, and the references into it after the pause.
+    let items = client.root.read(ITEMS);
+    client.root.write(ITEMS, items.replacen("\"id\": \"iron_sword\"", "\"id\": \"iron_swordx\"", 1));
+    event(&client, ITEMS, FileChangeType::CHANGED);
+    client.wait_code(BOSSES, "dangling-reference");
+    assert_eq!(checks(&mut client), (1, 1));
+    client.shutdown();
+}

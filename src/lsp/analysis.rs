@@ -33,6 +33,18 @@ pub(crate) struct Analysis {
     /// None when the check could not run (a broken `seedc.toml`): nothing to navigate.
     pub(crate) config: Option<Arc<Config>>,
     pub(crate) collections: BTreeMap<String, Arc<Collection>>,
+    /// How much checking the analyses so far took (`seedc/status`).
+    pub(crate) checks: Checks,
+    /// Whether the cross-file pass has work left after this analysis.
+    pub(crate) pending: bool,
+}
+
+/// How many checks of the whole workspace, and of one file alone, the server has made.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Checks {
+    pub(crate) whole: u64,
+    pub(crate) files: u64,
 }
 
 /// A collection's records and the references they make, as the index knows them.

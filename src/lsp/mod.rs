@@ -7,6 +7,7 @@
 //!
 //! Files: `store` (buffers, URIs), `encoding` (positions), `worker` (the check thread),
 //! `workspace` (its state: per file, what it gives alone and the references it makes),
+//! `stamps` (the files on disk as read, so that a save re-checks only those that changed),
 //! `analysis` (what requests are answered from: diagnostics and an index of records and
 //! references), `diagnostics` (conversion, quick fixes), `navigate`, `edit`, `cursor`.
 
@@ -16,6 +17,7 @@ mod diagnostics;
 mod edit;
 mod encoding;
 mod navigate;
+mod stamps;
 mod store;
 mod worker;
 mod workspace;
@@ -105,7 +107,7 @@ pub fn serve(connection: &Connection, default_root: &Path) -> Result<Ended> {
         jobs,
         shutdown: false,
     };
-    server.changed(Vec::new(), true);
+    server.changed(Vec::new(), true, false);
     server.run(&connection.receiver, &outcomes)
 }
 
@@ -202,13 +204,13 @@ impl Server {
         let _ = self.sender.send(message.into());
     }
 
-    /// The buffers changed, or the files `disk` on disk (or any, with `rescan`): check a
-    /// snapshot of them.
-    fn changed(&mut self, disk: Vec<String>, rescan: bool) {
+    /// The buffers changed, or the files `disk` on disk (or any, with `rescan`; those
+    /// that differ from what was read, with `probe`): check a snapshot of them.
+    fn changed(&mut self, disk: Vec<String>, rescan: bool, probe: bool) {
         self.generation += 1;
         let (buffers, versions) = self.docs.snapshot();
         if let Some(jobs) = &self.jobs {
-            let _ = jobs.send(Job { generation: self.generation, buffers, versions, disk, rescan });
+            let _ = jobs.send(Job { generation: self.generation, buffers, versions, disk, rescan, probe });
         }
     }
 
@@ -219,7 +221,7 @@ impl Server {
                 let Some(p) = params::<lsp_types::DidOpenTextDocumentParams>(n.params) else { return };
                 if let Some(rel) = rel(&p.text_document.uri) {
                     self.docs.open(rel, p.text_document.text, p.text_document.version);
-                    self.changed(Vec::new(), false);
+                    self.changed(Vec::new(), false, false);
                 }
             }
             note::DidChangeTextDocument::METHOD => {
@@ -227,7 +229,7 @@ impl Server {
                 if let Some(rel) = rel(&p.text_document.uri)
                     && self.docs.change(&rel, p.text_document.version, p.content_changes, self.encoding)
                 {
-                    self.changed(Vec::new(), false);
+                    self.changed(Vec::new(), false, false);
                 }
             }
             note::DidCloseTextDocument::METHOD => {
@@ -235,29 +237,29 @@ impl Server {
                 if let Some(rel) = rel(&p.text_document.uri)
                     && self.docs.close(&rel)
                 {
-                    self.changed(Vec::new(), false);
+                    self.changed(Vec::new(), false, false);
                 }
             }
             // Files changed outside the editor: a changed seed file or pack is checked again
-            // alone; anything else (a file created or deleted, `seedc.toml`, a schema) has
-            // the whole workspace checked again.
+            // alone; a file created or deleted, `seedc.toml`, `seedc.lock` or a schema has
+            // the whole workspace checked again; a file no check reads changes nothing.
             note::DidChangeWatchedFiles::METHOD => {
                 let Some(p) = params::<lsp_types::DidChangeWatchedFilesParams>(n.params) else { return };
                 let (mut disk, mut rescan) = (Vec::new(), false);
                 for change in p.changes {
-                    match rel(&change.uri) {
+                    match rel(&change.uri).filter(|rel| stamps::matters(rel)) {
                         Some(rel) if change.typ == lsp_types::FileChangeType::CHANGED => disk.push(rel),
                         Some(_) => rescan = true,
                         None => {}
                     }
                 }
                 if rescan || !disk.is_empty() {
-                    self.changed(disk, rescan);
+                    self.changed(disk, rescan, false);
                 }
             }
-            // A save: the whole workspace checked again after the pause, for the clients
-            // that do not send file events.
-            note::DidSaveTextDocument::METHOD => self.changed(Vec::new(), true),
+            // A save, for the clients that send no file events: the files on disk that
+            // changed since they were read are checked again, alone where they can be.
+            note::DidSaveTextDocument::METHOD => self.changed(Vec::new(), false, true),
             note::Cancel::METHOD => {
                 let Some(p) = params::<lsp_types::CancelParams>(n.params) else { return };
                 let id: RequestId = match p.id {
@@ -391,6 +393,8 @@ impl Server {
                 let p: lsp_types::CodeActionParams = parse(request)?;
                 json(serde_json::to_value(edit::code_actions(analysis, root, &file(&p.text_document.uri)?, p.range)))
             }
+            // How much checking the server has done: tests and curious users.
+            "seedc/status" => Ok(serde_json::json!({ "checks": analysis.checks, "pending": analysis.pending })),
             #[cfg(debug_assertions)]
             "seedc/panic" => panic!("a handler panicked, as asked"),
             _ => Err(Failure::new(ErrorCode::MethodNotFound, format!("seedc lsp does not handle {}", request.method))),

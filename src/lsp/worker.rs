@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::analysis::Analysis;
+use super::analysis::{Analysis, Checks};
 use super::encoding::Encoding;
 use super::workspace::Workspace;
 
@@ -27,9 +27,11 @@ pub(crate) struct Job {
     pub(crate) versions: BTreeMap<String, i32>,
     /// Files the client says changed on disk.
     pub(crate) disk: Vec<String>,
-    /// Check the whole workspace again, in the cross-file pass (a save, files created or
-    /// deleted).
+    /// Check the whole workspace again, in the cross-file pass (files created or deleted).
     pub(crate) rescan: bool,
+    /// Compare the files on disk with what was read (a save): those that changed are
+    /// checked again like `disk`.
+    pub(crate) probe: bool,
 }
 
 /// A finished check.
@@ -46,7 +48,15 @@ pub(crate) fn spawn(root: PathBuf, encoding: Encoding, delay: Duration) -> std::
     let (jobs, job_rx) = crossbeam_channel::unbounded::<Job>();
     let (outcome_tx, outcomes) = crossbeam_channel::unbounded::<Outcome>();
     std::thread::Builder::new().name("seedc-lsp-check".to_owned()).spawn(move || {
-        let mut thread = Thread { root, encoding, workspace: None, generation: 0, versions: BTreeMap::new(), buffers: Vec::new() };
+        let mut thread = Thread {
+            root,
+            encoding,
+            workspace: None,
+            generation: 0,
+            versions: BTreeMap::new(),
+            buffers: Vec::new(),
+            checks: Checks::default(),
+        };
         loop {
             let job = if thread.workspace.as_ref().is_some_and(Workspace::pending) {
                 match job_rx.recv_timeout(delay) {
@@ -82,6 +92,7 @@ fn newest(mut job: Job, queue: &Receiver<Job>) -> Job {
     while let Ok(mut newer) = queue.try_recv() {
         newer.disk.append(&mut job.disk);
         newer.rescan |= job.rescan;
+        newer.probe |= job.probe;
         job = newer;
     }
     job
@@ -97,9 +108,17 @@ struct Thread {
     generation: u64,
     versions: BTreeMap<String, i32>,
     buffers: super::store::Buffers,
+    /// What the workspaces before the current one were checked with.
+    checks: Checks,
 }
 
 impl Thread {
+    /// Every check so far, the current workspace's included.
+    fn checks(&self) -> Checks {
+        let files = self.workspace.as_ref().map_or(0, |w| w.files_checked);
+        Checks { whole: self.checks.whole, files: self.checks.files + files }
+    }
+
     fn outcome(&self, analysis: Option<Arc<Analysis>>) -> Outcome {
         Outcome { generation: self.generation, versions: self.versions.clone(), analysis }
     }
@@ -107,7 +126,10 @@ impl Thread {
     /// Runs `work`; a panic is logged, and the workspace checked whole at the next job.
     fn guarded(&mut self, work: impl FnOnce(&mut Thread) -> Analysis) -> Option<Arc<Analysis>> {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))) {
-            Ok(analysis) => Some(Arc::new(analysis)),
+            Ok(mut analysis) => {
+                analysis.checks = self.checks();
+                Some(Arc::new(analysis))
+            }
             Err(panic) => {
                 crate::report::printer::log(&format!("the check panicked: {}", super::panic_message(&*panic)));
                 self.workspace = None;
@@ -118,15 +140,18 @@ impl Thread {
 
     /// An edit: its files checked again, or the whole workspace when it must be.
     fn apply(&mut self, job: Job) -> Analysis {
-        let Job { generation, buffers, versions, disk, rescan } = job;
+        let Job { generation, buffers, versions, mut disk, mut rescan, probe } = job;
         (self.generation, self.versions, self.buffers) = (generation, versions, buffers.clone());
-        if let Some(workspace) = &mut self.workspace
-            && workspace.edit(buffers, &disk)
-        {
-            if rescan {
-                workspace.rescan();
+        if let Some(workspace) = &mut self.workspace {
+            if probe {
+                rescan |= workspace.probe(&mut disk);
             }
-            return workspace.snapshot();
+            if workspace.edit(buffers, &disk) {
+                if rescan {
+                    workspace.rescan();
+                }
+                return workspace.snapshot();
+            }
         }
         self.whole()
     }
@@ -143,6 +168,8 @@ impl Thread {
 
     fn whole(&mut self) -> Analysis {
         // The old state goes first: never two workspaces held at once.
+        self.checks = self.checks();
+        self.checks.whole += 1;
         self.workspace = None;
         match Workspace::whole(&self.root, self.buffers.clone(), self.encoding) {
             Ok(workspace) => {
@@ -153,7 +180,14 @@ impl Thread {
             Err(err) => {
                 self.workspace = None;
                 let diagnostics = super::diagnostics::failure(&err);
-                Analysis { encoding: self.encoding, diagnostics, config: None, collections: BTreeMap::new() }
+                Analysis {
+                    encoding: self.encoding,
+                    diagnostics,
+                    config: None,
+                    collections: BTreeMap::new(),
+                    checks: Checks::default(),
+                    pending: false,
+                }
             }
         }
     }

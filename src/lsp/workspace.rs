@@ -24,6 +24,7 @@ use crate::validate::{packs, references};
 use super::analysis::{self, Analysis, Collection};
 use super::diagnostics::{self, Published};
 use super::encoding::Encoding;
+use super::stamps::{self, Stamps};
 use super::store::Buffers;
 
 type Fields = Arc<Vec<(String, Option<String>)>>;
@@ -50,6 +51,10 @@ pub(crate) struct Workspace {
     collections: BTreeMap<String, Arc<Collection>>,
     fields: BTreeMap<String, Fields>,
     pending: Pending,
+    /// The files on disk as they were when last read.
+    stamps: Stamps,
+    /// How many files were checked again on their own since the whole check.
+    pub(crate) files_checked: u64,
 }
 
 /// What the cross-file pass has left to do.
@@ -59,14 +64,15 @@ struct Pending {
     keys: BTreeSet<String>,
     /// A pack changed: which pack ids are defined twice.
     packs: bool,
-    /// Check the whole workspace again (a save, a file changed on disk that one file's
-    /// check cannot take).
+    /// Check the whole workspace again (a file created or deleted, or changed on disk
+    /// where one file's check cannot take it: `seedc.toml`, `seedc.lock`, a schema).
     whole: bool,
 }
 
 impl Workspace {
     /// Checks the whole content root `root` with `buffers` over its files.
     pub(crate) fn whole(root: &Path, buffers: Buffers, encoding: Encoding) -> Result<Workspace> {
+        let stamps = Stamps::take(root);
         let project = Project::with_buffers(root, buffers)?;
         let (checked, sink) = check::run(&project, Mode::Editor)?;
         let schemas = Schemas::compile_tree(project.tree(), project.config())?;
@@ -86,6 +92,8 @@ impl Workspace {
             collections: BTreeMap::new(),
             fields,
             pending: Pending::default(),
+            stamps,
+            files_checked: 0,
         };
         for d in sink.into_vec() {
             let part = match d.code {
@@ -113,6 +121,8 @@ impl Workspace {
             diagnostics: self.published.clone(),
             config: Some(Arc::clone(&self.config)),
             collections: self.collections.clone(),
+            checks: analysis::Checks::default(),
+            pending: self.pending(),
         }
     }
 
@@ -125,6 +135,16 @@ impl Workspace {
     /// Asks for a whole check at the next cross-file pass.
     pub(crate) fn rescan(&mut self) {
         self.pending.whole = true;
+    }
+
+    /// The files on disk that changed since they were read (a save, from a client that may
+    /// send no file events): each is checked again alone by the next [`edit`](Self::edit),
+    /// unless a buffer stands for it. True when a whole check is needed: a file came or
+    /// went.
+    pub(crate) fn probe(&mut self, disk: &mut Vec<String>) -> bool {
+        let changes = self.stamps.probe();
+        disk.extend(changes.changed);
+        changes.listing
     }
 
     /// The editor's buffers are now `buffers`, and the files `disk` changed on disk: checks
@@ -157,7 +177,11 @@ impl Workspace {
                 let checked = self.content.sources.get(&rel).map(|s| s.text.as_str());
                 let same = match self.project.tree().buffer(&rel) {
                     Some(buffer) => Some(&**buffer) == checked,
-                    None => text(&self.project, &rel).as_deref() == checked,
+                    None => {
+                        // A buffer closed: the file on disk stands again, as read now.
+                        self.stamps.refresh(&rel);
+                        text(&self.project, &rel).as_deref() == checked
+                    }
                 };
                 if !same {
                     todo.push(rel);
@@ -166,7 +190,7 @@ impl Workspace {
                 return false;
             }
         }
-        for rel in disk.iter().filter(|rel| !new.contains_key(*rel)) {
+        for rel in disk.iter().filter(|rel| !new.contains_key(*rel) && stamps::matters(rel)) {
             if self.takes(rel) {
                 todo.push(rel.clone());
             } else {
@@ -176,7 +200,11 @@ impl Workspace {
         todo.sort();
         todo.dedup();
         for rel in todo {
+            if self.project.tree().buffer(&rel).is_none() {
+                self.stamps.refresh(&rel);
+            }
             let Some(checked) = check::file(&self.project, &self.schemas, &rel) else { return false };
+            self.files_checked += 1;
             self.replace(&rel, checked);
         }
         true
