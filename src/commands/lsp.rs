@@ -12,7 +12,7 @@ use crate::lsp::Ended;
 pub(super) fn run(root: &Path) -> Result<Exit> {
     #[cfg(all(unix, feature = "mimalloc"))]
     purge_freed_memory_at_once();
-    let (connection, io) = lsp_server::Connection::stdio();
+    let (connection, io) = crate::lsp::stdio::connect();
     let ended = crate::lsp::serve(&connection, root)?;
     // The writer thread ends once every sender of the connection is gone.
     drop(connection);

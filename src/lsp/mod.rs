@@ -8,6 +8,7 @@
 //! Files: `store` (buffers, URIs), `encoding` (positions), `worker` (the check thread),
 //! `workspace` (its state: per file, what it gives alone and the references it makes),
 //! `stamps` (the files on disk as read, so that a save re-checks only those that changed),
+//! `stdio` (the connection over stdin and stdout),
 //! `analysis` (what requests are answered from: diagnostics and an index of records and
 //! references), `diagnostics` (conversion, quick fixes), `navigate`, `edit`, `cursor`.
 
@@ -18,6 +19,7 @@ mod edit;
 mod encoding;
 mod navigate;
 mod stamps;
+pub(crate) mod stdio;
 mod store;
 mod worker;
 mod workspace;
