@@ -1,7 +1,7 @@
 //! Drives `seedc lsp` over stdio to time what a designer waits for (`scripts/bench lsp`):
 //! initialize → the first analysis (a request waits for it), then EDITS edits of the
 //! largest seed file (incremental: its version string) → the diagnostics published for
-//! that edit. Prints `first_ms=… median_ms=… max_ms=… peak_rss_kb=…`.
+//! that edit. Prints `first_ms=… median_ms=… max_ms=… peak_rss_kb=… rss_file_kb=…`.
 //!
 //!   lsp_bench SEEDC ROOT [EDITS]
 
@@ -62,8 +62,12 @@ fn main() {
         times.push(sent.elapsed().as_secs_f64() * 1000.0);
     }
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let peak =
-        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).map_or(0, |v| v.trim().trim_end_matches(" kB").parse::<u64>().unwrap_or(0));
+    let kb = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).map_or(0, |v| v.trim().trim_end_matches(" kB").parse::<u64>().unwrap_or(0))
+    };
+    // The peak, and how much of what is resident now is the binary's and libraries' pages
+    // (file-backed) rather than memory the server allocated.
+    let (peak, file) = (kb("VmHWM:"), kb("RssFile:"));
     send(json!({"jsonrpc": "2.0", "id": 3, "method": "shutdown", "params": null}));
     wait(&mut stdout, |m| m["id"] == 3);
     send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
@@ -72,7 +76,7 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = (times[(times.len() - 1) / 2] + times[times.len() / 2]) / 2.0;
     let line = format!(
-        "first_ms={:.1} median_ms={median:.1} max_ms={:.1} peak_rss_kb={peak} file={}",
+        "first_ms={:.1} median_ms={median:.1} max_ms={:.1} peak_rss_kb={peak} rss_file_kb={file} file={}",
         first.as_secs_f64() * 1000.0,
         times[times.len() - 1],
         largest.file_name().unwrap().to_string_lossy()
