@@ -284,3 +284,31 @@ fn file_events_check_only_the_files_a_check_reads() {
     assert_eq!(checks(&mut client), (1, 1));
     client.shutdown();
 }
+
+#[test]
+fn a_file_changed_behind_the_servers_back_is_never_read_at_its_old_places() {
+    // The server keeps no text of the files it does not show; a request reads it again, and
+    // only if it is still the text the index was made from.
+    let mut client = Client::start();
+    let at = client.find(BOSSES, "\"iron_sword\"", 0, 3);
+    let definition = |client: &mut Client| {
+        client.request::<req::GotoDefinition>(GotoDefinitionParams {
+            text_document_position_params: client.at(BOSSES, at),
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        })
+    };
+    let key = client.find(ITEMS, "\"id\": \"iron_sword\"", 0, "\"id\": ".len());
+    let Some(GotoDefinitionResponse::Scalar(found)) = definition(&mut client) else { panic!("a definition") };
+    assert_eq!((found.uri.clone(), found.range.start), (client.uri(ITEMS), key));
+    // Two lines more at the top of items, and no file event: its old places are not given.
+    let items = client.root.read(ITEMS);
+    client.root.write(ITEMS, format!("\n\n{items}"));
+    assert_eq!(definition(&mut client), None);
+    // A save finds it changed: checked again, found at its new place.
+    save(&client, BOSSES);
+    let Some(GotoDefinitionResponse::Scalar(found)) = definition(&mut client) else { panic!("a definition") };
+    assert_eq!(found.range.start, Position::new(key.line + 2, key.character));
+    assert_eq!(checks(&mut client), (1, 1));
+    client.shutdown();
+}

@@ -61,6 +61,14 @@ impl SourceFile {
         self.released.is_some_and(|(released, len)| len == text.len() && digest(text) == released)
     }
 
+    /// Whether `text` is this file's text (the one it released, if it did).
+    pub fn is_text(&self, text: &str) -> bool {
+        match self.released {
+            Some((released, len)) => len == text.len() && digest(text) == released,
+            None => self.text.as_str() == text,
+        }
+    }
+
     pub fn lines(&self) -> &locate::LineIndex {
         self.lines.get_or_init(|| locate::LineIndex::new(&self.text))
     }
@@ -227,6 +235,23 @@ impl Sources {
     pub fn released_in(&self, diagnostics: &[Diagnostic]) -> Vec<String> {
         let wanted: std::collections::BTreeSet<&str> = diagnostics.iter().filter_map(|d| d.file.as_deref()).collect();
         wanted.into_iter().filter(|f| self.files.get(*f).is_some_and(|s| s.is_released())).map(str::to_owned).collect()
+    }
+
+    /// Lets go of the text of `path` ([`SourceFile::release`]), shared or not; the file as
+    /// it is now.
+    pub fn release(&mut self, path: &str) -> Option<Arc<SourceFile>> {
+        let file = self.files.get_mut(path)?;
+        if !file.is_released() {
+            let released = SourceFile {
+                path: file.path.clone(),
+                text: Text::default(),
+                records: file.records.clone(),
+                lines: OnceLock::new(),
+                released: Some((digest(&file.text), file.text.len())),
+            };
+            *file = Arc::new(released);
+        }
+        Some(Arc::clone(file))
     }
 
     /// Gives a released file its text back, read again: false (and nothing changed) unless

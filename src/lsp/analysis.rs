@@ -5,8 +5,10 @@
 //! before, then handed read-only to the loop. Record values are not kept: the few requests
 //! that read one (hover, completion labels, rename) parse it again from its text.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -18,6 +20,7 @@ use crate::diag::locate;
 use crate::load::SeedFile;
 use crate::project::Project;
 use crate::project::config::{CollectionConfig, Config};
+use crate::project::tree::Tree;
 
 use super::diagnostics::Published;
 use super::encoding::Encoding;
@@ -50,8 +53,12 @@ pub(crate) struct Checks {
 /// A collection's records and the references they make, as the index knows them.
 pub(crate) struct Collection {
     pub(crate) file: String,
-    /// The seed file's text as checked.
+    /// The seed file's text as checked; released ([`SourceFile::release`]) once indexed
+    /// unless an editor's buffer holds it: then [`Collection::text`] reads it again.
     pub(crate) source: Arc<SourceFile>,
+    /// The content root on disk, and the size limit the file was read under.
+    root: PathBuf,
+    limit: u64,
     pub(crate) key_field: String,
     pub(crate) records: Vec<RecordSite>,
     /// Positions in `records`, sorted by key (then position): a key's first record is found
@@ -99,6 +106,7 @@ impl Collection {
         config: &CollectionConfig,
         seed: &SeedFile,
         source: Arc<SourceFile>,
+        (root, limit): (PathBuf, u64),
         fields: Arc<Vec<(String, Option<String>)>>,
     ) -> Self {
         let finder = Finder::of_seed(config, None, seed);
@@ -137,7 +145,7 @@ impl Collection {
         let mut by_key: Vec<u32> = (0..records.len() as u32).filter(|&i| records[i as usize].key.is_some()).collect();
         by_key.sort_by(|&a, &b| records[a as usize].key.cmp(&records[b as usize].key).then(a.cmp(&b)));
         let targets = config.references.iter().map(|r| r.collection.clone()).collect();
-        Collection { file: seed.file.clone(), source, key_field: config.key.clone(), records, by_key, fields, targets, refs }
+        Collection { file: seed.file.clone(), source, root, limit, key_field: config.key.clone(), records, by_key, fields, targets, refs }
     }
 
     /// The first record with `key`.
@@ -153,16 +161,27 @@ impl Collection {
         self.targets.get(site.reference as usize).map_or("", String::as_str)
     }
 
-    /// A record's value, parsed again from its text (None if it does not parse).
-    pub(crate) fn value(&self, record: &RecordSite) -> Option<Value> {
-        serde_json::from_str(self.source.text.get(record.bytes.clone())?).ok()
+    /// A record's value, parsed again from `text`, the collection's [`text`](Self::text)
+    /// (None if it does not parse).
+    pub(crate) fn value(text: &str, record: &RecordSite) -> Option<Value> {
+        serde_json::from_str(text.get(record.bytes.clone())?).ok()
+    }
+
+    /// The seed file's text as checked: read again from disk when it was released. None
+    /// when the file changed since (a file event or a save checks it again).
+    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
+        if !self.source.is_released() {
+            return Some(Cow::Borrowed(self.source.text.as_str()));
+        }
+        let text = Tree::dir(&self.root).read_optional(&self.file, self.limit).ok()??;
+        self.source.is_text(&text).then_some(Cow::Owned(text))
     }
 }
 
 impl Analysis {
     /// The text of a seed file of the check (a buffer's, or the file's on disk).
-    pub(crate) fn text(&self, rel: &str) -> Option<&str> {
-        Some(self.collection_of(rel)?.1.source.text.as_str())
+    pub(crate) fn text(&self, rel: &str) -> Option<Cow<'_, str>> {
+        self.collection_of(rel)?.1.text()
     }
 
     /// The collection whose seed file `rel` is.

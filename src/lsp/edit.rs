@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::project::Project;
 use crate::validate::schemas::Schemas;
 
-use super::analysis::Analysis;
+use super::analysis::{Analysis, Collection};
 use super::cursor::{self, Step};
 use super::encoding::Lines;
 use super::navigate;
@@ -26,8 +26,8 @@ pub(crate) fn completion(analysis: &Analysis, rel: &str, position: Position) -> 
     let (Some(text), Some(config), Some((name, collection))) = (analysis.text(rel), &analysis.config, analysis.collection_of(rel)) else {
         return Vec::new();
     };
-    let lines = Lines::new(text, analysis.encoding);
-    let Some(at) = cursor::at(text, lines.offset(position)) else { return Vec::new() };
+    let lines = Lines::new(&text, analysis.encoding);
+    let Some(at) = cursor::at(&text, lines.offset(position)) else { return Vec::new() };
     let rest = match at.path.as_slice() {
         [Step::Member(data), Step::Index(_), rest @ ..] if data == "data" => rest,
         _ => return Vec::new(),
@@ -59,12 +59,13 @@ pub(crate) fn completion(analysis: &Analysis, rel: &str, position: Position) -> 
         return Vec::new();
     };
     let Some(target_collection) = analysis.collections.get(target) else { return Vec::new() };
+    let target_text = target_collection.text().unwrap_or_default();
     target_collection
         .records
         .iter()
         .filter_map(|r| {
             let key = r.key.as_deref()?;
-            let label = target_collection.value(r).and_then(|v| v.get("name")?.as_str().map(str::to_owned));
+            let label = Collection::value(&target_text, r).and_then(|v| v.get("name")?.as_str().map(str::to_owned));
             Some(item(
                 key,
                 Some(label.map_or(target.to_owned(), |l| format!("{target}: {l}"))),
@@ -111,19 +112,13 @@ pub(crate) fn rename(
     if c.find(new).is_some() {
         return Err(format!("{} already has a record {new:?}", named.collection));
     }
-    refused_by_schema(c.value(record), project, &named.collection, &c.key_field, new)?;
+    refused_by_schema(c.text().and_then(|t| Collection::value(&t, record)), project, &named.collection, &c.key_field, new)?;
     let json = Value::from(new).to_string();
+    let mut ranges: Vec<(&str, std::ops::Range<usize>)> = record.key_bytes.clone().map(|b| (c.file.as_str(), b)).into_iter().collect();
+    ranges.extend(analysis.references_to(&named.collection, &named.key).map(|(file, site)| (file, site.bytes.clone())));
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
-    let mut push = |file: &str, bytes: std::ops::Range<usize>| {
-        if let Some(location) = navigate::location(analysis, root, file, bytes) {
-            changes.entry(location.uri).or_default().push(TextEdit::new(location.range, json.clone()));
-        }
-    };
-    if let Some(bytes) = record.key_bytes.clone() {
-        push(&c.file, bytes);
-    }
-    for (file, site) in analysis.references_to(&named.collection, &named.key) {
-        push(file, site.bytes.clone());
+    for location in navigate::locations(analysis, root, &ranges) {
+        changes.entry(location.uri).or_default().push(TextEdit::new(location.range, json.clone()));
     }
     Ok(Some(WorkspaceEdit::new(changes)))
 }

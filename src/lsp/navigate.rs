@@ -8,7 +8,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
-use super::analysis::{Analysis, Named};
+use super::analysis::{Analysis, Collection, Named};
 use super::encoding::Lines;
 use super::store::Root;
 
@@ -20,14 +20,31 @@ const SYMBOLS: usize = 500;
 /// What the position names, with the file's text.
 pub(crate) fn named(analysis: &Analysis, rel: &str, position: Position) -> Option<Named> {
     let text = analysis.text(rel)?;
-    let offset = Lines::new(text, analysis.encoding).offset(position);
+    let offset = Lines::new(&text, analysis.encoding).offset(position);
     analysis.named_at(rel, offset)
 }
 
 /// The location of a byte range of a file of the check.
 pub(crate) fn location(analysis: &Analysis, root: &Root, rel: &str, bytes: std::ops::Range<usize>) -> Option<Location> {
     let text = analysis.text(rel)?;
-    Some(Location::new(root.uri(rel), Lines::new(text, analysis.encoding).range(bytes)))
+    Some(Location::new(root.uri(rel), Lines::new(&text, analysis.encoding).range(bytes)))
+}
+
+/// The locations of byte ranges of files of the check, in the order given: each file's
+/// text is read (and its lines counted) once, however many ranges fall in it.
+pub(crate) fn locations(analysis: &Analysis, root: &Root, ranges: &[(&str, std::ops::Range<usize>)]) -> Vec<Location> {
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| ranges[i].0);
+    let mut found: Vec<Option<Location>> = vec![None; ranges.len()];
+    for group in order.chunk_by(|&a, &b| ranges[a].0 == ranges[b].0) {
+        let rel = ranges[group[0]].0;
+        let Some(text) = analysis.text(rel) else { continue };
+        let (lines, uri) = (Lines::new(&text, analysis.encoding), root.uri(rel));
+        for &i in group {
+            found[i] = Some(Location::new(uri.clone(), lines.range(ranges[i].1.clone())));
+        }
+    }
+    found.into_iter().flatten().collect()
 }
 
 /// Where the record a position names is defined (its key).
@@ -41,33 +58,31 @@ pub(crate) fn definition(analysis: &Analysis, root: &Root, rel: &str, position: 
 /// Every reference to the record a position names, and its definition if asked.
 pub(crate) fn references(analysis: &Analysis, root: &Root, rel: &str, position: Position, declaration: bool) -> Option<Vec<Location>> {
     let named = named(analysis, rel, position)?;
-    let mut found = Vec::new();
+    let mut ranges = Vec::new();
     if declaration
         && let Some((c, record)) = analysis.record(&named.collection, &named.key)
         && let Some(bytes) = record.key_bytes.clone()
     {
-        found.extend(location(analysis, root, &c.file, bytes));
+        ranges.push((c.file.as_str(), bytes));
     }
-    for (file, site) in analysis.references_to(&named.collection, &named.key) {
-        found.extend(location(analysis, root, file, site.bytes.clone()));
-    }
-    Some(found)
+    ranges.extend(analysis.references_to(&named.collection, &named.key).map(|(file, site)| (file, site.bytes.clone())));
+    Some(locations(analysis, root, &ranges))
 }
 
 /// The record a position names: where it is and its top-level scalar fields.
 pub(crate) fn hover(analysis: &Analysis, rel: &str, position: Position) -> Option<Hover> {
     let named = named(analysis, rel, position)?;
     let text = analysis.text(rel)?;
-    let lines = Lines::new(text, analysis.encoding);
+    let lines = Lines::new(&text, analysis.encoding);
     let range = Some(lines.range(named.bytes.clone()));
     let Some((c, record)) = analysis.record(&named.collection, &named.key) else {
         let value = format!("**{}** `{}`: no such record", named.collection, named.key);
         return Some(Hover { contents: HoverContents::Markup(markdown(value)), range });
     };
-    let t = c.source.text.as_str();
+    let t = c.text()?;
     let line = t[..record.bytes.start.min(t.len())].matches('\n').count() + 1;
     let mut value = format!("**{}** `{}` ({}:{line})\n\n```json\n{{\n", named.collection, named.key, c.file);
-    if let Some(Value::Object(map)) = c.value(record) {
+    if let Some(Value::Object(map)) = Collection::value(&t, record) {
         let scalars = map.iter().filter(|(_, v)| !v.is_object() && !v.is_array());
         for (field, v) in scalars.take(HOVER_FIELDS) {
             value.push_str(&format!("  {}: {},\n", Value::from(field.as_str()), v));
@@ -84,7 +99,7 @@ fn markdown(value: String) -> MarkupContent {
 /// One symbol per record of a seed file, named by its key.
 pub(crate) fn document_symbols(analysis: &Analysis, rel: &str) -> Vec<DocumentSymbol> {
     let (Some((name, c)), Some(text)) = (analysis.collection_of(rel), analysis.text(rel)) else { return Vec::new() };
-    let lines = Lines::new(text, analysis.encoding);
+    let lines = Lines::new(&text, analysis.encoding);
     c.records
         .iter()
         .filter_map(|r| {
@@ -109,7 +124,8 @@ pub(crate) fn workspace_symbols(analysis: &Analysis, root: &Root, query: &str) -
     let query = query.to_lowercase();
     let mut found = Vec::new();
     for (name, c) in &analysis.collections {
-        let lines = Lines::new(&c.source.text, analysis.encoding);
+        let Some(text) = c.text() else { continue };
+        let lines = Lines::new(&text, analysis.encoding);
         for r in &c.records {
             let Some(key) = r.key.as_ref().filter(|k| k.to_lowercase().contains(&query)) else { continue };
             let bytes = r.key_bytes.clone().unwrap_or(r.bytes.clone());

@@ -111,6 +111,7 @@ impl Workspace {
         for file in files {
             ws.convert(&file);
         }
+        ws.release_texts();
         Ok(ws)
     }
 
@@ -174,13 +175,14 @@ impl Workspace {
         for rel in changed {
             if self.takes(&rel) {
                 // A buffer opened as it was checked changes nothing.
-                let checked = self.content.sources.get(&rel).map(|s| s.text.as_str());
+                let checked = self.content.sources.get(&rel).map(Arc::clone);
+                let is_checked = |text: Option<&str>| checked.as_ref().zip(text).is_some_and(|(c, t)| c.is_text(t));
                 let same = match self.project.tree().buffer(&rel) {
-                    Some(buffer) => Some(&**buffer) == checked,
+                    Some(buffer) => is_checked(Some(buffer)),
                     None => {
                         // A buffer closed: the file on disk stands again, as read now.
                         self.stamps.refresh(&rel);
-                        text(&self.project, &rel).as_deref() == checked
+                        is_checked(text(&self.project, &rel).as_deref())
                     }
                 };
                 if !same {
@@ -207,6 +209,7 @@ impl Workspace {
             self.files_checked += 1;
             self.replace(&rel, checked);
         }
+        self.release_texts();
         true
     }
 
@@ -227,7 +230,7 @@ impl Workspace {
         self.references_from(&from);
         if std::mem::take(&mut self.pending.packs) {
             let mut diags = packs::duplicates(&self.content.packs);
-            self.content.sources.resolve(&mut diags);
+            self.resolve(&mut diags);
             let mut files: BTreeSet<String> = std::mem::take(&mut self.twice).into_keys().collect();
             for d in diags {
                 let file = d.file.clone().unwrap_or_default();
@@ -283,7 +286,7 @@ impl Workspace {
             return;
         }
         let mut diags = references::check_from(&self.content, &self.config, &BTreeMap::new(), &|name| from.contains(name));
-        self.content.sources.resolve(&mut diags);
+        self.resolve(&mut diags);
         let files: Vec<String> = from.iter().filter_map(|name| Some(self.content.seeds.get(name)?.file.clone())).collect();
         let mut by_file: BTreeMap<String, Vec<Diagnostic>> = files.iter().map(|f| (f.clone(), Vec::new())).collect();
         for d in diags {
@@ -299,8 +302,61 @@ impl Workspace {
     fn index(&self, name: &str) -> Option<Arc<Collection>> {
         let (seed, config) = (self.content.seeds.get(name)?, self.config.collections.get(name)?);
         let source = Arc::clone(self.content.sources.get(&seed.file)?);
+        let disk = (self.project.root()?.to_owned(), self.config.limits.max_file_bytes);
         let fields = self.fields.get(name).cloned().unwrap_or_default();
-        Some(Arc::new(Collection::index(config, seed, source, fields)))
+        Some(Arc::new(Collection::index(config, seed, source, disk, fields)))
+    }
+
+    /// Lets go of the text of every seed file no buffer holds, once it is indexed and its
+    /// diagnostics converted: what the server keeps of a file it does not show is its
+    /// index, and its text is read again when a request or a diagnostic needs it.
+    fn release_texts(&mut self) {
+        let buffered: BTreeSet<&str> = self.project.tree().buffers().map(|(rel, _)| rel).collect();
+        let names: Vec<String> = self
+            .collections
+            .iter()
+            .filter(|(_, c)| !buffered.contains(c.file.as_str()) && !c.source.is_released())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in names {
+            // An index a snapshot shares (a buffer closed as it was checked) is made anew.
+            if self.collections.get_mut(&name).is_some_and(|c| Arc::get_mut(c).is_none())
+                && let Some(fresh) = self.index(&name)
+            {
+                self.collections.insert(name.clone(), fresh);
+            }
+            let Some(c) = self.collections.get_mut(&name).and_then(Arc::get_mut) else { continue };
+            if let Some(released) = self.content.sources.release(&c.file) {
+                c.source = released;
+            }
+        }
+    }
+
+    /// The text of `file`, released once checked, read again. None when it changed on disk
+    /// since: the whole workspace is then checked again.
+    fn read_back(&mut self, file: &str) -> Option<String> {
+        let source = Arc::clone(self.content.sources.get(file)?);
+        let limit = self.config.limits.max_file_bytes;
+        let text = self.project.tree().read_optional(file, limit).ok().flatten().filter(|t| source.is_text(t));
+        if text.is_none() {
+            self.pending.whole = true;
+        }
+        text
+    }
+
+    /// Places diagnostics, reading again the released files they fall in (and letting
+    /// them go again).
+    fn resolve(&mut self, diags: &mut [Diagnostic]) {
+        let released = self.content.sources.released_in(diags);
+        for file in &released {
+            if let Some(text) = self.read_back(file) {
+                self.content.sources.restore(file, text);
+            }
+        }
+        self.content.sources.resolve(diags);
+        for file in &released {
+            self.content.sources.release(file);
+        }
     }
 
     /// Converts the diagnostics of `file` again, from its three parts.
@@ -314,7 +370,16 @@ impl Workspace {
             return;
         }
         sink.sort();
-        let text = self.content.sources.get(file).map_or("", |s| s.text.as_str());
+        let source = self.content.sources.get(file).map(Arc::clone);
+        let read;
+        let text = match &source {
+            Some(s) if s.is_released() => {
+                read = self.read_back(file).unwrap_or_default();
+                read.as_str()
+            }
+            Some(s) => s.text.as_str(),
+            None => "",
+        };
         let collection = self.content.seeds.values().find(|s| s.file == file).map(|s| s.collection.as_str());
         let locked = collection.and_then(|name| Some((name, self.project.lock().collections.get(name)?.version.as_str())));
         let published = diagnostics::convert(text, &sink.into_vec(), self.encoding, locked);
