@@ -124,10 +124,15 @@ pub(crate) fn workspace_symbols(analysis: &Analysis, root: &Root, query: &str) -
     let query = query.to_lowercase();
     let mut found = Vec::new();
     for (name, c) in &analysis.collections {
+        let matches = |r: &&super::analysis::RecordSite| r.key.as_ref().is_some_and(|k| k.to_lowercase().contains(&query));
+        // A file no buffer holds is read again only when one of its records matches.
+        if !c.records.iter().any(|r| matches(&r)) {
+            continue;
+        }
         let Some(text) = c.text() else { continue };
         let lines = Lines::new(&text, analysis.encoding);
-        for r in &c.records {
-            let Some(key) = r.key.as_ref().filter(|k| k.to_lowercase().contains(&query)) else { continue };
+        for r in c.records.iter().filter(matches) {
+            let Some(key) = r.key.as_ref() else { continue };
             let bytes = r.key_bytes.clone().unwrap_or(r.bytes.clone());
             found.push(WorkspaceSymbol {
                 name: key.clone(),
