@@ -109,7 +109,8 @@ fn the_editor_mode_checks_buffers_over_the_files() {
     let broken = enemies.replacen("\"hp\": 12,", "\"hp\": 0,", 1);
     assert_ne!(broken, enemies);
     let imps = r#"{"version": "1.0.0", "updated_at": "2026-01-13T00:00:00Z", "data": [{"id": "imp"}]}"#;
-    let buffers = [("data/seeds/enemies.json".to_owned(), Arc::from(broken)), ("data/seeds/./imps.json".to_owned(), Arc::from(imps))];
+    let buffers =
+        [("data/seeds/enemies.json".to_owned(), Arc::new(broken)), ("data/seeds/./imps.json".to_owned(), Arc::new(imps.to_owned()))];
     let project = Project::with_buffers(root, buffers).unwrap();
     let (checked, sink) = run(&project, Mode::Editor).unwrap();
     let found: Vec<(String, String)> = sink.iter().map(|d| (d.code.name().to_owned(), d.file.clone().unwrap_or_default())).collect();
@@ -133,7 +134,7 @@ fn a_file_checked_alone_gives_what_the_whole_check_gives_for_it() {
         ("data/seeds/races.json", "\"version\": \"", "\"version\": \"x"),
         ("data/packs/protocol.core.json", "\"pack_schema_v\": \"", "\"pack_schema_v\": \"9"),
     ];
-    let buffers: Vec<(String, Arc<str>)> = edits
+    let buffers: Vec<(String, Arc<String>)> = edits
         .iter()
         .map(|(rel, from, to)| {
             let text = read(rel);

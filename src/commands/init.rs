@@ -90,7 +90,7 @@ pub(super) fn run(root: &Path, args: &InitArgs, printer: &Printer) -> Result<Exi
     let buffers = wraps.iter().chain(&files).cloned().chain(args.force.then(|| (lock.to_owned(), empty_lock)));
     let scratch = tempfile::tempdir()?;
     let over = if root.exists() { root } else { scratch.path() };
-    let project = Project::with_buffers(over, buffers.map(|(rel, text)| (rel, Arc::<str>::from(text))))?;
+    let project = Project::with_buffers(over, buffers.map(|(rel, text)| (rel, Arc::new(text))))?;
     let (mut checked, sink) = crate::check::run(&project, crate::check::Mode::Build)?;
     let report = Report {
         dry_run: args.dry_run,

@@ -146,7 +146,7 @@ impl SourceFile {
 #[derive(Debug, Clone)]
 pub enum Text {
     Owned(String),
-    Shared(Arc<str>),
+    Shared(Arc<String>),
 }
 
 impl Text {
@@ -178,8 +178,8 @@ impl From<String> for Text {
     }
 }
 
-impl From<Arc<str>> for Text {
-    fn from(text: Arc<str>) -> Self {
+impl From<Arc<String>> for Text {
+    fn from(text: Arc<String>) -> Self {
         Text::Shared(text)
     }
 }

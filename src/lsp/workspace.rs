@@ -153,8 +153,8 @@ impl Workspace {
     /// a file's own check can take (a new file, `seedc.toml`, a schema): check the whole
     /// workspace instead.
     pub(crate) fn edit(&mut self, buffers: Buffers, disk: &[String]) -> bool {
-        let old: BTreeMap<&str, &Arc<str>> = self.project.tree().buffers().collect();
-        let new: BTreeMap<String, Arc<str>> = buffers.iter().cloned().collect();
+        let old: BTreeMap<&str, &Arc<String>> = self.project.tree().buffers().collect();
+        let new: BTreeMap<String, Arc<String>> = buffers.iter().cloned().collect();
         let mut changed: BTreeSet<String> = BTreeSet::new();
         for (rel, text) in &new {
             if !old.get(rel.as_str()).is_some_and(|o| Arc::ptr_eq(o, text)) {

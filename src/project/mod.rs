@@ -48,7 +48,7 @@ impl Project {
     /// The content root in `root` with `buffers` (path relative to the root, text) read
     /// instead of the files at their paths: what an editor shows, saved or not. A buffer of
     /// `seedc.toml` or `seedc.lock` counts too.
-    pub fn with_buffers(root: impl Into<PathBuf>, buffers: impl IntoIterator<Item = (String, Arc<str>)>) -> Result<Project> {
+    pub fn with_buffers(root: impl Into<PathBuf>, buffers: impl IntoIterator<Item = (String, Arc<String>)>) -> Result<Project> {
         let mut tree = Tree::dir(root);
         for (rel, text) in buffers {
             tree = tree.with_buffer(&rel, text)?;
@@ -59,7 +59,7 @@ impl Project {
     /// This content root (a directory) with `buffers` over its files instead of the ones it
     /// had, and its `seedc.toml` and `seedc.lock` as they were read: what the language
     /// server checks one changed file in, against the config of its last whole check.
-    pub fn with_new_buffers(&self, buffers: impl IntoIterator<Item = (String, Arc<str>)>) -> Result<Project> {
+    pub fn with_new_buffers(&self, buffers: impl IntoIterator<Item = (String, Arc<String>)>) -> Result<Project> {
         let root = self.root().context("only a directory takes buffers")?;
         let mut tree = Tree::dir(root);
         for (rel, text) in buffers {

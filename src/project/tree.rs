@@ -28,7 +28,7 @@ pub use super::path::{Entry, ReadError, name_text, normalize};
 #[derive(Debug)]
 pub struct Tree {
     source: Source,
-    buffers: BTreeMap<String, Arc<str>>,
+    buffers: BTreeMap<String, Arc<String>>,
 }
 
 /// Where a tree's files come from.
@@ -124,14 +124,14 @@ impl Tree {
 
     /// This tree with `text` read at `rel` instead of the file there (if any): the unsaved
     /// buffer of an editor. A path that leaves the root is refused.
-    pub fn with_buffer(mut self, rel: &str, text: Arc<str>) -> Result<Tree> {
+    pub fn with_buffer(mut self, rel: &str, text: Arc<String>) -> Result<Tree> {
         let rel = normalize(rel).with_context(|| format!("{rel} is outside the content root"))?;
         self.buffers.insert(rel, text);
         Ok(self)
     }
 
     /// The buffers laid over the files, by normalized path.
-    pub fn buffers(&self) -> impl Iterator<Item = (&str, &Arc<str>)> {
+    pub fn buffers(&self) -> impl Iterator<Item = (&str, &Arc<String>)> {
         self.buffers.iter().map(|(rel, text)| (rel.as_str(), text))
     }
 
@@ -158,7 +158,7 @@ impl Tree {
     }
 
     /// The buffer laid over `rel`, if any.
-    pub fn buffer(&self, rel: &str) -> Option<&Arc<str>> {
+    pub fn buffer(&self, rel: &str) -> Option<&Arc<String>> {
         if self.buffers.is_empty() {
             return None;
         }
