@@ -10,6 +10,7 @@ mod check_cli;
 mod check_codes;
 mod check_props;
 mod ci;
+mod client_cert;
 mod code_quality;
 mod deploy;
 mod diff;

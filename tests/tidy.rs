@@ -157,7 +157,7 @@ fn only_the_tree_reads_files_of_a_content_root() {
         "src/project/tree.rs",
         "src/publish/profile.rs",
         "src/flush/node.rs",
-        "src/db/connect.rs",
+        "src/db/tls_files.rs",
         "src/project/environments.rs",
         "src/commands/schema.rs",
         "src/project/atomic.rs",

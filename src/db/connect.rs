@@ -3,15 +3,17 @@
 //! Security.framework on macOS), and a bounded time for everything that touches the network.
 //!
 //! The `postgres` crate only knows `disable|prefer|require` and refuses the other libpq
-//! parameters, so `sslmode=verify-ca|verify-full` and `sslrootcert` are taken out of the URL
-//! here and turned into the TLS connector's verification settings.
+//! parameters, so `sslmode=verify-ca|verify-full`, `sslrootcert` and the client certificate
+//! (`sslcert`, `sslkey`) are taken out of the URL here and turned into the TLS connector's
+//! settings; `tls_files` reads the files.
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use native_tls::{Certificate, TlsConnector};
+use anyhow::Result;
+use native_tls::TlsConnector;
 use postgres_native_tls::MakeTlsConnector;
 
+use super::tls_files;
 use crate::exit::{Exit, ExitError};
 
 /// How long establishing the connection (TCP, TLS, authentication) may take.
@@ -35,10 +37,13 @@ pub(crate) enum SslMode {
 /// A database URL split into what the `postgres` crate parses and what seedc handles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
-    /// The URL without `sslmode`/`sslrootcert`, with the `postgres` crate's sslmode set.
+    /// The URL without the parameters below, with the `postgres` crate's sslmode set.
     pub url: String,
     pub sslmode: SslMode,
     pub sslrootcert: Option<String>,
+    /// The client certificate chain and its key, as libpq's `sslcert` and `sslkey`.
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
 }
 
 impl Target {
@@ -54,9 +59,10 @@ impl Target {
         };
         let mut kept = Vec::new();
         let mut sslmode = SslMode::Prefer;
-        let mut sslrootcert = None;
+        let (mut sslrootcert, mut sslcert, mut sslkey) = (None, None, None);
         for pair in params {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let file = || if is_url { percent_decode(value) } else { value.trim_matches('\'').to_owned() };
             match key {
                 "sslmode" => {
                     sslmode = match value {
@@ -69,8 +75,15 @@ impl Target {
                         other => return Err(ExitError::new(Exit::Usage, format!("unknown sslmode {other:?} in the database url"))),
                     }
                 }
-                "sslrootcert" if is_url => sslrootcert = Some(percent_decode(value)),
-                "sslrootcert" => sslrootcert = Some(value.trim_matches('\'').to_owned()),
+                "sslrootcert" => sslrootcert = Some(file()),
+                "sslcert" => sslcert = Some(file()),
+                "sslkey" => sslkey = Some(file()),
+                "sslpassword" => {
+                    return Err(ExitError::new(
+                        Exit::Usage,
+                        "sslpassword in the database url: seedc reads only unencrypted keys (write one with `openssl pkey -in KEY -out NEW_KEY`)",
+                    ));
+                }
                 _ => kept.push(pair),
             }
         }
@@ -81,7 +94,24 @@ impl Target {
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "sslmode=require",
         });
         let url = if is_url { format!("{base}?{}", kept.join("&")) } else { kept.join(" ") };
-        Ok(Target { url, sslmode, sslrootcert })
+        Ok(Target { url, sslmode, sslrootcert, sslcert, sslkey })
+    }
+
+    /// The client certificate and key files to present, as libpq chooses them: the URL's
+    /// `sslcert` and `sslkey`, else `postgresql.crt` and `postgresql.key` in the user's
+    /// PostgreSQL directory. An `sslcert` the URL names must exist (libpq would silently
+    /// send none); the default one is used only where it exists, and then needs its key.
+    fn client_files(&self) -> Option<(String, String)> {
+        let dir = user_dir();
+        let cert = self.sslcert.clone().or_else(|| {
+            let path = dir.as_ref()?.join("postgresql.crt");
+            path.exists().then(|| path.to_string_lossy().into_owned())
+        })?;
+        let key = self.sslkey.clone().unwrap_or_else(|| match &dir {
+            Some(dir) => dir.join("postgresql.key").to_string_lossy().into_owned(),
+            None => "postgresql.key".to_owned(),
+        });
+        Some((cert, key))
     }
 
     fn connector(&self) -> Result<MakeTlsConnector> {
@@ -95,10 +125,7 @@ impl Target {
                 // As libpq: the root file named, else the user's default one if it exists,
                 // else the system's trust store. A root file is the only trust: no built-in root.
                 if let Some(path) = self.sslrootcert.clone().or_else(default_root_cert) {
-                    let unreadable = |e: String| ExitError::new(Exit::Usage, format!("cannot read sslrootcert {path}: {e}"));
-                    let pem = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
-                    let certs = pem_certificates(&pem).map_err(unreadable)?;
-                    for cert in certs {
+                    for cert in tls_files::roots(&path)? {
                         builder.add_root_certificate(cert);
                     }
                     builder.disable_built_in_roots(true);
@@ -106,37 +133,37 @@ impl Target {
                 builder.danger_accept_invalid_hostnames(self.sslmode != SslMode::VerifyFull);
             }
         }
-        Ok(MakeTlsConnector::new(builder.build().context("cannot set up TLS")?))
+        // Without TLS nothing is presented, so nothing is read (libpq does the same).
+        let client = if self.sslmode == SslMode::Disable { None } else { self.client_files() };
+        if let Some((cert, key)) = &client {
+            let key_is = if self.sslkey.is_some() { "sslkey" } else { "sslkey (libpq's default, as the url names none)" };
+            builder.identity(tls_files::identity(cert, key, key_is)?);
+        }
+        let connector = builder.build().map_err(|e| match &client {
+            // OpenSSL finds a key of another certificate here ("key values mismatch").
+            Some((cert, key)) => {
+                ExitError::new(Exit::Usage, format!("sslkey {key}: cannot be used with the certificate of sslcert {cert}: {e}"))
+            }
+            None => anyhow::Error::new(e).context("cannot set up TLS"),
+        })?;
+        Ok(MakeTlsConnector::new(connector))
     }
 }
 
-/// libpq's default root certificate file, where it exists: `~/.postgresql/root.crt`, or
-/// `%APPDATA%\postgresql\root.crt` on Windows.
-fn default_root_cert() -> Option<String> {
-    let path = if cfg!(windows) {
-        std::path::Path::new(&std::env::var_os("APPDATA")?).join("postgresql").join("root.crt")
+/// libpq's directory of the user's TLS files: `~/.postgresql`, or `%APPDATA%\postgresql`
+/// on Windows.
+fn user_dir() -> Option<std::path::PathBuf> {
+    if cfg!(windows) {
+        Some(std::path::Path::new(&std::env::var_os("APPDATA")?).join("postgresql"))
     } else {
-        std::path::Path::new(&std::env::var_os("HOME")?).join(".postgresql").join("root.crt")
-    };
-    path.exists().then(|| path.to_string_lossy().into_owned())
+        Some(std::path::Path::new(&std::env::var_os("HOME")?).join(".postgresql"))
+    }
 }
 
-/// Every certificate of a PEM file (a root file may hold a chain); native-tls reads one
-/// at a time.
-fn pem_certificates(pem: &[u8]) -> std::result::Result<Vec<Certificate>, String> {
-    let text = std::str::from_utf8(pem).map_err(|_| "it is not a PEM file".to_owned())?;
-    const END: &str = "-----END CERTIFICATE-----";
-    let mut certs = Vec::new();
-    let mut rest = text;
-    while let Some(begin) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let end = rest[begin..].find(END).ok_or("a certificate has no END line")? + begin + END.len();
-        certs.push(Certificate::from_pem(&rest.as_bytes()[begin..end]).map_err(|e| e.to_string())?);
-        rest = &rest[end..];
-    }
-    if certs.is_empty() {
-        return Err("it holds no PEM certificate".to_owned());
-    }
-    Ok(certs)
+/// libpq's default root certificate file, where it exists.
+fn default_root_cert() -> Option<String> {
+    let path = user_dir()?.join("root.crt");
+    path.exists().then(|| path.to_string_lossy().into_owned())
 }
 
 /// Opens a connection with every timeout set. Failure is a service error (exit 3).
@@ -198,5 +225,20 @@ mod tests {
             (kv.url.as_str(), kv.sslmode, kv.sslrootcert.as_deref()),
             ("host=h dbname=d sslmode=require", SslMode::VerifyCa, Some("/ca.crt"))
         );
+    }
+
+    #[test]
+    fn client_certificate_parameters_are_taken_out() {
+        let t = Target::parse("postgres://u@h/db?sslcert=%2Fc%20d%2Fme.crt&sslkey=/k/me.key&sslmode=require").unwrap();
+        assert_eq!((t.sslcert.as_deref(), t.sslkey.as_deref()), (Some("/c d/me.crt"), Some("/k/me.key")));
+        assert_eq!(t.url, "postgres://u@h/db?sslmode=require");
+        assert_eq!(t.client_files(), Some(("/c d/me.crt".to_owned(), "/k/me.key".to_owned())));
+        let kv = Target::parse("host=h sslcert='/me.crt' sslkey='/me.key'").unwrap();
+        assert_eq!(
+            (kv.sslcert.as_deref(), kv.sslkey.as_deref(), kv.url.as_str()),
+            (Some("/me.crt"), Some("/me.key"), "host=h sslmode=prefer")
+        );
+        let err = Target::parse("postgres://u@h/db?sslkey=/k&sslpassword=secret").unwrap_err();
+        assert!(err.to_string().contains("unencrypted") && !err.to_string().contains("secret"), "{err}");
     }
 }

@@ -14,6 +14,7 @@ pub mod migrate;
 pub(crate) mod outbox;
 pub(crate) mod registry;
 pub(crate) mod rows;
+pub(crate) mod tls_files;
 pub(crate) mod watchdog;
 
 use anyhow::Result;
