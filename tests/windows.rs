@@ -245,3 +245,60 @@ fn wine_deploys_into_postgresql_over_tls() {
     assert_eq!(run.code, 0, "{}", run.snapshot());
     assert_eq!(env.db.one::<i64>("SELECT count(*) FROM enemies"), 28);
 }
+
+/// Moves `root`'s content root into a directory nested below it, deep enough that its path
+/// as Wine sees it (`Z:` and the Unix path) has `windows_len` characters; returns the
+/// nested directory relative to `root`, `/`-separated.
+fn nest(root: &Root, windows_len: usize) -> String {
+    let mut rel = String::new();
+    let base = "Z:".len() + root.path().as_os_str().len() + 1;
+    for n in 0.. {
+        let room = windows_len.saturating_sub(base + rel.len());
+        if room == 0 {
+            break;
+        }
+        let part = format!("d{n}{}", "x".repeat(room.min(60).saturating_sub(3)));
+        rel = if rel.is_empty() { part } else { format!("{rel}/{part}") };
+    }
+    std::fs::create_dir_all(root.file(&rel)).unwrap();
+    for part in ["seedc.toml", "seedc.lock", "data", "schemas"] {
+        std::fs::rename(root.file(part), root.file(&format!("{rel}/{part}"))).unwrap();
+    }
+    rel
+}
+
+/// Paths past Windows' 260 characters: a content root whose own path is shorter but whose
+/// files lie past 260, and one whose own path is past 260, given as `--root` (a working
+/// directory that long is refused by Windows itself). Diagnostics name files relative to
+/// the root with `/` as on Linux; a build there verifies on both.
+#[test]
+fn paths_past_260_characters_work_under_wine() {
+    if wine().is_none() {
+        return;
+    }
+    for len in [245, 330] {
+        let root = broken();
+        let rel = nest(&root, len);
+        assert!(root.file(&format!("{rel}/data/seeds/achievements.json")).as_os_str().len() + 2 > 260);
+        for args in [&["--root", &rel, "check", "--color", "never"][..], &["--root", &rel, "check", "--format", "json"]] {
+            let linux = run(Bin::Linux, root.path(), args);
+            let windows = run(Bin::Wine, root.path(), args);
+            assert_eq!(linux.code, 1, "{}", linux.snapshot());
+            assert_eq!((windows.code, &windows.stdout), (linux.code, &linux.stdout), "{len}: {args:?}\n{}", windows.snapshot());
+        }
+        let found = located(&run(Bin::Wine, root.path(), &["--root", &rel, "check", "--format", "json"]));
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found.iter().all(|(_, file, ..)| file.starts_with("\"data/") && !file.contains('\\')), "{found:?}");
+    }
+    let root = Root::sample();
+    let rel = nest(&root, 330);
+    for (bin, args) in [
+        (Bin::Wine, &["--root", &rel, "build", "--date", "2026-01-25", "-q"][..]),
+        (Bin::Wine, &["--root", &rel, "verify"]),
+        (Bin::Linux, &["--root", &rel, "verify"]),
+    ] {
+        let run = run(bin, root.path(), args);
+        assert_eq!(run.code, 0, "{bin:?} {args:?}\n{}", run.snapshot());
+    }
+    assert!(root.file(&format!("{rel}/out/index.json")).is_file());
+}

@@ -10,6 +10,7 @@ mod git;
 pub mod lock;
 pub(crate) mod names;
 pub mod path;
+mod resolve;
 pub mod tree;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,8 @@
 //! root is opened, and a walk visits each directory once (symlink loops, and junctions on
 //! Windows). It is portable: a directory's identity is (device, inode) on Unix and (volume,
 //! file index) on Windows, a junction or symlink is resolved before the root check on
-//! both, and a name Windows reserves for a device (`names.rs`) is never opened.
+//! both (`resolve.rs`, which also copes with Wine past 260 characters), and a name Windows
+//! reserves for a device (`names.rs`) is never opened.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
@@ -21,6 +22,7 @@ use anyhow::{Context, Result};
 use super::git::GitTree;
 use super::names;
 pub use super::path::{Entry, ReadError, name_text, normalize};
+use super::resolve::resolve;
 
 /// A content root: the files of a directory or of a git revision, with in-memory buffers
 /// (an editor's unsaved text) laid over them: a buffer is read instead of the file at its
@@ -196,8 +198,8 @@ impl Tree {
     fn source_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
         match &self.source {
             Source::Dir(root) => {
-                let canonical_root = std::fs::canonicalize(root)?;
-                let path = std::fs::canonicalize(on_disk(root, dir))?;
+                let canonical_root = resolve(root)?;
+                let path = resolve(on_disk(root, dir))?;
                 if !path.starts_with(&canonical_root) {
                     return Err(io::Error::other(format!("{dir} resolves outside the content root")));
                 }
@@ -214,7 +216,7 @@ impl Tree {
     pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
         let canonical_root = match &self.source {
-            Source::Dir(root) => Some(std::fs::canonicalize(root)?),
+            Source::Dir(root) => Some(resolve(root)?),
             Source::Git(_) => None,
         };
         let mut visited: HashSet<DirIdentity> = HashSet::new();
@@ -223,7 +225,7 @@ impl Tree {
             let buffered = self.buffered_entries(&d).next().is_some();
             let mut entries = match (&self.source, &canonical_root) {
                 (Source::Dir(root), Some(canonical_root)) => {
-                    let path = match std::fs::canonicalize(on_disk(root, &d)) {
+                    let path = match resolve(on_disk(root, &d)) {
                         Ok(p) => Some(p),
                         Err(e) if e.kind() == io::ErrorKind::NotFound && (buffered || d == dir) => None,
                         Err(e) => return Err(io::Error::new(e.kind(), format!("{d}: {e}"))),
@@ -303,9 +305,9 @@ impl Tree {
         if let Some(name) = names::reserved_component(rel) {
             return Err(ReadError::Reserved(name.to_owned()));
         }
-        let canonical_root = std::fs::canonicalize(root)?;
+        let canonical_root = resolve(root)?;
         let path = match normalize(rel) {
-            Some(rel) => std::fs::canonicalize(on_disk(root, &rel))?,
+            Some(rel) => resolve(on_disk(root, &rel))?,
             None => return Err(ReadError::Outside),
         };
         if !path.starts_with(&canonical_root) {
