@@ -44,7 +44,7 @@ impl Fingerprint {
     pub fn compute(root: &Path) -> Result<Fingerprint> {
         let mut fingerprint = Fingerprint::without_inputs(root)?;
         let rels = input_files(root);
-        fingerprint.inputs = hash_files(root, &rels).into_iter().collect();
+        fingerprint.inputs = hash_files(&Tree::dir(root), &rels).into_iter().collect();
         Ok(fingerprint)
     }
 
@@ -60,7 +60,7 @@ impl Fingerprint {
         let config = tree.read_limited(CONFIG_FILE, CONFIG_LIMIT).with_context(|| format!("cannot read {CONFIG_FILE}"))?;
         framed(&mut global, &config);
         let schema_files = tree.files_under(SCHEMAS_DIR).with_context(|| format!("cannot list {}", root.join(SCHEMAS_DIR).display()))?;
-        for (rel, hash) in hash_files(root, &schema_files) {
+        for (rel, hash) in hash_files(&tree, &schema_files) {
             framed(&mut global, rel.as_bytes());
             framed(&mut global, hash.as_bytes());
         }
@@ -165,11 +165,12 @@ fn framed(h: &mut blake3::Hasher, bytes: &[u8]) {
 /// BLAKE3 of each file; a file that cannot be read gets a marker instead (the check that
 /// follows a miss reports it as a diagnostic, with the content's other problems). Opened
 /// through the tree: regular files inside the root only, so a FIFO cannot block a build.
-fn hash_files(root: &Path, rels: &[String]) -> Vec<(String, String)> {
+fn hash_files(tree: &Tree, rels: &[String]) -> Vec<(String, String)> {
     rels.par_iter()
         .map(|rel| {
             // Streamed: reading whole files would cost fresh memory the size of the content.
-            let hash = Tree::open_regular(root, rel)
+            let hash = tree
+                .open_regular(rel)
                 .map_err(|e| e.to_string())
                 .and_then(|f| blake3::Hasher::new().update_reader(f).map(|h| h.finalize()).map_err(|e| e.to_string()));
             let hash = match hash {

@@ -201,7 +201,7 @@ pub fn prepare(root: &Path, checked: &Checked, known: Option<&Known>, global: &s
 /// again `chunk` bytes at a time, never whole: None unless the file still has the BLAKE3
 /// `checked` it had when it was checked.
 fn digests_read_again(root: &Path, rel: &str, ranges: &[Range<usize>], checked: blake3::Hash, chunk: usize) -> Option<Vec<RawDigest>> {
-    let mut file = Tree::open_regular(root, rel).ok()?;
+    let mut file = Tree::dir(root).open_regular(rel).ok()?;
     let mut whole = blake3::Hasher::new();
     // Reads on into `buf`, the file's bytes from offset `base` on; false at the end.
     let mut fill = |buf: &mut Vec<u8>| -> Option<bool> {

@@ -237,8 +237,8 @@ pub(crate) fn load_tree_with(
             // of the few that need the whole text to be told what is wrong with them.
             let streamed = reduce
                 .filter(|r| !r.keeps_text())
-                .zip(tree.streamable(rel))
-                .and_then(|(reduce, root)| stream::load_streamed(root, &parser, reduce));
+                .filter(|_| tree.streamable(rel))
+                .and_then(|reduce| stream::load_streamed(tree, &parser, reduce));
             match streamed {
                 Some((seed, source, diags)) => (rel.clone(), Some((seed, Arc::new(source))), diags),
                 None => seed::load_seed_file(tree, &parser, reduce),

@@ -11,7 +11,6 @@
 
 use std::io::Read;
 use std::ops::Range;
-use std::path::Path;
 
 use super::json;
 use super::records::{Block, RecordParser, empty_seed, envelope_members, reduce_block, reduce_block_len};
@@ -38,17 +37,17 @@ fn read_size() -> u64 {
 #[cfg(test)]
 pub(crate) static READ_FOR_TESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Loads the seed file `parser.rel` of the directory `root` a block at a time; None when the
+/// Loads the seed file `parser.rel` of the directory tree `tree` a block at a time; None when the
 /// scan does not take it (see the module's doc), and it must be read whole. Reading and
 /// scanning the next block overlaps with parsing and reducing this one, on another core.
 ///
 /// A file of the length seedc.lock vouches for ([`Reduce::vouched_len`]) is read without
 /// hashing its records; if its text is not the vouched one after all (an edit that kept the
 /// length), it is read again, hashing them.
-pub(super) fn load_streamed(root: &Path, parser: &RecordParser, reduce: &dyn Reduce) -> Option<Streamed> {
-    match stream(root, parser, reduce, true)? {
+pub(super) fn load_streamed(tree: &Tree, parser: &RecordParser, reduce: &dyn Reduce) -> Option<Streamed> {
+    match stream(tree, parser, reduce, true)? {
         Ok(loaded) => Some(loaded),
-        Err(NotVouched) => stream(root, parser, reduce, false)?.ok(),
+        Err(NotVouched) => stream(tree, parser, reduce, false)?.ok(),
     }
 }
 
@@ -61,9 +60,9 @@ struct NotVouched;
 
 /// One read of [`load_streamed`]; with `trust`, a file of the vouched length is read without
 /// hashing its records.
-fn stream(root: &Path, parser: &RecordParser, reduce: &dyn Reduce, trust: bool) -> Option<Result<Streamed, NotVouched>> {
+fn stream(tree: &Tree, parser: &RecordParser, reduce: &dyn Reduce, trust: bool) -> Option<Result<Streamed, NotVouched>> {
     let (rel, limits) = (parser.rel, &parser.config.limits);
-    let file = Tree::open_regular(root, rel).ok()?;
+    let file = tree.open_regular(rel).ok()?;
     let size = file.metadata().map_or(0, |m| m.len());
     let vouched = trust && reduce.vouched_len(parser.collection) == Some(size);
     let mut reader = Reader {

@@ -36,8 +36,29 @@ pub struct Tree {
 /// Where a tree's files come from.
 #[derive(Debug)]
 enum Source {
-    Dir(PathBuf),
+    Dir(Dir),
     Git(GitTree),
+}
+
+/// A directory content root, and its path resolved (links and junctions followed) once it
+/// has been: every read checks the file it opens against it.
+#[derive(Debug)]
+struct Dir {
+    root: PathBuf,
+    resolved: std::sync::OnceLock<PathBuf>,
+}
+
+impl Dir {
+    /// The root resolved, the first time only: on Windows each resolution is a handle opened
+    /// and its final name asked for (under Wine, a round trip to its mount manager), and
+    /// doing it again for every file was most of what a check costs there beyond starting.
+    fn resolved(&self) -> io::Result<&Path> {
+        if let Some(path) = self.resolved.get() {
+            return Ok(path);
+        }
+        let path = resolve(&self.root)?;
+        Ok(self.resolved.get_or_init(|| path))
+    }
 }
 
 /// What kind of file a file type is, for messages; None for a regular file or directory.
@@ -115,7 +136,7 @@ fn read_bounded(mut r: impl Read, limit: u64, hint: u64) -> Result<Vec<u8>, Read
 
 impl Tree {
     pub fn dir(root: impl Into<PathBuf>) -> Tree {
-        Tree { source: Source::Dir(root.into()), buffers: BTreeMap::new() }
+        Tree { source: Source::Dir(Dir { root: root.into(), resolved: std::sync::OnceLock::new() }), buffers: BTreeMap::new() }
     }
 
     /// The content root at `rev` of the repository holding `dir`; `dir` may be a
@@ -140,7 +161,7 @@ impl Tree {
     /// How the tree is named in messages: the directory, or `rev` of the repository.
     pub fn label(&self) -> String {
         match &self.source {
-            Source::Dir(root) => root.display().to_string(),
+            Source::Dir(dir) => dir.root.display().to_string(),
             Source::Git(git) => git.rev.clone(),
         }
     }
@@ -148,15 +169,15 @@ impl Tree {
     /// The directory on disk, for a directory tree.
     pub fn root(&self) -> Option<&Path> {
         match &self.source {
-            Source::Dir(root) => Some(root),
+            Source::Dir(dir) => Some(&dir.root),
             Source::Git(_) => None,
         }
     }
 
-    /// The directory to stream `rel` from, for a file of a directory tree that no buffer
-    /// stands for.
-    pub fn streamable(&self, rel: &str) -> Option<&Path> {
-        self.root().filter(|_| !normalize(rel).is_some_and(|r| self.buffers.contains_key(&r)))
+    /// Whether `rel` can be streamed ([`open_regular`](Self::open_regular)): a file of a
+    /// directory tree that no buffer stands for.
+    pub fn streamable(&self, rel: &str) -> bool {
+        self.root().is_some() && !normalize(rel).is_some_and(|r| self.buffers.contains_key(&r))
     }
 
     /// The buffer laid over `rel`, if any.
@@ -197,10 +218,10 @@ impl Tree {
     /// [`read_dir`](Self::read_dir) of the source alone.
     fn source_dir(&self, dir: &str) -> io::Result<Vec<Entry>> {
         match &self.source {
-            Source::Dir(root) => {
-                let canonical_root = resolve(root)?;
-                let path = resolve(on_disk(root, dir))?;
-                if !path.starts_with(&canonical_root) {
+            Source::Dir(source) => {
+                let canonical_root = source.resolved()?;
+                let path = resolve(on_disk(&source.root, dir))?;
+                if !path.starts_with(canonical_root) {
                     return Err(io::Error::other(format!("{dir} resolves outside the content root")));
                 }
                 dir_entries(&path)
@@ -216,7 +237,7 @@ impl Tree {
     pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
         let canonical_root = match &self.source {
-            Source::Dir(root) => Some(resolve(root)?),
+            Source::Dir(source) => Some(source.resolved()?),
             Source::Git(_) => None,
         };
         let mut visited: HashSet<DirIdentity> = HashSet::new();
@@ -224,8 +245,8 @@ impl Tree {
         while let Some(d) = pending.pop() {
             let buffered = self.buffered_entries(&d).next().is_some();
             let mut entries = match (&self.source, &canonical_root) {
-                (Source::Dir(root), Some(canonical_root)) => {
-                    let path = match resolve(on_disk(root, &d)) {
+                (Source::Dir(source), Some(canonical_root)) => {
+                    let path = match resolve(on_disk(&source.root, &d)) {
                         Ok(p) => Some(p),
                         Err(e) if e.kind() == io::ErrorKind::NotFound && (buffered || d == dir) => None,
                         Err(e) => return Err(io::Error::new(e.kind(), format!("{d}: {e}"))),
@@ -278,7 +299,7 @@ impl Tree {
             return Ok(true);
         }
         match &self.source {
-            Source::Dir(root) => match std::fs::metadata(on_disk(root, rel)) {
+            Source::Dir(dir) => match std::fs::metadata(on_disk(&dir.root, rel)) {
                 Ok(_) => Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e),
@@ -292,7 +313,7 @@ impl Tree {
             return true;
         }
         match &self.source {
-            Source::Dir(root) => names::reserved_component(rel).is_none() && on_disk(root, rel).is_file(),
+            Source::Dir(dir) => names::reserved_component(rel).is_none() && on_disk(&dir.root, rel).is_file(),
             Source::Git(_) => self.exists(rel).unwrap_or(false),
         }
     }
@@ -301,18 +322,25 @@ impl Tree {
     /// and lies inside the root: a FIFO is never opened for reading without O_NONBLOCK, and
     /// its type is checked again on the open file; a name Windows reserves for a device is
     /// refused before anything is opened (there, it would open the device).
-    pub fn open_regular(root: &Path, rel: &str) -> Result<std::fs::File, ReadError> {
+    pub fn open_regular(&self, rel: &str) -> Result<std::fs::File, ReadError> {
+        let Source::Dir(source) = &self.source else {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "not a directory tree").into());
+        };
         if let Some(name) = names::reserved_component(rel) {
             return Err(ReadError::Reserved(name.to_owned()));
         }
-        let canonical_root = resolve(root)?;
+        let canonical_root = source.resolved()?;
         let path = match normalize(rel) {
-            Some(rel) => resolve(on_disk(root, &rel))?,
+            Some(rel) => resolve(on_disk(&source.root, &rel))?,
             None => return Err(ReadError::Outside),
         };
-        if !path.starts_with(&canonical_root) {
+        if !path.starts_with(canonical_root) {
             return Err(ReadError::Outside);
         }
+        // Asked before opening on Unix, where opening a FIFO could block. A Windows directory
+        // holds no FIFO or device (its devices are names, refused above), and the open file's
+        // type is checked below on every platform: a call saved per file.
+        #[cfg(unix)]
         if let Some(kind) = special_kind(std::fs::metadata(&path)?.file_type()) {
             return Err(ReadError::NotRegular(kind));
         }
@@ -338,8 +366,8 @@ impl Tree {
             return if size > limit { Err(ReadError::TooLarge { limit, size: Some(size) }) } else { Ok(text.as_bytes().to_vec()) };
         }
         match &self.source {
-            Source::Dir(root) => {
-                let file = Self::open_regular(root, rel)?;
+            Source::Dir(_) => {
+                let file = self.open_regular(rel)?;
                 let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
                 read_bounded(file, limit, hint)
             }
@@ -363,9 +391,14 @@ fn dir_entries(path: &Path) -> io::Result<Vec<Entry>> {
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         let (name, utf8) = name_text(&entry.file_name());
-        // Follows symlinks, as a checkout would be read; a broken or unreadable link is
-        // listed as a file, so reading it reports why.
-        let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        // Follows symlinks (and junctions), as a checkout would be read; a broken or
+        // unreadable link is listed as a file, so reading it reports why. The listing
+        // already says what every other entry is: asking again cost a call per file (on
+        // Windows a handle opened and closed).
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+        };
         out.push(Entry { name, is_dir, utf8 });
     }
     Ok(out)
