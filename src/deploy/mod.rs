@@ -172,7 +172,6 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
         None => connect(options, start.schema()),
     }?;
     let mut session = DeploySession::open(options, start.schema(), connections)?;
-
     let ready = match start {
         Start::Checked(r) => *r,
         Start::Unchanged(unchanged) => {
@@ -339,7 +338,6 @@ fn deploy_checked(root: &Path, options: &Options, fingerprint: Fingerprint, mut 
     // beside the flush, and let the process end without waiting for it.
     std::thread::spawn(move || drop((checked, known)));
     session.finish_flush(options, deploy_id.is_some() && plan.changed_collections().next().is_some());
-
     let mut report = session.report(plan, Some(build), deploy_id, migrated);
     report.saved_plan = saved_ref;
     if let Some(publication) = &mut publication {
