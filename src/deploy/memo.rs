@@ -122,9 +122,11 @@ pub fn prepare(root: &Path, checked: &Checked, known: Option<&Known>, global: &s
     // Per collection: name, identity, hash, records, their canonical forms, each record's
     // digest, and what finds their references.
     type Part<'a> = (&'a String, ContentHash, ContentHash, &'a SeedFile, &'a [CanonicalRecord], Vec<RawDigest>, Finder<'a>);
+    // On every core: a collection's digests may be made here by reading its file again, and
+    // a deploy that writes a few rows waits for this before it ends.
     let collections: Vec<Part> = checked
         .records
-        .iter()
+        .par_iter()
         .filter_map(|(name, kept)| {
             let seed = checked.content.seeds.get(name)?;
             let hash = *checked.collection_hashes.get(name)?;
