@@ -48,6 +48,9 @@ pub(crate) fn connect() -> (Connection, Io) {
     (Connection { sender: writer_sender, receiver: reader_receiver }, Io { reader, writer })
 }
 
+/// The longest header line read (the protocol's are a few dozen bytes).
+const HEADER_LIMIT: u64 = 8 << 10;
+
 /// Reads one message: its headers, then its body parsed as it is read. None at the end of
 /// the input before a message starts.
 fn read(input: &mut impl BufRead) -> io::Result<Option<Message>> {
@@ -55,11 +58,14 @@ fn read(input: &mut impl BufRead) -> io::Result<Option<Message>> {
     let mut line = String::new();
     loop {
         line.clear();
-        if input.read_line(&mut line)? == 0 {
+        // Bounded: a client that sends bytes without a line end must not grow a header
+        // without end (a line cut at the bound is then malformed).
+        if input.by_ref().take(HEADER_LIMIT).read_line(&mut line)? == 0 {
             return Ok(None);
         }
         let Some(header) = line.strip_suffix("\r\n") else {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("malformed header: {line:?}")));
+            let shown: String = line.chars().take(80).collect();
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("malformed header: {shown:?}")));
         };
         if header.is_empty() {
             break;
@@ -114,5 +120,14 @@ mod tests {
         ] {
             assert!(read(&mut bad.as_bytes()).is_err(), "{bad:?}");
         }
+    }
+
+    /// A header line that never ends is an error once it passes the bound, not a line held
+    /// whole: read from an endless input, the read ends.
+    #[test]
+    fn a_header_without_end_is_an_error_not_unbounded_memory() {
+        let mut endless = io::BufReader::new(io::repeat(b'x'));
+        let err = read(&mut endless).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
     }
 }
