@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use native_tls::{Certificate, Identity};
 
 use crate::exit::{Exit, ExitError};
+use crate::project::tree::ReadError;
 
 /// A PEM file of certificates or one key is a few KiB; anything larger is not one.
 const PEM_LIMIT: u64 = 1 << 20;
@@ -33,20 +34,13 @@ fn bad(what: &str, path: &str, why: impl std::fmt::Display) -> anyhow::Error {
     ExitError::new(Exit::Usage, format!("{what} {path}: {why}"))
 }
 
-/// Reads a regular file, bounded; a FIFO or a device is refused before it is opened.
+/// Reads a regular file, bounded; a FIFO or a device is refused without blocking.
 pub(crate) fn read(what: &str, path: &str) -> Result<Vec<u8>> {
-    use std::io::Read as _;
-    let meta = std::fs::metadata(path).map_err(|e| bad(what, path, format!("cannot be read: {e}")))?;
-    if !meta.is_file() {
-        return Err(bad(what, path, "is not a regular file"));
-    }
-    let file = std::fs::File::open(path).map_err(|e| bad(what, path, format!("cannot be read: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(PEM_LIMIT + 1).read_to_end(&mut bytes).map_err(|e| bad(what, path, format!("cannot be read: {e}")))?;
-    if bytes.len() as u64 > PEM_LIMIT {
-        return Err(bad(what, path, "is larger than 1 MiB, so it is no PEM file"));
-    }
-    Ok(bytes)
+    crate::project::tree::read_regular_file(std::path::Path::new(path), PEM_LIMIT).map_err(|e| match e {
+        e if e.is_not_regular() => bad(what, path, "is not a regular file"),
+        ReadError::TooLarge { .. } => bad(what, path, "is larger than 1 MiB, so it is no PEM file"),
+        e => bad(what, path, format!("cannot be read: {e}")),
+    })
 }
 
 /// Every PEM block of `bytes`, in order; text around and between them is ignored, as

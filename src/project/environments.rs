@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail, ensure};
@@ -206,13 +205,11 @@ impl Secret {
             Secret::File(rel) => {
                 let path = root.join(rel);
                 let says = |why: &str| anyhow!("{what} names the file {}, which {why}", shown(&path.display().to_string()));
-                // Asked first so a FIFO is never opened (that would wait for a writer).
-                let meta = std::fs::metadata(&path).map_err(|e| says(&format!("cannot be read: {e}")))?;
-                ensure!(meta.is_file(), says("is not a regular file"));
-                let mut bytes = Vec::new();
-                let file = std::fs::File::open(&path).map_err(|e| says(&format!("cannot be read: {e}")))?;
-                file.take(SECRET_LIMIT + 1).read_to_end(&mut bytes).map_err(|e| says(&format!("cannot be read: {e}")))?;
-                ensure!(bytes.len() as u64 <= SECRET_LIMIT, says("is larger than 64 KiB (it should hold one line)"));
+                let bytes = super::tree::read_regular_file(&path, SECRET_LIMIT).map_err(|e| match e {
+                    e if e.is_not_regular() => says("is not a regular file"),
+                    super::tree::ReadError::TooLarge { .. } => says("is larger than 64 KiB (it should hold one line)"),
+                    e => says(&format!("cannot be read: {e}")),
+                })?;
                 let text = String::from_utf8(bytes).map_err(|_| says("is not UTF-8"))?;
                 let value = text.trim_end_matches(['\n', '\r']);
                 ensure!(!value.is_empty(), says("is empty"));

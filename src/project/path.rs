@@ -37,6 +37,11 @@ impl ReadError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }
+
+    /// A directory, FIFO, device or socket: there, but not a file to read.
+    pub fn is_not_regular(&self) -> bool {
+        matches!(self, ReadError::NotRegular(_)) || matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::IsADirectory)
+    }
 }
 
 /// A file name as text: exact when it is UTF-8, else each invalid byte as `\xNN` (of its

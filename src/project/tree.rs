@@ -124,6 +124,36 @@ fn on_disk(root: &Path, rel: &str) -> PathBuf {
     rel.split('/').filter(|c| !c.is_empty()).fold(root.to_path_buf(), |path, c| path.join(c))
 }
 
+/// Opens the regular file at `path` with its metadata; a directory is an I/O error, a FIFO,
+/// device or socket [`ReadError::NotRegular`], never opened in a way that blocks.
+fn open_regular_at(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
+    // Asked before opening on Unix, where opening a FIFO could block. A Windows directory
+    // holds no FIFO or device (its devices are names, refused by the callers that read a
+    // content root), and the open file's type is checked below on every platform.
+    #[cfg(unix)]
+    if let Some(kind) = special_kind(std::fs::metadata(path)?.file_type()) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a directory").into());
+    }
+    if let Some(kind) = special_kind(meta.file_type()) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    Ok((file, meta))
+}
+
+/// Reads at most `limit` bytes of the regular file at `path`, one the user names outside
+/// any content root (a saved plan, a secret, a certificate): as a content root's files
+/// are, a FIFO or a device is refused without blocking, and a file over `limit` is
+/// [`ReadError::TooLarge`].
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, meta) = open_regular_at(path)?;
+    read_bounded(file, limit, meta.len())
+}
+
 /// Reads at most `limit` bytes; one more means the file is over it.
 fn read_bounded(mut r: impl Read, limit: u64, hint: u64) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::with_capacity(hint.min(limit).min(64 << 20) as usize);
@@ -337,22 +367,7 @@ impl Tree {
         if !path.starts_with(canonical_root) {
             return Err(ReadError::Outside);
         }
-        // Asked before opening on Unix, where opening a FIFO could block. A Windows directory
-        // holds no FIFO or device (its devices are names, refused above), and the open file's
-        // type is checked below on every platform: a call saved per file.
-        #[cfg(unix)]
-        if let Some(kind) = special_kind(std::fs::metadata(&path)?.file_type()) {
-            return Err(ReadError::NotRegular(kind));
-        }
-        let file = open_nonblocking(&path)?;
-        let meta = file.metadata()?;
-        if meta.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a directory").into());
-        }
-        if let Some(kind) = special_kind(meta.file_type()) {
-            return Err(ReadError::NotRegular(kind));
-        }
-        Ok(file)
+        Ok(open_regular_at(&path)?.0)
     }
 
     /// A file's bytes, at most `limit` of them (counted while reading: a size from `stat`

@@ -14,8 +14,8 @@
 pub(crate) mod render;
 pub(crate) mod stale;
 
+use crate::project::tree::ReadError;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -284,18 +284,11 @@ impl SavedPlan {
     /// another format or version, or altered since it was written.
     pub fn read(path: &Path) -> Result<SavedPlan> {
         let usage = |why: String| ExitError::new(Exit::Usage, format!("{}: {why}", crate::report::shown(&path.display().to_string())));
-        // Never open a FIFO or a device: opening one may block for ever.
-        let meta = std::fs::metadata(path).map_err(|e| usage(format!("cannot read the plan: {e}")))?;
-        if !meta.is_file() {
-            return Err(usage("not a regular file".to_owned()));
-        }
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|e| usage(format!("cannot read the plan: {e}")))?;
-        if bytes.len() as u64 > MAX_BYTES {
-            return Err(usage(format!("larger than {} MiB: not a plan seedc wrote", MAX_BYTES >> 20)));
-        }
+        let bytes = crate::project::tree::read_regular_file(path, MAX_BYTES).map_err(|e| match e {
+            e if e.is_not_regular() => usage("not a regular file".to_owned()),
+            ReadError::TooLarge { .. } => usage(format!("larger than {} MiB: not a plan seedc wrote", MAX_BYTES >> 20)),
+            e => usage(format!("cannot read the plan: {e}")),
+        })?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| usage(format!("not a plan file: {e}")))?;
         let format = value.get("format").and_then(Value::as_str);
         let v = value.get("v").and_then(Value::as_u64);
