@@ -153,13 +153,7 @@ fn the_layer_test_reads_grouped_imports() {
 /// saved plan, a secret, PostgreSQL's TLS files) go through `tree::read_regular_file`.
 #[test]
 fn only_the_tree_reads_files_of_a_content_root() {
-    let allowed = [
-        "src/project/tree.rs",
-        "src/publish/profile.rs",
-        "src/flush/node.rs",
-        "src/commands/schema.rs",
-        "src/project/atomic.rs",
-    ];
+    let allowed = ["src/project/tree.rs", "src/publish/profile.rs", "src/flush/node.rs", "src/commands/schema.rs", "src/project/atomic.rs"];
     let reads = ["fs::read(", "fs::read_to_string(", "File::open(", "OpenOptions::new().read("];
     let offenders: Vec<String> = sources()
         .into_iter()

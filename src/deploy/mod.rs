@@ -136,12 +136,16 @@ pub fn deploy(project: &Project, options: &Options) -> Result<Outcome> {
     // skips it); without one (a fresh checkout), the inputs' fingerprints are taken from the
     // bytes the check reads, so the content is read once.
     let out = root.join(write::OUT_DIR);
-    let has_cache = crate::build::cache::BuildCache::load(&out).is_some();
+    let cached = crate::build::cache::BuildCache::load(&out);
+    let has_cache = cached.is_some();
     let fingerprint = if has_cache { Fingerprint::compute(root)? } else { Fingerprint::without_inputs(root)? };
     // Inputs a clean build has already checked need no new check to prove a no-op.
     // A saved plan binds rows, which the shortcut never reads.
-    let unchanged =
-        if options.details || options.full || options.saved.any() { None } else { Unchanged::load(project, &fingerprint, options)? };
+    let unchanged = if options.details || options.full || options.saved.any() {
+        None
+    } else {
+        Unchanged::load(project, cached, &fingerprint, options)?
+    };
     // The check is most of a deploy from a fresh checkout: the connections are opened while
     // it runs. Not for a saved plan, refused for stale content before connecting, nor for a
     // deploy whose usage error comes after the check.

@@ -11,7 +11,6 @@ use super::content::content_version;
 use super::session::{DeploySession, begin};
 use super::{CollectionPlan, Counts, Options, Plan};
 use crate::build::cache::Fingerprint;
-use crate::build::write;
 use crate::db::{StoredCollection, Triggers, catalog, drift, migrate, pg, registry};
 
 /// What a cache hit of the build proves without a check: the collections' versions and
@@ -24,9 +23,16 @@ pub(super) struct Unchanged {
 }
 
 impl Unchanged {
-    pub(super) fn load(project: &crate::project::Project, fingerprint: &Fingerprint, options: &Options) -> Result<Option<Unchanged>> {
+    /// From the build cache `cached` (`out/.cache/build.json`, read by the caller), when it
+    /// holds the inputs of `fingerprint`.
+    pub(super) fn load(
+        project: &crate::project::Project,
+        cached: Option<crate::build::cache::BuildCache>,
+        fingerprint: &Fingerprint,
+        options: &Options,
+    ) -> Result<Option<Unchanged>> {
         let root = project.root().unwrap_or(Path::new(""));
-        let Some(cached) = crate::build::cache::BuildCache::load(&root.join(write::OUT_DIR)).filter(|c| c.hit(fingerprint, root)) else {
+        let Some(cached) = cached.filter(|c| c.hit(fingerprint, root)) else {
             return Ok(None);
         };
         let (config, lock) = (project.config().clone(), project.lock().clone());

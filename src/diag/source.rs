@@ -56,11 +56,6 @@ impl SourceFile {
         }
     }
 
-    /// Whether `text` is the very text this file had when it was released.
-    pub fn was_released_as(&self, text: &str) -> bool {
-        self.released.is_some_and(|(released, len)| len == text.len() && digest(text) == released)
-    }
-
     /// Whether `text` is this file's text (the one it released, if it did).
     pub fn is_text(&self, text: &str) -> bool {
         match self.released {
@@ -258,7 +253,7 @@ impl Sources {
     /// it is the very text released.
     pub fn restore(&mut self, path: &str, text: String) -> bool {
         let Some(file) = self.files.get_mut(path) else { return false };
-        let same = file.was_released_as(&text);
+        let same = file.is_released() && file.is_text(&text);
         if same {
             let restored = SourceFile {
                 path: file.path.clone(),
